@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Kiln.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kiln.Cli.Commands;
+
+/// <summary><c>kiln server</c>: run Kiln on the embedded default (SQLite + local files) until stopped.</summary>
+internal static class ServerCommand
+{
+    public static readonly Option<string> Host = new("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+    public static readonly Option<int> Port = new("--port", "-p") { Description = "Port to listen on", DefaultValueFactory = _ => 5000 };
+    public static readonly Option<string> DataDir = new("--data-dir") { Description = "Folder for the metadata database and artifacts", DefaultValueFactory = _ => ".kiln" };
+
+    public static Command Create()
+    {
+        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir };
+        command.SetAction(async (result, ct) =>
+        {
+            var options = new KilnServerOptions
+            {
+                Host = result.GetValue(Host)!,
+                Port = result.GetValue(Port),
+                DataDirectory = Path.GetFullPath(result.GetValue(DataDir)!),
+            };
+            await using var app = KilnServer.Build(options);
+            await app.StartAsync(ct);
+            Announce(app, options);
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+
+    public static void Announce(WebApplication app, KilnServerOptions options)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln");
+        foreach (var address in app.Addresses())
+        {
+            logger.LogInformation("Kiln listening on {Address} (MLflow API at {Address}/api/2.0/mlflow, health at {Address}/health)", address, address, address);
+        }
+
+        logger.LogInformation("Metadata: SQLite (WAL) at {Database}", options.DatabasePath);
+        logger.LogInformation("Artifacts: local files under {Artifacts}", options.ArtifactDirectory);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Kiln.Cli;
+
+/// <summary>The CLI's view of a Kiln server: MLflow REST calls returning JSON nodes, errors as <see cref="KilnApiException"/>.</summary>
+internal sealed class KilnClient(Uri baseAddress) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+
+    public Uri BaseAddress => baseAddress;
+
+    public Task<JsonObject> GetAsync(string path, IEnumerable<KeyValuePair<string, string>>? query = null, CancellationToken ct = default)
+    {
+        var url = "api/2.0/mlflow/" + path;
+        if (query is not null)
+        {
+            url += "?" + string.Join("&", query.Select(pair => $"{Uri.EscapeDataString(pair.Key)}={Uri.EscapeDataString(pair.Value)}"));
+        }
+
+        return SendAsync(new HttpRequestMessage(HttpMethod.Get, url), ct);
+    }
+
+    public Task<JsonObject> PostAsync(string path, object body, CancellationToken ct = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, "api/2.0/mlflow/" + path) { Content = JsonContent.Create(body) }, ct);
+
+    public async Task UploadArtifactAsync(string artifactUri, string relativePath, byte[] content, CancellationToken ct = default)
+    {
+        // mlflow-artifacts:/0/<run>/artifacts → PUT /api/2.0/mlflow-artifacts/artifacts/0/<run>/artifacts/<path>
+        var root = artifactUri["mlflow-artifacts:".Length..].TrimStart('/');
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"api/2.0/mlflow-artifacts/artifacts/{root}/{relativePath}")
+        {
+            Content = new ByteArrayContent(content),
+        };
+        await SendAsync(request, ct);
+    }
+
+    public async Task<bool> IsHealthyAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            using var response = await _http.GetAsync("health", ct);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<JsonObject> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        using (request)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, ct);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new KilnApiException("UNAVAILABLE", $"Cannot reach Kiln at {baseAddress}: {e.Message}. Start it with `kiln server` or pass --url.");
+            }
+
+            using (response)
+            {
+                var text = await response.Content.ReadAsStringAsync(ct);
+                JsonObject? body = null;
+                try
+                {
+                    body = text.Length == 0 ? [] : JsonNode.Parse(text) as JsonObject;
+                }
+                catch (JsonException)
+                {
+                }
+
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new KilnApiException(
+                        body?["error_code"]?.GetValue<string>() ?? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        body?["message"]?.GetValue<string>() ?? text);
+                }
+
+                return body ?? [];
+            }
+        }
+    }
+}
+
+internal sealed class KilnApiException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}

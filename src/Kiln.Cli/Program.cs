@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Kiln.Cli;
+using Kiln.Cli.Commands;
+
+var root = new RootCommand("Kiln: a self-hosted MLOps platform that speaks the MLflow and SageMaker APIs.")
+{
+    CliOptions.Url,
+    CliOptions.Json,
+};
+root.Subcommands.Add(ServerCommand.Create());
+root.Subcommands.Add(QuickstartCommand.Create());
+root.Subcommands.Add(ExperimentsCommand.Create());
+root.Subcommands.Add(RunsCommand.Create());
+root.Subcommands.Add(ModelsCommand.Create());
+return await root.Parse(args).InvokeAsync();

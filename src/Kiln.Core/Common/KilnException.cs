@@ -1,0 +1,29 @@
+namespace Kiln.Core.Common;
+
+/// <summary>
+/// The one failure type the domain raises. Each API dialect renders it in its own error format
+/// (MLflow's <c>{error_code, message}</c>, SageMaker's <c>{__type, message}</c>).
+/// </summary>
+public sealed class KilnException(ErrorCode code, string message) : Exception(message)
+{
+    public ErrorCode Code { get; } = code;
+
+    public static KilnException InvalidParameter(string message) => new(ErrorCode.InvalidParameterValue, message);
+
+    public static KilnException NotFound(string message) => new(ErrorCode.ResourceDoesNotExist, message);
+
+    public static KilnException AlreadyExists(string message) => new(ErrorCode.ResourceAlreadyExists, message);
+}
+
+/// <summary>Domain error kinds. Named after MLflow's codes because that vocabulary is the richest of the dialects.</summary>
+public enum ErrorCode
+{
+    InvalidParameterValue,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+    InvalidState,
+    BadRequest,
+    ResourceLimitExceeded,
+    ResourceInUse,
+    Internal,
+}

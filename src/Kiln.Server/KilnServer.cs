@@ -1,0 +1,74 @@
+using Kiln.Api.MLflow;
+using Kiln.Artifacts.FileSystem;
+using Kiln.Core.Artifacts;
+using Kiln.Core.Registry;
+using Kiln.Core.Tracking;
+using Kiln.Storage.Sqlite;
+using Kiln.Storage.Sqlite.Registry;
+using Kiln.Storage.Sqlite.Tracking;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kiln.Server;
+
+/// <summary>Builds the Kiln web application: the table of contents of what one Kiln process serves.</summary>
+public static class KilnServer
+{
+    public static WebApplication Build(KilnServerOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddKilnEmbeddedStorage(options);
+        builder.Services.AddKilnServices();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
+        app.MapMlflowApi();
+        return app;
+    }
+
+    /// <summary>SQLite metadata in WAL mode and artifacts on the local file system, both under the data folder.</summary>
+    public static IServiceCollection AddKilnEmbeddedStorage(this IServiceCollection services, KilnServerOptions options)
+    {
+        services.AddSingleton(_ => new SqliteDatabase(options.DatabasePath));
+        services.AddSingleton<ITrackingStore>(provider => new SqliteTrackingStore(
+            provider.GetRequiredService<SqliteDatabase>(), MlflowApi.ArtifactScheme, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IModelRegistryStore>(provider => new SqliteModelRegistryStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IArtifactStore>(_ => new FileSystemArtifactStore(options.ArtifactDirectory));
+        return services;
+    }
+
+    public static IServiceCollection AddKilnServices(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<TrackingService>();
+        services.AddSingleton<RegistryService>();
+        return services;
+    }
+
+    /// <summary>The base URLs the server actually listens on (resolves port 0 after start).</summary>
+    public static IReadOnlyList<string> Addresses(this WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+}
+
+public sealed record HealthReport(string Status, string MetadataStore, string Database, string Artifacts);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(HealthReport))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+internal sealed partial class KilnServerJson : System.Text.Json.Serialization.JsonSerializerContext;
