@@ -38,6 +38,7 @@ public static class KilnServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseMlflowApi();
         app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
         return app;

@@ -20,6 +20,9 @@ public static class MlflowApi
 
     private static readonly string[] Prefixes = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/2.0/preview/mlflow/"];
 
+    /// <summary>Middleware the MLflow API needs ahead of routing.</summary>
+    public static IApplicationBuilder UseMlflowApi(this IApplicationBuilder app) => app.UseArtifactPathGuard();
+
     public static IEndpointRouteBuilder MapMlflowApi(this IEndpointRouteBuilder app)
     {
         var routes = MlflowTrackingApi.Routes.Concat(MlflowRegistryApi.Routes).ToList();

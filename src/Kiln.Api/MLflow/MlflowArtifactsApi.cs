@@ -46,6 +46,31 @@ internal static class MlflowArtifactsApi
         w.WriteEndObject();
     }
 
+    /// <summary>
+    /// Kestrel resolves dot segments (even percent-encoded ones) before routing, so an escape attempt
+    /// would only miss the route. This refuses it explicitly, from the raw request target.
+    /// </summary>
+    public static IApplicationBuilder UseArtifactPathGuard(this IApplicationBuilder app) =>
+        app.Use(async (http, next) =>
+        {
+            var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
+            var rawPath = raw.Split('?', 2)[0];
+            if (rawPath.StartsWith("/api/2.0/mlflow-artifacts/artifacts/", StringComparison.Ordinal))
+            {
+                try
+                {
+                    ArtifactPath.Normalize(rawPath["/api/2.0/mlflow-artifacts/artifacts/".Length..]);
+                }
+                catch (KilnException e)
+                {
+                    await MlflowErrors.WriteAsync(http.Response, e);
+                    return;
+                }
+            }
+
+            await next(http);
+        });
+
     public static void Map(IEndpointRouteBuilder app)
     {
         const string Prefix = "/api/2.0/mlflow-artifacts/artifacts";

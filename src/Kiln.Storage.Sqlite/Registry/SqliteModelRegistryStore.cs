@@ -265,7 +265,7 @@ public sealed class SqliteModelRegistryStore(SqliteDatabase db) : IModelRegistry
             return [];
         }
 
-        var keys = ("$keys", (object?)System.Text.Json.JsonSerializer.Serialize(rows.Select(row => new object[] { row.Name, row.Version })));
+        var keys = ("$keys", (object?)System.Text.Json.JsonSerializer.Serialize(rows.Select(row => new object[] { row.Name, row.Number })));
         const string InKeys = "(name, version) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($keys))";
         var tags = session.Query(
                 $"SELECT name, version, key, value FROM model_version_tags WHERE {InKeys} ORDER BY key",
