@@ -14,6 +14,7 @@ public sealed class SqliteDatabase : IDisposable
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Dictionary<string, SqliteCommand> _writerCommands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SQLitePCL.sqlite3_stmt> _writerStatements = new(StringComparer.Ordinal);
 
     public SqliteDatabase(string path)
     {
@@ -42,7 +43,7 @@ public sealed class SqliteDatabase : IDisposable
         try
         {
             using var transaction = _writer.BeginTransaction(deferred: false);
-            var result = work(new SqliteSession(_writer, transaction, _writerCommands));
+            var result = work(new SqliteSession(_writer, transaction, _writerCommands, _writerStatements));
             transaction.Commit();
             return result;
         }
@@ -72,6 +73,11 @@ public sealed class SqliteDatabase : IDisposable
         foreach (var command in _writerCommands.Values)
         {
             command.Dispose();
+        }
+
+        foreach (var statement in _writerStatements.Values)
+        {
+            statement.Dispose();
         }
 
         _writer.Dispose();

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Kiln.Core.Common;
 using Microsoft.AspNetCore.Http.Features;
@@ -59,7 +58,7 @@ public static class MlflowApi
         try
         {
             var request = await ReadRequestAsync(http);
-            var buffer = new ArrayBufferWriter<byte>(1024);
+            using var buffer = new PooledBufferWriter();
             await using (var json = new Utf8JsonWriter(buffer))
             {
                 await handler(new MlflowCall(http, request, json));

@@ -13,26 +13,26 @@ internal static class MlflowJson
     public static void Experiment(Utf8JsonWriter w, Experiment experiment)
     {
         w.WriteStartObject();
-        w.WriteString("experiment_id", experiment.ExperimentId);
-        w.WriteString("name", experiment.Name);
-        w.WriteString("artifact_location", experiment.ArtifactLocation);
-        w.WriteString("lifecycle_stage", Stage(experiment.LifecycleStage));
-        w.WriteNumber("last_update_time", experiment.LastUpdateTime);
-        w.WriteNumber("creation_time", experiment.CreationTime);
-        Tags(w, "tags", experiment.Tags);
+        w.WriteString(Names.ExperimentId, experiment.ExperimentId);
+        w.WriteString(Names.Name, experiment.Name);
+        w.WriteString(Names.ArtifactLocation, experiment.ArtifactLocation);
+        w.WriteString(Names.LifecycleStage, Stage(experiment.LifecycleStage));
+        w.WriteNumber(Names.LastUpdateTime, experiment.LastUpdateTime);
+        w.WriteNumber(Names.CreationTime, experiment.CreationTime);
+        Tags(w, Names.Tags, experiment.Tags);
         w.WriteEndObject();
     }
 
     public static void Run(Utf8JsonWriter w, Run run)
     {
         w.WriteStartObject();
-        w.WritePropertyName("info");
+        w.WritePropertyName(Names.Info);
         RunInfo(w, run.Info);
-        w.WritePropertyName("data");
+        w.WritePropertyName(Names.Data);
         w.WriteStartObject();
         if (run.Data.Metrics.Count > 0)
         {
-            w.WriteStartArray("metrics");
+            w.WriteStartArray(Names.Metrics);
             foreach (var metric in run.Data.Metrics)
             {
                 Metric(w, metric);
@@ -43,42 +43,42 @@ internal static class MlflowJson
 
         if (run.Data.Params.Count > 0)
         {
-            w.WriteStartArray("params");
+            w.WriteStartArray(Names.Params);
             foreach (var param in run.Data.Params)
             {
-                KeyValue(w, "key", param.Key, "value", param.Value);
+                KeyValue(w, Names.Key, param.Key, Names.Value, param.Value);
             }
 
             w.WriteEndArray();
         }
 
-        Tags(w, "tags", run.Data.Tags);
+        Tags(w, Names.Tags, run.Data.Tags);
         w.WriteEndObject();
-        w.WritePropertyName("inputs");
+        w.WritePropertyName(Names.Inputs);
         w.WriteStartObject();
         if (run.Inputs.Count > 0)
         {
-            w.WriteStartArray("dataset_inputs");
+            w.WriteStartArray(Names.DatasetInputs);
             foreach (var input in run.Inputs)
             {
                 w.WriteStartObject();
                 if (input.Tags.Count > 0)
                 {
-                    w.WriteStartArray("tags");
+                    w.WriteStartArray(Names.Tags);
                     foreach (var tag in input.Tags)
                     {
-                        KeyValue(w, "key", tag.Key, "value", tag.Value);
+                        KeyValue(w, Names.Key, tag.Key, Names.Value, tag.Value);
                     }
 
                     w.WriteEndArray();
                 }
 
-                w.WritePropertyName("dataset");
+                w.WritePropertyName(Names.Dataset);
                 w.WriteStartObject();
-                w.WriteString("name", input.Dataset.Name);
-                w.WriteString("digest", input.Dataset.Digest);
-                w.WriteString("source_type", input.Dataset.SourceType);
-                w.WriteString("source", input.Dataset.Source);
+                w.WriteString(Names.Name, input.Dataset.Name);
+                w.WriteString(Names.Digest, input.Dataset.Digest);
+                w.WriteString(Names.SourceType, input.Dataset.SourceType);
+                w.WriteString(Names.Source, input.Dataset.Source);
                 OptionalString(w, "schema", input.Dataset.Schema);
                 OptionalString(w, "profile", input.Dataset.Profile);
                 w.WriteEndObject();
@@ -95,47 +95,47 @@ internal static class MlflowJson
     public static void RunInfo(Utf8JsonWriter w, RunInfo info)
     {
         w.WriteStartObject();
-        w.WriteString("run_uuid", info.RunId);
-        w.WriteString("run_name", info.RunName);
-        w.WriteString("experiment_id", info.ExperimentId);
-        w.WriteString("user_id", info.UserId);
-        w.WriteString("status", info.Status.ToString().ToUpperInvariant());
+        w.WriteString(Names.RunUuid, info.RunId);
+        w.WriteString(Names.RunName, info.RunName);
+        w.WriteString(Names.ExperimentId, info.ExperimentId);
+        w.WriteString(Names.UserId, info.UserId);
+        w.WriteString(Names.Status, info.Status.ToString().ToUpperInvariant());
         if (info.StartTime is { } start)
         {
-            w.WriteNumber("start_time", start);
+            w.WriteNumber(Names.StartTime, start);
         }
 
         if (info.EndTime is { } end)
         {
-            w.WriteNumber("end_time", end);
+            w.WriteNumber(Names.EndTime, end);
         }
 
-        w.WriteString("artifact_uri", info.ArtifactUri);
-        w.WriteString("lifecycle_stage", Stage(info.LifecycleStage));
-        w.WriteString("run_id", info.RunId);
+        w.WriteString(Names.ArtifactUri, info.ArtifactUri);
+        w.WriteString(Names.LifecycleStage, Stage(info.LifecycleStage));
+        w.WriteString(Names.RunId, info.RunId);
         w.WriteEndObject();
     }
 
     public static void Metric(Utf8JsonWriter w, Metric metric)
     {
         w.WriteStartObject();
-        w.WriteString("key", metric.Key);
-        Double(w, "value", metric.Value);
-        w.WriteNumber("timestamp", metric.Timestamp);
-        w.WriteNumber("step", metric.Step);
+        w.WriteString(Names.Key, metric.Key);
+        Double(w, Names.Value, metric.Value);
+        w.WriteNumber(Names.Timestamp, metric.Timestamp);
+        w.WriteNumber(Names.Step, metric.Step);
         w.WriteEndObject();
     }
 
     public static void RegisteredModel(Utf8JsonWriter w, RegisteredModel model)
     {
         w.WriteStartObject();
-        w.WriteString("name", model.Name);
-        w.WriteNumber("creation_timestamp", model.CreationTimestamp);
-        w.WriteNumber("last_updated_timestamp", model.LastUpdatedTimestamp);
+        w.WriteString(Names.Name, model.Name);
+        w.WriteNumber(Names.CreationTimestamp, model.CreationTimestamp);
+        w.WriteNumber(Names.LastUpdatedTimestamp, model.LastUpdatedTimestamp);
         OptionalString(w, "description", model.Description);
         if (model.LatestVersions.Count > 0)
         {
-            w.WriteStartArray("latest_versions");
+            w.WriteStartArray(Names.LatestVersions);
             foreach (var version in model.LatestVersions)
             {
                 ModelVersion(w, version, includeAliases: false);
@@ -144,13 +144,13 @@ internal static class MlflowJson
             w.WriteEndArray();
         }
 
-        Tags(w, "tags", model.Tags);
+        Tags(w, Names.Tags, model.Tags);
         if (model.Aliases.Count > 0)
         {
-            w.WriteStartArray("aliases");
+            w.WriteStartArray(Names.Aliases);
             foreach (var alias in model.Aliases)
             {
-                KeyValue(w, "alias", alias.Alias, "version", alias.Version);
+                KeyValue(w, Names.Alias, alias.Alias, Names.Version, alias.Version);
             }
 
             w.WriteEndArray();
@@ -162,22 +162,22 @@ internal static class MlflowJson
     public static void ModelVersion(Utf8JsonWriter w, ModelVersion version, bool includeAliases = true)
     {
         w.WriteStartObject();
-        w.WriteString("name", version.Name);
-        w.WriteString("version", version.Version);
-        w.WriteNumber("creation_timestamp", version.CreationTimestamp);
-        w.WriteNumber("last_updated_timestamp", version.LastUpdatedTimestamp);
+        w.WriteString(Names.Name, version.Name);
+        w.WriteString(Names.Version, version.Version);
+        w.WriteNumber(Names.CreationTimestamp, version.CreationTimestamp);
+        w.WriteNumber(Names.LastUpdatedTimestamp, version.LastUpdatedTimestamp);
         OptionalString(w, "user_id", version.UserId);
-        w.WriteString("current_stage", version.CurrentStage);
+        w.WriteString(Names.CurrentStage, version.CurrentStage);
         OptionalString(w, "description", version.Description);
-        w.WriteString("source", version.Source);
+        w.WriteString(Names.Source, version.Source);
         OptionalString(w, "run_id", version.RunId);
-        w.WriteString("status", version.Status);
+        w.WriteString(Names.Status, version.Status);
         OptionalString(w, "status_message", version.StatusMessage);
-        Tags(w, "tags", version.Tags);
+        Tags(w, Names.Tags, version.Tags);
         OptionalString(w, "run_link", version.RunLink);
         if (includeAliases && version.Aliases.Count > 0)
         {
-            w.WriteStartArray("aliases");
+            w.WriteStartArray(Names.Aliases);
             foreach (var alias in version.Aliases)
             {
                 w.WriteStringValue(alias);
@@ -189,7 +189,7 @@ internal static class MlflowJson
         w.WriteEndObject();
     }
 
-    public static void Tags(Utf8JsonWriter w, string property, IReadOnlyList<Tag> tags)
+    public static void Tags(Utf8JsonWriter w, JsonEncodedText property, IReadOnlyList<Tag> tags)
     {
         if (tags.Count == 0)
         {
@@ -199,7 +199,7 @@ internal static class MlflowJson
         w.WriteStartArray(property);
         foreach (var tag in tags)
         {
-            KeyValue(w, "key", tag.Key, "value", tag.Value);
+            KeyValue(w, Names.Key, tag.Key, Names.Value, tag.Value);
         }
 
         w.WriteEndArray();
@@ -213,7 +213,7 @@ internal static class MlflowJson
         }
     }
 
-    private static void KeyValue(Utf8JsonWriter w, string keyName, string key, string valueName, string value)
+    private static void KeyValue(Utf8JsonWriter w, JsonEncodedText keyName, string key, JsonEncodedText valueName, string value)
     {
         w.WriteStartObject();
         w.WriteString(keyName, key);
@@ -221,7 +221,7 @@ internal static class MlflowJson
         w.WriteEndObject();
     }
 
-    private static void Double(Utf8JsonWriter w, string property, double value)
+    private static void Double(Utf8JsonWriter w, JsonEncodedText property, double value)
     {
         if (double.IsNaN(value))
         {
@@ -242,4 +242,45 @@ internal static class MlflowJson
     }
 
     private static string Stage(LifecycleStage stage) => stage == LifecycleStage.Active ? "active" : "deleted";
+
+    /// <summary>Property names encoded once: a search response writes tens of thousands of them.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Alias = JsonEncodedText.Encode("alias");
+        public static readonly JsonEncodedText Aliases = JsonEncodedText.Encode("aliases");
+        public static readonly JsonEncodedText ArtifactLocation = JsonEncodedText.Encode("artifact_location");
+        public static readonly JsonEncodedText ArtifactUri = JsonEncodedText.Encode("artifact_uri");
+        public static readonly JsonEncodedText CreationTime = JsonEncodedText.Encode("creation_time");
+        public static readonly JsonEncodedText CreationTimestamp = JsonEncodedText.Encode("creation_timestamp");
+        public static readonly JsonEncodedText CurrentStage = JsonEncodedText.Encode("current_stage");
+        public static readonly JsonEncodedText Data = JsonEncodedText.Encode("data");
+        public static readonly JsonEncodedText Dataset = JsonEncodedText.Encode("dataset");
+        public static readonly JsonEncodedText DatasetInputs = JsonEncodedText.Encode("dataset_inputs");
+        public static readonly JsonEncodedText Digest = JsonEncodedText.Encode("digest");
+        public static readonly JsonEncodedText EndTime = JsonEncodedText.Encode("end_time");
+        public static readonly JsonEncodedText ExperimentId = JsonEncodedText.Encode("experiment_id");
+        public static readonly JsonEncodedText Info = JsonEncodedText.Encode("info");
+        public static readonly JsonEncodedText Inputs = JsonEncodedText.Encode("inputs");
+        public static readonly JsonEncodedText Key = JsonEncodedText.Encode("key");
+        public static readonly JsonEncodedText LastUpdateTime = JsonEncodedText.Encode("last_update_time");
+        public static readonly JsonEncodedText LastUpdatedTimestamp = JsonEncodedText.Encode("last_updated_timestamp");
+        public static readonly JsonEncodedText LatestVersions = JsonEncodedText.Encode("latest_versions");
+        public static readonly JsonEncodedText LifecycleStage = JsonEncodedText.Encode("lifecycle_stage");
+        public static readonly JsonEncodedText Metrics = JsonEncodedText.Encode("metrics");
+        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText Params = JsonEncodedText.Encode("params");
+        public static readonly JsonEncodedText RunId = JsonEncodedText.Encode("run_id");
+        public static readonly JsonEncodedText RunName = JsonEncodedText.Encode("run_name");
+        public static readonly JsonEncodedText RunUuid = JsonEncodedText.Encode("run_uuid");
+        public static readonly JsonEncodedText Source = JsonEncodedText.Encode("source");
+        public static readonly JsonEncodedText SourceType = JsonEncodedText.Encode("source_type");
+        public static readonly JsonEncodedText StartTime = JsonEncodedText.Encode("start_time");
+        public static readonly JsonEncodedText Status = JsonEncodedText.Encode("status");
+        public static readonly JsonEncodedText Step = JsonEncodedText.Encode("step");
+        public static readonly JsonEncodedText Tags = JsonEncodedText.Encode("tags");
+        public static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp");
+        public static readonly JsonEncodedText UserId = JsonEncodedText.Encode("user_id");
+        public static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
+        public static readonly JsonEncodedText Version = JsonEncodedText.Encode("version");
+    }
 }

@@ -45,11 +45,20 @@ public sealed class SearchSchema
     {
         Prefixes = new Dictionary<string, SearchEntity>(StringComparer.Ordinal)
         {
-            ["metric"] = SearchEntity.Metric, ["metrics"] = SearchEntity.Metric,
-            ["param"] = SearchEntity.Param, ["params"] = SearchEntity.Param, ["parameter"] = SearchEntity.Param, ["parameters"] = SearchEntity.Param,
-            ["tag"] = SearchEntity.Tag, ["tags"] = SearchEntity.Tag,
-            ["attribute"] = SearchEntity.Attribute, ["attributes"] = SearchEntity.Attribute, ["attr"] = SearchEntity.Attribute, ["run"] = SearchEntity.Attribute,
-            ["dataset"] = SearchEntity.Dataset, ["datasets"] = SearchEntity.Dataset,
+            ["metric"] = SearchEntity.Metric,
+            ["metrics"] = SearchEntity.Metric,
+            ["param"] = SearchEntity.Param,
+            ["params"] = SearchEntity.Param,
+            ["parameter"] = SearchEntity.Param,
+            ["parameters"] = SearchEntity.Param,
+            ["tag"] = SearchEntity.Tag,
+            ["tags"] = SearchEntity.Tag,
+            ["attribute"] = SearchEntity.Attribute,
+            ["attributes"] = SearchEntity.Attribute,
+            ["attr"] = SearchEntity.Attribute,
+            ["run"] = SearchEntity.Attribute,
+            ["dataset"] = SearchEntity.Dataset,
+            ["datasets"] = SearchEntity.Dataset,
         },
         StringAttributes = new HashSet<string> { "run_id", "run_name", "status", "artifact_uri", "user_id", "lifecycle_stage" },
         NumericAttributes = new HashSet<string> { "start_time", "end_time", "created", "Created" },
@@ -66,8 +75,11 @@ public sealed class SearchSchema
     {
         Prefixes = new Dictionary<string, SearchEntity>(StringComparer.Ordinal)
         {
-            ["tag"] = SearchEntity.Tag, ["tags"] = SearchEntity.Tag,
-            ["attribute"] = SearchEntity.Attribute, ["attributes"] = SearchEntity.Attribute, ["attr"] = SearchEntity.Attribute,
+            ["tag"] = SearchEntity.Tag,
+            ["tags"] = SearchEntity.Tag,
+            ["attribute"] = SearchEntity.Attribute,
+            ["attributes"] = SearchEntity.Attribute,
+            ["attr"] = SearchEntity.Attribute,
         },
         StringAttributes = new HashSet<string> { "name" },
         NumericAttributes = new HashSet<string> { "creation_time", "last_update_time" },
@@ -79,8 +91,10 @@ public sealed class SearchSchema
     {
         Prefixes = new Dictionary<string, SearchEntity>(StringComparer.Ordinal)
         {
-            ["tag"] = SearchEntity.Tag, ["tags"] = SearchEntity.Tag,
-            ["attribute"] = SearchEntity.Attribute, ["attributes"] = SearchEntity.Attribute,
+            ["tag"] = SearchEntity.Tag,
+            ["tags"] = SearchEntity.Tag,
+            ["attribute"] = SearchEntity.Attribute,
+            ["attributes"] = SearchEntity.Attribute,
         },
         StringAttributes = new HashSet<string> { "name" },
         NumericAttributes = new HashSet<string>(),
@@ -93,8 +107,10 @@ public sealed class SearchSchema
     {
         Prefixes = new Dictionary<string, SearchEntity>(StringComparer.Ordinal)
         {
-            ["tag"] = SearchEntity.Tag, ["tags"] = SearchEntity.Tag,
-            ["attribute"] = SearchEntity.Attribute, ["attributes"] = SearchEntity.Attribute,
+            ["tag"] = SearchEntity.Tag,
+            ["tags"] = SearchEntity.Tag,
+            ["attribute"] = SearchEntity.Attribute,
+            ["attributes"] = SearchEntity.Attribute,
         },
         StringAttributes = new HashSet<string> { "name", "run_id", "source_path" },
         NumericAttributes = new HashSet<string> { "version_number" },

@@ -197,9 +197,14 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider clock)
     public Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> parameters, IReadOnlyList<Tag> tags, CancellationToken ct = default)
     {
         TrackingValidation.BatchLimits(metrics.Count, parameters.Count, tags.Count);
+        foreach (var key in metrics.Select(metric => metric.Key).Distinct())
+        {
+            TrackingValidation.MetricKey(key);
+        }
+
         foreach (var metric in metrics)
         {
-            TrackingValidation.Metric(metric);
+            TrackingValidation.MetricPoint(metric);
         }
 
         foreach (var param in parameters)

@@ -51,8 +51,19 @@ public static partial class TrackingValidation
 
     public static void Metric(Metric metric)
     {
-        MetricName(metric.Key);
-        Length("Metric name", TrackingLimits.MaxEntityKeyLength, metric.Key);
+        MetricKey(metric.Key);
+        MetricPoint(metric);
+    }
+
+    public static void MetricKey(string key)
+    {
+        MetricName(key);
+        Length("Metric name", TrackingLimits.MaxEntityKeyLength, key);
+    }
+
+    /// <summary>The checks on a point's values, apart from its key (batches check each distinct key once).</summary>
+    public static void MetricPoint(Metric metric)
+    {
         if (metric.Timestamp < 0)
         {
             throw KilnException.InvalidParameter(

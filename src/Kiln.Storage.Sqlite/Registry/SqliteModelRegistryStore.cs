@@ -276,10 +276,10 @@ public sealed class SqliteModelRegistryStore(SqliteDatabase db) : IModelRegistry
                 reader => (Key: (reader.GetString(0), reader.GetInt64(1)), Alias: reader.GetString(2)), keys)
             .ToLookup(row => row.Key, row => row.Alias);
         return rows.Select(row => row.Version with
-            {
-                Tags = tags[(row.Name, row.Number)].ToList(),
-                Aliases = aliases[(row.Name, row.Number)].ToList(),
-            })
+        {
+            Tags = tags[(row.Name, row.Number)].ToList(),
+            Aliases = aliases[(row.Name, row.Number)].ToList(),
+        })
             .ToList();
     }
 

@@ -43,7 +43,9 @@ public sealed partial class SqliteTrackingStore
                 UpsertTag(session, runId, new Tag(SystemTags.RunName, runName));
             }
 
-            return session.QuerySingle($"SELECT {RunColumns} FROM runs r WHERE r.run_uuid = $id", ReadRunInfo, ("$id", runId))!;
+            RunInfo? info = null;
+            session.Scan($"SELECT {RunColumns} FROM runs r WHERE r.run_uuid = $id", [("$id", runId)], row => info = ReadRunInfo(row));
+            return info!;
         }, ct);
 
     public Task SetRunLifecycleAsync(string runId, LifecycleStage stage, long now, CancellationToken ct = default) =>
@@ -64,11 +66,18 @@ public sealed partial class SqliteTrackingStore
                 UpsertTag(session, runId, tag);
             }
 
-            foreach (var metric in metrics)
+            InsertMetrics(session, runId, metrics);
+
+            // Only each key's greatest point can change the latest value: one upsert per key, not per point.
+            foreach (var latest in metrics.GroupBy(metric => metric.Key).Select(group => group.MaxBy(LatestOrder)!))
             {
-                InsertMetric(session, runId, metric);
+                UpsertLatestMetric(session, runId, latest);
             }
         }, ct);
+
+    /// <summary>MLflow's order for "latest": step, then timestamp, then value (NaN lowest).</summary>
+    private static (long, long, double) LatestOrder(Metric metric) =>
+        (metric.Step, metric.Timestamp, double.IsNaN(metric.Value) ? 0.0 : metric.Value);
 
     public Task DeleteTagAsync(string runId, string key, CancellationToken ct = default) =>
         _db.WriteAsync(session =>
@@ -191,13 +200,43 @@ public sealed partial class SqliteTrackingStore
         }
     }
 
-    private static void InsertMetric(SqliteSession session, string runId, Metric metric)
+    /// <summary>Multi-row INSERTs in chunks of fixed sizes: far fewer statements per batch, and few distinct SQL texts to prepare.</summary>
+    private static void InsertMetrics(SqliteSession session, string runId, IReadOnlyList<Metric> metrics)
+    {
+        var offset = 0;
+        foreach (var size in MetricChunkSizes)
+        {
+            var values = new object?[size * 6];
+            for (; metrics.Count - offset >= size; offset += size)
+            {
+                for (var i = 0; i < size; i++)
+                {
+                    var metric = metrics[offset + i];
+                    var isNan = double.IsNaN(metric.Value);
+                    values[i * 6] = runId;
+                    values[(i * 6) + 1] = metric.Key;
+                    values[(i * 6) + 2] = isNan ? 0.0 : metric.Value;
+                    values[(i * 6) + 3] = metric.Timestamp;
+                    values[(i * 6) + 4] = metric.Step;
+                    values[(i * 6) + 5] = isNan;
+                }
+
+                session.ExecutePositional(MetricInsertSql[size], values);
+            }
+        }
+    }
+
+    private static readonly int[] MetricChunkSizes = [100, 10, 1];
+
+    private static readonly Dictionary<int, string> MetricInsertSql = MetricChunkSizes.ToDictionary(
+        size => size,
+        size => "INSERT OR IGNORE INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES " +
+                string.Join(", ", Enumerable.Repeat("(?, ?, ?, ?, ?, ?)", size)));
+
+    private static void UpsertLatestMetric(SqliteSession session, string runId, Metric metric)
     {
         var isNan = double.IsNaN(metric.Value);
         var value = isNan ? 0.0 : metric.Value;
-        session.Execute(
-            "INSERT OR IGNORE INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES ($id, $key, $value, $ts, $step, $nan)",
-            ("$id", runId), ("$key", metric.Key), ("$value", value), ("$ts", metric.Timestamp), ("$step", metric.Step), ("$nan", isNan));
         // The latest point is the greatest (step, timestamp, value), whatever order points arrive in.
         session.Execute(
             "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES ($id, $key, $value, $ts, $step, $nan) " +
@@ -209,33 +248,42 @@ public sealed partial class SqliteTrackingStore
     /// <summary>Loads runs matching <paramref name="condition"/> (which may order and limit) with their data, in query order.</summary>
     private static List<Run> LoadRuns(SqliteSession session, string condition, IEnumerable<(string, object?)> parameters)
     {
-        var infos = session.Query($"SELECT {RunColumns} FROM runs r {condition}", ReadRunInfo, parameters.ToArray());
+        var infos = new List<RunInfo>();
+        session.Scan($"SELECT {RunColumns} FROM runs r {condition}", parameters.ToArray(), row => infos.Add(ReadRunInfo(row)));
         if (infos.Count == 0)
         {
             return [];
         }
 
-        var ids = ("$ids", (object?)System.Text.Json.JsonSerializer.Serialize(infos.Select(info => info.RunId)));
-        const string InIds = "run_uuid IN (SELECT value FROM json_each($ids))";
-        var metrics = session.Query(
-                $"SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE {InIds} ORDER BY key",
-                reader => (Run: reader.GetString(0), Metric: ReadMetric(reader, 1)), ids)
-            .ToLookup(row => row.Run, row => row.Metric);
-        var parameterRows = session.Query(
-                $"SELECT run_uuid, key, value FROM params WHERE {InIds} ORDER BY key",
-                reader => (Run: reader.GetString(0), Param: new Param(reader.GetString(1), reader.GetString(2))), ids)
-            .ToLookup(row => row.Run, row => row.Param);
-        var tags = session.Query(
-                $"SELECT run_uuid, key, value FROM tags WHERE {InIds} ORDER BY key",
-                reader => (Run: reader.GetString(0), Tag: new Tag(reader.GetString(1), reader.GetString(2))), ids)
-            .ToLookup(row => row.Run, row => row.Tag);
-        var inputs = LoadInputs(session, ids);
+        var position = new Dictionary<string, int>(infos.Count, StringComparer.Ordinal);
+        var metrics = new List<Metric>[infos.Count];
+        var parameterLists = new List<Param>[infos.Count];
+        var tags = new List<Tag>[infos.Count];
+        for (var i = 0; i < infos.Count; i++)
+        {
+            position[infos[i].RunId] = i;
+            metrics[i] = [];
+            parameterLists[i] = [];
+            tags[i] = [];
+        }
 
-        return infos.Select(info => new Run(
-                info,
-                new RunData(metrics[info.RunId].ToList(), parameterRows[info.RunId].ToList(), tags[info.RunId].ToList()),
-                inputs[info.RunId].ToList()))
-            .ToList();
+        (string, object?)[] ids = [("$ids", System.Text.Json.JsonSerializer.Serialize(infos.Select(info => info.RunId)))];
+        const string InIds = "run_uuid IN (SELECT value FROM json_each($ids)) ORDER BY run_uuid, key";
+        session.Scan(
+            $"SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE {InIds}",
+            ids,
+            row => metrics[position[row.Text(0)]].Add(ReadMetric(row, 1)));
+        session.Scan(
+            $"SELECT run_uuid, key, value FROM params WHERE {InIds}",
+            ids,
+            row => parameterLists[position[row.Text(0)]].Add(new Param(row.Text(1), row.Text(2))));
+        session.Scan(
+            $"SELECT run_uuid, key, value FROM tags WHERE {InIds}",
+            ids,
+            row => tags[position[row.Text(0)]].Add(new Tag(row.Text(1), row.Text(2))));
+        var inputs = LoadInputs(session, ids[0]);
+
+        return infos.Select((info, i) => new Run(info, new RunData(metrics[i], parameterLists[i], tags[i]), inputs[info.RunId].ToList())).ToList();
     }
 
     private static ILookup<string, DatasetInput> LoadInputs(SqliteSession session, (string, object?) ids)
@@ -259,26 +307,37 @@ public sealed partial class SqliteTrackingStore
         return rows.ToLookup(row => row.Run, row => new DatasetInput(row.Dataset, inputTags[row.Input].ToList()));
     }
 
-    private static RunInfo ReadRunInfo(SqliteDataReader reader) => new(
+    private static RunInfo ReadRunInfo(SqliteRow row) => new(
+        row.Text(0),
+        row.Text(1),
+        row.Text(2),
+        row.Text(3),
+        ParseStatus(row.Text(4)),
+        row.IsNull(5) ? null : row.Int64(5),
+        row.IsNull(6) ? null : row.Int64(6),
+        row.Text(7),
+        ParseStage(row.Text(8)));
+
+    private static Metric ReadMetric(SqliteDataReader reader) => new(
         reader.GetString(0),
-        reader.GetInt64(1).ToString(CultureInfo.InvariantCulture),
-        reader.GetString(2),
-        reader.GetString(3),
-        ParseStatus(reader.GetString(4)),
-        NullableLong(reader, 5),
-        NullableLong(reader, 6),
-        reader.GetString(7),
-        ParseStage(reader.GetString(8)));
+        reader.GetBoolean(4) ? double.NaN : reader.GetDouble(1),
+        reader.GetInt64(2),
+        reader.GetInt64(3));
 
-    private static Metric ReadMetric(SqliteDataReader reader) => ReadMetric(reader, 0);
-
-    private static Metric ReadMetric(SqliteDataReader reader, int first) => new(
-        reader.GetString(first),
-        reader.GetBoolean(first + 4) ? double.NaN : reader.GetDouble(first + 1),
-        reader.GetInt64(first + 2),
-        reader.GetInt64(first + 3));
+    private static Metric ReadMetric(SqliteRow row, int first) => new(
+        row.Text(first),
+        row.Int64(first + 4) != 0 ? double.NaN : row.Double(first + 1),
+        row.Int64(first + 2),
+        row.Int64(first + 3));
 
     internal static string StatusText(RunStatus status) => status.ToString().ToUpperInvariant();
 
-    private static RunStatus ParseStatus(string text) => Enum.Parse<RunStatus>(text, ignoreCase: true);
+    private static RunStatus ParseStatus(string text) => text switch
+    {
+        "RUNNING" => RunStatus.Running,
+        "SCHEDULED" => RunStatus.Scheduled,
+        "FINISHED" => RunStatus.Finished,
+        "FAILED" => RunStatus.Failed,
+        _ => RunStatus.Killed,
+    };
 }
