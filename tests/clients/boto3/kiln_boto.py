@@ -1,0 +1,26 @@
+"""boto3 clients pointed at a Kiln server: the same endpoint_url serves sagemaker, sagemaker-runtime and s3.
+
+Usage from a test script:  from kiln_boto import clients;  sm, runtime, s3 = clients(sys.argv[1])
+"""
+import boto3
+from botocore.config import Config
+
+
+def session():
+    return boto3.session.Session(
+        aws_access_key_id="AKIAKILNTEST0000000",
+        aws_secret_access_key="kiln-secret-key",
+        region_name="us-east-1",
+    )
+
+
+def client(service, endpoint_url, **config):
+    return session().client(
+        service,
+        endpoint_url=endpoint_url,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"}, **config),
+    )
+
+
+def clients(endpoint_url):
+    return client("sagemaker", endpoint_url), client("sagemaker-runtime", endpoint_url), client("s3", endpoint_url)
