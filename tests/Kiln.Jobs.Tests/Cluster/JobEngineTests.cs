@@ -1,0 +1,86 @@
+using Orleans.TestingHost;
+
+namespace Kiln.Jobs.Tests.Cluster;
+
+[CollectionDefinition("cluster", DisableParallelization = true)]
+public sealed class ClusterCollection;
+
+[Collection("cluster")]
+public sealed class JobEngineTests : IAsyncLifetime
+{
+    private TestCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await Clusters.StartAsync(silos: 1, slotsPerSilo: 1);
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    private static TestJob NewJob(string name, TimeSpan duration) => TestJobRunner.Jobs[name] = new TestJob(duration);
+
+    [Fact]
+    public async Task A_job_runs_to_completion_once()
+    {
+        var name = "once-" + Guid.NewGuid().ToString("N");
+        var job = NewJob(name, TimeSpan.FromMilliseconds(200));
+        await _cluster.SchedulerOn(_cluster.Primary!).StartAsync("test", name);
+        Assert.Equal("completed", await job.Ended.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(1, job.Ran);
+        Assert.False(Assert.Single(job.Attempts).IsRestart);
+    }
+
+    [Fact]
+    public async Task Jobs_beyond_the_slots_wait_and_start_in_order()
+    {
+        var names = Enumerable.Range(0, 3).Select(i => $"queued-{i}-{Guid.NewGuid():N}").ToList();
+        var jobs = names.Select(name => NewJob(name, TimeSpan.FromMilliseconds(600))).ToList();
+        var scheduler = _cluster.SchedulerOn(_cluster.Primary!);
+        foreach (var name in names)
+        {
+            await scheduler.StartAsync("test", name);
+        }
+
+        await Task.WhenAll(jobs.Select(job => job.Ended.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+        var starts = jobs.Select(job => Assert.Single(job.Attempts).Started).ToList();
+        Assert.True(starts[0] < starts[1] && starts[1] < starts[2], "jobs started in the order they were queued");
+        // One slot: each started only after the previous one had run its 600 ms.
+        Assert.True((starts[1] - starts[0]).TotalMilliseconds >= 550 && (starts[2] - starts[1]).TotalMilliseconds >= 550);
+    }
+
+    [Fact]
+    public async Task Stop_ends_a_running_job_as_stopped()
+    {
+        var name = "stop-" + Guid.NewGuid().ToString("N");
+        var job = NewJob(name, TimeSpan.FromMinutes(5));
+        var scheduler = _cluster.SchedulerOn(_cluster.Primary!);
+        await scheduler.StartAsync("test", name);
+        await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await scheduler.StopAsync("test", name);
+        Assert.Equal("stopped", await job.Ended.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+}
+
+[Collection("cluster")]
+public sealed class FailoverTests
+{
+    [Fact]
+    public async Task A_job_on_a_killed_silo_is_resumed_on_the_survivor()
+    {
+        await using var cluster = await Clusters.StartAsync(silos: 2, slotsPerSilo: 2);
+        var name = "failover-" + Guid.NewGuid().ToString("N");
+        var job = TestJobRunner.Jobs[name] = new TestJob(TimeSpan.FromSeconds(4));
+        var doomed = cluster.SecondarySilos[0];
+
+        // Placed where it is asked for: on the secondary silo, which the test then kills.
+        await cluster.SchedulerOn(doomed).StartAsync("test", name);
+        await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(doomed.SiloAddress.ToString(), Assert.Single(job.Attempts).Node);
+        await cluster.KillSiloAsync(doomed);
+
+        Assert.Equal("completed", await job.Ended.Task.WaitAsync(TimeSpan.FromSeconds(90)));
+        var attempts = job.Attempts.ToList();
+        Assert.Equal(2, attempts.Count);
+        Assert.False(attempts[0].IsRestart);
+        Assert.True(attempts[1].IsRestart);
+        Assert.Equal(cluster.Primary!.SiloAddress.ToString(), attempts[1].Node);
+    }
+}
