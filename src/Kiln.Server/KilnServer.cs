@@ -1,17 +1,27 @@
+using System.Net;
+using System.Net.Sockets;
 using Kiln.Api.MLflow;
+using Kiln.Api.SageMaker;
 using Kiln.Artifacts.FileSystem;
 using Kiln.Core.Artifacts;
+using Kiln.Core.Jobs;
 using Kiln.Core.Registry;
 using Kiln.Core.Tracking;
+using Kiln.Core.Training;
+using Kiln.Jobs.Hosting;
 using Kiln.Storage.Sqlite;
 using Kiln.Storage.Sqlite.Registry;
 using Kiln.Storage.Sqlite.Tracking;
+using Kiln.Storage.Sqlite.Training;
+using Kiln.Training;
+using Kiln.Training.Jobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Kiln.Server;
@@ -32,15 +42,27 @@ public static class KilnServer
             console.TimestampFormat = "HH:mm:ss ";
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Services.AddSingleton(options);
         builder.Services.AddKilnEmbeddedStorage(options);
-        builder.Services.AddKilnServices();
+        builder.Services.AddKilnServices(options);
+        builder.UseOrleans(silo =>
+        {
+            // One in-process silo: localhost clustering on free ports, the job engine, reminders in SQLite.
+            silo.UseLocalhostClustering(siloPort: options.SiloPort == 0 ? FreePort() : options.SiloPort, gatewayPort: FreePort(), serviceId: "kiln", clusterId: "kiln-embedded");
+            silo.AddKilnJobEngine(engine =>
+            {
+                engine.JobSlots = options.JobSlots;
+                engine.WatchdogPeriod = options.JobWatchdogPeriod;
+            });
+        });
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseMlflowApi();
         app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
+        app.MapSageMakerApi();
         return app;
     }
 
@@ -51,21 +73,34 @@ public static class KilnServer
         services.AddSingleton<ITrackingStore>(provider => new SqliteTrackingStore(
             provider.GetRequiredService<SqliteDatabase>(), MlflowApi.ArtifactScheme, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IModelRegistryStore>(provider => new SqliteModelRegistryStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<ITrainingJobStore>(provider => new SqliteTrainingJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IArtifactStore>(_ => new FileSystemArtifactStore(options.ArtifactDirectory));
         return services;
     }
 
-    public static IServiceCollection AddKilnServices(this IServiceCollection services)
+    public static IServiceCollection AddKilnServices(this IServiceCollection services, KilnServerOptions options)
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TrackingService>();
         services.AddSingleton<RegistryService>();
+        services.AddSingleton<DataUris>();
+        services.AddSingleton<TrainingJobService>();
+        services.AddSingleton<ITrainerCatalog, TrainerCatalog>();
+        services.AddSingleton(new TrainingWorkspace(options.JobsDirectory));
+        services.AddSingleton<IJobRunner, TrainingJobRunner>();
         return services;
     }
 
     /// <summary>The base URLs the server actually listens on (resolves port 0 after start).</summary>
     public static IReadOnlyList<string> Addresses(this WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }
 
 public sealed record HealthReport(string Status, string MetadataStore, string Database, string Artifacts);

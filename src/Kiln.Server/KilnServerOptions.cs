@@ -10,7 +10,18 @@ public sealed record KilnServerOptions
 
     public string DataDirectory { get; init; } = Path.Combine(Environment.CurrentDirectory, ".kiln");
 
+    /// <summary>How many jobs this node runs at once (default: one per core); more wait in order.</summary>
+    public int JobSlots { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Orleans' silo-to-silo port; 0 picks a free one (the embedded server needs no fixed port).</summary>
+    public int SiloPort { get; init; }
+
+    /// <summary>How often an unfinished job's watchdog checks that it is running somewhere.</summary>
+    public TimeSpan JobWatchdogPeriod { get; init; } = TimeSpan.FromMinutes(1);
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "kiln.db");
+
+    public string JobsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "jobs");
 
     public string ArtifactDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "artifacts");
 
@@ -19,6 +30,11 @@ public sealed record KilnServerOptions
         if (Port is < 0 or > 65535)
         {
             throw new ArgumentOutOfRangeException(nameof(Port), Port, "The port must be between 0 and 65535.");
+        }
+
+        if (JobSlots < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(JobSlots), JobSlots, "Job slots must be 0 or more.");
         }
 
         if (string.IsNullOrWhiteSpace(Host))

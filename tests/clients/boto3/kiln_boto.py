@@ -24,3 +24,18 @@ def client(service, endpoint_url, **config):
 
 def clients(endpoint_url):
     return client("sagemaker", endpoint_url), client("sagemaker-runtime", endpoint_url), client("s3", endpoint_url)
+
+
+def main(tests):
+    """Runs one test function: python3 script.py <endpoint_url> <test_name>. Exit code 0 means it passed."""
+    import sys
+    import traceback
+
+    endpoint, name = sys.argv[1], sys.argv[2]
+    try:
+        tests[name](endpoint)
+    except Exception:  # noqa: BLE001 - report any failure to the C# side
+        traceback.print_exc()
+        print("RESULT failed")
+        sys.exit(1)
+    print("RESULT ok")

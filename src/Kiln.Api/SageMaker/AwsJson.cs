@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Kiln.Api.SageMaker;
+
+/// <summary>The AWS JSON 1.1 protocol's encoding: member names as in the model (PascalCase), absent members omitted, timestamps as epoch seconds.</summary>
+internal static class AwsJson
+{
+    public const string ContentType = "application/x-amz-json-1.1";
+
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new EpochSecondsConverter() },
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    };
+
+    /// <summary>Timestamps travel as seconds since the epoch, with a fraction.</summary>
+    private sealed class EpochSecondsConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.Number)
+            {
+                return DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(reader.GetDouble() * 1000));
+            }
+
+            if (reader.TokenType == JsonTokenType.String
+                && DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                return parsed;
+            }
+
+            throw new JsonException("A timestamp must be epoch seconds or an ISO 8601 string.");
+        }
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteNumberValue(value.ToUnixTimeMilliseconds() / 1000.0);
+    }
+}

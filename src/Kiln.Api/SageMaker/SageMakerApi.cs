@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Kiln.Api.SageMaker.Validation;
+using Kiln.Core.Common;
+using Microsoft.Extensions.Logging;
+
+namespace Kiln.Api.SageMaker;
+
+/// <summary>
+/// The SageMaker API's AWS JSON 1.1 protocol: <c>POST /</c> with <c>X-Amz-Target: SageMaker.&lt;Operation&gt;</c>.
+/// Each operation deserializes its request shape, validates it against the model's constraints and
+/// hands it to a handler that calls the domain services.
+/// </summary>
+public static class SageMakerApi
+{
+    /// <summary>The account id in the ARNs Kiln hands out (one account: this installation).</summary>
+    public const string AccountId = "000000000000";
+
+    private const string TargetPrefix = "SageMaker.";
+    private static readonly Dictionary<string, Operation> Operations = new(StringComparer.Ordinal);
+
+    static SageMakerApi()
+    {
+        TrainingJobsApi.Register();
+    }
+
+    public static IEndpointRouteBuilder MapSageMakerApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/", DispatchAsync);
+        return app;
+    }
+
+    internal delegate Task<object?> Handler<TRequest>(TRequest request, SageMakerCall call);
+
+    internal static void Add<TRequest>(string name, Handler<TRequest> handler)
+        where TRequest : class =>
+        Operations[name] = new Operation(typeof(TRequest), (request, call) => handler((TRequest)request, call));
+
+    private static async Task DispatchAsync(HttpContext http)
+    {
+        var requestId = Guid.NewGuid().ToString();
+        http.Response.Headers["x-amzn-RequestId"] = requestId;
+        try
+        {
+            var target = http.Request.Headers["X-Amz-Target"].ToString();
+            if (!target.StartsWith(TargetPrefix, StringComparison.Ordinal))
+            {
+                throw new SageMakerException("UnknownOperationException", target.Length == 0
+                    ? "Missing the X-Amz-Target header: SageMaker calls are POST / with X-Amz-Target: SageMaker.<Operation>."
+                    : $"Unknown target {target}.");
+            }
+
+            if (!Operations.TryGetValue(target[TargetPrefix.Length..], out var operation))
+            {
+                throw new SageMakerException("UnknownOperationException", $"The operation {target[TargetPrefix.Length..]} is not supported by Kiln yet.");
+            }
+
+            var request = await ReadAsync(http, operation.RequestType);
+            ShapeValidator.Validate(request);
+            var call = new SageMakerCall(http, AwsCaller.From(http.Request));
+            var response = await operation.Invoke(request, call);
+            http.Response.ContentType = AwsJson.ContentType;
+            await http.Response.Body.WriteAsync(response is null ? "{}"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(response, response.GetType(), AwsJson.Options), http.RequestAborted);
+        }
+        catch (SageMakerException e)
+        {
+            await WriteErrorAsync(http, e);
+        }
+        catch (KilnException e)
+        {
+            await WriteErrorAsync(http, SageMakerException.From(e));
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Api.SageMaker").LogError(e, "SageMaker call failed");
+            await WriteErrorAsync(http, new SageMakerException("InternalFailure", $"Internal error: {e.Message}", 500));
+        }
+    }
+
+    private static async Task<object> ReadAsync(HttpContext http, Type type)
+    {
+        const long MaxBody = 16 * 1024 * 1024;
+        if (http.Request.ContentLength > MaxBody)
+        {
+            throw new SageMakerException("ValidationException", $"The request body is larger than {MaxBody} bytes.", 413);
+        }
+
+        using var body = new MemoryStream();
+        await http.Request.Body.CopyToAsync(body, http.RequestAborted);
+        if (body.Length > MaxBody)
+        {
+            throw new SageMakerException("ValidationException", $"The request body is larger than {MaxBody} bytes.", 413);
+        }
+
+        if (body.Length == 0)
+        {
+            body.Write("{}"u8);
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(body.GetBuffer().AsSpan(0, (int)body.Length), type, AwsJson.Options)
+                ?? throw new SageMakerException("SerializationException", "The request body must be a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new SageMakerException("SerializationException", e.Path is { Length: > 1 }
+                ? $"Could not read the request: the value at {e.Path} has the wrong type or is malformed."
+                : "Could not read the request: the body is not a valid JSON object.");
+        }
+    }
+
+    private static async Task WriteErrorAsync(HttpContext http, SageMakerException error)
+    {
+        http.Response.StatusCode = error.Status;
+        http.Response.ContentType = AwsJson.ContentType;
+        http.Response.Headers["x-amzn-ErrorType"] = error.Type;
+        await using var writer = new Utf8JsonWriter(http.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("__type", error.Type);
+        writer.WriteString("message", error.Message);
+        writer.WriteEndObject();
+    }
+
+    private sealed record Operation(Type RequestType, Func<object, SageMakerCall, Task<object?>> Invoke);
+}
+
+/// <summary>One SageMaker call in flight: who is calling, and the request's services.</summary>
+internal sealed class SageMakerCall(HttpContext http, AwsCaller caller)
+{
+    public HttpContext Http { get; } = http;
+
+    public AwsCaller Caller { get; } = caller;
+
+    public CancellationToken Aborted => Http.RequestAborted;
+
+    public T Service<T>()
+        where T : notnull => Http.RequestServices.GetRequiredService<T>();
+
+    public string Arn(string resourceType, string name) =>
+        $"arn:aws:sagemaker:{Caller.Region}:{SageMakerApi.AccountId}:{resourceType}/{name.ToLowerInvariant()}";
+}

@@ -1,0 +1,57 @@
+using Kiln.Api.SageMaker.Validation;
+
+namespace Kiln.Api.SageMaker.Shapes;
+
+// Shapes shared by several operations, named and constrained as in botocore's sagemaker model.
+
+internal sealed record Tag
+{
+    [AwsRequired, AwsLength(1, 128)]
+    public string? Key { get; init; }
+
+    [AwsRequired, AwsLength(0, 256)]
+    public string? Value { get; init; }
+}
+
+internal sealed record MetricDefinition
+{
+    [AwsRequired, AwsLength(1, 255), AwsPattern(@".+")]
+    public string? Name { get; init; }
+
+    [AwsRequired, AwsLength(1, 500), AwsPattern(@".+")]
+    public string? Regex { get; init; }
+}
+
+internal sealed record MetricData
+{
+    public string? MetricName { get; init; }
+
+    public double? Value { get; init; }
+
+    public DateTimeOffset? Timestamp { get; init; }
+}
+
+internal sealed record ExperimentConfig
+{
+    [AwsLength(1, 120), AwsPattern(@"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}")]
+    public string? ExperimentName { get; init; }
+
+    [AwsLength(1, 120), AwsPattern(@"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}")]
+    public string? TrialName { get; init; }
+
+    [AwsLength(1, 120), AwsPattern(@"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}")]
+    public string? TrialComponentDisplayName { get; init; }
+
+    [AwsLength(1, 120), AwsPattern(@"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}")]
+    public string? RunName { get; init; }
+}
+
+internal static class Patterns
+{
+    public const string RoleArn = @"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+";
+
+    /// <summary>The model's S3Uri pattern, widened to file:// because Kiln also reads local folders.</summary>
+    public const string DataUri = @"(https|s3|file)://([^/]*)/?(.*)";
+
+    public const string EntityName = @"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}";
+}

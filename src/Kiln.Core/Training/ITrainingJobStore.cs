@@ -1,0 +1,35 @@
+using Kiln.Core.Common;
+
+namespace Kiln.Core.Training;
+
+public interface ITrainingJobStore
+{
+    /// <summary>Stores a new job; throws ResourceInUse when the name is taken.</summary>
+    Task CreateAsync(TrainingJob job, CancellationToken ct = default);
+
+    Task<TrainingJob?> FindAsync(string name, CancellationToken ct = default);
+
+    /// <summary>Reads, changes and writes a job atomically; returns the job as written (null when it does not exist, or when <paramref name="change"/> returns null to leave it alone).</summary>
+    Task<TrainingJob?> UpdateAsync(string name, Func<TrainingJob, TrainingJob?> change, CancellationToken ct = default);
+
+    Task<Page<TrainingJob>> ListAsync(TrainingJobQuery query, CancellationToken ct = default);
+}
+
+public enum TrainingJobSort
+{
+    CreationTime,
+    Name,
+    Status,
+}
+
+public sealed record TrainingJobQuery(
+    string? NameContains = null,
+    TrainingJobStatus? Status = null,
+    DateTimeOffset? CreatedAfter = null,
+    DateTimeOffset? CreatedBefore = null,
+    DateTimeOffset? ModifiedAfter = null,
+    DateTimeOffset? ModifiedBefore = null,
+    TrainingJobSort SortBy = TrainingJobSort.CreationTime,
+    bool Ascending = false,
+    int MaxResults = 10,
+    string? PageToken = null);

@@ -1,0 +1,77 @@
+using Kiln.Core.Common;
+using Kiln.Core.Jobs;
+
+namespace Kiln.Core.Training;
+
+/// <summary>
+/// Training jobs: accept (validate up front, as SageMaker does), describe, list and stop. The run
+/// itself happens on the job engine (<see cref="IJobScheduler"/>) through the training job runner.
+/// </summary>
+public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog trainers, IJobScheduler scheduler, TimeProvider clock)
+{
+    public const string JobKind = "training";
+
+    public async Task<TrainingJob> CreateAsync(TrainingJobSpec spec, CancellationToken ct = default)
+    {
+        Validate(spec);
+        var now = clock.GetUtcNow();
+        var job = new TrainingJob { Spec = spec, CreationTime = now, LastModifiedTime = now }
+            .WithSecondaryStatus(SecondaryStatus.Starting, "Launching requested ML instances", now);
+        await store.CreateAsync(job, ct).ConfigureAwait(false);
+        await scheduler.StartAsync(JobKind, spec.Name, ct).ConfigureAwait(false);
+        return job;
+    }
+
+    public async Task<TrainingJob> DescribeAsync(string name, CancellationToken ct = default) =>
+        await store.FindAsync(name, ct).ConfigureAwait(false)
+        ?? throw KilnException.NotFound($"Requested resource not found: training job '{name}' does not exist.");
+
+    public Task<Page<TrainingJob>> ListAsync(TrainingJobQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
+
+    public async Task StopAsync(string name, CancellationToken ct = default)
+    {
+        var job = await DescribeAsync(name, ct).ConfigureAwait(false);
+        if (job.IsFinished)
+        {
+            throw KilnException.InvalidParameter($"The training job {name} has already ended with status {job.Status}: only a job in progress can be stopped.");
+        }
+
+        await store.UpdateAsync(name, current => current.IsFinished || current.StopRequested
+            ? null
+            : (current with { StopRequested = true, Status = TrainingJobStatus.Stopping })
+                .WithSecondaryStatus(SecondaryStatus.Stopping, "Stopping the training job", clock.GetUtcNow()), ct).ConfigureAwait(false);
+        await scheduler.StopAsync(JobKind, name, ct).ConfigureAwait(false);
+    }
+
+    private void Validate(TrainingJobSpec spec)
+    {
+        var duplicate = spec.Channels.GroupBy(channel => channel.Name).FirstOrDefault(group => group.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw KilnException.InvalidParameter($"Channel names must be unique, but '{duplicate.Key}' appears {duplicate.Count()} times in InputDataConfig.");
+        }
+
+        foreach (var channel in spec.Channels)
+        {
+            if (!channel.Uri.StartsWith("s3://", StringComparison.Ordinal) && !channel.Uri.StartsWith("file://", StringComparison.Ordinal))
+            {
+                throw KilnException.InvalidParameter($"Channel '{channel.Name}': the data location '{channel.Uri}' must be an s3:// or file:// URI.");
+            }
+        }
+
+        if (!spec.OutputPath.StartsWith("s3://", StringComparison.Ordinal) && !spec.OutputPath.StartsWith("file://", StringComparison.Ordinal))
+        {
+            throw KilnException.InvalidParameter($"OutputDataConfig.S3OutputPath '{spec.OutputPath}' must be an s3:// or file:// URI.");
+        }
+
+        try
+        {
+            var trainer = trainers.Resolve(spec);
+            trainer.Validate(spec.HyperParameters, spec.Channels.Select(channel => channel.Name).ToList());
+        }
+        catch (TrainingValidationException e)
+        {
+            throw KilnException.InvalidParameter(e.Message);
+        }
+    }
+}
