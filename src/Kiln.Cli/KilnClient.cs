@@ -36,6 +36,24 @@ internal sealed class KilnClient(Uri baseAddress) : IDisposable
         await SendAsync(request, ct);
     }
 
+    /// <summary>Calls a SageMaker operation (AWS JSON 1.1: POST / with X-Amz-Target).</summary>
+    public async Task<JsonObject> SageMakerAsync(string operation, object body, CancellationToken ct = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/x-amz-json-1.1"),
+        };
+        request.Headers.Add("X-Amz-Target", "SageMaker." + operation);
+        return await SendAsync(request, ct);
+    }
+
+    /// <summary>Reads a job's log from a byte offset (Kiln's native API); returns the text, the next offset and whether the log is complete.</summary>
+    public async Task<(string Text, long Offset, bool Complete)> ReadLogAsync(string jobName, long offset, CancellationToken ct = default)
+    {
+        var body = await SendAsync(new HttpRequestMessage(HttpMethod.Get, $"api/kiln/training-jobs/{Uri.EscapeDataString(jobName)}/logs?offset={offset}"), ct);
+        return (body["text"]?.GetValue<string>() ?? "", body["offset"]?.GetValue<long>() ?? offset, body["complete"]?.GetValue<bool>() ?? false);
+    }
+
     public async Task<bool> IsHealthyAsync(CancellationToken ct = default)
     {
         try
@@ -80,8 +98,8 @@ internal sealed class KilnClient(Uri baseAddress) : IDisposable
                 if (!response.IsSuccessStatusCode)
                 {
                     throw new KilnApiException(
-                        body?["error_code"]?.GetValue<string>() ?? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        body?["message"]?.GetValue<string>() ?? text);
+                        body?["error_code"]?.GetValue<string>() ?? body?["__type"]?.GetValue<string>() ?? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        body?["message"]?.GetValue<string>() ?? body?["error"]?.GetValue<string>() ?? text);
                 }
 
                 return body ?? [];

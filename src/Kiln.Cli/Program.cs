@@ -12,4 +12,5 @@ root.Subcommands.Add(QuickstartCommand.Create());
 root.Subcommands.Add(ExperimentsCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(JobsCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Kiln.Api.MLflow;
+using Kiln.Api.Native;
 using Kiln.Api.SageMaker;
 using Kiln.Artifacts.FileSystem;
 using Kiln.Core.Artifacts;
@@ -63,6 +64,7 @@ public static class KilnServer
         app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
         app.MapSageMakerApi();
+        app.MapNativeApi();
         return app;
     }
 
@@ -86,7 +88,9 @@ public static class KilnServer
         services.AddSingleton<DataUris>();
         services.AddSingleton<TrainingJobService>();
         services.AddSingleton<ITrainerCatalog, TrainerCatalog>();
-        services.AddSingleton(new TrainingWorkspace(options.JobsDirectory));
+        var workspace = new TrainingWorkspace(options.JobsDirectory);
+        services.AddSingleton(workspace);
+        services.AddSingleton<Kiln.Api.Native.ILogFiles>(new TrainingLogFiles(workspace));
         services.AddSingleton<IJobRunner, TrainingJobRunner>();
         return services;
     }
@@ -101,6 +105,11 @@ public static class KilnServer
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+internal sealed class TrainingLogFiles(TrainingWorkspace workspace) : ILogFiles
+{
+    public string TrainingJobLog(string name) => workspace.LogFile(name);
 }
 
 public sealed record HealthReport(string Status, string MetadataStore, string Database, string Artifacts);

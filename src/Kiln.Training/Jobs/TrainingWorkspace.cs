@@ -3,6 +3,7 @@ namespace Kiln.Training.Jobs;
 /// <summary>Where training jobs keep their local files: <c>{root}/training/{job}/</c> (inputs, model, logs).</summary>
 public sealed record TrainingWorkspace(string Root)
 {
+
     public string JobDirectory(string name) => Path.Combine(Root, "training", name);
 
     /// <summary>The job's log, kept across attempts: what <c>kiln jobs logs</c> shows.</summary>
