@@ -2,15 +2,18 @@ using System.Net;
 using System.Net.Sockets;
 using Kiln.Api.MLflow;
 using Kiln.Api.Native;
+using Kiln.Api.S3;
 using Kiln.Api.SageMaker;
 using Kiln.Artifacts.FileSystem;
 using Kiln.Core.Artifacts;
 using Kiln.Core.Jobs;
+using Kiln.Core.Objects;
 using Kiln.Core.Registry;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Kiln.Jobs.Hosting;
 using Kiln.Storage.Sqlite;
+using Kiln.Storage.Sqlite.Objects;
 using Kiln.Storage.Sqlite.Registry;
 using Kiln.Storage.Sqlite.Tracking;
 using Kiln.Storage.Sqlite.Training;
@@ -60,6 +63,7 @@ public static class KilnServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseS3Api();
         app.UseMlflowApi();
         app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
@@ -77,6 +81,7 @@ public static class KilnServer
         services.AddSingleton<IModelRegistryStore>(provider => new SqliteModelRegistryStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<ITrainingJobStore>(provider => new SqliteTrainingJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IArtifactStore>(_ => new FileSystemArtifactStore(options.ArtifactDirectory));
+        services.AddSingleton<IObjectIndex>(provider => new SqliteObjectIndex(provider.GetRequiredService<SqliteDatabase>()));
         return services;
     }
 
@@ -85,6 +90,9 @@ public static class KilnServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TrackingService>();
         services.AddSingleton<RegistryService>();
+        // Objects get a file tree of their own: the MLflow artifact proxy can't reach them, nor they it.
+        services.AddSingleton(provider => new ObjectStore(
+            provider.GetRequiredService<IObjectIndex>(), new FileSystemArtifactStore(options.ObjectDirectory), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<DataUris>();
         services.AddSingleton<TrainingJobService>();
         services.AddSingleton<ITrainerCatalog, TrainerCatalog>();

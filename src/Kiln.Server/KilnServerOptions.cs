@@ -25,6 +25,9 @@ public sealed record KilnServerOptions
 
     public string ArtifactDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "artifacts");
 
+    /// <summary>Where the S3-compatible endpoint keeps object bytes, one folder per bucket.</summary>
+    public string ObjectDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "objects");
+
     public void Validate()
     {
         if (Port is < 0 or > 65535)

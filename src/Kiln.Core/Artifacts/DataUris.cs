@@ -1,25 +1,29 @@
 using Kiln.Core.Common;
+using Kiln.Core.Objects;
 
 namespace Kiln.Core.Artifacts;
 
 /// <summary>
-/// Moves job data between URIs and local folders: <c>s3://bucket/prefix</c> (objects Kiln serves through
-/// its S3-compatible endpoint, kept in the artifact store), <c>mlflow-artifacts:/…</c>, and <c>file:///path</c>
+/// Moves job data between URIs and local folders: <c>s3://bucket/prefix</c> (objects in Kiln's
+/// S3-compatible object store), <c>mlflow-artifacts:/…</c> (a run's artifacts), and <c>file:///path</c>
 /// (a folder or file on this machine).
 /// </summary>
-public sealed class DataUris(IArtifactStore artifacts)
+public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
 {
-    /// <summary>Where an <c>s3://bucket/key</c> object lives in the artifact store.</summary>
-    public static string StorePathOfS3(string bucket, string key) => ArtifactPath.Combine("s3", ArtifactPath.Normalize(bucket), ArtifactPath.Normalize(key));
+    /// <summary>Bucket and key of an <c>s3://bucket/key</c> URI (the key may be a prefix, or empty).</summary>
+    public static (string Bucket, string Key) S3Location(string uri)
+    {
+        var rest = uri["s3://".Length..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? (rest, "") : (rest[..slash], rest[(slash + 1)..]);
+    }
 
-    /// <summary>The artifact-store path behind an s3:// or mlflow-artifacts: URI, or null for a file:// URI.</summary>
+    /// <summary>The artifact-store path behind an mlflow-artifacts: URI, or null for file:// and s3:// URIs.</summary>
     public static string? StorePath(string uri)
     {
         if (uri.StartsWith("s3://", StringComparison.Ordinal))
         {
-            var rest = uri["s3://".Length..];
-            var slash = rest.IndexOf('/', StringComparison.Ordinal);
-            return slash < 0 ? StorePathOfS3(rest, "") : StorePathOfS3(rest[..slash], rest[(slash + 1)..]);
+            return null;
         }
 
         if (uri.StartsWith("mlflow-artifacts:", StringComparison.Ordinal))
@@ -46,6 +50,11 @@ public sealed class DataUris(IArtifactStore artifacts)
     public async Task<int> DownloadAsync(string uri, string directory, CancellationToken ct = default)
     {
         Directory.CreateDirectory(directory);
+        if (uri.StartsWith("s3://", StringComparison.Ordinal))
+        {
+            return await DownloadObjectsAsync(uri, directory, ct).ConfigureAwait(false);
+        }
+
         if (StorePath(uri) is not { } path)
         {
             return CopyLocal(LocalPath(uri), directory);
@@ -82,6 +91,15 @@ public sealed class DataUris(IArtifactStore artifacts)
     /// <summary>Stores a local file at <paramref name="uri"/> (an object key, or a file path for file://).</summary>
     public async Task UploadAsync(string localFile, string uri, CancellationToken ct = default)
     {
+        if (uri.StartsWith("s3://", StringComparison.Ordinal))
+        {
+            var (bucket, key) = S3Location(uri);
+            await EnsureBucketAsync(bucket, ct).ConfigureAwait(false);
+            await using var content = File.OpenRead(localFile);
+            await objects.PutAsync(bucket, key, content, key.EndsWith(".tar.gz", StringComparison.Ordinal) ? "application/x-tar" : null, null, null, ct).ConfigureAwait(false);
+            return;
+        }
+
         if (StorePath(uri) is { } path)
         {
             await using var source = File.OpenRead(localFile);
@@ -92,6 +110,78 @@ public sealed class DataUris(IArtifactStore artifacts)
         var target = LocalPath(uri);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         File.Copy(localFile, target, overwrite: true);
+    }
+
+    /// <summary>The object at the URI, or every object under it as a prefix (as a folder: "prefix/" or the key's parent).</summary>
+    private async Task<int> DownloadObjectsAsync(string uri, string directory, CancellationToken ct)
+    {
+        var (bucket, key) = S3Location(uri);
+        try
+        {
+            if (key.Length > 0 && !key.EndsWith('/'))
+            {
+                try
+                {
+                    var (single, content) = await objects.GetAsync(bucket, key, ct).ConfigureAwait(false);
+                    await using (content)
+                    {
+                        await WriteFileAsync(content, Path.Combine(directory, Path.GetFileName(single.Key)), ct).ConfigureAwait(false);
+                    }
+
+                    return 1;
+                }
+                catch (ObjectStoreException e) when (e.Error == ObjectError.NoSuchKey)
+                {
+                }
+            }
+
+            var count = 0;
+            var after = "";
+            while (true)
+            {
+                var page = await objects.ListAsync(bucket, key, null, after, 1000, ct).ConfigureAwait(false);
+                foreach (var item in page.Objects.Where(item => !item.Key.EndsWith('/')))
+                {
+                    var relative = item.Key[key.Length..].TrimStart('/');
+                    var (_, content) = await objects.GetAsync(bucket, item.Key, ct).ConfigureAwait(false);
+                    await using (content)
+                    {
+                        await WriteFileAsync(content, Path.Combine(directory, relative.Length == 0 ? Path.GetFileName(item.Key) : relative), ct).ConfigureAwait(false);
+                    }
+
+                    count++;
+                }
+
+                if (!page.IsTruncated)
+                {
+                    return count;
+                }
+
+                after = page.NextMarker!;
+            }
+        }
+        catch (ObjectStoreException e)
+        {
+            throw KilnException.NotFound($"{uri}: {e.Message}");
+        }
+    }
+
+    private async Task EnsureBucketAsync(string bucket, CancellationToken ct)
+    {
+        try
+        {
+            await objects.CreateBucketAsync(bucket, ct).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e) when (e.Error == ObjectError.BucketAlreadyOwnedByYou)
+        {
+        }
+    }
+
+    private static async Task WriteFileAsync(Stream content, string target, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        await using var file = File.Create(target);
+        await content.CopyToAsync(file, ct).ConfigureAwait(false);
     }
 
     public static string LocalPath(string fileUri) => Uri.UnescapeDataString(new Uri(fileUri).LocalPath);

@@ -1,0 +1,527 @@
+using System.Globalization;
+using System.Text;
+using System.Xml.Linq;
+using Kiln.Api.SageMaker;
+using Kiln.Core.Objects;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Kiln.Api.S3;
+
+/// <summary>
+/// An S3-compatible endpoint (path-style: <c>/{bucket}/{key}</c>) over Kiln's object store, on the same
+/// base URL as the other dialects. A request belongs to S3 when its SigV4 credential scope names the
+/// <c>s3</c> service, which is how boto3 (or any SDK) signs S3 calls, whatever the bucket is called.
+/// </summary>
+public static class S3Api
+{
+    public static IApplicationBuilder UseS3Api(this IApplicationBuilder app) =>
+        app.Use(async (http, next) =>
+        {
+            if (AwsCaller.From(http.Request).Service == "s3")
+            {
+                await HandleAsync(http);
+                return;
+            }
+
+            await next(http);
+        });
+
+    private static async Task HandleAsync(HttpContext http)
+    {
+        http.Response.Headers["x-amz-request-id"] = Guid.NewGuid().ToString("N")[..16].ToUpperInvariant();
+        var store = http.RequestServices.GetRequiredService<ObjectStore>();
+        try
+        {
+            var (bucket, key) = Target(http);
+            var method = http.Request.Method;
+            var query = http.Request.Query;
+            if (bucket is null)
+            {
+                await (HttpMethods.IsGet(method) ? ListBucketsAsync(http, store) : NotAllowed(http));
+            }
+            else if (key is null)
+            {
+                await (method switch
+                {
+                    "PUT" => CreateBucketAsync(http, store, bucket),
+                    "HEAD" => HeadBucketAsync(http, store, bucket),
+                    "DELETE" => DeleteBucketAsync(http, store, bucket),
+                    "GET" when query.ContainsKey("location") => LocationAsync(http, store, bucket),
+                    "GET" when query.ContainsKey("uploads") || query.ContainsKey("versioning") || query.ContainsKey("acl") || query.ContainsKey("policy") => NotImplemented(http),
+                    "GET" => ListObjectsAsync(http, store, bucket),
+                    "POST" when query.ContainsKey("delete") => DeleteObjectsAsync(http, store, bucket),
+                    _ => NotAllowed(http),
+                });
+            }
+            else
+            {
+                await (method switch
+                {
+                    "PUT" when query.ContainsKey("uploadId") => UploadPartAsync(http, store, bucket, key),
+                    "PUT" when http.Request.Headers.ContainsKey("x-amz-copy-source") => CopyObjectAsync(http, store, bucket, key),
+                    "PUT" => PutObjectAsync(http, store, bucket, key),
+                    "GET" when query.ContainsKey("uploadId") => ListPartsAsync(http, store, bucket, key),
+                    "GET" or "HEAD" => GetObjectAsync(http, store, bucket, key),
+                    "DELETE" when query.ContainsKey("uploadId") => AbortUploadAsync(http, store, bucket, key),
+                    "DELETE" => DeleteObjectAsync(http, store, bucket, key),
+                    "POST" when query.ContainsKey("uploads") => CreateUploadAsync(http, store, bucket, key),
+                    "POST" when query.ContainsKey("uploadId") => CompleteUploadAsync(http, store, bucket, key),
+                    _ => NotAllowed(http),
+                });
+            }
+        }
+        catch (ObjectStoreException e)
+        {
+            var (code, status) = S3Xml.Describe(e.Error);
+            await S3Xml.WriteErrorAsync(http, code, e.Message, status);
+        }
+        catch (InvalidDataException e)
+        {
+            await S3Xml.WriteErrorAsync(http, "IncompleteBody", e.Message, 400);
+        }
+        catch (System.Xml.XmlException e)
+        {
+            await S3Xml.WriteErrorAsync(http, "MalformedXML", $"The XML you provided was not well-formed or did not validate against our published schema: {e.Message}", 400);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Bucket and key from the raw request target: Kestrel would already have resolved dot segments in the decoded path.</summary>
+    private static (string? Bucket, string? Key) Target(HttpContext http)
+    {
+        var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? http.Request.Path.Value ?? "/";
+        var path = raw.Split('?', 2)[0];
+        if (path.StartsWith("http", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(path, UriKind.Absolute, out var absolute))
+        {
+            path = absolute.AbsolutePath;
+        }
+
+        path = path.TrimStart('/');
+        if (path.Length == 0)
+        {
+            return (null, null);
+        }
+
+        var slash = path.IndexOf('/', StringComparison.Ordinal);
+        var bucket = Uri.UnescapeDataString(slash < 0 ? path : path[..slash]);
+        var key = slash < 0 || slash == path.Length - 1 ? null : Uri.UnescapeDataString(path[(slash + 1)..]);
+        return (bucket, key);
+    }
+
+    private static Task ListBucketsAsync(HttpContext http, ObjectStore store) =>
+        WithAsync(store.ListBucketsAsync(http.RequestAborted), buckets => S3Xml.WriteAsync(http.Response, "ListAllMyBucketsResult", writer =>
+        {
+            writer.WriteStartElement("Owner", S3Xml.Namespace);
+            writer.Element("ID", "kiln");
+            writer.Element("DisplayName", "kiln");
+            writer.WriteEndElement();
+            writer.WriteStartElement("Buckets", S3Xml.Namespace);
+            foreach (var bucket in buckets)
+            {
+                writer.WriteStartElement("Bucket", S3Xml.Namespace);
+                writer.Element("Name", bucket.Name);
+                writer.Element("CreationDate", S3Xml.Time(bucket.Created));
+                writer.WriteEndElement();
+            }
+
+            writer.WriteEndElement();
+        }));
+
+    private static async Task CreateBucketAsync(HttpContext http, ObjectStore store, string bucket)
+    {
+        await store.CreateBucketAsync(bucket, http.RequestAborted);
+        http.Response.Headers.Location = "/" + bucket;
+    }
+
+    private static async Task HeadBucketAsync(HttpContext http, ObjectStore store, string bucket)
+    {
+        await store.GetBucketAsync(bucket, http.RequestAborted);
+        http.Response.Headers["x-amz-bucket-region"] = "us-east-1";
+    }
+
+    private static async Task DeleteBucketAsync(HttpContext http, ObjectStore store, string bucket)
+    {
+        await store.DeleteBucketAsync(bucket, http.RequestAborted);
+        http.Response.StatusCode = 204;
+    }
+
+    private static async Task LocationAsync(HttpContext http, ObjectStore store, string bucket)
+    {
+        await store.GetBucketAsync(bucket, http.RequestAborted);
+        await S3Xml.WriteAsync(http.Response, "LocationConstraint", _ => { });
+    }
+
+    /// <summary>ListObjectsV2 (list-type=2), and the original ListObjects with its marker.</summary>
+    private static async Task ListObjectsAsync(HttpContext http, ObjectStore store, string bucket)
+    {
+        var query = http.Request.Query;
+        var v2 = query["list-type"] == "2";
+        var prefix = query["prefix"].ToString();
+        var delimiter = query["delimiter"].ToString();
+        var encode = query["encoding-type"] == "url";
+        var maxKeys = 1000;
+        if (query.TryGetValue("max-keys", out var max) && (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out maxKeys) || maxKeys < 0))
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "Provided max-keys not an integer or within integer range");
+        }
+
+        maxKeys = Math.Min(maxKeys, 1000);
+        var token = query["continuation-token"].ToString();
+        var startAfter = query["start-after"].ToString();
+        var marker = query["marker"].ToString();
+        string after;
+        if (v2 && token.Length > 0)
+        {
+            try
+            {
+                after = Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            }
+            catch (FormatException)
+            {
+                throw new ObjectStoreException(ObjectError.InvalidArgument, "The continuation token provided is incorrect");
+            }
+        }
+        else
+        {
+            after = v2 ? startAfter : marker;
+        }
+
+        var listing = maxKeys == 0
+            ? new ObjectListing([], [], false, null)
+            : await store.ListAsync(bucket, prefix, delimiter.Length == 0 ? null : delimiter, after, maxKeys, http.RequestAborted);
+        string Shown(string value) => encode ? Uri.EscapeDataString(value).Replace("%2F", "/", StringComparison.Ordinal) : value;
+
+        await S3Xml.WriteAsync(http.Response, "ListBucketResult", writer =>
+        {
+            writer.Element("Name", bucket);
+            writer.Element("Prefix", Shown(prefix));
+            if (v2)
+            {
+                writer.Element("KeyCount", (listing.Objects.Count + listing.CommonPrefixes.Count).ToString(CultureInfo.InvariantCulture));
+                writer.Element("ContinuationToken", token.Length > 0 ? token : null);
+                writer.Element("NextContinuationToken", listing.IsTruncated ? Convert.ToBase64String(Encoding.UTF8.GetBytes(listing.NextMarker!)) : null);
+                writer.Element("StartAfter", startAfter.Length > 0 ? Shown(startAfter) : null);
+            }
+            else
+            {
+                writer.Element("Marker", Shown(marker));
+                writer.Element("NextMarker", listing.IsTruncated && delimiter.Length > 0 ? Shown(listing.NextMarker!) : null);
+            }
+
+            writer.Element("MaxKeys", maxKeys.ToString(CultureInfo.InvariantCulture));
+            writer.Element("Delimiter", delimiter.Length > 0 ? Shown(delimiter) : null);
+            writer.Element("EncodingType", encode ? "url" : null);
+            writer.Element("IsTruncated", listing.IsTruncated ? "true" : "false");
+            foreach (var item in listing.Objects)
+            {
+                writer.WriteStartElement("Contents", S3Xml.Namespace);
+                writer.Element("Key", Shown(item.Key));
+                writer.Element("LastModified", S3Xml.Time(item.LastModified));
+                writer.Element("ETag", item.ETag);
+                writer.Element("Size", item.Size.ToString(CultureInfo.InvariantCulture));
+                writer.Element("StorageClass", "STANDARD");
+                writer.WriteEndElement();
+            }
+
+            foreach (var common in listing.CommonPrefixes)
+            {
+                writer.WriteStartElement("CommonPrefixes", S3Xml.Namespace);
+                writer.Element("Prefix", Shown(common));
+                writer.WriteEndElement();
+            }
+        });
+    }
+
+    private static async Task DeleteObjectsAsync(HttpContext http, ObjectStore store, string bucket)
+    {
+        await store.GetBucketAsync(bucket, http.RequestAborted);
+        var document = await XDocument.LoadAsync(http.Request.Body, LoadOptions.None, http.RequestAborted);
+        XNamespace ns = S3Xml.Namespace;
+        var root = document.Root!;
+        var quiet = string.Equals(root.Element(ns + "Quiet")?.Value ?? root.Element("Quiet")?.Value, "true", StringComparison.OrdinalIgnoreCase);
+        var keys = root.Elements().Where(e => e.Name.LocalName == "Object").Select(e => e.Elements().First(k => k.Name.LocalName == "Key").Value).ToList();
+        var deleted = new List<string>();
+        var failed = new List<(string Key, string Code, string Message)>();
+        foreach (var key in keys)
+        {
+            try
+            {
+                await store.DeleteAsync(bucket, key, http.RequestAborted);
+                deleted.Add(key);
+            }
+            catch (ObjectStoreException e)
+            {
+                failed.Add((key, S3Xml.Describe(e.Error).Code, e.Message));
+            }
+        }
+
+        await S3Xml.WriteAsync(http.Response, "DeleteResult", writer =>
+        {
+            foreach (var key in quiet ? [] : deleted)
+            {
+                writer.WriteStartElement("Deleted", S3Xml.Namespace);
+                writer.Element("Key", key);
+                writer.WriteEndElement();
+            }
+
+            foreach (var (key, code, message) in failed)
+            {
+                writer.WriteStartElement("Error", S3Xml.Namespace);
+                writer.Element("Key", key);
+                writer.Element("Code", code);
+                writer.Element("Message", message);
+                writer.WriteEndElement();
+            }
+        });
+    }
+
+    private static async Task PutObjectAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        UnlimitedBody(http);
+        var info = await store.PutAsync(bucket, key, Body(http), ContentType(http), UserMetadata(http), http.Request.Headers["Content-MD5"].FirstOrDefault(), http.RequestAborted);
+        http.Response.Headers.ETag = info.ETag;
+        EchoChecksums(http);
+    }
+
+    private static async Task CopyObjectAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        var source = Uri.UnescapeDataString(http.Request.Headers["x-amz-copy-source"].ToString().Split('?')[0]).TrimStart('/');
+        var slash = source.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0)
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+        }
+
+        var (info, content) = await store.GetAsync(source[..slash], source[(slash + 1)..], http.RequestAborted);
+        ObjectInfo copied;
+        await using (content)
+        {
+            var replace = http.Request.Headers["x-amz-metadata-directive"] == "REPLACE";
+            copied = await store.PutAsync(bucket, key, content, replace ? ContentType(http) : info.ContentType, replace ? UserMetadata(http) : info.Metadata, null, http.RequestAborted);
+        }
+
+        await S3Xml.WriteAsync(http.Response, "CopyObjectResult", writer =>
+        {
+            writer.Element("LastModified", S3Xml.Time(copied.LastModified));
+            writer.Element("ETag", copied.ETag);
+        });
+    }
+
+    /// <summary>GetObject and HeadObject, with one byte range (<c>bytes=a-b</c>, <c>bytes=a-</c>, <c>bytes=-n</c>).</summary>
+    private static async Task GetObjectAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        var (info, content) = await store.GetAsync(bucket, key, http.RequestAborted);
+        await using (content)
+        {
+            var headers = http.Response.Headers;
+            headers.ETag = info.ETag;
+            headers.LastModified = S3Xml.HttpTime(info.LastModified);
+            headers.AcceptRanges = "bytes";
+            http.Response.ContentType = info.ContentType;
+            foreach (var (name, value) in info.Metadata)
+            {
+                headers["x-amz-meta-" + name] = value;
+            }
+
+            if (http.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && (ifNoneMatch == info.ETag || ifNoneMatch == "*"))
+            {
+                http.Response.StatusCode = 304;
+                return;
+            }
+
+            if (http.Request.Headers.IfMatch.ToString() is { Length: > 0 } ifMatch && ifMatch != info.ETag && ifMatch != "*")
+            {
+                await S3Xml.WriteErrorAsync(http, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
+                return;
+            }
+
+            var (start, length) = (0L, info.Size);
+            var range = http.Request.Headers.Range.ToString();
+            if (range.Length > 0)
+            {
+                (start, length) = ParseRange(range, info.Size);
+                http.Response.StatusCode = 206;
+                headers.ContentRange = $"bytes {start}-{start + length - 1}/{info.Size}";
+            }
+
+            http.Response.ContentLength = length;
+            if (HttpMethods.IsHead(http.Request.Method))
+            {
+                return;
+            }
+
+            content.Seek(start, SeekOrigin.Begin);
+            var buffer = new byte[81920];
+            var remaining = length;
+            while (remaining > 0)
+            {
+                var read = await content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), http.RequestAborted);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                await http.Response.Body.WriteAsync(buffer.AsMemory(0, read), http.RequestAborted);
+                remaining -= read;
+            }
+        }
+    }
+
+    private static (long Start, long Length) ParseRange(string header, long size)
+    {
+        var spec = header.StartsWith("bytes=", StringComparison.Ordinal) ? header["bytes=".Length..] : null;
+        var dash = spec?.IndexOf('-', StringComparison.Ordinal) ?? -1;
+        if (spec is null || dash < 0 || spec.Contains(',', StringComparison.Ordinal))
+        {
+            // S3 ignores a range it cannot read and sends the whole object; Kiln refuses it instead of guessing.
+            throw new ObjectStoreException(ObjectError.InvalidArgument, $"The Range header '{header}' is not a single byte range.");
+        }
+
+        var first = spec[..dash];
+        var last = spec[(dash + 1)..];
+        long start, end;
+        if (first.Length == 0)
+        {
+            start = Math.Max(0, size - long.Parse(last, CultureInfo.InvariantCulture));
+            end = size - 1;
+        }
+        else
+        {
+            start = long.Parse(first, CultureInfo.InvariantCulture);
+            end = last.Length == 0 ? size - 1 : Math.Min(long.Parse(last, CultureInfo.InvariantCulture), size - 1);
+        }
+
+        if (start >= size || end < start)
+        {
+            throw new ObjectStoreException(ObjectError.InvalidRange, "The requested range is not satisfiable");
+        }
+
+        return (start, end - start + 1);
+    }
+
+    private static async Task DeleteObjectAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        await store.DeleteAsync(bucket, key, http.RequestAborted);
+        http.Response.StatusCode = 204;
+    }
+
+    private static async Task CreateUploadAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        var upload = await store.CreateUploadAsync(bucket, key, ContentType(http), UserMetadata(http), http.RequestAborted);
+        await S3Xml.WriteAsync(http.Response, "InitiateMultipartUploadResult", writer =>
+        {
+            writer.Element("Bucket", bucket);
+            writer.Element("Key", key);
+            writer.Element("UploadId", upload.UploadId);
+        });
+    }
+
+    private static async Task UploadPartAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        UnlimitedBody(http);
+        if (!int.TryParse(http.Request.Query["partNumber"], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive");
+        }
+
+        var part = await store.UploadPartAsync(bucket, key, http.Request.Query["uploadId"]!, number, Body(http), http.Request.Headers["Content-MD5"].FirstOrDefault(), http.RequestAborted);
+        http.Response.Headers.ETag = part.ETag;
+        EchoChecksums(http);
+    }
+
+    private static async Task ListPartsAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        var uploadId = http.Request.Query["uploadId"].ToString();
+        var parts = await store.ListPartsAsync(bucket, key, uploadId, http.RequestAborted);
+        await S3Xml.WriteAsync(http.Response, "ListPartsResult", writer =>
+        {
+            writer.Element("Bucket", bucket);
+            writer.Element("Key", key);
+            writer.Element("UploadId", uploadId);
+            writer.Element("PartNumberMarker", "0");
+            writer.Element("NextPartNumberMarker", parts.Count == 0 ? "0" : parts[^1].Number.ToString(CultureInfo.InvariantCulture));
+            writer.Element("MaxParts", "1000");
+            writer.Element("IsTruncated", "false");
+            foreach (var part in parts)
+            {
+                writer.WriteStartElement("Part", S3Xml.Namespace);
+                writer.Element("PartNumber", part.Number.ToString(CultureInfo.InvariantCulture));
+                writer.Element("LastModified", S3Xml.Time(part.LastModified));
+                writer.Element("ETag", part.ETag);
+                writer.Element("Size", part.Size.ToString(CultureInfo.InvariantCulture));
+                writer.WriteEndElement();
+            }
+        });
+    }
+
+    private static async Task CompleteUploadAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        var document = await XDocument.LoadAsync(http.Request.Body, LoadOptions.None, http.RequestAborted);
+        var parts = document.Root!.Elements().Where(e => e.Name.LocalName == "Part").Select(part =>
+        {
+            var number = part.Elements().FirstOrDefault(e => e.Name.LocalName == "PartNumber")?.Value;
+            var etag = part.Elements().FirstOrDefault(e => e.Name.LocalName == "ETag")?.Value;
+            return int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && etag is not null
+                ? (n, etag)
+                : throw new ObjectStoreException(ObjectError.InvalidPart, "Each Part needs a PartNumber and an ETag.");
+        }).ToList();
+        var info = await store.CompleteUploadAsync(bucket, key, http.Request.Query["uploadId"]!, parts, http.RequestAborted);
+        await S3Xml.WriteAsync(http.Response, "CompleteMultipartUploadResult", writer =>
+        {
+            writer.Element("Location", $"{http.Request.Scheme}://{http.Request.Host}/{bucket}/{key}");
+            writer.Element("Bucket", bucket);
+            writer.Element("Key", key);
+            writer.Element("ETag", info.ETag);
+        });
+    }
+
+    private static async Task AbortUploadAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        await store.AbortUploadAsync(bucket, key, http.Request.Query["uploadId"]!, http.RequestAborted);
+        http.Response.StatusCode = 204;
+    }
+
+    private static Task NotAllowed(HttpContext http) =>
+        S3Xml.WriteErrorAsync(http, "MethodNotAllowed", $"The specified method {http.Request.Method} is not allowed against this resource.", 405);
+
+    private static Task NotImplemented(HttpContext http) =>
+        S3Xml.WriteErrorAsync(http, "NotImplemented", "A header or query you provided implies functionality that Kiln's S3 endpoint does not implement.", 501);
+
+    /// <summary>The request body, with aws-chunked framing (used by SDKs for streaming uploads) removed.</summary>
+    private static Stream Body(HttpContext http)
+    {
+        var sha = http.Request.Headers["x-amz-content-sha256"].ToString();
+        var encoding = http.Request.Headers.ContentEncoding.ToString();
+        return sha.StartsWith("STREAMING-", StringComparison.Ordinal) || encoding.Contains("aws-chunked", StringComparison.Ordinal)
+            ? new AwsChunkedStream(http.Request.Body)
+            : http.Request.Body;
+    }
+
+    private static void UnlimitedBody(HttpContext http)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+    }
+
+    private static string? ContentType(HttpContext http) => http.Request.ContentType is { Length: > 0 } type ? type : null;
+
+    private static Dictionary<string, string> UserMetadata(HttpContext http) =>
+        http.Request.Headers
+            .Where(header => header.Key.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(header => header.Key["x-amz-meta-".Length..].ToLowerInvariant(), header => header.Value.ToString());
+
+    /// <summary>Checksums a client sent up front are echoed back, as S3 does once it has stored the object.</summary>
+    private static void EchoChecksums(HttpContext http)
+    {
+        foreach (var header in http.Request.Headers.Where(h => h.Key.StartsWith("x-amz-checksum-", StringComparison.OrdinalIgnoreCase) && h.Key != "x-amz-checksum-mode"))
+        {
+            http.Response.Headers[header.Key] = header.Value;
+        }
+    }
+
+    private static async Task WithAsync<T>(Task<T> task, Func<T, Task> then) => await then(await task);
+}

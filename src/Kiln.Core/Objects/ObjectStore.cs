@@ -1,0 +1,330 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Kiln.Core.Artifacts;
+
+namespace Kiln.Core.Objects;
+
+/// <summary>
+/// S3's object model over Kiln's storage: buckets and object metadata in <see cref="IObjectIndex"/>, bytes in
+/// a file tree of their own at <c>{bucket}/{key}</c> (uploads in progress under <c>_uploads/</c>, a name no
+/// bucket can have). The S3 endpoint and the jobs that read and write
+/// <c>s3://</c> URIs both go through here, so listings always agree with what is stored.
+/// </summary>
+public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files, TimeProvider clock)
+{
+    public const long MinimumPartSize = 5 * 1024 * 1024;
+    public const int MaxKeyBytes = 1024;
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
+    private static partial Regex BucketNamePattern();
+
+    [GeneratedRegex(@"^\d+\.\d+\.\d+\.\d+$")]
+    private static partial Regex IpAddressPattern();
+
+    public static string BytesPath(string bucket, string key) => ArtifactPath.Combine(bucket, ArtifactPath.Normalize(key));
+
+    /// <summary>S3's bucket naming rules (general purpose buckets).</summary>
+    public static void ValidateBucketName(string name)
+    {
+        if (!BucketNamePattern().IsMatch(name) || name.Contains("..", StringComparison.Ordinal) || IpAddressPattern().IsMatch(name)
+            || name.StartsWith("xn--", StringComparison.Ordinal) || name.EndsWith("-s3alias", StringComparison.Ordinal) || name.Contains(".-", StringComparison.Ordinal) || name.Contains("-.", StringComparison.Ordinal))
+        {
+            throw new ObjectStoreException(ObjectError.InvalidBucketName, "The specified bucket is not valid.");
+        }
+    }
+
+    /// <summary>
+    /// Keys become file paths, so a key that could climb out of its bucket (<c>..</c> or <c>.</c> segments, a
+    /// leading slash, backslashes, empty segments, control characters) is refused rather than rewritten.
+    /// A trailing slash is allowed: it names a folder marker.
+    /// </summary>
+    public static void ValidateKey(string key)
+    {
+        if (key.Length == 0 || Encoding.UTF8.GetByteCount(key) > MaxKeyBytes)
+        {
+            throw new ObjectStoreException(ObjectError.InvalidKey, key.Length == 0 ? "The object key must not be empty." : "Your key is too long: at most 1024 bytes.");
+        }
+
+        var body = key.EndsWith('/') ? key[..^1] : key;
+        var segments = body.Split('/');
+        if (key.StartsWith('/') || key.Contains('\\', StringComparison.Ordinal) || key.Any(char.IsControl)
+            || segments.Any(segment => segment is "" or "." or ".."))
+        {
+            throw new ObjectStoreException(ObjectError.InvalidKey, $"Kiln refuses the object key '{key}': keys must not contain '.' or '..' segments, empty segments, a leading '/', backslashes or control characters.");
+        }
+    }
+
+    public async Task CreateBucketAsync(string name, CancellationToken ct = default)
+    {
+        ValidateBucketName(name);
+        if (!await index.CreateBucketAsync(name, clock.GetUtcNow(), ct).ConfigureAwait(false))
+        {
+            throw new ObjectStoreException(ObjectError.BucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.");
+        }
+    }
+
+    public async Task<BucketInfo> GetBucketAsync(string name, CancellationToken ct = default) =>
+        await index.FindBucketAsync(name, ct).ConfigureAwait(false)
+        ?? throw new ObjectStoreException(ObjectError.NoSuchBucket, "The specified bucket does not exist");
+
+    public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken ct = default) => index.ListBucketsAsync(ct);
+
+    public async Task DeleteBucketAsync(string name, CancellationToken ct = default)
+    {
+        await GetBucketAsync(name, ct).ConfigureAwait(false);
+        if (!await index.DeleteBucketAsync(name, ct).ConfigureAwait(false))
+        {
+            throw new ObjectStoreException(ObjectError.BucketNotEmpty, "The bucket you tried to delete is not empty");
+        }
+
+        await files.DeleteAsync(name, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores an object, streaming; with <paramref name="contentMd5"/> (base64, as in Content-MD5) a mismatch leaves the old object untouched.</summary>
+    public async Task<ObjectInfo> PutAsync(string bucket, string key, Stream content, string? contentType, IReadOnlyDictionary<string, string>? metadata, string? contentMd5 = null, CancellationToken ct = default)
+    {
+        ValidateKey(key);
+        await GetBucketAsync(bucket, ct).ConfigureAwait(false);
+        byte[]? expected = null;
+        if (contentMd5 is not null && (!TryBase64(contentMd5, out expected) || expected.Length != 16))
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "The Content-MD5 you specified is not valid.");
+        }
+
+        long size = 0;
+        string etag;
+        if (key.EndsWith('/'))
+        {
+            etag = Convert.ToHexStringLower(MD5.HashData(ReadOnlySpan<byte>.Empty));
+        }
+        else
+        {
+            await using var hashing = new HashingStream(content, expected);
+            await files.WriteAsync(BytesPath(bucket, key), hashing, ct).ConfigureAwait(false);
+            size = hashing.Length;
+            etag = Convert.ToHexStringLower(hashing.Digest);
+        }
+
+        var info = new ObjectInfo(bucket, key, size, $"\"{etag}\"", contentType ?? "binary/octet-stream", clock.GetUtcNow(), metadata ?? new Dictionary<string, string>());
+        await index.PutObjectAsync(info, ct).ConfigureAwait(false);
+        return info;
+    }
+
+    public async Task<ObjectInfo> HeadAsync(string bucket, string key, CancellationToken ct = default)
+    {
+        ValidateKey(key);
+        await GetBucketAsync(bucket, ct).ConfigureAwait(false);
+        return await index.FindObjectAsync(bucket, key, ct).ConfigureAwait(false)
+            ?? throw new ObjectStoreException(ObjectError.NoSuchKey, "The specified key does not exist.");
+    }
+
+    /// <summary>Opens an object for reading (the stream can seek, for ranges).</summary>
+    public async Task<(ObjectInfo Info, Stream Content)> GetAsync(string bucket, string key, CancellationToken ct = default)
+    {
+        var info = await HeadAsync(bucket, key, ct).ConfigureAwait(false);
+        if (key.EndsWith('/'))
+        {
+            return (info, new MemoryStream([], writable: false));
+        }
+
+        var stream = await files.OpenReadAsync(BytesPath(bucket, key), ct).ConfigureAwait(false)
+            ?? throw new ObjectStoreException(ObjectError.NoSuchKey, "The specified key does not exist.");
+        return (info, stream);
+    }
+
+    /// <summary>Deletes an object; deleting a missing key succeeds, as in S3.</summary>
+    public async Task DeleteAsync(string bucket, string key, CancellationToken ct = default)
+    {
+        ValidateKey(key);
+        await GetBucketAsync(bucket, ct).ConfigureAwait(false);
+        if (await index.DeleteObjectAsync(bucket, key, ct).ConfigureAwait(false) && !key.EndsWith('/'))
+        {
+            await files.DeleteAsync(BytesPath(bucket, key), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Lists keys in order after <paramref name="after"/>. With a delimiter, keys sharing the part of the key
+    /// up to the first delimiter after the prefix roll up into one common prefix; each object and each
+    /// prefix counts toward <paramref name="maxKeys"/>.
+    /// </summary>
+    public async Task<ObjectListing> ListAsync(string bucket, string prefix, string? delimiter, string after, int maxKeys, CancellationToken ct = default)
+    {
+        await GetBucketAsync(bucket, ct).ConfigureAwait(false);
+        var objects = new List<ObjectInfo>();
+        var prefixes = new List<string>();
+        var cursor = after;
+        string? lastReturned = null;
+        while (objects.Count + prefixes.Count < maxKeys)
+        {
+            var batch = await index.ListObjectsAsync(bucket, prefix, cursor, Math.Max(maxKeys, 100), ct).ConfigureAwait(false);
+            if (batch.Count == 0)
+            {
+                return new ObjectListing(objects, prefixes, false, null);
+            }
+
+            foreach (var item in batch)
+            {
+                if (objects.Count + prefixes.Count >= maxKeys)
+                {
+                    return new ObjectListing(objects, prefixes, true, lastReturned);
+                }
+
+                var rest = item.Key[prefix.Length..];
+                var cut = string.IsNullOrEmpty(delimiter) ? -1 : rest.IndexOf(delimiter, StringComparison.Ordinal);
+                if (cut >= 0)
+                {
+                    var common = prefix + rest[..(cut + delimiter!.Length)];
+                    prefixes.Add(common);
+                    lastReturned = common;
+                    // Skip every other key under this prefix.
+                    cursor = common + "\U0010FFFF";
+                    break;
+                }
+
+                objects.Add(item);
+                lastReturned = item.Key;
+                cursor = item.Key;
+            }
+        }
+
+        var more = (await index.ListObjectsAsync(bucket, prefix, cursor, 1, ct).ConfigureAwait(false)).Count > 0;
+        return new ObjectListing(objects, prefixes, more, more ? lastReturned : null);
+    }
+
+    public async Task<MultipartUpload> CreateUploadAsync(string bucket, string key, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct = default)
+    {
+        ValidateKey(key);
+        await GetBucketAsync(bucket, ct).ConfigureAwait(false);
+        var upload = new MultipartUpload(Guid.NewGuid().ToString("N"), bucket, key, clock.GetUtcNow(), contentType ?? "binary/octet-stream", metadata ?? new Dictionary<string, string>());
+        await index.CreateUploadAsync(upload, ct).ConfigureAwait(false);
+        return upload;
+    }
+
+    public async Task<UploadedPart> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, Stream content, string? contentMd5, CancellationToken ct = default)
+    {
+        var upload = await GetUploadAsync(bucket, key, uploadId, ct).ConfigureAwait(false);
+        if (partNumber is < 1 or > 10_000)
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive");
+        }
+
+        byte[]? expected = null;
+        if (contentMd5 is not null && (!TryBase64(contentMd5, out expected) || expected.Length != 16))
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "The Content-MD5 you specified is not valid.");
+        }
+
+        await using var hashing = new HashingStream(content, expected);
+        await files.WriteAsync(PartPath(upload.UploadId, partNumber), hashing, ct).ConfigureAwait(false);
+        var part = new UploadedPart(partNumber, hashing.Length, $"\"{Convert.ToHexStringLower(hashing.Digest)}\"", clock.GetUtcNow());
+        await index.PutPartAsync(uploadId, part, ct).ConfigureAwait(false);
+        return part;
+    }
+
+    public async Task<IReadOnlyList<UploadedPart>> ListPartsAsync(string bucket, string key, string uploadId, CancellationToken ct = default)
+    {
+        await GetUploadAsync(bucket, key, uploadId, ct).ConfigureAwait(false);
+        return await index.ListPartsAsync(uploadId, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Joins the named parts, in order, into the object; its ETag is the MD5 of the parts' MD5s, dash, the part count.</summary>
+    public async Task<ObjectInfo> CompleteUploadAsync(string bucket, string key, string uploadId, IReadOnlyList<(int Number, string ETag)> parts, CancellationToken ct = default)
+    {
+        var upload = await GetUploadAsync(bucket, key, uploadId, ct).ConfigureAwait(false);
+        if (parts.Count == 0)
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "You must specify at least one part");
+        }
+
+        for (var i = 1; i < parts.Count; i++)
+        {
+            if (parts[i].Number <= parts[i - 1].Number)
+            {
+                throw new ObjectStoreException(ObjectError.InvalidPartOrder, "The list of parts was not in ascending order. Parts must be ordered by part number.");
+            }
+        }
+
+        var uploaded = (await index.ListPartsAsync(uploadId, ct).ConfigureAwait(false)).ToDictionary(part => part.Number);
+        var chosen = new List<UploadedPart>();
+        foreach (var (number, etag) in parts)
+        {
+            if (!uploaded.TryGetValue(number, out var part) || Unquote(part.ETag) != Unquote(etag))
+            {
+                throw new ObjectStoreException(ObjectError.InvalidPart, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.");
+            }
+
+            chosen.Add(part);
+        }
+
+        if (chosen.SkipLast(1).Any(part => part.Size < MinimumPartSize))
+        {
+            throw new ObjectStoreException(ObjectError.EntityTooSmall, "Your proposed upload is smaller than the minimum allowed object size.");
+        }
+
+        var streams = new List<Stream>();
+        try
+        {
+            foreach (var part in chosen)
+            {
+                streams.Add(await files.OpenReadAsync(PartPath(uploadId, part.Number), ct).ConfigureAwait(false)
+                    ?? throw new ObjectStoreException(ObjectError.InvalidPart, $"Part {part.Number} is missing."));
+            }
+
+            await using var joined = new ConcatenatedStream(streams);
+            await files.WriteAsync(BytesPath(bucket, key), joined, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        var digests = chosen.SelectMany(part => Convert.FromHexString(Unquote(part.ETag))).ToArray();
+        var etagText = $"\"{Convert.ToHexStringLower(MD5.HashData(digests))}-{chosen.Count}\"";
+        var info = new ObjectInfo(bucket, key, chosen.Sum(part => part.Size), etagText, upload.ContentType, clock.GetUtcNow(), upload.Metadata);
+        await index.PutObjectAsync(info, ct).ConfigureAwait(false);
+        await DiscardUploadAsync(uploadId, ct).ConfigureAwait(false);
+        return info;
+    }
+
+    public async Task AbortUploadAsync(string bucket, string key, string uploadId, CancellationToken ct = default)
+    {
+        await GetUploadAsync(bucket, key, uploadId, ct).ConfigureAwait(false);
+        await DiscardUploadAsync(uploadId, ct).ConfigureAwait(false);
+    }
+
+    private async Task<MultipartUpload> GetUploadAsync(string bucket, string key, string uploadId, CancellationToken ct)
+    {
+        await GetBucketAsync(bucket, ct).ConfigureAwait(false);
+        var upload = await index.FindUploadAsync(uploadId, ct).ConfigureAwait(false);
+        return upload is not null && upload.Bucket == bucket && upload.Key == key
+            ? upload
+            : throw new ObjectStoreException(ObjectError.NoSuchUpload, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
+    }
+
+    private async Task DiscardUploadAsync(string uploadId, CancellationToken ct)
+    {
+        await index.DeleteUploadAsync(uploadId, ct).ConfigureAwait(false);
+        await files.DeleteAsync(ArtifactPath.Combine("_uploads", uploadId), ct).ConfigureAwait(false);
+    }
+
+    private static string PartPath(string uploadId, int number) => ArtifactPath.Combine("_uploads", uploadId, number.ToString("D5", System.Globalization.CultureInfo.InvariantCulture));
+
+    private static string Unquote(string etag) => etag.Trim('"');
+
+    private static bool TryBase64(string text, out byte[] bytes)
+    {
+        bytes = new byte[text.Length];
+        if (Convert.TryFromBase64String(text, bytes, out var written))
+        {
+            bytes = bytes[..written];
+            return true;
+        }
+
+        return false;
+    }
+}
