@@ -105,7 +105,7 @@ internal sealed partial class JobGrain(
         _attempts++;
         // Keep this activation while the job runs: a second activation elsewhere would run it twice.
         DelayDeactivation(TimeSpan.FromDays(30));
-        var run = new JobRun(Key.Name, isRestart, silo.SiloAddress.ToString(), slots, _stop.Token, slots.Shutdown);
+        var run = new JobRun(Key.Name, isRestart, silo.SiloAddress.Endpoint.ToString(), slots, _stop.Token, slots.Shutdown);
         var runner = Runner;
         var self = this.AsReference<IJobGrain>();
         var (kind, name) = Key;

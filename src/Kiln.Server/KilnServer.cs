@@ -18,6 +18,7 @@ using Kiln.Storage.Sqlite.Registry;
 using Kiln.Storage.Sqlite.Tracking;
 using Kiln.Storage.Sqlite.Training;
 using Kiln.Training;
+using Kiln.Training.Algorithms;
 using Kiln.Training.Jobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -95,6 +96,8 @@ public static class KilnServer
             provider.GetRequiredService<IObjectIndex>(), new FileSystemArtifactStore(options.ObjectDirectory), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<DataUris>();
         services.AddSingleton<TrainingJobService>();
+        services.AddSingleton(new AlgorithmCatalog());
+        services.AddSingleton<ITrainerSource>(provider => provider.GetRequiredService<AlgorithmCatalog>());
         services.AddSingleton<ITrainerCatalog, TrainerCatalog>();
         var workspace = new TrainingWorkspace(options.JobsDirectory);
         services.AddSingleton(workspace);

@@ -73,7 +73,7 @@ public sealed class FailoverTests
         // Placed where it is asked for: on the secondary silo, which the test then kills.
         await cluster.SchedulerOn(doomed).StartAsync("test", name);
         await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.Equal(doomed.SiloAddress.ToString(), Assert.Single(job.Attempts).Node);
+        Assert.Equal(doomed.SiloAddress.Endpoint.ToString(), Assert.Single(job.Attempts).Node);
         await cluster.KillSiloAsync(doomed);
 
         Assert.Equal("completed", await job.Ended.Task.WaitAsync(TimeSpan.FromSeconds(90)));
@@ -81,6 +81,6 @@ public sealed class FailoverTests
         Assert.Equal(2, attempts.Count);
         Assert.False(attempts[0].IsRestart);
         Assert.True(attempts[1].IsRestart);
-        Assert.Equal(cluster.Primary!.SiloAddress.ToString(), attempts[1].Node);
+        Assert.Equal(cluster.Primary!.SiloAddress.Endpoint.ToString(), attempts[1].Node);
     }
 }

@@ -1,0 +1,88 @@
+using Kiln.Core.Training;
+using Kiln.Training.Data;
+
+namespace Kiln.Training.Algorithms;
+
+/// <summary>
+/// A SageMaker built-in algorithm on ML.NET. Subclasses declare their hyperparameters, metrics and
+/// channels; this base checks a job against them and loads tabular channels the same way for all.
+/// </summary>
+public abstract class BuiltInAlgorithm : ITrainer
+{
+    /// <summary>Kiln's extension for data with a header row: which column is the target.</summary>
+    public const string TargetColumnParameter = "target_column";
+
+    /// <summary>The algorithm's name as SageMaker's image repositories spell it (xgboost, linear-learner, …).</summary>
+    public abstract string Name { get; }
+
+    public abstract HyperParameterSet HyperParameters { get; }
+
+    /// <summary>The metric names the algorithm emits (e.g. validation:auc), for tuning objectives.</summary>
+    public abstract IReadOnlyList<string> MetricNames { get; }
+
+    protected virtual IReadOnlyList<string> RequiredChannels => ["train"];
+
+    protected virtual IReadOnlyList<string> AllowedChannels => ["train", "validation", "test"];
+
+    public void Validate(IReadOnlyDictionary<string, string> hyperParameters, IReadOnlyCollection<string> channelNames)
+    {
+        HyperParameters.Validate(hyperParameters);
+        var missing = RequiredChannels.Where(channel => !channelNames.Contains(channel)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new TrainingValidationException($"{Name} requires the channel(s) {string.Join(", ", missing.Select(c => $"'{c}'"))} in InputDataConfig.");
+        }
+
+        var unknown = channelNames.Where(channel => !AllowedChannels.Contains(channel)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new TrainingValidationException($"{Name} does not read the channel(s) {string.Join(", ", unknown.Select(c => $"'{c}'"))}; its channels are {string.Join(", ", AllowedChannels)}.");
+        }
+
+        ValidateCombination(HyperParameters.Read(hyperParameters));
+    }
+
+    public abstract Task TrainAsync(TrainingContext context);
+
+    /// <summary>Loads a model this algorithm trained, for endpoints and batch transform.</summary>
+    public abstract IPredictor LoadPredictor(string modelDirectory, ModelManifest manifest);
+
+    /// <summary>Checks that need several hyperparameters together (e.g. num_class with multi:softmax).</summary>
+    protected virtual void ValidateCombination(HyperParameterValues values)
+    {
+    }
+
+    /// <summary>Reads the train channel (and validation, test when present), fitting the encoder on train.</summary>
+    protected static async Task<TabularInputs> LoadTabularAsync(TrainingContext context, HyperParameterValues values, bool classification)
+    {
+        var target = values.Text(TargetColumnParameter);
+        var train = await ReadAsync(context, "train", target).ConfigureAwait(false);
+        var encoder = FeatureEncoder.Fit(train!, target ?? (train!.ColumnIndex(ChannelReader.LabelColumn) == 0 ? ChannelReader.LabelColumn : null), classification);
+        var validation = await ReadAsync(context, "validation", target).ConfigureAwait(false);
+        var test = await ReadAsync(context, "test", target).ConfigureAwait(false);
+        context.Reporter.Log($"Loaded {train!.Rows.Count} training rows, {encoder.FeatureCount} features{(validation is null ? "" : $", {validation.Rows.Count} validation rows")}.");
+        return new TabularInputs(
+            encoder,
+            encoder.Encode(train),
+            validation is null ? null : encoder.Encode(validation),
+            test is null ? null : encoder.Encode(test));
+    }
+
+    private static async Task<RawTable?> ReadAsync(TrainingContext context, string name, string? target)
+    {
+        if (!context.Channels.TryGetValue(name, out var channel))
+        {
+            return null;
+        }
+
+        context.Reporter.Log($"Reading channel '{name}'.");
+        return await ChannelReader.ReadAsync(channel, DataLayout.For(channel, target), context.CancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>Encoded channels: features and labels for train, and validation and test when given.</summary>
+public sealed record TabularInputs(
+    FeatureEncoder Encoder,
+    (float[][] Features, float[] Labels) Train,
+    (float[][] Features, float[] Labels)? Validation,
+    (float[][] Features, float[] Labels)? Test);

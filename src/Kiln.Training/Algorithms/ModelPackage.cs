@@ -1,0 +1,41 @@
+using System.Text.Json;
+using Kiln.Training.Data;
+using Microsoft.ML;
+
+namespace Kiln.Training.Algorithms;
+
+/// <summary>
+/// What a built-in algorithm leaves in the model directory (and so in model.tar.gz): <c>model.zip</c>, the
+/// ML.NET model, and <c>kiln-model.json</c>, which says how to load it and how to encode inputs.
+/// </summary>
+public sealed record ModelManifest(
+    string Algorithm,
+    string Problem,
+    int FeatureCount,
+    FeatureEncoder? Encoder,
+    IReadOnlyDictionary<string, string> HyperParameters,
+    DateTimeOffset TrainedAt);
+
+public static class ModelPackage
+{
+    public const string ModelFile = "model.zip";
+    public const string ManifestFile = "kiln-model.json";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public static void Save(string directory, MLContext ml, ITransformer model, DataViewSchema schema, ModelManifest manifest)
+    {
+        Directory.CreateDirectory(directory);
+        ml.Model.Save(model, schema, Path.Combine(directory, ModelFile));
+        File.WriteAllText(Path.Combine(directory, ManifestFile), JsonSerializer.Serialize(manifest, Json));
+    }
+
+    public static bool IsPackage(string directory) => File.Exists(Path.Combine(directory, ManifestFile)) && File.Exists(Path.Combine(directory, ModelFile));
+
+    public static ModelManifest ReadManifest(string directory) =>
+        JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(Path.Combine(directory, ManifestFile)), Json)
+        ?? throw new InvalidDataException($"{ManifestFile} is empty");
+
+    public static ITransformer LoadModel(MLContext ml, string directory) =>
+        ml.Model.Load(Path.Combine(directory, ModelFile), out _);
+}

@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using Kiln.Core.Training;
+using Kiln.Training.Data;
+using Microsoft.ML;
+
+namespace Kiln.Training.Algorithms;
+
+/// <summary>
+/// Serves a vector model: rows are encoded (raw cells through the training encoder, or features as they are)
+/// and scored with pooled PredictionEngines, which are fast for single rows but not thread-safe.
+/// </summary>
+internal sealed class VectorPredictor<TOutput>(MLContext ml, ITransformer model, ModelManifest manifest, Func<TOutput, PredictionRow> read) : IPredictor
+    where TOutput : class, new()
+{
+    private readonly ConcurrentBag<PredictionEngine<VectorRow, TOutput>> _engines = [];
+
+    public int? FeatureCount => manifest.FeatureCount;
+
+    public IReadOnlyList<PredictionRow> Predict(IReadOnlyList<FeatureRow> rows)
+    {
+        var engine = Rent();
+        try
+        {
+            var results = new PredictionRow[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                results[i] = read(engine.Predict(new VectorRow { Features = Encode(rows[i]) }));
+            }
+
+            return results;
+        }
+        finally
+        {
+            _engines.Add(engine);
+        }
+    }
+
+    public void Dispose()
+    {
+        while (_engines.TryTake(out var engine))
+        {
+            engine.Dispose();
+        }
+    }
+
+    private float[] Encode(FeatureRow row)
+    {
+        var features = row.Features ?? throw new InvalidDataException("This model takes numeric features.");
+        if (features.Length == manifest.FeatureCount)
+        {
+            return features;
+        }
+
+        if (manifest.Encoder is { } encoder && features.Length == encoder.Columns.Count)
+        {
+            return encoder.EncodeCells(features.Select(value => float.IsNaN(value) ? null : (object?)(double)value).ToArray());
+        }
+
+        throw new InvalidDataException($"Expected {manifest.FeatureCount} features, got {features.Length}.");
+    }
+
+    private PredictionEngine<VectorRow, TOutput> Rent() =>
+        _engines.TryTake(out var engine)
+            ? engine
+            : ml.Model.CreatePredictionEngine<VectorRow, TOutput>(model, inputSchemaDefinition: MlData.VectorSchema(manifest.FeatureCount));
+}
+
+internal sealed class BinaryOutput
+{
+    public float Score { get; set; }
+
+    public float Probability { get; set; }
+}
+
+internal sealed class ScoreOutput
+{
+    public float Score { get; set; }
+}
+
+internal sealed class MulticlassOutput
+{
+    public float[] Score { get; set; } = [];
+}
+
+internal sealed class ClusterOutput
+{
+    public uint PredictedLabel { get; set; }
+
+    public float[] Score { get; set; } = [];
+}
+
+internal static class Outputs
+{
+    public static PredictionRow Binary(BinaryOutput output, FeatureEncoder? encoder) =>
+        new(output.Probability, encoder?.ClassName(output.Probability >= 0.5f ? 1 : 0), [1 - output.Probability, output.Probability]);
+
+    public static PredictionRow Multiclass(MulticlassOutput output, FeatureEncoder? encoder)
+    {
+        var best = 0;
+        for (var i = 1; i < output.Score.Length; i++)
+        {
+            if (output.Score[i] > output.Score[best])
+            {
+                best = i;
+            }
+        }
+
+        return new PredictionRow(best, encoder?.ClassName(best), output.Score.Select(p => (double)p).ToList());
+    }
+}

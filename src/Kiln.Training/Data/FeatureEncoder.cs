@@ -1,0 +1,180 @@
+using System.Globalization;
+using Kiln.Core.Training;
+
+namespace Kiln.Training.Data;
+
+/// <summary>How one input column becomes features: itself (a number, missing as NaN) or one-hot over its commonest values.</summary>
+public sealed record ColumnEncoding(string Name, IReadOnlyList<string>? Categories)
+{
+    public int Width => Categories?.Count ?? 1;
+}
+
+/// <summary>
+/// Turns raw rows into float feature vectors and the target into a number. Fitted on the training
+/// channel, saved with the model (kiln-model.json), and applied again to validation data and to rows
+/// sent to an endpoint, so every stage encodes the same way.
+/// </summary>
+public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, string Target, IReadOnlyList<string>? Classes)
+{
+    public const int MaxCategories = 64;
+
+    public int FeatureCount => Columns.Sum(column => column.Width);
+
+    public IReadOnlyList<string> FeatureNames => Columns
+        .SelectMany(column => column.Categories is null ? [column.Name] : column.Categories.Select(category => $"{column.Name}={category}"))
+        .ToList();
+
+    /// <summary>
+    /// Learns the encoding: the target is the named column (else the first, SageMaker's convention);
+    /// a column is numeric when all its present cells are numbers, else categorical. Classification targets
+    /// keep their class names (sorted, so "0"/"1" and "no"/"yes" map as expected).
+    /// </summary>
+    public static FeatureEncoder Fit(RawTable table, string? targetColumn, bool classification)
+    {
+        var target = targetColumn ?? table.Columns[0];
+        var targetIndex = table.ColumnIndex(target);
+        if (targetIndex < 0)
+        {
+            throw new TrainingFailedException($"{table.Sources[0].File} line 1: the target column '{target}' is not in the data (columns: {string.Join(", ", table.Columns.Take(20))}).");
+        }
+
+        var columns = new List<ColumnEncoding>();
+        for (var c = 0; c < table.Columns.Count; c++)
+        {
+            if (c == targetIndex)
+            {
+                continue;
+            }
+
+            var texts = table.Rows.Select(row => row[c]).OfType<string>().ToList();
+            columns.Add(texts.Count == 0
+                ? new ColumnEncoding(table.Columns[c], null)
+                : new ColumnEncoding(table.Columns[c], table.Rows.Select(row => CellText(row[c])).OfType<string>()
+                    .GroupBy(value => value, StringComparer.Ordinal)
+                    .OrderByDescending(group => group.Count()).ThenBy(group => group.Key, StringComparer.Ordinal)
+                    .Take(MaxCategories).Select(group => group.Key).ToList()));
+        }
+
+        IReadOnlyList<string>? classes = null;
+        if (classification)
+        {
+            classes = table.Rows.Select((row, i) => CellText(row[targetIndex]) ?? throw MissingTarget(table, i, targetIndex))
+                .Distinct(StringComparer.Ordinal)
+                .OrderBy(value => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : double.NaN)
+                .ThenBy(value => value, StringComparer.Ordinal)
+                .ToList();
+        }
+
+        return new FeatureEncoder(columns, target, classes);
+    }
+
+    /// <summary>Encodes every row of a table that has this encoder's columns (and the target).</summary>
+    public (float[][] Features, float[] Labels) Encode(RawTable table)
+    {
+        var targetIndex = table.ColumnIndex(Target);
+        if (targetIndex < 0)
+        {
+            throw new TrainingFailedException($"{table.Sources[0].File} line 1: the target column '{Target}' is not in the data.");
+        }
+
+        var indexes = Columns.Select(column => table.ColumnIndex(column.Name)).ToArray();
+        for (var i = 0; i < indexes.Length; i++)
+        {
+            if (indexes[i] < 0)
+            {
+                throw new TrainingFailedException($"{table.Sources[0].File} line 1: the column '{Columns[i].Name}' seen in training is missing.");
+            }
+        }
+
+        var features = new float[table.Rows.Count][];
+        var labels = new float[table.Rows.Count];
+        for (var r = 0; r < table.Rows.Count; r++)
+        {
+            var row = table.Rows[r];
+            features[r] = EncodeCells(indexes.Select(index => row[index]).ToArray(), table.Sources[r]);
+            labels[r] = EncodeTarget(row[targetIndex], table, r, targetIndex);
+        }
+
+        return (features, labels);
+    }
+
+    /// <summary>Encodes one row of raw cells in <see cref="Columns"/> order (no target): an endpoint's input.</summary>
+    public float[] EncodeCells(IReadOnlyList<object?> cells, RowSource? source = null)
+    {
+        var vector = new float[FeatureCount];
+        var offset = 0;
+        for (var c = 0; c < Columns.Count; c++)
+        {
+            var column = Columns[c];
+            var cell = cells[c];
+            if (column.Categories is null)
+            {
+                vector[offset] = cell switch
+                {
+                    null => float.NaN,
+                    double number => (float)number,
+                    string text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => (float)parsed,
+                    _ => throw new TrainingFailedException(source is { } at
+                        ? $"{at.File} line {at.Line}, column '{column.Name}': '{cell}' is not a number."
+                        : $"Column '{column.Name}': '{cell}' is not a number."),
+                };
+            }
+            else if (CellText(cell) is { } text)
+            {
+                var index = IndexOf(column.Categories, text);
+                if (index >= 0)
+                {
+                    vector[offset + index] = 1f;
+                }
+            }
+
+            offset += column.Width;
+        }
+
+        return vector;
+    }
+
+    public string ClassName(int index) => Classes is { } classes && index >= 0 && index < classes.Count ? classes[index] : index.ToString(CultureInfo.InvariantCulture);
+
+    private float EncodeTarget(object? cell, RawTable table, int row, int column)
+    {
+        if (Classes is { } classes)
+        {
+            var text = CellText(cell) ?? throw MissingTarget(table, row, column);
+            var index = IndexOf(classes, text);
+            return index >= 0
+                ? index
+                : throw new TrainingFailedException($"{table.Sources[row].File} line {table.Sources[row].Line}, column '{Target}': the class '{text}' does not appear in the training data.");
+        }
+
+        return cell switch
+        {
+            double number => (float)number,
+            null => throw MissingTarget(table, row, column),
+            _ => throw new TrainingFailedException($"{table.Sources[row].File} line {table.Sources[row].Line}, column '{Target}': '{cell}' is not a number (a regression target must be numeric)."),
+        };
+    }
+
+    private static TrainingFailedException MissingTarget(RawTable table, int row, int column) =>
+        new($"{table.Sources[row].File} line {table.Sources[row].Line}, column {column + 1} ('{table.Columns[column]}'): the label is missing.");
+
+    private static int IndexOf(IReadOnlyList<string> values, string value)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (string.Equals(values[i], value, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string? CellText(object? cell) => cell switch
+    {
+        null => null,
+        double number => number.ToString("R", CultureInfo.InvariantCulture),
+        _ => cell.ToString(),
+    };
+}
