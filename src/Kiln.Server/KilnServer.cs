@@ -20,6 +20,7 @@ using Kiln.Storage.Sqlite.Training;
 using Kiln.Training;
 using Kiln.Training.Algorithms;
 using Kiln.Training.Jobs;
+using Kiln.Training.ScriptMode;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -98,6 +99,8 @@ public static class KilnServer
         services.AddSingleton<TrainingJobService>();
         services.AddSingleton(new AlgorithmCatalog());
         services.AddSingleton<ITrainerSource>(provider => provider.GetRequiredService<AlgorithmCatalog>());
+        services.AddSingleton(new ScriptModeOptions());
+        services.AddSingleton<ITrainerSource, ScriptModeSource>();
         services.AddSingleton<ITrainerCatalog, TrainerCatalog>();
         var workspace = new TrainingWorkspace(options.JobsDirectory);
         services.AddSingleton(workspace);
