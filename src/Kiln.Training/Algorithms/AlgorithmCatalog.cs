@@ -1,4 +1,9 @@
 using Kiln.Core.Training;
+using Kiln.Training.Algorithms.BlazingText;
+using Kiln.Training.Algorithms.KMeans;
+using Kiln.Training.Algorithms.LinearLearner;
+using Kiln.Training.Algorithms.Pca;
+using Kiln.Training.Algorithms.RandomCutForest;
 using Kiln.Training.Algorithms.XGBoost;
 
 namespace Kiln.Training.Algorithms;
@@ -24,7 +29,10 @@ public sealed class AlgorithmCatalog : ITrainerSource
 
     public IReadOnlyCollection<BuiltInAlgorithm> Algorithms => _algorithms.Values;
 
-    public static IEnumerable<BuiltInAlgorithm> Defaults() => [new XGBoostAlgorithm()];
+    public static IEnumerable<BuiltInAlgorithm> Defaults() =>
+    [
+        new XGBoostAlgorithm(), new LinearLearnerAlgorithm(), new KMeansAlgorithm(), new PcaAlgorithm(), new BlazingTextAlgorithm(), new RandomCutForestAlgorithm(),
+    ];
 
     public ITrainer? TryResolve(TrainingJobSpec spec) => Find(spec.TrainingImage ?? spec.AlgorithmName);
 

@@ -68,7 +68,23 @@ public abstract class BuiltInAlgorithm : ITrainer
             test is null ? null : encoder.Encode(test));
     }
 
-    private static async Task<RawTable?> ReadAsync(TrainingContext context, string name, string? target)
+    /// <summary>For unsupervised algorithms: train rows are all features (label_size=0); a test channel may carry labels.</summary>
+    protected static async Task<(FeatureEncoder Encoder, float[][] Train, RawTable? Test)> LoadUnsupervisedAsync(TrainingContext context, HyperParameterValues values, long? featureDim)
+    {
+        var target = values.Text(TargetColumnParameter);
+        var train = (await ReadAsync(context, "train", target, unsupervised: true).ConfigureAwait(false))!;
+        var encoder = FeatureEncoder.FitUnsupervised(train, target);
+        if (featureDim is { } expected && expected != encoder.FeatureCount)
+        {
+            throw new TrainingFailedException($"feature_dim is {expected} but the training data has {encoder.FeatureCount} features.");
+        }
+
+        var test = await ReadAsync(context, "test", target, unsupervised: true).ConfigureAwait(false);
+        context.Reporter.Log($"Loaded {train.Rows.Count} training rows with {encoder.FeatureCount} features.");
+        return (encoder, encoder.Encode(train, withLabels: false).Features, test);
+    }
+
+    private static async Task<RawTable?> ReadAsync(TrainingContext context, string name, string? target, bool unsupervised = false)
     {
         if (!context.Channels.TryGetValue(name, out var channel))
         {
@@ -76,7 +92,8 @@ public abstract class BuiltInAlgorithm : ITrainer
         }
 
         context.Reporter.Log($"Reading channel '{name}'.");
-        return await ChannelReader.ReadAsync(channel, DataLayout.For(channel, target), context.CancellationToken).ConfigureAwait(false);
+        var layout = unsupervised ? DataLayout.Unsupervised(channel, target) : DataLayout.For(channel, target);
+        return await ChannelReader.ReadAsync(channel, layout, context.CancellationToken).ConfigureAwait(false);
     }
 }
 

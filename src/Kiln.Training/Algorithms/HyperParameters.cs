@@ -37,6 +37,15 @@ public sealed record ChoiceParameter(string Name, IReadOnlyList<string> Values, 
     }
 }
 
+/// <summary>A number, or "auto" to let the algorithm choose.</summary>
+public sealed record FloatOrAutoParameter(string Name, double Min, double Max) : HyperParameter(Name, false)
+{
+    public override string? Check(string value) =>
+        value == "auto" || (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number >= Min && number <= Max)
+            ? null
+            : $"Hyperparameter '{Name}' must be 'auto' or a number in [{Min.ToString(CultureInfo.InvariantCulture)}, {(double.IsPositiveInfinity(Max) ? "∞" : Max.ToString(CultureInfo.InvariantCulture))}], got '{value}'.";
+}
+
 /// <summary>Free text (e.g. a column name).</summary>
 public sealed record TextParameter(string Name) : HyperParameter(Name, false)
 {
@@ -104,7 +113,7 @@ public sealed class HyperParameterValues(HyperParameterSet set, IReadOnlyDiction
 
     public double Float(string name) => values.TryGetValue(name, out var text)
         ? double.Parse(text, CultureInfo.InvariantCulture)
-        : ((FloatParameter)set.Get(name)).Default ?? throw new InvalidOperationException($"{name} has no default");
+        : (set.Get(name) as FloatParameter)?.Default ?? throw new InvalidOperationException($"{name} has no default");
 
     public string Choice(string name) => values.TryGetValue(name, out var text)
         ? text

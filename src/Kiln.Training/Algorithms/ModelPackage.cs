@@ -27,10 +27,14 @@ public static class ModelPackage
     {
         Directory.CreateDirectory(directory);
         ml.Model.Save(model, schema, Path.Combine(directory, ModelFile));
-        File.WriteAllText(Path.Combine(directory, ManifestFile), JsonSerializer.Serialize(manifest, Json));
+        SaveManifest(directory, manifest);
     }
 
-    public static bool IsPackage(string directory) => File.Exists(Path.Combine(directory, ManifestFile)) && File.Exists(Path.Combine(directory, ModelFile));
+    /// <summary>Writes kiln-model.json alone, for algorithms whose model is not an ML.NET one.</summary>
+    public static void SaveManifest(string directory, ModelManifest manifest) =>
+        File.WriteAllText(Path.Combine(directory, ManifestFile), JsonSerializer.Serialize(manifest, Json));
+
+    public static bool IsPackage(string directory) => File.Exists(Path.Combine(directory, ManifestFile));
 
     public static ModelManifest ReadManifest(string directory) =>
         JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(Path.Combine(directory, ManifestFile)), Json)

@@ -32,7 +32,7 @@ public static class ChannelReader
 
             var part = layout.Format switch
             {
-                DataFormat.CsvLabelFirst => ReadLabelFirstCsv(file, shown),
+                DataFormat.CsvLabelFirst => ReadLabelFirstCsv(file, shown, layout.HasLabel),
                 DataFormat.CsvWithHeader => ReadHeaderCsv(file, shown),
                 DataFormat.JsonLines => ReadJsonLines(file, shown),
                 DataFormat.Parquet => await ReadParquetAsync(file, shown, ct).ConfigureAwait(false),
@@ -50,13 +50,15 @@ public static class ChannelReader
         return table;
     }
 
-    private static RawTable ReadLabelFirstCsv(string file, string shown)
+    private static RawTable ReadLabelFirstCsv(string file, string shown, bool hasLabel)
     {
         using var reader = new StreamReader(file);
         RawTable? table = null;
         foreach (var (fields, line) in CsvRecords.Read(reader))
         {
-            table ??= new RawTable([LabelColumn, .. Enumerable.Range(1, fields.Count - 1).Select(i => $"f{i}")]);
+            table ??= new RawTable(hasLabel
+                ? [LabelColumn, .. Enumerable.Range(1, fields.Count - 1).Select(i => $"f{i}")]
+                : Enumerable.Range(1, fields.Count).Select(i => $"f{i}").ToList());
             if (fields.Count != table.Columns.Count)
             {
                 throw new TrainingFailedException(
@@ -69,7 +71,7 @@ public static class ChannelReader
                 var text = fields[column];
                 if (text is null)
                 {
-                    if (column == 0)
+                    if (column == 0 && hasLabel)
                     {
                         throw new TrainingFailedException($"{shown} line {line}, column 1: the label is missing (SageMaker's CSV format puts the label in the first column).");
                     }

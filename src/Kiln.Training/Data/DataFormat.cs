@@ -18,8 +18,9 @@ public enum DataFormat
     LabeledText,
 }
 
-/// <summary>How a channel is to be read: its format (from ContentType, else the file extension) and target column.</summary>
-public sealed record DataLayout(DataFormat Format, string? TargetColumn)
+/// <summary>How a channel is to be read: its format (from ContentType, else the file extension), target column, and for
+/// label-first CSV whether rows carry a label at all (<c>label_size=0</c> for unsupervised algorithms).</summary>
+public sealed record DataLayout(DataFormat Format, string? TargetColumn, bool HasLabel = true)
 {
     /// <summary>
     /// Kiln reads SageMaker's convention by default and also headed CSV, Parquet and JSON Lines:
@@ -41,5 +42,13 @@ public sealed record DataLayout(DataFormat Format, string? TargetColumn)
 
         var header = contentType.Contains("header=present", StringComparison.Ordinal) || targetColumn is not null;
         return new DataLayout(header ? DataFormat.CsvWithHeader : DataFormat.CsvLabelFirst, targetColumn);
+    }
+
+    /// <summary>The layout for an unsupervised algorithm: label-first CSV has no label unless the channel says <c>label_size=1</c>.</summary>
+    public static DataLayout Unsupervised(TrainingChannel channel, string? targetColumn)
+    {
+        var layout = For(channel, targetColumn);
+        var labelled = (channel.ContentType ?? "").Replace(" ", "", StringComparison.Ordinal).Contains("label_size=1", StringComparison.OrdinalIgnoreCase);
+        return layout with { HasLabel = layout.Format != DataFormat.CsvLabelFirst || labelled };
     }
 }

@@ -14,7 +14,7 @@ public sealed record ColumnEncoding(string Name, IReadOnlyList<string>? Categori
 /// channel, saved with the model (kiln-model.json), and applied again to validation data and to rows
 /// sent to an endpoint, so every stage encodes the same way.
 /// </summary>
-public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, string Target, IReadOnlyList<string>? Classes)
+public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, string? Target, IReadOnlyList<string>? Classes)
 {
     public const int MaxCategories = 64;
 
@@ -29,11 +29,17 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
     /// a column is numeric when all its present cells are numbers, else categorical. Classification targets
     /// keep their class names (sorted, so "0"/"1" and "no"/"yes" map as expected).
     /// </summary>
-    public static FeatureEncoder Fit(RawTable table, string? targetColumn, bool classification)
+    public static FeatureEncoder Fit(RawTable table, string? targetColumn, bool classification) =>
+        Fit(table, targetColumn ?? table.Columns[0], classification, supervised: true);
+
+    /// <summary>For unsupervised algorithms: every column is a feature unless a target column is named (it is then ignored).</summary>
+    public static FeatureEncoder FitUnsupervised(RawTable table, string? ignoredColumn) =>
+        Fit(table, ignoredColumn, classification: false, supervised: false);
+
+    private static FeatureEncoder Fit(RawTable table, string? target, bool classification, bool supervised)
     {
-        var target = targetColumn ?? table.Columns[0];
-        var targetIndex = table.ColumnIndex(target);
-        if (targetIndex < 0)
+        var targetIndex = target is null ? -1 : table.ColumnIndex(target);
+        if (target is not null && targetIndex < 0)
         {
             throw new TrainingFailedException($"{table.Sources[0].File} line 1: the target column '{target}' is not in the data (columns: {string.Join(", ", table.Columns.Take(20))}).");
         }
@@ -56,6 +62,11 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
         }
 
         IReadOnlyList<string>? classes = null;
+        if (!supervised)
+        {
+            return new FeatureEncoder(columns, target, null);
+        }
+
         if (classification)
         {
             classes = table.Rows.Select((row, i) => CellText(row[targetIndex]) ?? throw MissingTarget(table, i, targetIndex))
@@ -69,10 +80,11 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
     }
 
     /// <summary>Encodes every row of a table that has this encoder's columns (and the target).</summary>
-    public (float[][] Features, float[] Labels) Encode(RawTable table)
+    /// <summary>Encodes every row of a table that has this encoder's columns; labels are the target's (0 when there is none or <paramref name="withLabels"/> is false).</summary>
+    public (float[][] Features, float[] Labels) Encode(RawTable table, bool withLabels = true)
     {
-        var targetIndex = table.ColumnIndex(Target);
-        if (targetIndex < 0)
+        var targetIndex = Target is null ? -1 : table.ColumnIndex(Target);
+        if (withLabels && Target is not null && targetIndex < 0)
         {
             throw new TrainingFailedException($"{table.Sources[0].File} line 1: the target column '{Target}' is not in the data.");
         }
@@ -92,7 +104,7 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
         {
             var row = table.Rows[r];
             features[r] = EncodeCells(indexes.Select(index => row[index]).ToArray(), table.Sources[r]);
-            labels[r] = EncodeTarget(row[targetIndex], table, r, targetIndex);
+            labels[r] = withLabels && targetIndex >= 0 ? EncodeTarget(row[targetIndex], table, r, targetIndex) : 0f;
         }
 
         return (features, labels);
