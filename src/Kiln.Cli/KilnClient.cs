@@ -47,6 +47,38 @@ internal sealed class KilnClient(Uri baseAddress) : IDisposable
         return await SendAsync(request, ct);
     }
 
+    /// <summary>
+    /// Stores an object through Kiln's S3-compatible endpoint, creating the bucket when needed. The request
+    /// carries an S3 credential scope so it reaches the S3 dialect (signatures are not checked yet).
+    /// </summary>
+    public async Task PutObjectAsync(string bucket, string key, byte[] content, CancellationToken ct = default)
+    {
+        using (var create = S3Request(HttpMethod.Put, bucket))
+        using (var created = await _http.SendAsync(create, ct))
+        {
+            if (!created.IsSuccessStatusCode && created.StatusCode != System.Net.HttpStatusCode.Conflict)
+            {
+                throw new KilnApiException("S3", $"Could not create bucket {bucket}: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync(ct)}");
+            }
+        }
+
+        using var put = S3Request(HttpMethod.Put, $"{bucket}/{string.Join('/', key.Split('/').Select(Uri.EscapeDataString))}");
+        put.Content = new ByteArrayContent(content);
+        using var response = await _http.SendAsync(put, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new KilnApiException("S3", $"Could not upload s3://{bucket}/{key}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        }
+    }
+
+    private static HttpRequestMessage S3Request(HttpMethod method, string path)
+    {
+        var request = new HttpRequestMessage(method, path);
+        var date = DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential=kiln-cli/{date}/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=unsigned");
+        return request;
+    }
+
     /// <summary>Reads a job's log from a byte offset (Kiln's native API); returns the text, the next offset and whether the log is complete.</summary>
     public async Task<(string Text, long Offset, bool Complete)> ReadLogAsync(string jobName, long offset, CancellationToken ct = default)
     {

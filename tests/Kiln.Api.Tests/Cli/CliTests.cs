@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Kiln.Api.Tests.Infrastructure;
+
+namespace Kiln.Api.Tests.Cli;
+
+/// <summary>The kiln CLI as a user runs it, against a real server.</summary>
+public sealed class CliTests(KilnServerFixture server) : IClassFixture<KilnServerFixture>
+{
+    private Task<(int ExitCode, string Output)> KilnAsync(params string[] arguments) =>
+        Repository.RunAsync("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "kiln.dll"), .. arguments, "--url", server.BaseAddress.ToString()], Repository.Root, TimeSpan.FromMinutes(3));
+
+    [Fact]
+    public async Task Train_uploads_a_csv_runs_xgboost_and_shows_the_result()
+    {
+        var (code, output) = await KilnAsync("train", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "churn", "--name", "cli-churn", "--hp", "num_round=40");
+        Assert.True(code == 0, output);
+        Assert.Contains("Completed", output, StringComparison.Ordinal);
+        Assert.Contains("validation:auc", output, StringComparison.Ordinal);
+
+        var (listCode, list) = await KilnAsync("jobs", "list", "--json");
+        Assert.Equal(0, listCode);
+        var job = JsonDocument.Parse(list).RootElement.GetProperty("TrainingJobSummaries").EnumerateArray().Single(j => j.GetProperty("TrainingJobName").GetString() == "cli-churn");
+        Assert.Equal("Completed", job.GetProperty("TrainingJobStatus").GetString());
+
+        var (logCode, log) = await KilnAsync("jobs", "logs", "cli-churn");
+        Assert.Equal(0, logCode);
+        Assert.Contains("Loaded 4000 training rows", log, StringComparison.Ordinal);
+
+        // The job is also a tracked run that the runs commands find with a filter.
+        var (runsCode, runs) = await KilnAsync("runs", "list", "--experiment", "training-jobs", "--filter", "metrics.`validation:auc` > 0.8", "--json");
+        Assert.True(runsCode == 0, runs);
+        Assert.Contains("cli-churn", runs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_reports_a_missing_target_column_and_fails()
+    {
+        var (code, output) = await KilnAsync("train", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "nope");
+        Assert.NotEqual(0, code);
+        Assert.Contains("'nope' is not in", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lists_experiments_and_models_as_tables_and_json()
+    {
+        await server.Mlflow.CreateExperimentAsync("cli-listing");
+        await server.Mlflow.OkAsync(server.Mlflow.PostAsync("registered-models/create", new { name = "cli-model" }));
+        var (code, table) = await KilnAsync("experiments", "list");
+        Assert.Equal(0, code);
+        Assert.Contains("cli-listing", table, StringComparison.Ordinal);
+        var (jsonCode, json) = await KilnAsync("models", "list", "--json");
+        Assert.Equal(0, jsonCode);
+        Assert.Contains("cli-model", JsonDocument.Parse(json).RootElement.GetProperty("registered_models")[0].GetProperty("name").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_filter_is_reported_not_thrown()
+    {
+        var (code, output) = await KilnAsync("runs", "list", "--filter", "metrics.auc >>> 1");
+        Assert.Equal(1, code);
+        Assert.Contains("error:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+    }
+}
