@@ -56,6 +56,11 @@ public abstract class BuiltInAlgorithm : ITrainer
     protected static async Task<TabularInputs> LoadTabularAsync(TrainingContext context, HyperParameterValues values, bool classification)
     {
         var target = values.Text(TargetColumnParameter);
+        if (context.Channels.Values.All(channel => DataLayout.For(channel, target).Format == DataFormat.CsvLabelFirst))
+        {
+            return LoadNumeric(context, classification);
+        }
+
         var train = await ReadAsync(context, "train", target).ConfigureAwait(false);
         var encoder = FeatureEncoder.Fit(train!, target ?? (train!.ColumnIndex(ChannelReader.LabelColumn) == 0 ? ChannelReader.LabelColumn : null), classification);
         var validation = await ReadAsync(context, "validation", target).ConfigureAwait(false);
@@ -66,6 +71,50 @@ public abstract class BuiltInAlgorithm : ITrainer
             encoder.Encode(train),
             validation is null ? null : encoder.Encode(validation),
             test is null ? null : encoder.Encode(test));
+    }
+
+    /// <summary>SageMaker's CSV convention, read straight into vectors: the features need no encoding, only the labels' classes.</summary>
+    private static TabularInputs LoadNumeric(TrainingContext context, bool classification)
+    {
+        NumericCsv.Table? Read(string name)
+        {
+            if (!context.Channels.TryGetValue(name, out var channel))
+            {
+                return null;
+            }
+
+            context.Reporter.Log($"Reading channel '{name}'.");
+            return NumericCsv.Read(channel, hasLabel: true);
+        }
+
+        var train = Read("train")!;
+        var columns = Enumerable.Range(1, train.Width).Select(i => new ColumnEncoding($"f{i}", null)).ToList();
+        var classes = classification
+            ? train.Labels.Distinct().Order().Select(label => ((double)label).ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToList()
+            : null;
+        var encoder = new FeatureEncoder(columns, ChannelReader.LabelColumn, classes);
+        (float[][], float[]) Encode(NumericCsv.Table table, string name)
+        {
+            if (table.Width != train.Width)
+            {
+                throw new TrainingFailedException($"Channel '{name}' has {table.Width} features but the train channel has {train.Width}.");
+            }
+
+            if (classes is null)
+            {
+                return (table.Features.ToArray(), table.Labels.ToArray());
+            }
+
+            var index = classes.Select((name, i) => (Value: float.Parse(name, System.Globalization.CultureInfo.InvariantCulture), Index: (float)i)).ToDictionary(pair => pair.Value, pair => pair.Index);
+            return (table.Features.ToArray(), table.Labels.Select(label => index.TryGetValue(label, out var i)
+                ? i
+                : throw new TrainingFailedException($"Channel '{name}' has the label {label}, which the train channel does not.")).ToArray());
+        }
+
+        var validation = Read("validation");
+        var test = Read("test");
+        context.Reporter.Log($"Loaded {train.Features.Count} training rows, {train.Width} features{(validation is null ? "" : $", {validation.Features.Count} validation rows")}.");
+        return new TabularInputs(encoder, Encode(train, "train"), validation is null ? null : Encode(validation, "validation"), test is null ? null : Encode(test, "test"));
     }
 
     /// <summary>For unsupervised algorithms: train rows are all features (label_size=0); a test channel may carry labels.</summary>

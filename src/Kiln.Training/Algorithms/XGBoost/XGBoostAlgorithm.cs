@@ -83,14 +83,16 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
         var width = inputs.Encoder.FeatureCount;
         var train = MlData.ToDataView(ml, inputs.Train.Features, inputs.Train.Labels, width);
         var validation = inputs.Validation is { } v ? MlData.ToDataView(ml, v.Features, v.Labels, width) : null;
+        // LightGBM scores the validation set every round when it has one; only early stopping needs that.
+        var watched = values.Has("early_stopping_rounds") ? validation : null;
         var rounds = (int)values.Int("num_round");
         context.Reporter.Log($"Training {objective} for up to {rounds} rounds (max_depth={values.Int("max_depth")}, eta={values.Float("eta")}) on LightGBM.");
 
         var model = await Fitting.RunAsync(() => problem switch
         {
-            "binary" => FitBinary(ml, values, train, validation),
-            "multiclass" => FitMulticlass(ml, values, train, validation),
-            _ => FitRegression(ml, values, train, validation),
+            "binary" => FitBinary(ml, values, train, watched),
+            "multiclass" => FitMulticlass(ml, values, train, watched),
+            _ => FitRegression(ml, values, train, watched),
         }, context.CancellationToken).ConfigureAwait(false);
 
         context.CancellationToken.ThrowIfCancellationRequested();
@@ -161,7 +163,6 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
         options.MaximumBinCountPerFeature = (int)values.Int("max_bin");
         options.Booster = Booster(values);
         options.Seed = (int)values.Int("seed");
-        options.Deterministic = true;
         options.NumberOfThreads = values.Has("nthread") ? (int)values.Int("nthread") : null;
         options.EarlyStoppingRound = hasValidation && values.Has("early_stopping_rounds") ? (int)values.Int("early_stopping_rounds") : 0;
     }
