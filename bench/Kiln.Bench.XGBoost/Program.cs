@@ -22,9 +22,19 @@ static async Task<(double Seconds, double Metric)> TrainAsync(string folder, str
     var work = Directory.CreateTempSubdirectory("kiln-bench-xgb").FullName;
     var hyperParameters = new Dictionary<string, string>
     {
-        ["objective"] = objective, ["num_round"] = rounds, ["max_depth"] = "6", ["eta"] = "0.1", ["subsample"] = "0.8",
-        ["colsample_bytree"] = "0.8", ["min_child_weight"] = "1", ["lambda"] = "1", ["alpha"] = "0", ["tree_method"] = "hist",
-        ["max_bin"] = "256", ["nthread"] = "2", ["seed"] = "0",
+        ["objective"] = objective,
+        ["num_round"] = rounds,
+        ["max_depth"] = "6",
+        ["eta"] = "0.1",
+        ["subsample"] = "0.8",
+        ["colsample_bytree"] = "0.8",
+        ["min_child_weight"] = "1",
+        ["lambda"] = "1",
+        ["alpha"] = "0",
+        ["tree_method"] = "hist",
+        ["max_bin"] = "256",
+        ["nthread"] = "2",
+        ["seed"] = "0",
     };
     var channels = new Dictionary<string, TrainingChannel>
     {
