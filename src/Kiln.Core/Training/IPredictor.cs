@@ -13,8 +13,11 @@ public interface IPredictor : IDisposable
     IReadOnlyList<PredictionRow> Predict(IReadOnlyList<FeatureRow> rows);
 }
 
-/// <summary>An input row: numeric features, or text for text models.</summary>
-public sealed record FeatureRow(float[]? Features, string? Text = null);
+/// <summary>
+/// An input row: numeric features, text for text models, or raw cells (numbers and strings) for models that
+/// encode their own inputs (trained on data with text columns).
+/// </summary>
+public sealed record FeatureRow(float[]? Features, string? Text = null, IReadOnlyList<object?>? Cells = null);
 
 /// <summary>One prediction: the main value (score, class or cluster), and for classifiers the label and probabilities.</summary>
 public sealed record PredictionRow(double Value, string? Label = null, IReadOnlyList<double>? Probabilities = null, IReadOnlyList<double>? Vector = null);

@@ -45,6 +45,21 @@ internal sealed class VectorPredictor<TOutput>(MLContext ml, ITransformer model,
 
     private float[] Encode(FeatureRow row)
     {
+        if (row.Cells is { } cells)
+        {
+            if (manifest.Encoder is { } raw && cells.Count == raw.Columns.Count)
+            {
+                return raw.EncodeCells(cells);
+            }
+
+            if (cells.All(cell => cell is double) && cells.Count == manifest.FeatureCount)
+            {
+                return cells.Select(cell => (float)(double)cell!).ToArray();
+            }
+
+            throw new InvalidDataException($"Expected {manifest.Encoder?.Columns.Count ?? manifest.FeatureCount} values per row, got {cells.Count}.");
+        }
+
         var features = row.Features ?? throw new InvalidDataException("This model takes numeric features.");
         if (features.Length == manifest.FeatureCount)
         {

@@ -1,0 +1,82 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using Kiln.Core.Artifacts;
+using Kiln.Core.Common;
+using Kiln.Core.Hosting;
+using Kiln.Core.Training;
+using Kiln.Training.Algorithms;
+
+namespace Kiln.Hosting.Models;
+
+/// <summary>
+/// Brings a model's data to this node and loads it: a Kiln training job's model.tar.gz (kiln-model.json +
+/// the algorithm's files), or an ONNX model (model.onnx, alone or in a model.tar.gz).
+/// </summary>
+public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, HostingWorkspace workspace)
+{
+    /// <summary>Downloads and unpacks the model's data once per model; throws KilnException (InvalidParameterValue) when it is missing or unreadable.</summary>
+    public async Task<string> PrepareAsync(HostedModel model, CancellationToken ct)
+    {
+        var url = model.ModelDataUrl ?? throw KilnException.InvalidParameter($"Model {model.Name} has no ModelDataUrl to load.");
+        var directory = Path.Combine(workspace.Root, "models", model.Name, model.CreationTime.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (Directory.Exists(directory) && File.Exists(Path.Combine(directory, ".ready")))
+        {
+            return directory;
+        }
+
+        var staging = directory + ".download";
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+
+        try
+        {
+            await data.DownloadAsync(url, staging, ct).ConfigureAwait(false);
+        }
+        catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+        {
+            throw KilnException.InvalidParameter($"Could not find model data at {url}.");
+        }
+
+        Directory.CreateDirectory(directory);
+        foreach (var file in Directory.GetFiles(staging, "*", SearchOption.AllDirectories))
+        {
+            if (file.EndsWith(".tar.gz", StringComparison.Ordinal) || file.EndsWith(".tgz", StringComparison.Ordinal))
+            {
+                await using var stream = File.OpenRead(file);
+                await using var gzip = new GZipStream(stream, CompressionMode.Decompress);
+                await TarFile.ExtractToDirectoryAsync(gzip, directory, overwriteFiles: true, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)), overwrite: true);
+            }
+        }
+
+        Directory.Delete(staging, recursive: true);
+        await File.WriteAllTextAsync(Path.Combine(directory, ".ready"), url, ct).ConfigureAwait(false);
+        return directory;
+    }
+
+    /// <summary>A fresh predictor (one per replica) over a prepared model folder.</summary>
+    public IPredictor Load(string directory)
+    {
+        if (ModelPackage.IsPackage(directory))
+        {
+            return algorithms.LoadPredictor(directory);
+        }
+
+        var onnx = Directory.GetFiles(directory, "*.onnx", SearchOption.AllDirectories).FirstOrDefault();
+        if (onnx is not null)
+        {
+            return new OnnxPredictor(onnx);
+        }
+
+        throw KilnException.InvalidParameter(
+            "The model data holds neither a Kiln model (kiln-model.json, as training jobs write) nor an ONNX model (*.onnx).");
+    }
+}
+
+/// <summary>Where hosting keeps local copies of model data.</summary>
+public sealed record HostingWorkspace(string Root);

@@ -1,0 +1,47 @@
+using Kiln.Core.Common;
+using Kiln.Core.Hosting;
+
+namespace Kiln.Storage.Sqlite.Hosting;
+
+public sealed class SqliteHostingStore(SqliteDatabase db) : IHostingStore
+{
+    private readonly SqliteDocuments<HostedModel> _models = new(db, "hosted_models", m => m.Name, _ => "Created", m => m.CreationTime);
+    private readonly SqliteDocuments<EndpointConfig> _configs = new(db, "endpoint_configs", c => c.Name, _ => "Created", c => c.CreationTime);
+    private readonly SqliteDocuments<Endpoint> _endpoints = new(db, "endpoints", e => e.Name, e => e.Status.ToString(), e => e.CreationTime);
+
+    public Task<bool> AddModelAsync(HostedModel model, CancellationToken ct = default) => _models.AddAsync(model, ct);
+
+    public Task<HostedModel?> FindModelAsync(string name, CancellationToken ct = default) => _models.FindAsync(name, ct);
+
+    public Task<bool> DeleteModelAsync(string name, CancellationToken ct = default) => _models.DeleteAsync(name, ct);
+
+    public Task<Page<HostedModel>> ListModelsAsync(HostingQuery query, CancellationToken ct = default) => _models.ListAsync(query, ct);
+
+    public Task<bool> AddConfigAsync(EndpointConfig config, CancellationToken ct = default) => _configs.AddAsync(config, ct);
+
+    public Task<EndpointConfig?> FindConfigAsync(string name, CancellationToken ct = default) => _configs.FindAsync(name, ct);
+
+    public Task<bool> DeleteConfigAsync(string name, CancellationToken ct = default) => _configs.DeleteAsync(name, ct);
+
+    public Task<Page<EndpointConfig>> ListConfigsAsync(HostingQuery query, CancellationToken ct = default) => _configs.ListAsync(query, ct);
+
+    public Task<bool> AddEndpointAsync(Endpoint endpoint, CancellationToken ct = default) => _endpoints.AddAsync(endpoint, ct);
+
+    public Task<Endpoint?> FindEndpointAsync(string name, CancellationToken ct = default) => _endpoints.FindAsync(name, ct);
+
+    public Task<Endpoint?> UpdateEndpointAsync(string name, Func<Endpoint, Endpoint?> change, CancellationToken ct = default) => _endpoints.UpdateAsync(name, change, ct);
+
+    public Task<bool> DeleteEndpointAsync(string name, CancellationToken ct = default) => _endpoints.DeleteAsync(name, ct);
+
+    public Task<Page<Endpoint>> ListEndpointsAsync(HostingQuery query, CancellationToken ct = default) => _endpoints.ListAsync(query, ct);
+
+    public Task<IReadOnlyList<Endpoint>> AllEndpointsAsync(CancellationToken ct = default) => _endpoints.AllAsync(ct);
+
+    public Task SaveBanditStateAsync(string endpoint, string state, CancellationToken ct = default) =>
+        db.WriteAsync(session => session.Execute(
+            "INSERT INTO bandit_state (endpoint, state) VALUES ($endpoint, $state) ON CONFLICT (endpoint) DO UPDATE SET state = excluded.state",
+            ("$endpoint", endpoint), ("$state", state)), ct);
+
+    public Task<string?> LoadBanditStateAsync(string endpoint, CancellationToken ct = default) =>
+        Task.FromResult((string?)db.Read(session => session.Scalar("SELECT state FROM bandit_state WHERE endpoint = $endpoint", ("$endpoint", endpoint))));
+}

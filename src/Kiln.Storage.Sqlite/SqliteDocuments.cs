@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kiln.Core.Common;
+
+namespace Kiln.Storage.Sqlite;
+
+/// <summary>
+/// A table of JSON documents keyed by name, with a status and a creation time beside each for listings:
+/// the shape SageMaker's control-plane resources (models, endpoint configs, endpoints) have.
+/// </summary>
+internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T, string> name, Func<T, string> status, Func<T, DateTimeOffset> created)
+    where T : class
+{
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    public Task<bool> AddAsync(T document, CancellationToken ct) =>
+        db.WriteAsync(session => session.Execute(
+            $"INSERT INTO {table} (name, status, creation_time, document) VALUES ($name, $status, $created, $document) ON CONFLICT DO NOTHING",
+            ("$name", name(document)), ("$status", status(document)), ("$created", created(document).ToUnixTimeMilliseconds()),
+            ("$document", JsonSerializer.Serialize(document, Json))) == 1, ct);
+
+    public Task<T?> FindAsync(string key, CancellationToken ct) => Task.FromResult(db.Read(session => Load(session, key)));
+
+    public Task<T?> UpdateAsync(string key, Func<T, T?> change, CancellationToken ct) =>
+        db.WriteAsync(session =>
+        {
+            if (Load(session, key) is not { } current || change(current) is not { } changed)
+            {
+                return null;
+            }
+
+            session.Execute(
+                $"UPDATE {table} SET status = $status, document = $document WHERE name = $name",
+                ("$status", status(changed)), ("$document", JsonSerializer.Serialize(changed, Json)), ("$name", key));
+            return changed;
+        }, ct);
+
+    public Task<bool> DeleteAsync(string key, CancellationToken ct) =>
+        db.WriteAsync(session => session.Execute($"DELETE FROM {table} WHERE name = $name", ("$name", key)) == 1, ct);
+
+    public Task<Page<T>> ListAsync(Kiln.Core.Hosting.HostingQuery query, CancellationToken ct)
+    {
+        var where = new List<string> { "1 = 1" };
+        var parameters = new List<(string, object?)>();
+        if (!string.IsNullOrEmpty(query.NameContains))
+        {
+            where.Add("instr(lower(name), lower($contains)) > 0");
+            parameters.Add(("$contains", query.NameContains));
+        }
+
+        if (query.Status is { } wanted)
+        {
+            where.Add("status = $status");
+            parameters.Add(("$status", wanted));
+        }
+
+        if (query.CreatedAfter is { } after)
+        {
+            where.Add("creation_time > $after");
+            parameters.Add(("$after", after.ToUnixTimeMilliseconds()));
+        }
+
+        if (query.CreatedBefore is { } before)
+        {
+            where.Add("creation_time < $before");
+            parameters.Add(("$before", before.ToUnixTimeMilliseconds()));
+        }
+
+        var offset = PageToken.Decode(query.PageToken);
+        var direction = query.Ascending ? "ASC" : "DESC";
+        parameters.Add(("$limit", (long)query.MaxResults + 1));
+        parameters.Add(("$offset", offset));
+        var rows = db.Read(session => session.Query(
+            $"SELECT document FROM {table} WHERE {string.Join(" AND ", where)} ORDER BY {(query.SortByName ? "name" : "creation_time")} {direction}, name {direction} LIMIT $limit OFFSET $offset",
+            reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!,
+            parameters.ToArray()));
+        return Task.FromResult(Tracking.SqliteTrackingStore.Paged(rows, query.MaxResults, offset));
+    }
+
+    public Task<IReadOnlyList<T>> AllAsync(CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<T>>(db.Read(session => session.Query($"SELECT document FROM {table}", reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!)));
+
+    private T? Load(SqliteSession session, string key) =>
+        session.Scalar($"SELECT document FROM {table} WHERE name = $name", ("$name", key)) is string json ? JsonSerializer.Deserialize<T>(json, Json) : null;
+}
