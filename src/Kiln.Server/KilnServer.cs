@@ -5,14 +5,19 @@ using Kiln.Api.Native;
 using Kiln.Api.S3;
 using Kiln.Api.SageMaker;
 using Kiln.Artifacts.FileSystem;
+using Kiln.Api.SageMakerRuntime;
 using Kiln.Core.Artifacts;
+using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
 using Kiln.Core.Objects;
 using Kiln.Core.Registry;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Kiln.Jobs.Hosting;
+using Kiln.Hosting;
+using Kiln.Hosting.Models;
 using Kiln.Storage.Sqlite;
+using Kiln.Storage.Sqlite.Hosting;
 using Kiln.Storage.Sqlite.Objects;
 using Kiln.Storage.Sqlite.Registry;
 using Kiln.Storage.Sqlite.Tracking;
@@ -49,6 +54,7 @@ public static class KilnServer
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.AddSingleton(options);
         builder.Services.AddKilnEmbeddedStorage(options);
         builder.Services.AddKilnServices(options);
@@ -70,6 +76,7 @@ public static class KilnServer
         app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
         app.MapSageMakerApi();
+        app.MapSageMakerRuntimeApi();
         app.MapNativeApi();
         return app;
     }
@@ -84,6 +91,8 @@ public static class KilnServer
         services.AddSingleton<ITrainingJobStore>(provider => new SqliteTrainingJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IArtifactStore>(_ => new FileSystemArtifactStore(options.ArtifactDirectory));
         services.AddSingleton<IObjectIndex>(provider => new SqliteObjectIndex(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IHostingStore>(provider => new SqliteHostingStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<ITransformJobStore>(provider => new SqliteTransformJobStore(provider.GetRequiredService<SqliteDatabase>()));
         return services;
     }
 
@@ -106,6 +115,7 @@ public static class KilnServer
         services.AddSingleton(workspace);
         services.AddSingleton<Kiln.Api.Native.ILogFiles>(new TrainingLogFiles(workspace));
         services.AddSingleton<IJobRunner, TrainingJobRunner>();
+        services.AddKilnHosting(new HostingWorkspace(options.HostingDirectory));
         return services;
     }
 

@@ -25,6 +25,9 @@ public sealed record KilnServerOptions
 
     public string ArtifactDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "artifacts");
 
+    /// <summary>Where endpoints and batch transforms keep local copies of model data.</summary>
+    public string HostingDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "hosting");
+
     /// <summary>Where the S3-compatible endpoint keeps object bytes, one folder per bucket.</summary>
     public string ObjectDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "objects");
 

@@ -5,18 +5,18 @@ using Kiln.Core.Common;
 namespace Kiln.Storage.Sqlite;
 
 /// <summary>
-/// A table of JSON documents keyed by name, with a status and a creation time beside each for listings:
-/// the shape SageMaker's control-plane resources (models, endpoint configs, endpoints) have.
+/// A table of JSON documents keyed by name, with a status, a creation and a modification time beside each
+/// for listings: the shape SageMaker's control-plane resources (models, endpoint configs, endpoints, transform jobs) have.
 /// </summary>
-internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T, string> name, Func<T, string> status, Func<T, DateTimeOffset> created)
+internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T, string> name, Func<T, string> status, Func<T, DateTimeOffset> created, Func<T, DateTimeOffset>? modified = null)
     where T : class
 {
     private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
     public Task<bool> AddAsync(T document, CancellationToken ct) =>
         db.WriteAsync(session => session.Execute(
-            $"INSERT INTO {table} (name, status, creation_time, document) VALUES ($name, $status, $created, $document) ON CONFLICT DO NOTHING",
-            ("$name", name(document)), ("$status", status(document)), ("$created", created(document).ToUnixTimeMilliseconds()),
+            $"INSERT INTO {table} (name, status, creation_time, last_modified, document) VALUES ($name, $status, $created, $modified, $document) ON CONFLICT DO NOTHING",
+            ("$name", name(document)), ("$status", status(document)), ("$created", created(document).ToUnixTimeMilliseconds()), ("$modified", Modified(document)),
             ("$document", JsonSerializer.Serialize(document, Json))) == 1, ct);
 
     public Task<T?> FindAsync(string key, CancellationToken ct) => Task.FromResult(db.Read(session => Load(session, key)));
@@ -30,8 +30,8 @@ internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T
             }
 
             session.Execute(
-                $"UPDATE {table} SET status = $status, document = $document WHERE name = $name",
-                ("$status", status(changed)), ("$document", JsonSerializer.Serialize(changed, Json)), ("$name", key));
+                $"UPDATE {table} SET status = $status, last_modified = $modified, document = $document WHERE name = $name",
+                ("$status", status(changed)), ("$modified", Modified(changed)), ("$document", JsonSerializer.Serialize(changed, Json)), ("$name", key));
             return changed;
         }, ct);
 
@@ -66,12 +66,24 @@ internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T
             parameters.Add(("$before", before.ToUnixTimeMilliseconds()));
         }
 
+        if (query.ModifiedAfter is { } modifiedAfter)
+        {
+            where.Add("last_modified > $modifiedAfter");
+            parameters.Add(("$modifiedAfter", modifiedAfter.ToUnixTimeMilliseconds()));
+        }
+
+        if (query.ModifiedBefore is { } modifiedBefore)
+        {
+            where.Add("last_modified < $modifiedBefore");
+            parameters.Add(("$modifiedBefore", modifiedBefore.ToUnixTimeMilliseconds()));
+        }
+
         var offset = PageToken.Decode(query.PageToken);
         var direction = query.Ascending ? "ASC" : "DESC";
         parameters.Add(("$limit", (long)query.MaxResults + 1));
         parameters.Add(("$offset", offset));
         var rows = db.Read(session => session.Query(
-            $"SELECT document FROM {table} WHERE {string.Join(" AND ", where)} ORDER BY {(query.SortByName ? "name" : "creation_time")} {direction}, name {direction} LIMIT $limit OFFSET $offset",
+            $"SELECT document FROM {table} WHERE {string.Join(" AND ", where)} ORDER BY {Column(query.SortBy)} {direction}, name {direction} LIMIT $limit OFFSET $offset",
             reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!,
             parameters.ToArray()));
         return Task.FromResult(Tracking.SqliteTrackingStore.Paged(rows, query.MaxResults, offset));
@@ -79,6 +91,15 @@ internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T
 
     public Task<IReadOnlyList<T>> AllAsync(CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<T>>(db.Read(session => session.Query($"SELECT document FROM {table}", reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!)));
+
+    private static string Column(Kiln.Core.Hosting.HostingSort sort) => sort switch
+    {
+        Kiln.Core.Hosting.HostingSort.Name => "name",
+        Kiln.Core.Hosting.HostingSort.Status => "status",
+        _ => "creation_time",
+    };
+
+    private long Modified(T document) => (modified ?? created)(document).ToUnixTimeMilliseconds();
 
     private T? Load(SqliteSession session, string key) =>
         session.Scalar($"SELECT document FROM {table} WHERE name = $name", ("$name", key)) is string json ? JsonSerializer.Deserialize<T>(json, Json) : null;

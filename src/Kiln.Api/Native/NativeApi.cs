@@ -1,5 +1,7 @@
 using System.Text;
+using System.Text.Json;
 using Kiln.Core.Common;
+using Kiln.Core.Hosting;
 using Kiln.Core.Training;
 
 namespace Kiln.Api.Native;
@@ -15,7 +17,97 @@ public static class NativeApi
     public static IEndpointRouteBuilder MapNativeApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/kiln/training-jobs/{name}/logs", ReadLogAsync);
+        app.MapPost("/api/kiln/endpoints/{name}/feedback", FeedbackAsync);
+        app.MapGet("/api/kiln/endpoints/{name}/traffic", TrafficAsync);
+        app.MapGet("/api/kiln/transform-jobs/{name}/progress", TransformProgressAsync);
         return app;
+    }
+
+    /// <summary>
+    /// Reward feedback for bandit-routed endpoints, by inference id: <c>{"inference_id": "…", "reward": 1}</c>, or
+    /// many at once as <c>{"rewards": [{…}, …]}</c>. Rewards are in [0, 1] (1 = success, as a click or a conversion).
+    /// </summary>
+    private static async Task<IResult> FeedbackAsync(string name, HttpContext http, IEndpointInvoker invoker, HostingService hosting)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            return Results.Json(new { error = "The body must be JSON: {\"inference_id\": \"…\", \"reward\": 1} or {\"rewards\": [ … ]}." }, statusCode: 400);
+        }
+
+        using (document)
+        {
+            try
+            {
+                await hosting.DescribeEndpointAsync(name, http.RequestAborted);
+            }
+            catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+            {
+                return Results.Json(new { error = e.Message }, statusCode: 404);
+            }
+
+            var root = document.RootElement;
+            var items = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("rewards", out var list) && list.ValueKind == JsonValueKind.Array
+                ? list.EnumerateArray().ToList()
+                : [root];
+            var accepted = 0;
+            var unknown = 0;
+            foreach (var item in items)
+            {
+                if (item.ValueKind != JsonValueKind.Object
+                    || !item.TryGetProperty("inference_id", out var id) || id.ValueKind != JsonValueKind.String
+                    || !item.TryGetProperty("reward", out var reward) || reward.ValueKind != JsonValueKind.Number
+                    || reward.GetDouble() is < 0 or > 1)
+                {
+                    return Results.Json(new { error = "Each reward needs an inference_id (string) and a reward (number between 0 and 1)." }, statusCode: 400);
+                }
+            }
+
+            foreach (var item in items)
+            {
+                if (invoker.Reward(name, item.GetProperty("inference_id").GetString()!, item.GetProperty("reward").GetDouble()))
+                {
+                    accepted++;
+                }
+                else
+                {
+                    unknown++;
+                }
+            }
+
+            return Results.Json(new FeedbackResult(accepted, unknown));
+        }
+    }
+
+    /// <summary>Live traffic per variant on this node: invocations, errors, share, weight, replicas, latency, and what a bandit has learned.</summary>
+    private static async Task<IResult> TrafficAsync(string name, HttpContext http, IEndpointInvoker invoker, HostingService hosting)
+    {
+        try
+        {
+            var endpoint = await hosting.DescribeEndpointAsync(name, http.RequestAborted);
+            return Results.Json(new EndpointTrafficReport(endpoint.Name, endpoint.Status.ToString(), invoker.Traffic(name)));
+        }
+        catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+        {
+            return Results.Json(new { error = e.Message }, statusCode: 404);
+        }
+    }
+
+    private static async Task<IResult> TransformProgressAsync(string name, HttpContext http, TransformJobService transforms)
+    {
+        try
+        {
+            var job = await transforms.DescribeAsync(name, http.RequestAborted);
+            return Results.Json(new { job.Name, Status = job.Status.ToString(), job.Progress });
+        }
+        catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+        {
+            return Results.Json(new { error = e.Message }, statusCode: 404);
+        }
     }
 
     /// <summary>Returns the log from byte <c>offset</c> on (at most 256 KiB) and the offset to ask for next: <c>kiln jobs logs --follow</c> polls it.</summary>
@@ -48,6 +140,10 @@ public static class NativeApi
     }
 
     private sealed record LogChunk(long Offset, string Text, bool Complete);
+
+    private sealed record FeedbackResult(int Accepted, int Unknown);
+
+    private sealed record EndpointTrafficReport(string Endpoint, string Status, EndpointTraffic? Traffic);
 }
 
 /// <summary>Where job logs are on this node.</summary>

@@ -21,6 +21,8 @@ public static class SageMakerApi
     static SageMakerApi()
     {
         TrainingJobsApi.Register();
+        HostingApi.Register();
+        TransformJobsApi.Register();
     }
 
     public static IEndpointRouteBuilder MapSageMakerApi(this IEndpointRouteBuilder app)

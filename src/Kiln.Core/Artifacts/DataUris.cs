@@ -88,6 +88,44 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
         return count;
     }
 
+    /// <summary>True when the URI names an object, or a prefix with objects under it (a file or a non-empty folder for file://).</summary>
+    public async Task<bool> ExistsAsync(string uri, CancellationToken ct = default)
+    {
+        if (uri.StartsWith("s3://", StringComparison.Ordinal))
+        {
+            var (bucket, key) = S3Location(uri);
+            try
+            {
+                if (key.Length > 0 && !key.EndsWith('/'))
+                {
+                    try
+                    {
+                        await objects.HeadAsync(bucket, key, ct).ConfigureAwait(false);
+                        return true;
+                    }
+                    catch (ObjectStoreException e) when (e.Error == ObjectError.NoSuchKey)
+                    {
+                    }
+                }
+
+                var listing = await objects.ListAsync(bucket, key, null, "", 1, ct).ConfigureAwait(false);
+                return listing.Objects.Count > 0;
+            }
+            catch (ObjectStoreException)
+            {
+                return false;
+            }
+        }
+
+        if (StorePath(uri) is { } path)
+        {
+            return await artifacts.StatAsync(path, ct).ConfigureAwait(false) is not null;
+        }
+
+        var local = LocalPath(uri);
+        return File.Exists(local) || (Directory.Exists(local) && Directory.EnumerateFiles(local, "*", SearchOption.AllDirectories).Any());
+    }
+
     /// <summary>Stores a local file at <paramref name="uri"/> (an object key, or a file path for file://).</summary>
     public async Task UploadAsync(string localFile, string uri, CancellationToken ct = default)
     {

@@ -29,6 +29,7 @@ public interface IHostingStore
     /// <summary>Reads, changes and writes an endpoint atomically (null from <paramref name="change"/> leaves it alone).</summary>
     Task<Endpoint?> UpdateEndpointAsync(string name, Func<Endpoint, Endpoint?> change, CancellationToken ct = default);
 
+    /// <summary>Deletes an endpoint and what its bandit learned.</summary>
     Task<bool> DeleteEndpointAsync(string name, CancellationToken ct = default);
 
     Task<Page<Endpoint>> ListEndpointsAsync(HostingQuery query, CancellationToken ct = default);
@@ -41,12 +42,22 @@ public interface IHostingStore
     Task<string?> LoadBanditStateAsync(string endpoint, CancellationToken ct = default);
 }
 
+public enum HostingSort
+{
+    CreationTime,
+    Name,
+    Status,
+}
+
+/// <summary>A listing of hosting resources, as SageMaker's List* operations filter, sort and page them.</summary>
 public sealed record HostingQuery(
     string? NameContains = null,
     string? Status = null,
     DateTimeOffset? CreatedAfter = null,
     DateTimeOffset? CreatedBefore = null,
-    bool SortByName = false,
+    DateTimeOffset? ModifiedAfter = null,
+    DateTimeOffset? ModifiedBefore = null,
+    HostingSort SortBy = HostingSort.CreationTime,
     bool Ascending = false,
     int MaxResults = 10,
     string? PageToken = null);

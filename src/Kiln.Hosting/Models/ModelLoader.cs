@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.IO.Compression;
 using Kiln.Core.Artifacts;
@@ -14,16 +15,33 @@ namespace Kiln.Hosting.Models;
 /// </summary>
 public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, HostingWorkspace workspace)
 {
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _preparing = new(StringComparer.Ordinal);
+
     /// <summary>Downloads and unpacks the model's data once per model; throws KilnException (InvalidParameterValue) when it is missing or unreadable.</summary>
     public async Task<string> PrepareAsync(HostedModel model, CancellationToken ct)
     {
         var url = model.ModelDataUrl ?? throw KilnException.InvalidParameter($"Model {model.Name} has no ModelDataUrl to load.");
         var directory = Path.Combine(workspace.Root, "models", model.Name, model.CreationTime.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (Directory.Exists(directory) && File.Exists(Path.Combine(directory, ".ready")))
+        if (File.Exists(Path.Combine(directory, ".ready")))
         {
             return directory;
         }
 
+        // One download per model folder at a time: endpoints and transform jobs may ask for the same model at once.
+        var gate = _preparing.GetOrAdd(directory, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return File.Exists(Path.Combine(directory, ".ready")) ? directory : await DownloadAsync(url, directory, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<string> DownloadAsync(string url, string directory, CancellationToken ct)
+    {
         var staging = directory + ".download";
         if (Directory.Exists(staging))
         {
@@ -44,9 +62,17 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
         {
             if (file.EndsWith(".tar.gz", StringComparison.Ordinal) || file.EndsWith(".tgz", StringComparison.Ordinal))
             {
-                await using var stream = File.OpenRead(file);
-                await using var gzip = new GZipStream(stream, CompressionMode.Decompress);
-                await TarFile.ExtractToDirectoryAsync(gzip, directory, overwriteFiles: true, ct).ConfigureAwait(false);
+                try
+                {
+                    await using var stream = File.OpenRead(file);
+                    await using var gzip = new GZipStream(stream, CompressionMode.Decompress);
+                    await TarFile.ExtractToDirectoryAsync(gzip, directory, overwriteFiles: true, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
+                {
+                    Directory.Delete(directory, recursive: true);
+                    throw KilnException.InvalidParameter($"The model data at {url} is not a readable tar.gz archive: {e.Message}");
+                }
             }
             else
             {

@@ -7,7 +7,7 @@ public sealed class SqliteHostingStore(SqliteDatabase db) : IHostingStore
 {
     private readonly SqliteDocuments<HostedModel> _models = new(db, "hosted_models", m => m.Name, _ => "Created", m => m.CreationTime);
     private readonly SqliteDocuments<EndpointConfig> _configs = new(db, "endpoint_configs", c => c.Name, _ => "Created", c => c.CreationTime);
-    private readonly SqliteDocuments<Endpoint> _endpoints = new(db, "endpoints", e => e.Name, e => e.Status.ToString(), e => e.CreationTime);
+    private readonly SqliteDocuments<Endpoint> _endpoints = new(db, "endpoints", e => e.Name, e => e.Status.ToString(), e => e.CreationTime, e => e.LastModifiedTime);
 
     public Task<bool> AddModelAsync(HostedModel model, CancellationToken ct = default) => _models.AddAsync(model, ct);
 
@@ -31,7 +31,12 @@ public sealed class SqliteHostingStore(SqliteDatabase db) : IHostingStore
 
     public Task<Endpoint?> UpdateEndpointAsync(string name, Func<Endpoint, Endpoint?> change, CancellationToken ct = default) => _endpoints.UpdateAsync(name, change, ct);
 
-    public Task<bool> DeleteEndpointAsync(string name, CancellationToken ct = default) => _endpoints.DeleteAsync(name, ct);
+    public Task<bool> DeleteEndpointAsync(string name, CancellationToken ct = default) =>
+        db.WriteAsync(session =>
+        {
+            session.Execute("DELETE FROM bandit_state WHERE endpoint = $endpoint", ("$endpoint", name));
+            return session.Execute("DELETE FROM endpoints WHERE name = $name", ("$name", name)) == 1;
+        }, ct);
 
     public Task<Page<Endpoint>> ListEndpointsAsync(HostingQuery query, CancellationToken ct = default) => _endpoints.ListAsync(query, ct);
 
@@ -39,7 +44,8 @@ public sealed class SqliteHostingStore(SqliteDatabase db) : IHostingStore
 
     public Task SaveBanditStateAsync(string endpoint, string state, CancellationToken ct = default) =>
         db.WriteAsync(session => session.Execute(
-            "INSERT INTO bandit_state (endpoint, state) VALUES ($endpoint, $state) ON CONFLICT (endpoint) DO UPDATE SET state = excluded.state",
+            "INSERT INTO bandit_state (endpoint, state) SELECT $endpoint, $state WHERE EXISTS (SELECT 1 FROM endpoints WHERE name = $endpoint) "
+            + "ON CONFLICT (endpoint) DO UPDATE SET state = excluded.state",
             ("$endpoint", endpoint), ("$state", state)), ct);
 
     public Task<string?> LoadBanditStateAsync(string endpoint, CancellationToken ct = default) =>

@@ -1,9 +1,10 @@
--- Hosting: models, endpoint configs and endpoints as JSON documents (with the columns listings filter
--- and sort on), and the reward counts of bandit-routed endpoints.
+-- Hosting: models, endpoint configs, endpoints and transform jobs as JSON documents (with the columns
+-- listings filter and sort on), and the reward counts of bandit-routed endpoints.
 CREATE TABLE hosted_models (
     name          TEXT    NOT NULL PRIMARY KEY,
     status        TEXT    NOT NULL,
     creation_time INTEGER NOT NULL,
+    last_modified INTEGER NOT NULL,
     document      TEXT    NOT NULL
 );
 
@@ -11,6 +12,7 @@ CREATE TABLE endpoint_configs (
     name          TEXT    NOT NULL PRIMARY KEY,
     status        TEXT    NOT NULL,
     creation_time INTEGER NOT NULL,
+    last_modified INTEGER NOT NULL,
     document      TEXT    NOT NULL
 );
 
@@ -18,6 +20,15 @@ CREATE TABLE endpoints (
     name          TEXT    NOT NULL PRIMARY KEY,
     status        TEXT    NOT NULL,
     creation_time INTEGER NOT NULL,
+    last_modified INTEGER NOT NULL,
+    document      TEXT    NOT NULL
+);
+
+CREATE TABLE transform_jobs (
+    name          TEXT    NOT NULL PRIMARY KEY,
+    status        TEXT    NOT NULL,
+    creation_time INTEGER NOT NULL,
+    last_modified INTEGER NOT NULL,
     document      TEXT    NOT NULL
 );
 
