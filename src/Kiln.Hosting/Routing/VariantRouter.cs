@@ -113,7 +113,7 @@ public sealed class WeightedRouter(IReadOnlyList<double> weights, int? seed = nu
 /// <summary>
 /// A multi-armed bandit over the variants, learning which earns the most reward: Thompson sampling (a draw from
 /// each variant's Beta posterior, highest wins), epsilon-greedy (the best mean, or a random variant one time
-/// in ten), or UCB1 (the best mean plus an exploration bonus). Rewards in [0, 1] count as fractional
+/// in ten), or KL-UCB (the highest success rate the evidence still allows). Rewards in [0, 1] count as fractional
 /// successes. The counts are its state, saved so learning survives a restart.
 /// </summary>
 public sealed class BanditRouter : VariantRouter
@@ -189,14 +189,48 @@ public sealed class BanditRouter : VariantRouter
         return pulls == 0 ? double.MaxValue : _successes[variant] / pulls;
     }
 
+    /// <summary>
+    /// KL-UCB (Garivier and Cappé, 2011): each variant's score is the largest success rate q still consistent with
+    /// what it has shown — pulls × KL(mean ‖ q) ≤ ln(total pulls) — found by bisection. Unlike UCB1, whose bonus
+    /// assumes the worst variance, it stays tight when rewards are rare (a 5 % conversion rate).
+    /// </summary>
     private int UpperConfidenceBound()
     {
         var total = _successes.Sum() + _failures.Sum();
+        var budget = Math.Log(Math.Max(total, 1));
         return Best(i =>
         {
             var pulls = _successes[i] + _failures[i];
-            return pulls == 0 ? double.MaxValue : (_successes[i] / pulls) + Math.Sqrt(2 * Math.Log(total) / pulls);
+            if (pulls == 0)
+            {
+                return double.MaxValue;
+            }
+
+            var mean = _successes[i] / pulls;
+            double low = mean, high = 1;
+            for (var step = 0; step < 32; step++)
+            {
+                var q = (low + high) / 2;
+                if (pulls * BernoulliKl(mean, q) > budget)
+                {
+                    high = q;
+                }
+                else
+                {
+                    low = q;
+                }
+            }
+
+            return low;
         });
+    }
+
+    private static double BernoulliKl(double p, double q)
+    {
+        const double Tiny = 1e-12;
+        p = Math.Clamp(p, Tiny, 1 - Tiny);
+        q = Math.Clamp(q, Tiny, 1 - Tiny);
+        return (p * Math.Log(p / q)) + ((1 - p) * Math.Log((1 - p) / (1 - q)));
     }
 
     private int Best(Func<int, double> score)

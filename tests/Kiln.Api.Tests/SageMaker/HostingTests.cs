@@ -13,5 +13,6 @@ public sealed class HostingTests(KilnServerFixture server) : IClassFixture<KilnS
     [InlineData("test_batch_transform_filters_and_joins")]
     [InlineData("test_bad_invocations_get_sagemaker_errors_and_the_endpoint_keeps_serving")]
     [InlineData("test_control_plane_validation")]
+    [InlineData("test_onnx_model_built_elsewhere_serves_correct_outputs")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_hosting.py", test, TimeSpan.FromMinutes(5));
 }

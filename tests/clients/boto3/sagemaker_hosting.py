@@ -5,6 +5,9 @@ import io
 import json
 import os
 import random
+import subprocess
+import tarfile
+import tempfile
 import threading
 import time
 import urllib.request
@@ -357,6 +360,42 @@ def test_batch_transform_filters_and_joins(endpoint):
     assert progress == {"filesTotal": 2, "filesDone": 2, "recordsTotal": 40, "recordsDone": 40}, progress
     listed = sm.list_transform_jobs(NameContains=name, StatusEquals="Completed")["TransformJobSummaries"]
     assert [j["TransformJobName"] for j in listed] == [name]
+
+
+def test_onnx_model_built_elsewhere_serves_correct_outputs(endpoint):
+    """An ONNX model made outside Kiln (the onnx package, as Debian ships it) serves with no code: a bare .onnx and one inside model.tar.gz."""
+    sm, runtime, s3 = client("sagemaker", endpoint), client("sagemaker-runtime", endpoint), client("s3", endpoint)
+    ensure_bucket(s3)
+    folder = tempfile.mkdtemp()
+    python = os.environ.get("KILN_ONNX_PYTHON", "/usr/bin/python3")
+    subprocess.run([python, os.path.join(HERE, "build_onnx.py"), folder], check=True)
+    expected = json.load(open(os.path.join(folder, "expected.json")))
+    s3.upload_file(os.path.join(folder, "logistic.onnx"), BUCKET, "onnx/logistic.onnx")
+    archive = os.path.join(folder, "model.tar.gz")
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(os.path.join(folder, "softmax.onnx"), arcname="softmax.onnx")
+    s3.upload_file(archive, BUCKET, "onnx/softmax/model.tar.gz")
+
+    suffix = uuid.uuid4().hex[:6]
+    sm.create_model(ModelName="logistic-" + suffix, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "kiln/onnx", "ModelDataUrl": f"s3://{BUCKET}/onnx/logistic.onnx"})
+    sm.create_model(ModelName="softmax-" + suffix, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "kiln/onnx", "ModelDataUrl": f"s3://{BUCKET}/onnx/softmax/model.tar.gz"})
+    name = deploy(sm, [variant("logistic", "logistic-" + suffix), variant("softmax", "softmax-" + suffix)])
+
+    rows = expected["rows"]
+    body = "\n".join(",".join(repr(v) for v in row) for row in rows)
+    response = runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body=body, TargetVariant="logistic")
+    scores = [float(line) for line in response["Body"].read().decode().splitlines()]
+    assert len(scores) == 20 and all(abs(a - b) < 1e-5 for a, b in zip(scores, expected["logistic"])), (scores[:3], expected["logistic"][:3])
+
+    response = runtime.invoke_endpoint(EndpointName=name, ContentType="application/json", Accept="application/json",
+                                       Body=json.dumps({"instances": rows}), TargetVariant="softmax")
+    predictions = json.loads(response["Body"].read())["predictions"]
+    assert len(predictions) == 20
+    for prediction, probabilities in zip(predictions, expected["softmax"]):
+        assert all(abs(a - b) < 1e-5 for a, b in zip(prediction["vector"], probabilities)), (prediction, probabilities)
+
+    error = expect_error(lambda: runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,3", TargetVariant="logistic"), "ModelError", 424, "Expected 4 features")
+    assert error["OriginalStatusCode"] == 400
 
 
 def expect_error(call, code, status, mentioned=None):
