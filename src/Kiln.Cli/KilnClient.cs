@@ -86,6 +86,60 @@ internal sealed class KilnClient(Uri baseAddress) : IDisposable
         return (body["text"]?.GetValue<string>() ?? "", body["offset"]?.GetValue<long>() ?? offset, body["complete"]?.GetValue<bool>() ?? false);
     }
 
+    /// <summary>Kiln's native API (<c>/api/kiln/…</c>): GET a JSON document.</summary>
+    public Task<JsonObject> NativeAsync(string path, CancellationToken ct = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, "api/kiln/" + path), ct);
+
+    /// <summary>Invokes an endpoint (the sagemaker-runtime dialect); returns the body, its content type and the variant that answered.</summary>
+    public async Task<(string Body, string? ContentType, string? Variant)> InvokeAsync(string endpoint, string body, string contentType, string? accept, string? variant, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"endpoints/{Uri.EscapeDataString(endpoint)}/invocations")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, contentType),
+        };
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        if (variant is not null)
+        {
+            request.Headers.Add("X-Amzn-SageMaker-Target-Variant", variant);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new KilnApiException("UNAVAILABLE", $"Cannot reach Kiln at {baseAddress}: {e.Message}. Start it with `kiln server` or pass --url.");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                var type = response.Headers.TryGetValues("x-amzn-ErrorType", out var types) ? types.First() : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var message = text;
+                try
+                {
+                    message = JsonNode.Parse(text)?["Message"]?.GetValue<string>() ?? text;
+                }
+                catch (JsonException)
+                {
+                }
+
+                throw new KilnApiException(type, message);
+            }
+
+            return (text, response.Content.Headers.ContentType?.ToString(),
+                response.Headers.TryGetValues("x-Amzn-Invoked-Production-Variant", out var variants) ? variants.First() : null);
+        }
+    }
+
     public async Task<bool> IsHealthyAsync(CancellationToken ct = default)
     {
         try

@@ -33,6 +33,44 @@ public sealed class CliTests(KilnServerFixture server) : IClassFixture<KilnServe
     }
 
     [Fact]
+    public async Task Deploy_invoke_and_show_an_endpoint()
+    {
+        var (trainCode, trained) = await KilnAsync("train", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "churn", "--name", "cli-deploy", "--hp", "num_round=20");
+        Assert.True(trainCode == 0, trained);
+
+        var (code, output) = await KilnAsync("deploy", "cli-deploy", "--name", "cli-endpoint", "--instances", "2");
+        Assert.True(code == 0, output);
+        Assert.Contains("InService", output, StringComparison.Ordinal);
+
+        var row = string.Join(',', File.ReadLines(Repository.Path("samples", "data", "churn.csv")).Skip(1).First().Split(',')[..^1]);
+        var (invokeCode, answer) = await KilnAsync("invoke", "cli-endpoint", "--csv", row);
+        Assert.True(invokeCode == 0, answer);
+        var score = double.Parse(answer.Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(score, 0, 1);
+
+        var (showCode, shown) = await KilnAsync("endpoints", "show", "cli-endpoint", "--json");
+        Assert.True(showCode == 0, shown);
+        var endpoint = JsonDocument.Parse(shown).RootElement;
+        Assert.Equal("InService", endpoint.GetProperty("EndpointStatus").GetString());
+        var variant = endpoint.GetProperty("Traffic").GetProperty("variants")[0];
+        Assert.Equal(1, variant.GetProperty("invocations").GetInt64());
+        Assert.Equal(2, variant.GetProperty("replicas").GetInt32());
+
+        var (tableCode, table) = await KilnAsync("endpoints", "show", "cli-endpoint");
+        Assert.Equal(0, tableCode);
+        Assert.Contains("AllTraffic", table, StringComparison.Ordinal);
+
+        // Deploying again updates the endpoint in place (blue/green), to a new config.
+        var (againCode, again) = await KilnAsync("deploy", "cli-deploy", "--name", "cli-endpoint");
+        Assert.True(againCode == 0, again);
+        Assert.Contains("Updating endpoint", again, StringComparison.Ordinal);
+
+        var (missingCode, missing) = await KilnAsync("deploy", "no-such-thing", "--name", "cli-missing");
+        Assert.Equal(1, missingCode);
+        Assert.Contains("neither a model", missing, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Train_reports_a_missing_target_column_and_fails()
     {
         var (code, output) = await KilnAsync("train", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "nope");
