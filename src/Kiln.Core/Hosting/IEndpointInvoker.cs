@@ -20,6 +20,7 @@ public interface IEndpointInvoker
     EndpointTraffic? Traffic(string endpoint);
 }
 
+/// <summary>One invocation. The body is handed over: the invoker may keep it (for capture and shadows) after the call returns.</summary>
 public sealed record InvocationRequest(
     string Endpoint,
     ReadOnlyMemory<byte> Body,

@@ -1,6 +1,8 @@
-using System.Text;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using System.Text.Json;
-using System.Threading.Channels;
 using Kiln.Core.Artifacts;
 using Kiln.Core.Objects;
 using Microsoft.Extensions.Hosting;
@@ -8,34 +10,46 @@ using Microsoft.Extensions.Logging;
 
 namespace Kiln.Hosting.Capture;
 
-/// <summary>One captured request (and response), in SageMaker's data capture terms.</summary>
+/// <summary>
+/// One captured request (and response), in SageMaker's data capture terms. The payloads are the invocation's own
+/// buffers, not copies: the caller hands them over and never writes to them again.
+/// </summary>
 public sealed record CaptureRecord(
     string DestinationUri,
     string Endpoint,
     string Variant,
     DateTimeOffset Time,
-    string EventId,
     string InferenceId,
     string? InputContentType,
-    byte[]? Input,
+    ReadOnlyMemory<byte>? Input,
     string? OutputContentType,
-    byte[]? Output);
+    ReadOnlyMemory<byte>? Output);
 
 /// <summary>
-/// Writes captured traffic off the request path: invocations enqueue (never waiting — when the queue is full a
-/// record is dropped and counted), a background loop writes SageMaker's JSON Lines capture format to
-/// <c>{destination}/{endpoint}/{variant}/yyyy/mm/dd/hh/…jsonl</c>, one object per variant and hour per flush.
+/// Writes captured traffic off the request path. Invocations enqueue (never waiting — when the queue is full a
+/// record is dropped and counted). A background loop formats what is queued every 100 ms into SageMaker's
+/// JSON Lines capture format, in a buffer per variant and hour, and stores each buffer as an object under
+/// <c>{destination}/{endpoint}/{variant}/yyyy/mm/dd/hh/</c> once it is a few seconds old or a few megabytes:
+/// formatting often keeps each burst of work small (it would otherwise show in the endpoint's p99), writing
+/// seldom keeps the number of objects reasonable.
 /// </summary>
 public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWriter> logger) : BackgroundService
 {
     private const int Capacity = 100_000;
-    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(500);
-    private readonly Channel<CaptureRecord> _queue = Channel.CreateBounded<CaptureRecord>(new BoundedChannelOptions(Capacity)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
+    private const int RecordsPerSlice = 64;
+    private const int MaxObjectBytes = 8 * 1024 * 1024;
+    private static readonly TimeSpan FormatInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxObjectAge = TimeSpan.FromSeconds(2);
 
+    // SageMaker writes captured CSV and JSON as readable text; only what JSON itself requires is escaped.
+    private static readonly JsonWriterOptions LineOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    // A lock-free queue with a count, rather than a bounded channel: every invocation enqueues, and a channel's
+    // lock would make request threads queue behind each other and behind the writer.
+    private readonly ConcurrentQueue<CaptureRecord> _queue = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private readonly Dictionary<GroupKey, PendingObject> _pending = [];
+    private int _queued;
     private long _dropped;
     private long _written;
 
@@ -45,32 +59,38 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
 
     public void Enqueue(CaptureRecord record)
     {
-        if (!_queue.Writer.TryWrite(record))
+        if (Interlocked.Increment(ref _queued) > Capacity)
         {
+            Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _dropped);
+            return;
         }
+
+        _queue.Enqueue(record);
     }
 
-    /// <summary>Writes everything queued so far (tests and shutdown use it).</summary>
-    public async Task FlushAsync(CancellationToken ct = default)
+    /// <summary>Formats and stores everything queued so far (tests and shutdown use it).</summary>
+    public Task FlushAsync(CancellationToken ct = default) => ProcessAsync(writeAll: true, ct);
+
+    public override void Dispose()
     {
-        var batch = new List<CaptureRecord>();
-        while (_queue.Reader.TryRead(out var record))
+        _flushing.Dispose();
+        foreach (var pending in _pending.Values)
         {
-            batch.Add(record);
+            pending.Dispose();
         }
 
-        await WriteAsync(batch, ct).ConfigureAwait(false);
+        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            using var timer = new PeriodicTimer(FormatInterval);
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                await Task.Delay(FlushInterval, stoppingToken).ConfigureAwait(false);
-                await FlushAsync(stoppingToken).ConfigureAwait(false);
+                await ProcessAsync(writeAll: false, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -79,90 +99,180 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
         }
     }
 
-    private async Task WriteAsync(List<CaptureRecord> batch, CancellationToken ct)
+    private async Task ProcessAsync(bool writeAll, CancellationToken ct)
     {
-        foreach (var group in batch.GroupBy(record => (record.DestinationUri, record.Endpoint, record.Variant, Hour: record.Time.UtcDateTime.ToString("yyyy/MM/dd/HH", System.Globalization.CultureInfo.InvariantCulture))))
+        await _flushing.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
+            var formatted = 0;
+            while (_queue.TryDequeue(out var record))
+            {
+                Interlocked.Decrement(ref _queued);
+                var key = new GroupKey(record.DestinationUri, record.Endpoint, record.Variant, record.Time.UtcTicks / TimeSpan.TicksPerHour);
+                if (!_pending.TryGetValue(key, out var pending))
+                {
+                    _pending[key] = pending = new PendingObject();
+                }
+
+                pending.Append(record);
+                if (++formatted % RecordsPerSlice == 0)
+                {
+                    // Give the cores back to invocations between slices of formatting.
+                    await Task.Yield();
+                }
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            var thisHour = now.UtcTicks / TimeSpan.TicksPerHour;
+            foreach (var (key, pending) in _pending.ToList())
+            {
+                if (pending.Records > 0 && (writeAll || pending.Bytes >= MaxObjectBytes || now - pending.FirstTime >= MaxObjectAge))
+                {
+                    await WriteAsync(key, pending, ct).ConfigureAwait(false);
+                }
+
+                if (pending.Records == 0 && key.Hour < thisHour)
+                {
+                    _pending.Remove(key);
+                    pending.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private async Task WriteAsync(GroupKey key, PendingObject pending, CancellationToken ct)
+    {
+        try
+        {
+            var (bucket, prefix) = DataUris.S3Location(key.Destination.TrimEnd('/'));
+            var first = pending.FirstTime.UtcDateTime;
+            var hour = first.ToString("yyyy/MM/dd/HH", CultureInfo.InvariantCulture);
+            var objectKey = string.Join('/', new[] { prefix, key.Endpoint, key.Variant, hour }.Where(part => part.Length > 0))
+                + $"/{first:mm-ss-fff}-{Guid.NewGuid():N}.jsonl";
             try
             {
-                var (bucket, prefix) = DataUris.S3Location(group.Key.DestinationUri.TrimEnd('/'));
-                var first = group.First().Time.UtcDateTime;
-                var key = string.Join('/', new[] { prefix, group.Key.Endpoint, group.Key.Variant, group.Key.Hour }.Where(part => part.Length > 0))
-                    + $"/{first:mm-ss-fff}-{Guid.NewGuid():N}.jsonl";
-                var lines = new StringBuilder();
-                foreach (var record in group)
-                {
-                    lines.Append(Line(record)).Append('\n');
-                }
-
-                try
-                {
-                    await objects.CreateBucketAsync(bucket, ct).ConfigureAwait(false);
-                }
-                catch (ObjectStoreException e) when (e.Error == ObjectError.BucketAlreadyOwnedByYou)
-                {
-                }
-
-                using var content = new MemoryStream(Encoding.UTF8.GetBytes(lines.ToString()));
-                await objects.PutAsync(bucket, key, content, "application/jsonlines", null, null, ct).ConfigureAwait(false);
-                Interlocked.Add(ref _written, group.Count());
+                await objects.CreateBucketAsync(bucket, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is ObjectStoreException or IOException)
+            catch (ObjectStoreException e) when (e.Error == ObjectError.BucketAlreadyOwnedByYou)
             {
-                Interlocked.Add(ref _dropped, group.Count());
-                LogWriteFailed(e, group.Key.Endpoint);
             }
+
+            await objects.PutAsync(bucket, objectKey, pending.Content(), "application/jsonlines", null, null, ct).ConfigureAwait(false);
+            Interlocked.Add(ref _written, pending.Records);
+        }
+        catch (Exception e) when (e is ObjectStoreException or IOException)
+        {
+            Interlocked.Add(ref _dropped, pending.Records);
+            LogWriteFailed(e, key.Endpoint);
+        }
+        finally
+        {
+            pending.Clear();
         }
     }
 
     /// <summary>SageMaker's capture record: captureData (endpointInput/endpointOutput) and eventMetadata.</summary>
-    private static string Line(CaptureRecord record)
+    private static void Line(Utf8JsonWriter w, CaptureRecord record)
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        w.WriteStartObject();
+        w.WriteStartObject("captureData");
+        if (record.Input is { } input)
         {
-            w.WriteStartObject();
-            w.WritePropertyName("captureData");
-            w.WriteStartObject();
-            if (record.Input is not null)
-            {
-                Payload(w, "endpointInput", "INPUT", record.InputContentType, record.Input);
-            }
-
-            if (record.Output is not null)
-            {
-                Payload(w, "endpointOutput", "OUTPUT", record.OutputContentType, record.Output);
-            }
-
-            w.WriteEndObject();
-            w.WritePropertyName("eventMetadata");
-            w.WriteStartObject();
-            w.WriteString("eventId", record.EventId);
-            w.WriteString("inferenceId", record.InferenceId);
-            w.WriteString("inferenceTime", record.Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
-            w.WriteEndObject();
-            w.WriteString("eventVersion", "0");
-            w.WriteEndObject();
+            Payload(w, "endpointInput"u8, "INPUT"u8, record.InputContentType, input.Span);
         }
 
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        if (record.Output is { } output)
+        {
+            Payload(w, "endpointOutput"u8, "OUTPUT"u8, record.OutputContentType, output.Span);
+        }
+
+        w.WriteEndObject();
+        w.WriteStartObject("eventMetadata");
+        w.WriteString("eventId"u8, Guid.NewGuid().ToString());
+        w.WriteString("inferenceId"u8, record.InferenceId);
+        w.WriteString("inferenceTime"u8, record.Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+        w.WriteEndObject();
+        w.WriteString("eventVersion"u8, "0"u8);
+        w.WriteEndObject();
     }
 
-    /// <summary>CSV and JSON bodies are kept as text (encoding CSV / JSON); anything else is base64.</summary>
-    private static void Payload(Utf8JsonWriter w, string name, string mode, string? contentType, byte[] data)
+    /// <summary>CSV and JSON bodies are kept as text (encoding CSV / JSON); anything else, or bytes that are not UTF-8, as base64.</summary>
+    private static void Payload(Utf8JsonWriter w, ReadOnlySpan<byte> name, ReadOnlySpan<byte> mode, string? contentType, ReadOnlySpan<byte> data)
     {
         var type = contentType ?? "application/octet-stream";
-        var encoding = type.Contains("csv", StringComparison.OrdinalIgnoreCase) ? "CSV"
+        var text = Utf8.IsValid(data);
+        var encoding = !text ? "BASE64"
+            : type.Contains("csv", StringComparison.OrdinalIgnoreCase) ? "CSV"
             : type.Contains("json", StringComparison.OrdinalIgnoreCase) ? "JSON" : "BASE64";
-        w.WritePropertyName(name);
-        w.WriteStartObject();
-        w.WriteString("observedContentType", type);
-        w.WriteString("mode", mode);
-        w.WriteString("data", encoding == "BASE64" ? Convert.ToBase64String(data) : Encoding.UTF8.GetString(data));
-        w.WriteString("encoding", encoding);
+        w.WriteStartObject(name);
+        w.WriteString("observedContentType"u8, type);
+        w.WriteString("mode"u8, mode);
+        if (encoding == "BASE64")
+        {
+            w.WriteBase64String("data"u8, data);
+        }
+        else
+        {
+            w.WriteString("data"u8, data);
+        }
+
+        w.WriteString("encoding"u8, encoding);
         w.WriteEndObject();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data capture for endpoint {Endpoint} could not be written")]
     private partial void LogWriteFailed(Exception exception, string endpoint);
+
+    private readonly record struct GroupKey(string Destination, string Endpoint, string Variant, long Hour);
+
+    /// <summary>The formatted lines of one future object; its buffer is reused for the next one.</summary>
+    private sealed class PendingObject : IDisposable
+    {
+        private readonly MemoryStream _buffer = new();
+        private readonly Utf8JsonWriter _json;
+
+        public PendingObject() => _json = new Utf8JsonWriter(_buffer, LineOptions);
+
+        public int Records { get; private set; }
+
+        public DateTimeOffset FirstTime { get; private set; }
+
+        public long Bytes => _buffer.Length;
+
+        public void Append(CaptureRecord record)
+        {
+            if (Records++ == 0)
+            {
+                FirstTime = record.Time;
+            }
+
+            Line(_json, record);
+            _json.Flush();
+            _buffer.WriteByte((byte)'\n');
+            _json.Reset(_buffer);
+        }
+
+        public Stream Content()
+        {
+            _buffer.Position = 0;
+            return _buffer;
+        }
+
+        public void Clear()
+        {
+            _buffer.SetLength(0);
+            _json.Reset(_buffer);
+            Records = 0;
+        }
+
+        public void Dispose()
+        {
+            _json.Dispose();
+            _buffer.Dispose();
+        }
+    }
 }

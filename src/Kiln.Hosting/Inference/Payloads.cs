@@ -164,9 +164,9 @@ public static class Payloads
             case JsonValueKind.String:
                 return new FeatureRow(null, instance.GetString());
             case JsonValueKind.Array:
-                return Cells(instance.EnumerateArray().Select(value => Cell(value, index)).ToArray(), null);
+                return Cells(instance.EnumerateArray().Select(value => Cell(value, index)).ToArray());
             case JsonValueKind.Object when instance.TryGetProperty("features", out var features) && features.ValueKind == JsonValueKind.Array:
-                return Cells(features.EnumerateArray().Select(value => Cell(value, index)).ToArray(), null);
+                return Cells(features.EnumerateArray().Select(value => Cell(value, index)).ToArray());
             case JsonValueKind.Object when (instance.TryGetProperty("text", out var text) || instance.TryGetProperty("source", out text)) && text.ValueKind == JsonValueKind.String:
                 return new FeatureRow(null, text.GetString());
             default:
@@ -185,7 +185,7 @@ public static class Payloads
     };
 
     /// <summary>All-numeric rows travel as a float vector; rows with text keep their raw cells (the model's encoder handles them).</summary>
-    private static FeatureRow Cells(object?[] cells, string? line)
+    private static FeatureRow Cells(object?[] cells)
     {
         var numeric = true;
         foreach (var cell in cells)
@@ -208,8 +208,8 @@ public static class Payloads
             return new FeatureRow(features);
         }
 
-        var text = line ?? (cells.Length == 1 ? cells[0] as string : string.Join(',', cells));
-        return new FeatureRow(null, cells.Length == 1 ? cells[0] as string : text, cells);
+        // A single text cell is the row's text (for text models); wider rows keep only their cells.
+        return new FeatureRow(null, cells.Length == 1 ? cells[0] as string : null, cells);
     }
 
     private static List<FeatureRow> DecodeCsv(ReadOnlySpan<byte> body)
@@ -222,7 +222,7 @@ public static class Payloads
         {
             lineNumber++;
             var rest = body[position..];
-            var (cells, consumed, raw) = CsvLine(rest, lineNumber);
+            var (cells, consumed) = CsvLine(rest, lineNumber);
             position += consumed;
             if (cells is null)
             {
@@ -235,7 +235,7 @@ public static class Payloads
             }
 
             width = cells.Length;
-            rows.Add(Cells(cells, raw));
+            rows.Add(Cells(cells));
         }
 
         if (rows.Count == 0)
@@ -247,7 +247,7 @@ public static class Payloads
     }
 
     /// <summary>One CSV record (RFC 4180 quoting); null cells for a blank line. Numbers become doubles, empty cells null.</summary>
-    private static (object?[]? Cells, int Consumed, string? Raw) CsvLine(ReadOnlySpan<byte> text, int lineNumber)
+    private static (object?[]? Cells, int Consumed) CsvLine(ReadOnlySpan<byte> text, int lineNumber)
     {
         var end = text.IndexOf((byte)'\n');
         var line = end < 0 ? text : text[..end];
@@ -259,7 +259,7 @@ public static class Payloads
 
         if (line.Trim((byte)' ').IsEmpty)
         {
-            return (null, consumed, null);
+            return (null, consumed);
         }
 
         if (line.IndexOf((byte)'"') < 0)
@@ -272,7 +272,7 @@ public static class Payloads
                 cells[c++] = Value(line[range].Trim((byte)' '));
             }
 
-            return (cells, consumed, null);
+            return (cells, consumed);
         }
 
         // Quoted fields may hold commas, doubled quotes and line breaks: walk the record byte by byte.
@@ -326,7 +326,7 @@ public static class Payloads
         }
 
         fields.Add(quoted ? Encoding.UTF8.GetString(field.WrittenSpan) : Value(field.WrittenSpan.Trim((byte)' ')));
-        return ([.. fields], Math.Min(text.Length, i + 1), null);
+        return ([.. fields], Math.Min(text.Length, i + 1));
     }
 
     private static object? Value(ReadOnlySpan<byte> cell)

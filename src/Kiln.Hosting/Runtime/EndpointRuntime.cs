@@ -90,8 +90,8 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         if (fleet.Capture is { Enabled: true } capture && Sampled(capture))
         {
             _capture.Enqueue(new CaptureRecord(
-                capture.DestinationUri, request.Endpoint, variant.Name, now, Guid.NewGuid().ToString(), inferenceId,
-                capture.CaptureInput ? request.ContentType ?? Payloads.Csv : null, capture.CaptureInput ? request.Body.ToArray() : null,
+                capture.DestinationUri, request.Endpoint, variant.Name, now, inferenceId,
+                capture.CaptureInput ? request.ContentType ?? Payloads.Csv : null, capture.CaptureInput ? request.Body : null,
                 capture.CaptureOutput ? contentType : null, capture.CaptureOutput ? body : null));
         }
 
@@ -522,8 +522,8 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
                 var media = Payloads.MediaType(work.Request.ContentType);
                 var (body, contentType) = Payloads.Encode(predictions, work.Request.Accept, media);
                 _capture.Enqueue(new CaptureRecord(
-                    capture.DestinationUri, work.Endpoint, shadow.Name, work.Time, Guid.NewGuid().ToString(), work.InferenceId,
-                    capture.CaptureInput ? work.Request.ContentType ?? Payloads.Csv : null, capture.CaptureInput ? work.Request.Body.ToArray() : null,
+                    capture.DestinationUri, work.Endpoint, shadow.Name, work.Time, work.InferenceId,
+                    capture.CaptureInput ? work.Request.ContentType ?? Payloads.Csv : null, capture.CaptureInput ? work.Request.Body : null,
                     capture.CaptureOutput ? contentType : null, capture.CaptureOutput ? body : null));
             }
         }

@@ -122,7 +122,7 @@ public sealed class BlazingTextAlgorithm : BuiltInAlgorithm
             var engine = _engines.TryTake(out var pooled) ? pooled : ml.Model.CreatePredictionEngine<TextRow, MulticlassOutput>(model);
             try
             {
-                return rows.Select(row => Outputs.Multiclass(engine.Predict(new TextRow { Text = row.Text ?? "" }), manifest.Encoder)).ToList();
+                return rows.Select(row => Outputs.Multiclass(engine.Predict(new TextRow { Text = row.Text ?? (row.Cells is { } cells ? string.Join(' ', cells) : "") }), manifest.Encoder)).ToList();
             }
             finally
             {

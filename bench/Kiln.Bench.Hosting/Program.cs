@@ -1,0 +1,30 @@
+// The limit for Kiln's endpoint: a bare ASP.NET Core handler that calls the same loaded Kiln model in process,
+// with no routing between variants, no replicas, no capture. Usage: Kiln.Bench.Hosting <model.tar.gz> <port>
+using System.Formats.Tar;
+using System.IO.Compression;
+using Kiln.Hosting.Inference;
+using Kiln.Training.Algorithms;
+
+var archive = args[0];
+var port = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+var directory = Directory.CreateTempSubdirectory("kiln-bare-").FullName;
+await using (var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.Decompress))
+{
+    await TarFile.ExtractToDirectoryAsync(gzip, directory, overwriteFiles: true);
+}
+
+using var predictor = new AlgorithmCatalog().LoadPredictor(directory);
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.ClearProviders();
+builder.WebHost.UseKestrel(kestrel => kestrel.AddServerHeader = false).UseUrls($"http://127.0.0.1:{port}");
+var app = builder.Build();
+app.MapPost("/invocations", async (HttpContext http) =>
+{
+    var body = new byte[http.Request.ContentLength ?? 0];
+    await http.Request.Body.ReadExactlyAsync(body);
+    var (output, contentType) = Payloads.Encode(predictor.Predict(Payloads.Decode(body, http.Request.ContentType)), null, Payloads.Csv);
+    http.Response.ContentType = contentType;
+    await http.Response.Body.WriteAsync(output);
+});
+app.MapGet("/ping", () => "ok");
+await app.RunAsync();

@@ -1,0 +1,14 @@
+-- POST one churn row as text/csv; with RATE set, each connection waits an exponentially distributed
+-- time between requests so that all connections together send RATE requests/s as a Poisson stream.
+local f = io.open(os.getenv("ROW_FILE"), "r")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "text/csv"
+local rate = tonumber(os.getenv("RATE") or "0")
+local connections = tonumber(os.getenv("CONNECTIONS") or "64")
+function delay()
+  if rate <= 0 then return 0 end
+  local mean = 1000 * connections / rate
+  return -mean * math.log(1 - math.random())
+end
