@@ -57,6 +57,7 @@ public sealed record VariantTraffic(
     double? RewardSum = null,
     double? RewardCount = null,
     long? Comparisons = null,
-    long? Agreements = null);
+    long? Agreements = null,
+    IReadOnlyList<long>? ReplicaInvocations = null);
 
 public sealed record EndpointTraffic(string Endpoint, string Routing, IReadOnlyList<VariantTraffic> Variants, long CaptureWritten, long CaptureDropped);

@@ -11,7 +11,7 @@ namespace Kiln.Hosting.Models;
 
 /// <summary>
 /// Brings a model's data to this node and loads it: a Kiln training job's model.tar.gz (kiln-model.json +
-/// the algorithm's files), or an ONNX model (model.onnx, alone or in a model.tar.gz).
+/// the algorithm's files), an ONNX model (*.onnx) or an ML.NET model (*.zip), alone or in a model.tar.gz.
 /// </summary>
 public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, HostingWorkspace workspace)
 {
@@ -86,7 +86,10 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
     }
 
     /// <summary>A fresh predictor (one per replica) over a prepared model folder.</summary>
-    public IPredictor Load(string directory)
+    public IPredictor Load(string directory) => LoadFrom(directory, algorithms);
+
+    /// <summary>Loads whichever model a folder holds: Kiln's (by its manifest), ONNX, or ML.NET.</summary>
+    public static IPredictor LoadFrom(string directory, AlgorithmCatalog algorithms)
     {
         if (ModelPackage.IsPackage(directory))
         {
@@ -99,8 +102,14 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
             return new OnnxPredictor(onnx);
         }
 
+        var mlnet = Directory.GetFiles(directory, "*.zip", SearchOption.AllDirectories).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (mlnet is not null)
+        {
+            return new MlNetModelPredictor(mlnet);
+        }
+
         throw KilnException.InvalidParameter(
-            "The model data holds neither a Kiln model (kiln-model.json, as training jobs write) nor an ONNX model (*.onnx).");
+            "The model data holds neither a Kiln model (kiln-model.json, as training jobs write), an ONNX model (*.onnx) nor an ML.NET model (*.zip).");
     }
 }
 

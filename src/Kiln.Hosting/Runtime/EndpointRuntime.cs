@@ -134,13 +134,15 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
                 variants.Add(new VariantTraffic(
                     variant.Name, false, variant.Stats.Invocations, variant.Stats.Errors, shares[i], weights[i], variant.Replicas.Length, p50, p99,
                     counts.Successes is null ? null : counts.Successes[i],
-                    counts.Successes is null ? null : counts.Successes[i] + counts.Failures[i]));
+                    counts.Successes is null ? null : counts.Successes[i] + counts.Failures[i],
+                    ReplicaInvocations: variant.Replicas.Select(replica => replica.Served).ToList()));
             }
 
             foreach (var shadow in fleet.Shadows)
             {
                 var (p50, p99) = shadow.Stats.Latency.Percentiles();
-                variants.Add(new VariantTraffic(shadow.Name, true, shadow.Stats.Invocations, shadow.Stats.Errors, 0, 0, shadow.Replicas.Length, p50, p99, Comparisons: shadow.Stats.Comparisons, Agreements: shadow.Stats.Agreements));
+                variants.Add(new VariantTraffic(shadow.Name, true, shadow.Stats.Invocations, shadow.Stats.Errors, 0, 0, shadow.Replicas.Length, p50, p99, Comparisons: shadow.Stats.Comparisons, Agreements: shadow.Stats.Agreements,
+                    ReplicaInvocations: shadow.Replicas.Select(replica => replica.Served).ToList()));
             }
         }
 
@@ -416,7 +418,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
                 {
                     predictor = _loader.Load(directory);
                 }
-                catch (Exception e) when (e is InvalidDataException or IOException or JsonException or InvalidOperationException or FormatException)
+                catch (Exception e) when (e is InvalidDataException or IOException or JsonException or InvalidOperationException or FormatException or ArgumentException)
                 {
                     throw KilnException.InvalidParameter($"The model data of model \"{model.Name}\" could not be loaded: {e.Message}");
                 }

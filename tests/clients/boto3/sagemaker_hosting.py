@@ -173,6 +173,10 @@ def test_two_variants_split_traffic_capture_and_match_offline_predictions(endpoi
 
     # 1,000 draws of a fair coin: each variant within 4 standard deviations (±63) of 500.
     assert set(counts) == {"A", "B"} and abs(counts["A"] - 500) <= 63, counts
+    # B's two replicas both served: InitialInstanceCount is that many loaded copies of the model.
+    traffic = json.load(urllib.request.urlopen(f"{endpoint}/api/kiln/endpoints/{name}/traffic"))["traffic"]
+    replicas = {v["variantName"]: v["replicaInvocations"] for v in traffic["variants"]}
+    assert len(replicas["A"]) == 1 and len(replicas["B"]) == 2 and min(replicas["B"]) > 100 and sum(replicas["B"]) == counts["B"], replicas
 
     # The endpoint's scores are the trained model's: their AUC on the validation rows is the job's validation:auc.
     served = [scores[r] for r in range(len(rows))]
