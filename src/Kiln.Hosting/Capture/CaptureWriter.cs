@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Encodings.Web;
@@ -26,17 +27,16 @@ public sealed record CaptureRecord(
     ReadOnlyMemory<byte>? Output);
 
 /// <summary>
-/// Writes captured traffic off the request path. Invocations enqueue (never waiting — when the queue is full a
-/// record is dropped and counted). A background loop formats what is queued every 100 ms into SageMaker's
-/// JSON Lines capture format, in a buffer per variant and hour, and stores each buffer as an object under
-/// <c>{destination}/{endpoint}/{variant}/yyyy/mm/dd/hh/</c> once it is a few seconds old or a few megabytes:
-/// formatting often keeps each burst of work small (it would otherwise show in the endpoint's p99), writing
-/// seldom keeps the number of objects reasonable.
+/// Writes captured traffic off the request path. An invocation formats its record as one line of SageMaker's
+/// JSON Lines capture format (a few microseconds, spread evenly over requests rather than done in bursts that
+/// would show in the endpoint's p99) and enqueues it, never waiting: when the queue is full the record is
+/// dropped and counted. A background loop gathers the lines every 100 ms into a buffer per variant and hour,
+/// and stores each buffer as an object under <c>{destination}/{endpoint}/{variant}/yyyy/mm/dd/hh/</c> once it is
+/// a few seconds old or a few megabytes, which keeps the number of objects reasonable.
 /// </summary>
 public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWriter> logger) : BackgroundService
 {
     private const int Capacity = 100_000;
-    private const int RecordsPerSlice = 64;
     private const int MaxObjectBytes = 8 * 1024 * 1024;
     private static readonly TimeSpan FormatInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxObjectAge = TimeSpan.FromSeconds(2);
@@ -46,7 +46,7 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
 
     // A lock-free queue with a count, rather than a bounded channel: every invocation enqueues, and a channel's
     // lock would make request threads queue behind each other and behind the writer.
-    private readonly ConcurrentQueue<CaptureRecord> _queue = new();
+    private readonly ConcurrentQueue<QueuedLine> _queue = new();
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private readonly Dictionary<GroupKey, PendingObject> _pending = [];
     private int _queued;
@@ -66,7 +66,38 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
             return;
         }
 
-        _queue.Enqueue(record);
+        byte[] line;
+        try
+        {
+            line = Format(record);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            Interlocked.Decrement(ref _queued);
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+
+        _queue.Enqueue(new QueuedLine(new GroupKey(record.DestinationUri, record.Endpoint, record.Variant, record.Time.UtcTicks / TimeSpan.TicksPerHour), record.Time, line));
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_line;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_json;
+
+    /// <summary>One capture line, with its newline, formatted through this thread's reusable buffer and writer.</summary>
+    private static byte[] Format(CaptureRecord record)
+    {
+        var buffer = t_line ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var json = t_json ??= new Utf8JsonWriter(buffer, LineOptions);
+        json.Reset(buffer);
+        Line(json, record);
+        json.Flush();
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Formats and stores everything queued so far (tests and shutdown use it).</summary>
@@ -104,22 +135,15 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
         await _flushing.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var formatted = 0;
-            while (_queue.TryDequeue(out var record))
+            while (_queue.TryDequeue(out var queued))
             {
                 Interlocked.Decrement(ref _queued);
-                var key = new GroupKey(record.DestinationUri, record.Endpoint, record.Variant, record.Time.UtcTicks / TimeSpan.TicksPerHour);
-                if (!_pending.TryGetValue(key, out var pending))
+                if (!_pending.TryGetValue(queued.Key, out var pending))
                 {
-                    _pending[key] = pending = new PendingObject();
+                    _pending[queued.Key] = pending = new PendingObject();
                 }
 
-                pending.Append(record);
-                if (++formatted % RecordsPerSlice == 0)
-                {
-                    // Give the cores back to invocations between slices of formatting.
-                    await Task.Yield();
-                }
+                pending.Append(queued.Time, queued.Line);
             }
 
             var now = DateTimeOffset.UtcNow;
@@ -192,9 +216,11 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
 
         w.WriteEndObject();
         w.WriteStartObject("eventMetadata");
-        w.WriteString("eventId"u8, Guid.NewGuid().ToString());
+        w.WriteString("eventId"u8, Guid.NewGuid());
         w.WriteString("inferenceId"u8, record.InferenceId);
-        w.WriteString("inferenceTime"u8, record.Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+        Span<byte> time = stackalloc byte[32];
+        record.Time.UtcDateTime.TryFormat(time, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        w.WriteString("inferenceTime"u8, time[..written]);
         w.WriteEndObject();
         w.WriteString("eventVersion"u8, "0"u8);
         w.WriteEndObject();
@@ -229,13 +255,12 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
 
     private readonly record struct GroupKey(string Destination, string Endpoint, string Variant, long Hour);
 
+    private readonly record struct QueuedLine(GroupKey Key, DateTimeOffset Time, byte[] Line);
+
     /// <summary>The formatted lines of one future object; its buffer is reused for the next one.</summary>
     private sealed class PendingObject : IDisposable
     {
         private readonly MemoryStream _buffer = new();
-        private readonly Utf8JsonWriter _json;
-
-        public PendingObject() => _json = new Utf8JsonWriter(_buffer, LineOptions);
 
         public int Records { get; private set; }
 
@@ -243,17 +268,14 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
 
         public long Bytes => _buffer.Length;
 
-        public void Append(CaptureRecord record)
+        public void Append(DateTimeOffset time, byte[] line)
         {
             if (Records++ == 0)
             {
-                FirstTime = record.Time;
+                FirstTime = time;
             }
 
-            Line(_json, record);
-            _json.Flush();
-            _buffer.WriteByte((byte)'\n');
-            _json.Reset(_buffer);
+            _buffer.Write(line);
         }
 
         public Stream Content()
@@ -265,14 +287,9 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
         public void Clear()
         {
             _buffer.SetLength(0);
-            _json.Reset(_buffer);
             Records = 0;
         }
 
-        public void Dispose()
-        {
-            _json.Dispose();
-            _buffer.Dispose();
-        }
+        public void Dispose() => _buffer.Dispose();
     }
 }
