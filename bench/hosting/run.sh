@@ -4,6 +4,7 @@
 # scikit-learn's HistGradientBoostingClassifier, and a bare ASP.NET handler calling the same loaded Kiln model
 # in process. Each is measured at its peak (the median of three runs as fast as 64 connections go) and at half
 # of Kiln's peak rate (a Poisson stream, see post.lua) for p99. The load generator shares the machine.
+# The peak runs are interleaved across servers (see below).
 # Needs: wrk, gunicorn, python3-flask, python3-sklearn, python3-pandas (apt). Prints a Markdown table.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -62,20 +63,27 @@ errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", 
 print(f"{rps:.0f} {p99:.2f} {errors}")
 PY
 }
-median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 
 declare -A peak p99_peak p99_half errors url
 url[kiln]="http://127.0.0.1:$kiln_port/endpoints/bench/invocations"
 url[bare]="http://127.0.0.1:$bare_port/invocations"
 url[flask]="http://127.0.0.1:$flask_port/invocations"
+# Warm up each server (JIT tiers, pools, caches), then interleave the peak runs — kiln, bare, flask, three
+# rounds — so a slow minute of this shared VM does not fall on one server only; each takes the median.
+declare -A runs p99s
 for name in kiln bare flask; do
-  measure "${url[$name]}" 10 >/dev/null   # warm-up: JIT tiers, pools, caches
-  runs=(); p99s=(); errs=0
-  for _ in 1 2 3; do
+  measure "${url[$name]}" 10 >/dev/null
+  runs[$name]=""; p99s[$name]=""; errors[$name]=0
+done
+for _ in 1 2 3; do
+  for name in kiln bare flask; do
     read -r rps p99 err < <(measure "${url[$name]}" "$seconds")
-    runs+=("$rps"); p99s+=("$p99"); errs=$((errs + err))
+    runs[$name]+="$rps "; p99s[$name]+="$p99 "; errors[$name]=$(( ${errors[$name]} + err ))
   done
-  peak[$name]=$(median "${runs[@]}"); p99_peak[$name]=$(median "${p99s[@]}"); errors[$name]=$errs
+done
+for name in kiln bare flask; do
+  peak[$name]=$(median ${runs[$name]}); p99_peak[$name]=$(median ${p99s[$name]})
 done
 half=$(( ${peak[kiln]} / 2 ))
 for name in kiln bare; do

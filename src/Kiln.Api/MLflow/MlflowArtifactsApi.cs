@@ -51,25 +51,30 @@ internal static class MlflowArtifactsApi
     /// would only miss the route. This refuses it explicitly, from the raw request target.
     /// </summary>
     public static IApplicationBuilder UseArtifactPathGuard(this IApplicationBuilder app) =>
-        app.Use(async (http, next) =>
+        app.Use((http, next) =>
         {
+            // Every request passes here: those outside the artifact proxy go on without an allocation.
             var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
-            var rawPath = raw.Split('?', 2)[0];
-            if (rawPath.StartsWith("/api/2.0/mlflow-artifacts/artifacts/", StringComparison.Ordinal))
-            {
-                try
-                {
-                    ArtifactPath.Normalize(rawPath["/api/2.0/mlflow-artifacts/artifacts/".Length..]);
-                }
-                catch (KilnException e)
-                {
-                    await MlflowErrors.WriteAsync(http.Response, e);
-                    return;
-                }
-            }
-
-            await next(http);
+            return raw.StartsWith(ArtifactsPrefix, StringComparison.Ordinal) ? GuardRawPathAsync(http, next, raw) : next(http);
         });
+
+    private const string ArtifactsPrefix = "/api/2.0/mlflow-artifacts/artifacts/";
+
+    private static async Task GuardRawPathAsync(HttpContext http, RequestDelegate next, string raw)
+    {
+        var rawPath = raw.Split('?', 2)[0];
+        try
+        {
+            ArtifactPath.Normalize(rawPath[ArtifactsPrefix.Length..]);
+        }
+        catch (KilnException e)
+        {
+            await MlflowErrors.WriteAsync(http.Response, e);
+            return;
+        }
+
+        await next(http);
+    }
 
     public static void Map(IEndpointRouteBuilder app)
     {

@@ -15,16 +15,7 @@ namespace Kiln.Api.S3;
 public static class S3Api
 {
     public static IApplicationBuilder UseS3Api(this IApplicationBuilder app) =>
-        app.Use(async (http, next) =>
-        {
-            if (AwsCaller.From(http.Request).Service == "s3")
-            {
-                await HandleAsync(http);
-                return;
-            }
-
-            await next(http);
-        });
+        app.Use((http, next) => AwsCaller.IsSignedForS3(http.Request) ? HandleAsync(http) : next(http));
 
     private static async Task HandleAsync(HttpContext http)
     {

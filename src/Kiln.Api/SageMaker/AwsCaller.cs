@@ -8,6 +8,22 @@ internal sealed record AwsCaller(string AccessKeyId, string Region, string Servi
 {
     public static readonly AwsCaller Anonymous = new("anonymous", "us-east-1", "");
 
+    /// <summary>
+    /// Whether the request's SigV4 credential scope names the S3 service, checked without allocating: every
+    /// request to the shared base URL asks this.
+    /// </summary>
+    public static bool IsSignedForS3(HttpRequest request)
+    {
+        const string scope = "/s3/aws4_request";
+        var authorization = request.Headers.Authorization;
+        if (authorization.Count > 0 && authorization[0] is { } header)
+        {
+            return header.Contains(scope, StringComparison.Ordinal);
+        }
+
+        return request.Query.TryGetValue("X-Amz-Credential", out var credential) && credential.ToString().EndsWith(scope, StringComparison.Ordinal);
+    }
+
     public static AwsCaller From(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();

@@ -27,7 +27,7 @@ public static partial class RuntimeApi
     private static async Task InvokeAsync(HttpContext http, string endpointName)
     {
         var response = http.Response;
-        response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
+        response.Headers["x-amzn-RequestId"] = FastIds.Next().ToString();
         try
         {
             var headers = http.Request.Headers;

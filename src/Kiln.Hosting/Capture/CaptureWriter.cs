@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using System.Text.Json;
 using Kiln.Core.Artifacts;
+using Kiln.Core.Common;
 using Kiln.Core.Objects;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -216,7 +217,7 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
 
         w.WriteEndObject();
         w.WriteStartObject("eventMetadata");
-        w.WriteString("eventId"u8, Guid.NewGuid());
+        w.WriteString("eventId"u8, FastIds.Next());
         w.WriteString("inferenceId"u8, record.InferenceId);
         Span<byte> time = stackalloc byte[32];
         record.Time.UtcDateTime.TryFormat(time, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);

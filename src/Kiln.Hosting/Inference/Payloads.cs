@@ -27,9 +27,14 @@ public static class Payloads
     /// <summary>The media type without parameters, lower-cased (<c>text/csv; charset=utf-8</c> → <c>text/csv</c>).</summary>
     public static string MediaType(string? contentType)
     {
-        if (string.IsNullOrWhiteSpace(contentType))
+        if (string.IsNullOrWhiteSpace(contentType) || string.Equals(contentType, Csv, StringComparison.OrdinalIgnoreCase))
         {
             return Csv;
+        }
+
+        if (string.Equals(contentType, Json, StringComparison.OrdinalIgnoreCase))
+        {
+            return Json;
         }
 
         var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);

@@ -78,7 +78,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
             variant = fleet.Variants[routed];
         }
 
-        var inferenceId = request.InferenceId ?? Guid.NewGuid().ToString();
+        var inferenceId = request.InferenceId ?? FastIds.Next().ToString();
         var media = Payloads.MediaType(request.ContentType);
         var (rows, predictions, body, contentType) = Predict(variant, request, media);
         if (routed >= 0 && fleet.Router is BanditRouter)
