@@ -24,7 +24,7 @@ internal sealed class VectorPredictor<TOutput>(MLContext ml, ITransformer model,
             var results = new PredictionRow[rows.Count];
             for (var i = 0; i < rows.Count; i++)
             {
-                results[i] = read(engine.Predict(new VectorRow { Features = Encode(rows[i]) }));
+                results[i] = read(engine.Predict(new VectorRow { Features = ModelInputs.Encode(rows[i], manifest) }));
             }
 
             return results;
@@ -43,7 +43,20 @@ internal sealed class VectorPredictor<TOutput>(MLContext ml, ITransformer model,
         }
     }
 
-    private float[] Encode(FeatureRow row)
+    private PredictionEngine<VectorRow, TOutput> Rent() =>
+        _engines.TryTake(out var engine)
+            ? engine
+            : ml.Model.CreatePredictionEngine<VectorRow, TOutput>(model, inputSchemaDefinition: MlData.VectorSchema(manifest.FeatureCount));
+}
+
+/// <summary>How a row sent to an endpoint becomes the feature vector a model was trained on.</summary>
+internal static class ModelInputs
+{
+    /// <summary>
+    /// Raw cells (numbers and text) go through the training encoder; numeric features are taken as they are when
+    /// they have the model's width, or encoded when they have the raw column count (a numeric-only encoder).
+    /// </summary>
+    public static float[] Encode(FeatureRow row, ModelManifest manifest)
     {
         if (row.Cells is { } cells)
         {
@@ -73,11 +86,6 @@ internal sealed class VectorPredictor<TOutput>(MLContext ml, ITransformer model,
 
         throw new InvalidDataException($"Expected {manifest.FeatureCount} features, got {features.Length}.");
     }
-
-    private PredictionEngine<VectorRow, TOutput> Rent() =>
-        _engines.TryTake(out var engine)
-            ? engine
-            : ml.Model.CreatePredictionEngine<VectorRow, TOutput>(model, inputSchemaDefinition: MlData.VectorSchema(manifest.FeatureCount));
 }
 
 internal sealed class BinaryOutput

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Kiln.Core.Training;
 
 namespace Kiln.Training.Data;
@@ -20,63 +21,162 @@ internal static class NumericCsv
             throw new TrainingFailedException($"Channel '{channel.Name}' has no data files.");
         }
 
-        var features = new List<float[]>();
-        var labels = new List<float>();
-        var width = -1;
+        var table = new Builder(hasLabel);
         foreach (var file in files)
         {
             var shown = $"{channel.Name}/{Path.GetRelativePath(channel.Directory, file)}";
-            var lineNumber = 0L;
-            var any = false;
-            foreach (var line in File.ReadLines(file))
-            {
-                lineNumber++;
-                if (string.IsNullOrWhiteSpace(line))
-                {
-                    continue;
-                }
-
-                any = true;
-                var cells = line.Contains('"', StringComparison.Ordinal)
-                    ? CsvRecords.Read(new StringReader(line)).First().Fields.Select(field => field ?? "").ToArray()
-                    : line.Split(',');
-                if (width < 0)
-                {
-                    width = cells.Length;
-                }
-                else if (cells.Length != width)
-                {
-                    throw new TrainingFailedException(
-                        $"{shown} line {lineNumber}, column {Math.Min(cells.Length, width) + 1}: the row has {cells.Length} columns where the first row has {width} (a ragged row).");
-                }
-
-                var offset = hasLabel ? 1 : 0;
-                if (hasLabel)
-                {
-                    labels.Add(Parse(cells[0], shown, lineNumber, 1, label: true));
-                }
-
-                var row = new float[cells.Length - offset];
-                for (var c = offset; c < cells.Length; c++)
-                {
-                    row[c - offset] = Parse(cells[c], shown, lineNumber, c + 1, label: false);
-                }
-
-                features.Add(row);
-            }
-
-            if (!any)
+            if (!table.ReadFile(file, shown))
             {
                 throw new TrainingFailedException($"{shown} line 1, column 1: the file is empty.");
             }
         }
 
-        return new Table(features, labels, width - (hasLabel ? 1 : 0));
+        return new Table(table.Features, table.Labels, table.Width - (hasLabel ? 1 : 0));
     }
 
-    private static float Parse(string cell, string shown, long line, int column, bool label)
+    /// <summary>Rows parsed from UTF-8 bytes a buffer at a time: no string per line or per cell.</summary>
+    private sealed class Builder(bool hasLabel)
     {
-        var text = cell.AsSpan().Trim();
+        public List<float[]> Features { get; } = [];
+
+        public List<float> Labels { get; } = [];
+
+        public int Width { get; private set; } = -1;
+
+        /// <summary>Reads one file's rows; false when it has none.</summary>
+        public bool ReadFile(string file, string shown)
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            var buffer = new byte[1 << 20];
+            var filled = 0;
+            var lineNumber = 0L;
+            var any = false;
+            while (true)
+            {
+                if (filled == buffer.Length)
+                {
+                    Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
+                }
+
+                var read = stream.Read(buffer, filled, buffer.Length - filled);
+                filled += read;
+                var span = buffer.AsSpan(0, filled);
+                var consumed = 0;
+                while (true)
+                {
+                    var end = span[consumed..].IndexOf((byte)'\n');
+                    if (end < 0)
+                    {
+                        break;
+                    }
+
+                    any |= Line(span.Slice(consumed, end), ++lineNumber, shown);
+                    consumed += end + 1;
+                }
+
+                if (read == 0)
+                {
+                    if (consumed < filled)
+                    {
+                        any |= Line(span[consumed..], ++lineNumber, shown);
+                    }
+
+                    return any;
+                }
+
+                span[consumed..].CopyTo(buffer);
+                filled -= consumed;
+            }
+        }
+
+        private bool Line(ReadOnlySpan<byte> line, long lineNumber, string shown)
+        {
+            if (line.Length > 0 && line[^1] == '\r')
+            {
+                line = line[..^1];
+            }
+
+            if (line.Trim("\t "u8).IsEmpty)
+            {
+                return false;
+            }
+
+            var offset = hasLabel ? 1 : 0;
+            if (line.IndexOf((byte)'"') >= 0)
+            {
+                // Quoted fields: the full CSV parser, then the same checks.
+                var fields = CsvRecords.Read(new StringReader(Encoding.UTF8.GetString(line))).First().Fields.Select(field => field ?? "").ToArray();
+                CheckWidth(fields.Length, shown, lineNumber);
+                var quotedRow = new float[fields.Length - offset];
+                for (var c = 0; c < fields.Length; c++)
+                {
+                    Store(quotedRow, c, Parse(fields[c].AsSpan(), shown, lineNumber, c + 1, hasLabel && c == 0));
+                }
+
+                Features.Add(quotedRow);
+                return true;
+            }
+
+            var count = line.Count((byte)',') + 1;
+            CheckWidth(count, shown, lineNumber);
+            var row = new float[count - offset];
+            var cells = line;
+            for (var c = 0; c < count; c++)
+            {
+                var comma = cells.IndexOf((byte)',');
+                var cell = comma < 0 ? cells : cells[..comma];
+                cells = comma < 0 ? [] : cells[(comma + 1)..];
+                Store(row, c, Parse(cell, shown, lineNumber, c + 1, hasLabel && c == 0));
+            }
+
+            Features.Add(row);
+            return true;
+        }
+
+        private void Store(float[] row, int column, float value)
+        {
+            if (hasLabel && column == 0)
+            {
+                Labels.Add(value);
+            }
+            else
+            {
+                row[column - (hasLabel ? 1 : 0)] = value;
+            }
+        }
+
+        private void CheckWidth(int count, string shown, long lineNumber)
+        {
+            if (Width < 0)
+            {
+                Width = count;
+            }
+            else if (count != Width)
+            {
+                throw new TrainingFailedException(
+                    $"{shown} line {lineNumber}, column {Math.Min(count, Width) + 1}: the row has {count} columns where the first row has {Width} (a ragged row).");
+            }
+        }
+    }
+
+    private static float Parse(ReadOnlySpan<byte> cell, string shown, long line, int column, bool label)
+    {
+        var text = cell.Trim((byte)' ');
+        if (text.Length == 0)
+        {
+            return label
+                ? throw new TrainingFailedException($"{shown} line {line}, column 1: the label is missing (SageMaker's CSV format puts the label in the first column).")
+                : float.NaN;
+        }
+
+        return float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : Parse(Encoding.UTF8.GetString(text).AsSpan(), shown, line, column, label);
+    }
+
+    private static float Parse(ReadOnlySpan<char> cell, string shown, long line, int column, bool label)
+    {
+        var text = cell.Trim();
         if (text.Length == 0)
         {
             return label

@@ -96,7 +96,7 @@ def test_xgboost_on_breast_cancer_end_to_end(endpoint):
     body = s3.get_object(Bucket="kiln-training", Key=artifact.split("/", 3)[3])["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
         names = archive.getnames()
-        assert "model.zip" in names and "kiln-model.json" in names, names
+        assert "model.txt" in names and "kiln-model.json" in names, names  # LightGBM's text model and the manifest
         manifest = json.load(archive.extractfile("kiln-model.json"))
     assert manifest["Algorithm"] == "xgboost" and manifest["Problem"] == "binary", manifest
 
