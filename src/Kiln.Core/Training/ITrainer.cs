@@ -48,6 +48,25 @@ public interface ITrainer
 
     /// <summary>Trains; throws <see cref="TrainingFailedException"/> for user-caused failures (bad data, script exit code).</summary>
     Task TrainAsync(TrainingContext context);
+
+    /// <summary>The metric names a job of this trainer can emit (for tuning objectives), or null when any name may appear.</summary>
+    IReadOnlyCollection<string>? MetricNames => null;
+
+    /// <summary>
+    /// The hyperparameter that sets how long training runs (rounds, epochs) when the trainer reports its metrics at
+    /// every step of it: Hyperband spends it as its resource. Null when the trainer has none.
+    /// </summary>
+    string? ResourceHyperParameter => null;
+}
+
+/// <summary>
+/// Decides, as a training job reports each metric value, whether it should stop now: a tuning job's early
+/// stopping (the median rule, Hyperband's rungs). Consulted on the node running the job.
+/// </summary>
+public interface ITrainingStopRule
+{
+    /// <summary>Null to go on; otherwise why the job stops (it ends as Stopped with that message).</summary>
+    string? ShouldStop(TrainingJobSpec job, string metric, long step, double value);
 }
 
 /// <summary>A request the trainer refuses up front: becomes SageMaker's ValidationException with this message.</summary>

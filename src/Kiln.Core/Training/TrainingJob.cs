@@ -77,6 +77,15 @@ public sealed record TrainingJobSpec
 
     /// <summary>Who asked (the caller's access key id for SageMaker calls).</summary>
     public string CreatedBy { get; init; } = "";
+
+    /// <summary>The hyperparameter tuning job this job is a trial of, if any.</summary>
+    public string? TuningJobName { get; init; }
+
+    /// <summary>The tuning job's training job definition this trial follows (when it has several).</summary>
+    public string? TuningDefinitionName { get; init; }
+
+    /// <summary>Extra tags for the tracked run (a trial's parent run, for one).</summary>
+    public IReadOnlyDictionary<string, string> RunTags { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>An input channel: a name, where its data is (<c>s3://</c> or <c>file://</c>), and how to read it.</summary>

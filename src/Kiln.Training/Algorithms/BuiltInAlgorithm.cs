@@ -20,6 +20,13 @@ public abstract class BuiltInAlgorithm : ITrainer
     /// <summary>The metric names the algorithm emits (e.g. validation:auc), for tuning objectives.</summary>
     public abstract IReadOnlyList<string> MetricNames { get; }
 
+    /// <summary>The hyperparameter counting training steps whose metrics are reported step by step (Hyperband's resource), if any.</summary>
+    public virtual string? ResourceHyperParameter => null;
+
+    IReadOnlyCollection<string>? ITrainer.MetricNames => MetricNames;
+
+    string? ITrainer.ResourceHyperParameter => ResourceHyperParameter;
+
     protected virtual IReadOnlyList<string> RequiredChannels => ["train"];
 
     protected virtual IReadOnlyList<string> AllowedChannels => ["train", "validation", "test"];

@@ -18,10 +18,16 @@ internal sealed class JobReporter : ITrainingReporter, IDisposable
     private readonly ConcurrentDictionary<string, FinalMetric> _final = new(StringComparer.Ordinal);
     private readonly List<Metric> _pending = [];
     private readonly object _gate = new();
+    private readonly TrainingJobSpec _job;
+    private readonly ITrainingStopRule? _stopRule;
+    private readonly CancellationTokenSource _stopEarly;
     private long _nextStep;
 
-    public JobReporter(TrainingJobRunner.Attempt attempt, TrackingService tracking, string runId, string logFile, TimeProvider clock)
+    public JobReporter(TrainingJobRunner.Attempt attempt, TrackingService tracking, string runId, string logFile, TimeProvider clock, TrainingJobSpec job, ITrainingStopRule? stopRule, CancellationTokenSource stopEarly)
     {
+        _job = job;
+        _stopRule = stopRule;
+        _stopEarly = stopEarly;
         _attempt = attempt;
         _tracking = tracking;
         _runId = runId;
@@ -38,8 +44,18 @@ internal sealed class JobReporter : ITrainingReporter, IDisposable
         }
     }
 
+    /// <summary>Why a stop rule ended the job early (null while it runs on).</summary>
+    public string? StoppedEarlyBecause { get; private set; }
+
     public void Metric(string name, double value, long? step = null)
     {
+        if (StoppedEarlyBecause is null && step is { } at && _stopRule?.ShouldStop(_job, name, at, value) is { } reason)
+        {
+            StoppedEarlyBecause = reason;
+            Log(reason);
+            _stopEarly.Cancel();
+        }
+
         var now = _clock.GetUtcNow();
         _final[name] = new FinalMetric(name, value, now);
         List<Metric>? full = null;

@@ -24,7 +24,8 @@ public sealed partial class TrainingJobRunner(
     TrackingService tracking,
     TrainingWorkspace workspace,
     TimeProvider clock,
-    ILogger<TrainingJobRunner> logger) : IJobRunner
+    ILogger<TrainingJobRunner> logger,
+    ITrainingStopRule? stopRule = null) : IJobRunner
 {
     public const string DefaultExperiment = "training-jobs";
 
@@ -54,7 +55,9 @@ public sealed partial class TrainingJobRunner(
         }
 
         using var maxRuntime = new CancellationTokenSource(TimeSpan.FromSeconds(job.Spec.MaxRuntimeInSeconds));
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(run.StopRequested, run.NodeShutdown, maxRuntime.Token);
+        using var stopEarly = new CancellationTokenSource();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(run.StopRequested, run.NodeShutdown, maxRuntime.Token, stopEarly.Token);
+        JobReporter? reporterOfRun = null;
         var directory = Path.Combine(workspace.JobDirectory(job.Name), $"attempt-{job.Attempt}");
         string? runId = job.RunId;
         try
@@ -76,7 +79,8 @@ public sealed partial class TrainingJobRunner(
             await attempt.StatusAsync(SecondaryStatus.Training, "Training image download completed. Training in progress.").ConfigureAwait(false);
             var modelDirectory = Directory.CreateDirectory(Path.Combine(directory, "model")).FullName;
             var outputDirectory = Directory.CreateDirectory(Path.Combine(directory, "output", "data")).FullName;
-            using var reporter = new JobReporter(attempt, tracking, runId, workspace.LogFile(job.Name), clock);
+            using var reporter = new JobReporter(attempt, tracking, runId, workspace.LogFile(job.Name), clock, job.Spec, stopRule, stopEarly);
+            reporterOfRun = reporter;
             var context = new TrainingContext(job.Name, job.Spec.HyperParameters, channels, modelDirectory, outputDirectory, directory, reporter, cancel.Token);
             await trainer.TrainAsync(context).ConfigureAwait(false);
             await reporter.FlushAsync().ConfigureAwait(false);
@@ -91,6 +95,14 @@ public sealed partial class TrainingJobRunner(
         {
             LogInterrupted(job.Name, job.Attempt);
             throw;
+        }
+        catch (OperationCanceledException) when (stopEarly.IsCancellationRequested && reporterOfRun is { } stoppedEarly)
+        {
+            // A tuning job's early stopping: the job ends Stopped, with the metrics it reached.
+            await stoppedEarly.FlushAsync().ConfigureAwait(false);
+            await attempt.ChangeAsync(current => current with { FinalMetrics = stoppedEarly.FinalMetrics() }).ConfigureAwait(false);
+            await attempt.EndAsync(TrainingJobStatus.Stopped, SecondaryStatus.Stopped, stoppedEarly.StoppedEarlyBecause ?? "Training job stopped early").ConfigureAwait(false);
+            await FinishTrackedRunAsync(runId, RunStatus.Killed).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.StopRequested.IsCancellationRequested)
         {
@@ -249,6 +261,13 @@ public sealed partial class TrainingJobRunner(
         {
             tags.Add(new Tag("sagemaker.trial", trial));
         }
+
+        if (job.Spec.TuningJobName is { } tuning)
+        {
+            tags.Add(new Tag("sagemaker.tuning_job", tuning));
+        }
+
+        tags.AddRange(job.Spec.RunTags.Select(pair => new Tag(pair.Key, pair.Value)));
 
         var run = await tracking.CreateRunAsync(experimentId, job.Spec.CreatedBy, job.CreationTime.ToUnixTimeMilliseconds(), tags, job.Spec.RunName ?? job.Name, ct).ConfigureAwait(false);
         var parameters = job.Spec.HyperParameters

@@ -22,6 +22,9 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
 
     private static readonly string[] Hosts = ["algo-1"];
 
+    /// <summary>A script's metrics are what its MetricDefinitions' regular expressions find in its log.</summary>
+    public IReadOnlyCollection<string>? MetricNames => spec.MetricDefinitions.Select(definition => definition.Name).ToList();
+
     public void Validate(IReadOnlyDictionary<string, string> hyperParameters, IReadOnlyCollection<string> channelNames)
     {
         if (spec.Command.Count == 0 && spec.Program is null)

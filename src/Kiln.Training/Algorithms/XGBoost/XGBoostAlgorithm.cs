@@ -47,6 +47,8 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
         new TextParameter(TargetColumnParameter),
     ]);
 
+    public override string? ResourceHyperParameter => "num_round";
+
     public override IReadOnlyList<string> MetricNames { get; } =
         EvalMetrics.SelectMany(metric => new[] { $"train:{metric}", $"validation:{metric}" }).ToList();
 
