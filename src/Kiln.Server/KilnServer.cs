@@ -22,10 +22,13 @@ using Kiln.Storage.Sqlite.Objects;
 using Kiln.Storage.Sqlite.Registry;
 using Kiln.Storage.Sqlite.Tracking;
 using Kiln.Storage.Sqlite.Training;
+using Kiln.Storage.Sqlite.Tuning;
 using Kiln.Training;
 using Kiln.Training.Algorithms;
 using Kiln.Training.Jobs;
 using Kiln.Training.ScriptMode;
+using Kiln.Tuning;
+using Kiln.Core.Tuning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -93,6 +96,7 @@ public static class KilnServer
         services.AddSingleton<IObjectIndex>(provider => new SqliteObjectIndex(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IHostingStore>(provider => new SqliteHostingStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<ITransformJobStore>(provider => new SqliteTransformJobStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<ITuningJobStore>(provider => new SqliteTuningJobStore(provider.GetRequiredService<SqliteDatabase>()));
         return services;
     }
 
@@ -116,6 +120,7 @@ public static class KilnServer
         services.AddSingleton<Kiln.Api.Native.ILogFiles>(new TrainingLogFiles(workspace));
         services.AddSingleton<IJobRunner, TrainingJobRunner>();
         services.AddKilnHosting(new HostingWorkspace(options.HostingDirectory));
+        services.AddKilnTuning();
         return services;
     }
 

@@ -23,6 +23,7 @@ public static class SageMakerApi
         TrainingJobsApi.Register();
         HostingApi.Register();
         TransformJobsApi.Register();
+        TuningApi.Register();
     }
 
     public static IEndpointRouteBuilder MapSageMakerApi(this IEndpointRouteBuilder app)

@@ -52,7 +52,7 @@ internal static class TrainingJobsApi
         return new CreateTrainingJobResponse(call.Arn("training-job", spec.Name));
     }
 
-    private static InputChannel ToChannel(Channel channel)
+    internal static InputChannel ToChannel(Channel channel)
     {
         var s3 = channel.DataSource?.S3DataSource;
         var files = channel.DataSource?.FileSystemDataSource;

@@ -57,6 +57,13 @@ public interface ITrainer
     /// every step of it: Hyperband spends it as its resource. Null when the trainer has none.
     /// </summary>
     string? ResourceHyperParameter => null;
+
+    /// <summary>
+    /// Hyperparameters a tuning trial should get on top of its own: what makes the objective metric reported at
+    /// every step, and a share of the cores when <paramref name="threads"/> is less than all of them.
+    /// </summary>
+    IReadOnlyDictionary<string, string> TrialDefaults(IReadOnlyDictionary<string, string> hyperParameters, string objectiveMetric, int threads) =>
+        new Dictionary<string, string>();
 }
 
 /// <summary>

@@ -19,6 +19,9 @@ public sealed class TuningJobService(ITuningJobStore store, ITrainingJobStore tr
 
     public const int MaxParallelLimit = 100;
 
+    /// <summary>Hyperband's MaxResource when the request gives none (steps: xgboost's rounds).</summary>
+    public const int DefaultHyperbandMaxResource = 100;
+
     public async Task<TuningJob> CreateAsync(TuningJobSpec spec, CancellationToken ct = default)
     {
         if (await store.FindAsync(spec.Name, ct).ConfigureAwait(false) is not null)
@@ -180,8 +183,18 @@ public sealed class TuningJobService(ITuningJobStore store, ITrainingJobStore tr
         }
 
         // Every hyperparameter must be one the algorithm takes, and both ends of each range values it accepts.
+        // Hyperband sets the algorithm's resource (xgboost's num_round) to MaxResource itself.
+        var hyperband = spec.Strategy == TuningStrategies.Hyperband && trainer.ResourceHyperParameter is { } resource
+            && !definition.StaticHyperParameters.ContainsKey(resource) && definition.Ranges.All(range => range.Name != resource)
+                ? new Dictionary<string, string> { [resource] = (spec.HyperbandMaxResource ?? DefaultHyperbandMaxResource).ToString(CultureInfo.InvariantCulture) }
+                : [];
         foreach (var corner in Corners(definition))
         {
+            foreach (var (key, value) in hyperband)
+            {
+                corner[key] = value;
+            }
+
             try
             {
                 trainer.Validate(corner, definition.Template.Channels.Select(channel => channel.Name).ToList());

@@ -25,6 +25,12 @@ public abstract class BuiltInAlgorithm : ITrainer
 
     IReadOnlyCollection<string>? ITrainer.MetricNames => MetricNames;
 
+    public virtual IReadOnlyDictionary<string, string> TrialDefaults(IReadOnlyDictionary<string, string> hyperParameters, string objectiveMetric, int threads) =>
+        new Dictionary<string, string>();
+
+    IReadOnlyDictionary<string, string> ITrainer.TrialDefaults(IReadOnlyDictionary<string, string> hyperParameters, string objectiveMetric, int threads) =>
+        TrialDefaults(hyperParameters, objectiveMetric, threads);
+
     string? ITrainer.ResourceHyperParameter => ResourceHyperParameter;
 
     protected virtual IReadOnlyList<string> RequiredChannels => ["train"];

@@ -49,6 +49,25 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
 
     public override string? ResourceHyperParameter => "num_round";
 
+    /// <summary>A trial reports its objective every round when it is an eval_metric; trials side by side split the cores.</summary>
+    public override IReadOnlyDictionary<string, string> TrialDefaults(IReadOnlyDictionary<string, string> hyperParameters, string objectiveMetric, int threads)
+    {
+        var defaults = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!hyperParameters.ContainsKey("nthread"))
+        {
+            defaults["nthread"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var metric = objectiveMetric[(objectiveMetric.IndexOf(':', StringComparison.Ordinal) + 1)..];
+        var asked = hyperParameters.GetValueOrDefault("eval_metric");
+        if (LightGbmMetric(metric) is not null && (asked is null || !asked.Split(',').Contains(metric)))
+        {
+            defaults["eval_metric"] = asked is null ? metric : $"{metric},{asked}";
+        }
+
+        return defaults;
+    }
+
     public override IReadOnlyList<string> MetricNames { get; } =
         EvalMetrics.SelectMany(metric => new[] { $"train:{metric}", $"validation:{metric}" }).ToList();
 

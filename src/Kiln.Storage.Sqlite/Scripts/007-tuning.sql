@@ -1,0 +1,8 @@
+-- Hyperparameter tuning jobs (their trials inside the document) and, later, AutoML jobs.
+CREATE TABLE tuning_jobs (
+    name          TEXT    NOT NULL PRIMARY KEY,
+    status        TEXT    NOT NULL,
+    creation_time INTEGER NOT NULL,
+    last_modified INTEGER NOT NULL,
+    document      TEXT    NOT NULL
+);

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Kiln.Core.Training;
+using Kiln.Core.Tuning;
+
+namespace Kiln.Tuning.EarlyStopping;
+
+/// <summary>
+/// Early stopping for the trials of tuning jobs, decided as a trial reports its objective metric step by step:
+/// <list type="bullet">
+/// <item><b>TrainingJobEarlyStoppingType Auto</b> — SageMaker's median rule: a trial stops at step t when the best
+/// objective it has reached is worse than the median of the running averages, up to step t, of the trials that
+/// finished before it (once two have).</item>
+/// <item><b>Hyperband</b> — asynchronous successive halving (Li et al., "A System for Massively Parallel
+/// Hyperparameter Tuning", 2020): rungs at MinResource × 3^k steps; a trial reaching a rung goes on only if its
+/// objective is in the best third of the trials that reached that rung.</item>
+/// </list>
+/// The curves of finished trials come from <see cref="ITrialCurves"/> (the tracked runs), so the rule holds on
+/// whichever node runs a trial.
+/// </summary>
+public sealed class TuningStopRule(ITuningJobStore store, ITrialCurves curves, TimeProvider clock) : ITrainingStopRule
+{
+    private const int MinimumFinishedTrials = 2;
+    private const int MinimumStep = 3;
+    private const int Reduction = 3;
+    // Trials on small data last well under a second: what finished must be seen within a few rounds.
+    private static readonly TimeSpan Refresh = TimeSpan.FromMilliseconds(10);
+
+    private readonly ConcurrentDictionary<string, (TuningJob Job, DateTimeOffset Read)> _jobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, double> _bestSoFar = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IReadOnlyList<(long Step, double Value)>> _finishedCurves = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Job, long Rung), ConcurrentDictionary<string, double>> _rungs = new();
+    private readonly ConcurrentDictionary<string, bool> _completed = new(StringComparer.Ordinal);
+
+    public string? ShouldStop(TrainingJobSpec job, string metric, long step, double value)
+    {
+        if (job.TuningJobName is not { } tuningName || double.IsNaN(value) || Job(tuningName) is not { } tuning)
+        {
+            return null;
+        }
+
+        var definition = tuning.Spec.Definitions.FirstOrDefault(d => d.Name == job.TuningDefinitionName) ?? tuning.Spec.Definitions[0];
+        var objective = definition.Objective ?? tuning.Spec.Objective;
+        if (metric != objective.MetricName)
+        {
+            return null;
+        }
+
+        var best = _bestSoFar.AddOrUpdate(job.Name, value, (_, previous) => objective.Better(value, previous) ? value : previous);
+        if (tuning.Spec.Strategy == TuningStrategies.Hyperband)
+        {
+            return Hyperband(tuning, job.Name, objective, step, value);
+        }
+
+        return tuning.Spec.EarlyStopping == "Auto" ? Median(tuning, job.Name, objective, step, best) : null;
+    }
+
+    private string? Median(TuningJob tuning, string trial, TuningObjective objective, long step, double best)
+    {
+        if (step < MinimumStep)
+        {
+            return null;
+        }
+
+        var averages = new List<double>();
+        foreach (var finished in tuning.Trials.Where(t => t.TrainingJobName != trial && IsCompleted(t.TrainingJobName)))
+        {
+            var curve = _finishedCurves.GetOrAdd(finished.TrainingJobName, name => curves.Curve(name, objective.MetricName));
+            var upTo = curve.Where(point => point.Step <= step).Select(point => point.Value).ToList();
+            if (upTo.Count > 0 && curve[^1].Step >= step)
+            {
+                averages.Add(upTo.Average());
+            }
+        }
+
+        if (averages.Count < MinimumFinishedTrials)
+        {
+            return null;
+        }
+
+        averages.Sort();
+        var median = averages.Count % 2 == 1 ? averages[averages.Count / 2] : (averages[(averages.Count / 2) - 1] + averages[averages.Count / 2]) / 2;
+        return objective.Better(median, best)
+            ? $"Stopped early by the tuning job's median rule: at step {step} the best {objective.MetricName} so far, {Show(best)}, is worse than {Show(median)}, the median of {averages.Count} earlier trials' running averages."
+            : null;
+    }
+
+    private string? Hyperband(TuningJob tuning, string trial, TuningObjective objective, long step, double value)
+    {
+        var min = tuning.Spec.HyperbandMinResource ?? 1;
+        var max = tuning.Spec.HyperbandMaxResource ?? TuningJobService.DefaultHyperbandMaxResource;
+        if (step >= max || step < min || !IsRung(step, min))
+        {
+            return null;
+        }
+
+        var rung = _rungs.GetOrAdd((tuning.Name, step), _ => new ConcurrentDictionary<string, double>(StringComparer.Ordinal));
+        rung[trial] = value;
+        var values = rung.Values.ToList();
+        if (values.Count < Reduction)
+        {
+            return null;
+        }
+
+        // The trial goes on when fewer than a third of the trials at this rung beat it.
+        var better = values.Count(other => objective.Better(other, value));
+        var promoted = values.Count / Reduction;
+        return better < promoted
+            ? null
+            : $"Stopped by Hyperband at rung {step}: {objective.MetricName} {Show(value)} is not in the best third of the {values.Count} trials that reached it.";
+    }
+
+    private static bool IsRung(long step, int min)
+    {
+        for (long rung = min; rung <= step; rung *= Reduction)
+        {
+            if (rung == step)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private TuningJob? Job(string name)
+    {
+        var now = clock.GetUtcNow();
+        if (_jobs.TryGetValue(name, out var cached) && now - cached.Read < Refresh)
+        {
+            return cached.Job;
+        }
+
+        var job = store.FindAsync(name).GetAwaiter().GetResult();
+        if (job is not null)
+        {
+            _jobs[name] = (job, now);
+        }
+
+        return job;
+    }
+
+    /// <summary>Whether a sibling trial completed, asked of the training job itself (the tuning job's record lags behind its poll).</summary>
+    private bool IsCompleted(string trial)
+    {
+        if (_completed.TryGetValue(trial, out var known))
+        {
+            return known;
+        }
+
+        var status = curves.Status(trial);
+        if (status is TrainingJobStatus.Completed or TrainingJobStatus.Failed or TrainingJobStatus.Stopped)
+        {
+            _completed[trial] = status == TrainingJobStatus.Completed;
+        }
+
+        return status == TrainingJobStatus.Completed;
+    }
+
+    private static string Show(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Trials as the stop rule needs them: where each training job is, and a finished one's objective step by step (from its tracked run).</summary>
+public interface ITrialCurves
+{
+    TrainingJobStatus? Status(string trainingJobName);
+
+    IReadOnlyList<(long Step, double Value)> Curve(string trainingJobName, string metric);
+}

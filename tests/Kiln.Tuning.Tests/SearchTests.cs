@@ -1,0 +1,101 @@
+using Kiln.Core.Tuning;
+using Kiln.Tuning.Search;
+
+namespace Kiln.Tuning.Tests;
+
+public sealed class SearchTests
+{
+    private static readonly ParameterSpace Space = new(
+    [
+        new ParameterRange("eta", ParameterKind.Continuous, 1e-4, 1, ScalingType.Logarithmic),
+        new ParameterRange("depth", ParameterKind.Integer, 2, 10),
+        new ParameterRange("booster", ParameterKind.Categorical, Values: ["gbtree", "dart", "gblinear"]),
+    ]);
+
+    /// <summary>A bowl in the scaled space, best at eta = 0.1, depth 6, booster dart.</summary>
+    private static double Loss(Dictionary<string, string> values)
+    {
+        var eta = Math.Log10(double.Parse(values["eta"], System.Globalization.CultureInfo.InvariantCulture)) + 1;
+        var depth = (int.Parse(values["depth"], System.Globalization.CultureInfo.InvariantCulture) - 6) / 4.0;
+        return (eta * eta) + (depth * depth) + (values["booster"] == "dart" ? 0 : 0.5);
+    }
+
+    [Fact]
+    public void Values_map_back_to_their_points()
+    {
+        var values = new Dictionary<string, string> { ["eta"] = "0.01", ["depth"] = "7", ["booster"] = "dart" };
+        var point = Space.Point(values)!;
+        Assert.Equal(0.5, point[0], 6); // 0.01 is halfway between 1e-4 and 1 in the exponent
+        var back = Space.Values(point);
+        Assert.Equal(0.01, double.Parse(back["eta"], System.Globalization.CultureInfo.InvariantCulture), 12);
+        Assert.Equal(("7", "dart"), (back["depth"], back["booster"]));
+        Assert.Null(Space.Point(new Dictionary<string, string> { ["eta"] = "5", ["depth"] = "7", ["booster"] = "dart" }));
+        Assert.Null(Space.Point(new Dictionary<string, string> { ["eta"] = "0.1", ["depth"] = "7", ["booster"] = "linear" }));
+    }
+
+    [Fact]
+    public void Reverse_logarithmic_scaling_crowds_values_near_one()
+    {
+        var range = new ParameterRange("momentum", ParameterKind.Continuous, 0, 0.999, ScalingType.ReverseLogarithmic);
+        Assert.Equal(0, ParameterSpace.FromUnit(range, 0), 9);
+        Assert.Equal(0.999, ParameterSpace.FromUnit(range, 1), 9);
+        Assert.True(ParameterSpace.FromUnit(range, 0.5) > 0.9);
+        Assert.Equal(0.7, ParameterSpace.ToUnit(range, ParameterSpace.FromUnit(range, 0.7)), 9);
+    }
+
+    [Fact]
+    public void Grid_search_enumerates_every_combination_once()
+    {
+        var grid = new GridSearch(new ParameterSpace([new ParameterRange("depth", ParameterKind.Integer, 3, 5), new ParameterRange("booster", ParameterKind.Categorical, Values: ["a", "b"])]));
+        var seen = new List<string>();
+        while (grid.Suggest() is { } point)
+        {
+            var values = new ParameterSpace([new ParameterRange("depth", ParameterKind.Integer, 3, 5), new ParameterRange("booster", ParameterKind.Categorical, Values: ["a", "b"])]).Values(point);
+            seen.Add(values["depth"] + values["booster"]);
+        }
+
+        Assert.Equal(["3a", "3b", "4a", "4b", "5a", "5b"], seen);
+    }
+
+    [Theory]
+    [InlineData(TuningStrategies.Random)]
+    [InlineData(TuningStrategies.Bayesian)]
+    public void A_seed_replays_the_same_search(string strategy)
+    {
+        Assert.Equal(Run(strategy, seed: 3, trials: 20).Points, Run(strategy, seed: 3, trials: 20).Points);
+        Assert.NotEqual(Run(strategy, seed: 3, trials: 20).Points, Run(strategy, seed: 4, trials: 20).Points);
+    }
+
+    [Fact]
+    public void Tree_parzen_search_beats_random_search_on_most_seeds()
+    {
+        var wins = 0;
+        for (var seed = 0; seed < 20; seed++)
+        {
+            if (Run(TuningStrategies.Bayesian, seed, 40).Best < Run(TuningStrategies.Random, seed, 40).Best)
+            {
+                wins++;
+            }
+        }
+
+        Assert.True(wins >= 15, $"TPE beat random search on only {wins} of 20 seeds");
+    }
+
+    private static (List<string> Points, double Best) Run(string strategy, int seed, int trials)
+    {
+        var search = SearchStrategy.Create(strategy, Space, seed, trials);
+        var points = new List<string>();
+        var best = double.PositiveInfinity;
+        for (var i = 0; i < trials; i++)
+        {
+            var point = search.Suggest()!;
+            var values = Space.Values(point);
+            var loss = Loss(values);
+            best = Math.Min(best, loss);
+            points.Add(string.Join(",", values.Values));
+            search.Observe(point, loss);
+        }
+
+        return (points, best);
+    }
+}
