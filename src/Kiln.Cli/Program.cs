@@ -14,6 +14,7 @@ root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(JobsCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(TuneCommand.Create());
 root.Subcommands.Add(EndpointsCommand.Deploy());
 root.Subcommands.Add(EndpointsCommand.Invoke());
 root.Subcommands.Add(EndpointsCommand.Endpoints());

@@ -40,21 +40,14 @@ internal static class TrainCommand
 
                 var algorithmName = result.GetValue(algorithm)!;
                 var jobName = result.GetValue(name) ?? $"{algorithmName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
-                var lines = await File.ReadAllLinesAsync(file.FullName, ct);
-                var targetColumn = result.GetValue(target)!;
-                var targetIndex = Array.IndexOf(lines[0].Split(',').Select(c => c.Trim('"')).ToArray(), targetColumn);
-                if (targetIndex < 0)
+                var upload = await TrainingData.UploadAsync(client, file, result.GetValue(target)!, result.GetValue(validation), jobName, ct);
+                if (upload is null)
                 {
-                    return Output.Fail($"The column '{targetColumn}' is not in {file.Name}'s header.");
+                    return Output.Fail($"The column '{result.GetValue(target)}' is not in {file.Name}'s header.");
                 }
 
-                var (train, valid) = result.GetValue(validation) is { } validationFile
-                    ? (lines, await File.ReadAllLinesAsync(validationFile.FullName, ct))
-                    : Split(lines);
-                await client.PutObjectAsync("kiln-cli", $"{jobName}/train/{file.Name}", Encoding.UTF8.GetBytes(string.Join('\n', train) + "\n"), ct);
-                await client.PutObjectAsync("kiln-cli", $"{jobName}/validation/{file.Name}", Encoding.UTF8.GetBytes(string.Join('\n', valid) + "\n"), ct);
-
-                var values = Defaults(algorithmName, lines.Skip(1).Select(line => Cell(line, targetIndex)).ToList(), targetColumn);
+                var (train, valid) = (upload.TrainRows, upload.ValidationRows);
+                var values = Defaults(algorithmName, upload.TargetValues, upload.TargetColumn);
                 foreach (var pair in result.GetValue(hyperParameters) ?? [])
                 {
                     var equals = pair.IndexOf('=', StringComparison.Ordinal);
@@ -72,11 +65,11 @@ internal static class TrainCommand
                     RoleArn = "arn:aws:iam::000000000000:role/kiln-cli",
                     AlgorithmSpecification = new { TrainingImage = algorithmName, TrainingInputMode = "File" },
                     HyperParameters = values,
-                    InputDataConfig = new[] { Channel("train", $"s3://kiln-cli/{jobName}/train/"), Channel("validation", $"s3://kiln-cli/{jobName}/validation/") },
+                    InputDataConfig = upload.Channels(),
                     OutputDataConfig = new { S3OutputPath = "s3://kiln-cli/output" },
                     StoppingCondition = new { MaxRuntimeInSeconds = 86_400 },
                 }, ct);
-                AnsiConsole.MarkupLine($"Started training job [bold]{Markup.Escape(jobName)}[/] ({Markup.Escape(algorithmName)}, {train.Length - 1} training rows, {valid.Length - 1} validation rows).");
+                AnsiConsole.MarkupLine($"Started training job [bold]{Markup.Escape(jobName)}[/] ({Markup.Escape(algorithmName)}, {train} training rows, {valid} validation rows).");
                 if (result.GetValue(noWait))
                 {
                     return 0;
@@ -120,7 +113,7 @@ internal static class TrainCommand
     }
 
     /// <summary>Hyperparameters a first run needs: the objective from the target's values, a round count, the target column.</summary>
-    private static Dictionary<string, string> Defaults(string algorithm, List<string> targetValues, string targetColumn)
+    internal static Dictionary<string, string> Defaults(string algorithm, IReadOnlyList<string> targetValues, string targetColumn)
     {
         var distinct = targetValues.Distinct(StringComparer.Ordinal).Count();
         var numeric = targetValues.All(value => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
@@ -149,25 +142,4 @@ internal static class TrainCommand
 
         return values;
     }
-
-    private static (string[] Train, string[] Validation) Split(string[] lines)
-    {
-        var random = new Random(42);
-        var rows = lines.Skip(1).Where(line => line.Length > 0).OrderBy(_ => random.Next()).ToList();
-        var cut = (int)(rows.Count * 0.8);
-        return ([lines[0], .. rows[..cut]], [lines[0], .. rows[cut..]]);
-    }
-
-    private static string Cell(string line, int index)
-    {
-        var cells = line.Split(',');
-        return index < cells.Length ? cells[index].Trim('"') : "";
-    }
-
-    private static object Channel(string name, string uri) => new
-    {
-        ChannelName = name,
-        ContentType = "text/csv;header=present",
-        DataSource = new { S3DataSource = new { S3DataType = "S3Prefix", S3Uri = uri } },
-    };
 }

@@ -71,6 +71,21 @@ public sealed class CliTests(KilnServerFixture server) : IClassFixture<KilnServe
     }
 
     [Fact]
+    public async Task Tune_runs_a_search_and_shows_the_leaderboard()
+    {
+        var (code, output) = await KilnAsync("tune", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "churn", "--name", "cli-tune",
+            "--trials", "4", "--parallel", "2", "--range", "eta=0.05:0.3:log", "--range", "max_depth=3:6", "--hp", "num_round=30");
+        Assert.True(code == 0, output);
+        Assert.Contains("Completed", output, StringComparison.Ordinal);
+        Assert.Contains("validation:auc", output, StringComparison.Ordinal);
+        Assert.Contains("cli-tune-004", output, StringComparison.Ordinal);
+
+        var (badCode, bad) = await KilnAsync("tune", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "churn", "--range", "eta");
+        Assert.Equal(1, badCode);
+        Assert.Contains("--range takes name=value", bad, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Train_reports_a_missing_target_column_and_fails()
     {
         var (code, output) = await KilnAsync("train", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "nope");
