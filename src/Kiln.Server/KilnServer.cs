@@ -118,6 +118,7 @@ public static class KilnServer
         var workspace = new TrainingWorkspace(options.JobsDirectory);
         services.AddSingleton(workspace);
         services.AddSingleton<Kiln.Api.Native.ILogFiles>(new TrainingLogFiles(workspace));
+        services.AddSingleton<TrainingJobEvents>();
         services.AddSingleton<IJobRunner, TrainingJobRunner>();
         services.AddKilnHosting(new HostingWorkspace(options.HostingDirectory));
         services.AddKilnTuning();

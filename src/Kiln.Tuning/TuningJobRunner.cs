@@ -25,10 +25,11 @@ public sealed partial class TuningJobRunner(
     ITrainerCatalog trainers,
     TrackingService tracking,
     TimeProvider clock,
-    ILogger<TuningJobRunner> logger) : IJobRunner
+    ILogger<TuningJobRunner> logger,
+    TrainingJobEvents events) : IJobRunner
 {
     public const string Experiment = "training-jobs";
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
 
     public string Kind => TuningJobService.JobKind;
 
@@ -123,7 +124,7 @@ public sealed partial class TuningJobRunner(
                 }
             }
 
-            await Task.Delay(Poll, clock, run.NodeShutdown).ConfigureAwait(false);
+            await events.WaitAsync(Poll, clock, run.NodeShutdown).ConfigureAwait(false);
         }
     }
 

@@ -25,7 +25,8 @@ public sealed partial class TrainingJobRunner(
     TrainingWorkspace workspace,
     TimeProvider clock,
     ILogger<TrainingJobRunner> logger,
-    ITrainingStopRule? stopRule = null) : IJobRunner
+    ITrainingStopRule? stopRule = null,
+    TrainingJobEvents? events = null) : IJobRunner
 {
     public const string DefaultExperiment = "training-jobs";
 
@@ -34,6 +35,8 @@ public sealed partial class TrainingJobRunner(
     private ITrainingJobStore Store => store;
 
     private TimeProvider Clock => clock;
+
+    private TrainingJobEvents? Events => events;
 
     public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
         await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
@@ -337,8 +340,11 @@ public sealed partial class TrainingJobRunner(
                 return markStart && changed.TrainingStartTime is null ? changed with { TrainingStartTime = now } : changed;
             });
 
-        public Task EndAsync(TrainingJobStatus status, string secondary, string message, string? failureReason = null) =>
-            ChangeAsync(job => job.Ended(status, secondary, message, runner.Clock.GetUtcNow(), failureReason));
+        public async Task EndAsync(TrainingJobStatus status, string secondary, string message, string? failureReason = null)
+        {
+            await ChangeAsync(job => job.Ended(status, secondary, message, runner.Clock.GetUtcNow(), failureReason)).ConfigureAwait(false);
+            runner.Events?.Ended();
+        }
 
         public async Task ChangeAsync(Func<TrainingJob, TrainingJob> change)
         {

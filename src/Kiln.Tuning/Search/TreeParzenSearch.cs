@@ -33,8 +33,8 @@ internal sealed class TreeParzenSearch : ISearchStrategy
     {
         _space = space;
         _seed = seed;
-        // A fifth of the budget (4 to 10 trials) explores at random before the model has anything to go on.
-        _startup = Math.Clamp((int)Math.Ceiling(budget * 0.2), 4, 10);
+        // A tenth of the budget (3 to 10 trials) explores at random before the model has anything to go on.
+        _startup = Math.Clamp((int)Math.Ceiling(budget * 0.1), 3, 10);
     }
 
     public double[]? Suggest()
