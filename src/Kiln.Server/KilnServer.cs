@@ -23,6 +23,10 @@ using Kiln.Storage.Sqlite.Registry;
 using Kiln.Storage.Sqlite.Tracking;
 using Kiln.Storage.Sqlite.Training;
 using Kiln.Storage.Sqlite.Tuning;
+using Kiln.Storage.Sqlite.AutoML;
+using Kiln.AutoML;
+using Kiln.AutoML.Data;
+using Kiln.Core.AutoML;
 using Kiln.Training;
 using Kiln.Training.Algorithms;
 using Kiln.Training.Jobs;
@@ -97,6 +101,7 @@ public static class KilnServer
         services.AddSingleton<IHostingStore>(provider => new SqliteHostingStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<ITransformJobStore>(provider => new SqliteTransformJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<ITuningJobStore>(provider => new SqliteTuningJobStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IAutoMLJobStore>(provider => new SqliteAutoMLJobStore(provider.GetRequiredService<SqliteDatabase>()));
         return services;
     }
 
@@ -122,6 +127,7 @@ public static class KilnServer
         services.AddSingleton<IJobRunner, TrainingJobRunner>();
         services.AddKilnHosting(new HostingWorkspace(options.HostingDirectory));
         services.AddKilnTuning();
+        services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
         return services;
     }
 

@@ -28,6 +28,9 @@ public sealed record KilnServerOptions
     /// <summary>Where endpoints and batch transforms keep local copies of model data.</summary>
     public string HostingDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "hosting");
 
+    /// <summary>Where AutoML jobs keep scratch files and the candidate models they score.</summary>
+    public string AutoMLDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "automl");
+
     /// <summary>Where the S3-compatible endpoint keeps object bytes, one folder per bucket.</summary>
     public string ObjectDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "objects");
 

@@ -24,6 +24,7 @@ public static class SageMakerApi
         HostingApi.Register();
         TransformJobsApi.Register();
         TuningApi.Register();
+        AutoMLApi.Register();
     }
 
     public static IEndpointRouteBuilder MapSageMakerApi(this IEndpointRouteBuilder app)

@@ -150,6 +150,20 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
         File.Copy(localFile, target, overwrite: true);
     }
 
+    /// <summary>Stores text (a report page) at an <c>s3://</c> URI with its content type, so a browser shows it.</summary>
+    public async Task UploadTextAsync(string text, string uri, string contentType, CancellationToken ct = default)
+    {
+        if (!uri.StartsWith("s3://", StringComparison.Ordinal))
+        {
+            throw KilnException.InvalidParameter($"Reports are stored under s3:// URIs, not '{uri}'.");
+        }
+
+        var (bucket, key) = S3Location(uri);
+        await EnsureBucketAsync(bucket, ct).ConfigureAwait(false);
+        await using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
+        await objects.PutAsync(bucket, key, content, contentType, null, null, ct).ConfigureAwait(false);
+    }
+
     /// <summary>The object at the URI, or every object under it as a prefix (as a folder: "prefix/" or the key's parent).</summary>
     private async Task<int> DownloadObjectsAsync(string uri, string directory, CancellationToken ct)
     {

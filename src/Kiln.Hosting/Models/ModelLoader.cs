@@ -21,7 +21,13 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
     public async Task<string> PrepareAsync(HostedModel model, CancellationToken ct)
     {
         var url = model.ModelDataUrl ?? throw KilnException.InvalidParameter($"Model {model.Name} has no ModelDataUrl to load.");
-        var directory = Path.Combine(workspace.Root, "models", model.Name, model.CreationTime.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return await PrepareAsync(Path.Combine("models", model.Name, model.CreationTime.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), url, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Downloads and unpacks model data once into the workspace folder <paramref name="folder"/> (relative); returns the folder's path.</summary>
+    public async Task<string> PrepareAsync(string folder, string url, CancellationToken ct)
+    {
+        var directory = Path.Combine(workspace.Root, folder);
         if (File.Exists(Path.Combine(directory, ".ready")))
         {
             return directory;

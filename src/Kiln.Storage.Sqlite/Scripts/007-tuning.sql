@@ -1,4 +1,4 @@
--- Hyperparameter tuning jobs (their trials inside the document) and, later, AutoML jobs.
+-- Hyperparameter tuning jobs (their trials inside the document).
 CREATE TABLE tuning_jobs (
     name          TEXT    NOT NULL PRIMARY KEY,
     status        TEXT    NOT NULL,

@@ -60,6 +60,11 @@ public sealed class AlgorithmCatalog : ITrainerSource
     public IPredictor LoadPredictor(string modelDirectory)
     {
         var manifest = ModelPackage.ReadManifest(modelDirectory);
+        if (manifest.Algorithm == Ensemble.EnsembleModel.AlgorithmName)
+        {
+            return Ensemble.EnsembleModel.Load(modelDirectory, manifest, this);
+        }
+
         var algorithm = _algorithms.GetValueOrDefault(manifest.Algorithm)
             ?? throw new InvalidDataException($"The model was trained by '{manifest.Algorithm}', which this Kiln does not know.");
         return algorithm.LoadPredictor(modelDirectory, manifest);

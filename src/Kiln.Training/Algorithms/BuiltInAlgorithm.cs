@@ -12,6 +12,17 @@ public abstract class BuiltInAlgorithm : ITrainer
     /// <summary>Kiln's extension for data with a header row: which column is the target.</summary>
     public const string TargetColumnParameter = "target_column";
 
+    /// <summary>Kiln's preprocessing hyperparameters, for algorithms that read tabular data with raw columns.</summary>
+    public const string ImputeParameter = "impute_missing";
+
+    public const string CategoricalEncodingParameter = "categorical_encoding";
+
+    protected static readonly HyperParameter[] PreprocessingParameters =
+    [
+        new ChoiceParameter(ImputeParameter, ["none", "mean", "median", "zero"], "none"),
+        new ChoiceParameter(CategoricalEncodingParameter, ["onehot", "ordinal"], "onehot"),
+    ];
+
     /// <summary>The algorithm's name as SageMaker's image repositories spell it (xgboost, linear-learner, …).</summary>
     public abstract string Name { get; }
 
@@ -75,7 +86,10 @@ public abstract class BuiltInAlgorithm : ITrainer
         }
 
         var train = await ReadAsync(context, "train", target).ConfigureAwait(false);
-        var encoder = FeatureEncoder.Fit(train!, target ?? (train!.ColumnIndex(ChannelReader.LabelColumn) == 0 ? ChannelReader.LabelColumn : null), classification);
+        var options = new FeatureOptions(
+            Enum.Parse<Imputation>(context.HyperParameters.GetValueOrDefault(ImputeParameter, "none"), ignoreCase: true),
+            context.HyperParameters.GetValueOrDefault(CategoricalEncodingParameter) == "ordinal");
+        var encoder = FeatureEncoder.Fit(train!, target ?? (train!.ColumnIndex(ChannelReader.LabelColumn) == 0 ? ChannelReader.LabelColumn : null), classification, options);
         var validation = await ReadAsync(context, "validation", target).ConfigureAwait(false);
         var test = await ReadAsync(context, "test", target).ConfigureAwait(false);
         context.Reporter.Log($"Loaded {train!.Rows.Count} training rows, {encoder.FeatureCount} features{(validation is null ? "" : $", {validation.Rows.Count} validation rows")}.");

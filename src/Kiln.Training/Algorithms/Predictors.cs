@@ -74,7 +74,9 @@ internal static class ModelInputs
         }
 
         var features = row.Features ?? throw new InvalidDataException("This model takes numeric features.");
-        if (features.Length == manifest.FeatureCount)
+        // Raw numeric columns of a model trained with imputation still need their missing values filled.
+        var rawColumns = manifest.Encoder is { } imputing && imputing.Columns.Any(column => column.Fill is not null) && imputing.Columns.Count == features.Length;
+        if (features.Length == manifest.FeatureCount && !rawColumns)
         {
             return features;
         }

@@ -3,10 +3,28 @@ using Kiln.Core.Training;
 
 namespace Kiln.Training.Data;
 
-/// <summary>How one input column becomes features: itself (a number, missing as NaN) or one-hot over its commonest values.</summary>
-public sealed record ColumnEncoding(string Name, IReadOnlyList<string>? Categories)
+/// <summary>
+/// How one input column becomes features: itself (a number; missing as <see cref="Fill"/>, else NaN), or its
+/// commonest values one-hot, or (<see cref="Ordinal"/>) as one feature holding the value's rank (1 = commonest).
+/// </summary>
+public sealed record ColumnEncoding(string Name, IReadOnlyList<string>? Categories, double? Fill = null, bool Ordinal = false)
 {
-    public int Width => Categories?.Count ?? 1;
+    public int Width => Categories is null || Ordinal ? 1 : Categories.Count;
+}
+
+/// <summary>How missing numbers are filled in: left missing (trees route them), or the training column's mean, median or zero.</summary>
+public enum Imputation
+{
+    None,
+    Mean,
+    Median,
+    Zero,
+}
+
+/// <summary>The preprocessing a model is trained with (Kiln's hyperparameters impute_missing and categorical_encoding).</summary>
+public sealed record FeatureOptions(Imputation Impute = Imputation.None, bool OrdinalCategories = false)
+{
+    public static readonly FeatureOptions Default = new();
 }
 
 /// <summary>
@@ -21,7 +39,7 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
     public int FeatureCount => Columns.Sum(column => column.Width);
 
     public IReadOnlyList<string> FeatureNames => Columns
-        .SelectMany(column => column.Categories is null ? [column.Name] : column.Categories.Select(category => $"{column.Name}={category}"))
+        .SelectMany(column => column.Categories is null || column.Ordinal ? [column.Name] : column.Categories.Select(category => $"{column.Name}={category}"))
         .ToList();
 
     /// <summary>
@@ -29,14 +47,14 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
     /// a column is numeric when all its present cells are numbers, else categorical. Classification targets
     /// keep their class names (sorted, so "0"/"1" and "no"/"yes" map as expected).
     /// </summary>
-    public static FeatureEncoder Fit(RawTable table, string? targetColumn, bool classification) =>
-        Fit(table, targetColumn ?? table.Columns[0], classification, supervised: true);
+    public static FeatureEncoder Fit(RawTable table, string? targetColumn, bool classification, FeatureOptions? options = null) =>
+        Fit(table, targetColumn ?? table.Columns[0], classification, supervised: true, options ?? FeatureOptions.Default);
 
     /// <summary>For unsupervised algorithms: every column is a feature unless a target column is named (it is then ignored).</summary>
     public static FeatureEncoder FitUnsupervised(RawTable table, string? ignoredColumn) =>
-        Fit(table, ignoredColumn, classification: false, supervised: false);
+        Fit(table, ignoredColumn, classification: false, supervised: false, FeatureOptions.Default);
 
-    private static FeatureEncoder Fit(RawTable table, string? target, bool classification, bool supervised)
+    private static FeatureEncoder Fit(RawTable table, string? target, bool classification, bool supervised, FeatureOptions options)
     {
         var targetIndex = target is null ? -1 : table.ColumnIndex(target);
         if (target is not null && targetIndex < 0)
@@ -54,11 +72,11 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
 
             var texts = table.Rows.Select(row => row[c]).OfType<string>().ToList();
             columns.Add(texts.Count == 0
-                ? new ColumnEncoding(table.Columns[c], null)
+                ? new ColumnEncoding(table.Columns[c], null, FillValue(table.Rows.Select(row => row[c]).OfType<double>().ToList(), options.Impute))
                 : new ColumnEncoding(table.Columns[c], table.Rows.Select(row => CellText(row[c])).OfType<string>()
                     .GroupBy(value => value, StringComparer.Ordinal)
                     .OrderByDescending(group => group.Count()).ThenBy(group => group.Key, StringComparer.Ordinal)
-                    .Take(MaxCategories).Select(group => group.Key).ToList()));
+                    .Take(MaxCategories).Select(group => group.Key).ToList(), Ordinal: options.OrdinalCategories));
         }
 
         IReadOnlyList<string>? classes = null;
@@ -79,7 +97,6 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
         return new FeatureEncoder(columns, target, classes);
     }
 
-    /// <summary>Encodes every row of a table that has this encoder's columns (and the target).</summary>
     /// <summary>Encodes every row of a table that has this encoder's columns; labels are the target's (0 when there is none or <paramref name="withLabels"/> is false).</summary>
     public (float[][] Features, float[] Labels) Encode(RawTable table, bool withLabels = true)
     {
@@ -123,13 +140,18 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
             {
                 vector[offset] = cell switch
                 {
-                    null => float.NaN,
+                    null => column.Fill is { } fill ? (float)fill : float.NaN,
                     double number => (float)number,
                     string text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => (float)parsed,
                     _ => throw new TrainingFailedException(source is { } at
                         ? $"{at.File} line {at.Line}, column '{column.Name}': '{cell}' is not a number."
                         : $"Column '{column.Name}': '{cell}' is not a number."),
                 };
+            }
+            else if (column.Ordinal)
+            {
+                // Missing stays missing; a value unseen in training ranks after every seen one.
+                vector[offset] = CellText(cell) is { } text ? IndexOf(column.Categories, text) is var index and >= 0 ? index + 1 : column.Categories.Count + 1 : float.NaN;
             }
             else if (CellText(cell) is { } text)
             {
@@ -165,6 +187,28 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
             null => throw MissingTarget(table, row, column),
             _ => throw new TrainingFailedException($"{table.Sources[row].File} line {table.Sources[row].Line}, column '{Target}': '{cell}' is not a number (a regression target must be numeric)."),
         };
+    }
+
+    private static double? FillValue(List<double> present, Imputation impute)
+    {
+        if (impute == Imputation.None)
+        {
+            return null;
+        }
+
+        if (impute == Imputation.Zero || present.Count == 0)
+        {
+            return 0;
+        }
+
+        if (impute == Imputation.Mean)
+        {
+            return present.Average();
+        }
+
+        present.Sort();
+        var middle = present.Count / 2;
+        return present.Count % 2 == 1 ? present[middle] : (present[middle - 1] + present[middle]) / 2;
     }
 
     private static TrainingFailedException MissingTarget(RawTable table, int row, int column) =>

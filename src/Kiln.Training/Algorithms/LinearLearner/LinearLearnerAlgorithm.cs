@@ -8,10 +8,16 @@ namespace Kiln.Training.Algorithms.LinearLearner;
 /// <summary>
 /// SageMaker's linear learner on ML.NET's SDCA: logistic regression for binary_classifier, maximum
 /// entropy for multiclass_classifier, least squares for regressor; epochs bound the passes, wd and l1 are
-/// the L2 and L1 penalties, normalize_data standardizes features first.
+/// the L2 and L1 penalties, normalize_data standardizes features first (zero mean, unit variance, as SageMaker does).
 /// </summary>
 public sealed class LinearLearnerAlgorithm : BuiltInAlgorithm
 {
+    /// <summary>
+    /// SDCA stops when its duality gap is this share of the loss. ML.NET's default (0.1) stops far short of the optimum
+    /// on small tables; SageMaker's learner trains until its epochs or early stopping end it, which this approaches.
+    /// </summary>
+    private const float ConvergenceTolerance = 1e-4f;
+
     public override string Name => "linear-learner";
 
     public override HyperParameterSet HyperParameters { get; } = new("linear-learner",
@@ -32,6 +38,7 @@ public sealed class LinearLearnerAlgorithm : BuiltInAlgorithm
         new ChoiceParameter("num_models", ["auto"], "auto"),
         new IntParameter("early_stopping_patience", 1, 1_000, 3),
         new TextParameter(TargetColumnParameter),
+        .. PreprocessingParameters,
     ]);
 
     public override IReadOnlyList<string> MetricNames { get; } =
@@ -65,15 +72,15 @@ public sealed class LinearLearnerAlgorithm : BuiltInAlgorithm
         var l2 = values.Has("wd") && values.Text("wd") != "auto" ? (float?)values.Float("wd") : null;
         var l1 = values.Has("l1") && values.Text("l1") != "auto" ? (float?)values.Float("l1") : null;
         IEstimator<ITransformer> pipeline = values.Bool("normalize_data")
-            ? ml.Transforms.NormalizeMeanVariance("Features")
+            ? ml.Transforms.NormalizeMeanVariance("Features", fixZero: false)
             : new EstimatorChain<ITransformer>();
         pipeline = problem switch
         {
             "binary" => pipeline.Append(ml.Transforms.Conversion.ConvertType("Label", outputKind: DataKind.Boolean))
-                .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options { MaximumNumberOfIterations = epochs, L2Regularization = l2, L1Regularization = l1, NumberOfThreads = 1 })),
+                .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options { MaximumNumberOfIterations = epochs, ConvergenceTolerance = ConvergenceTolerance, L2Regularization = l2, L1Regularization = l1, NumberOfThreads = 1 })),
             "multiclass" => pipeline.Append(ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue))
-                .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options { MaximumNumberOfIterations = epochs, L2Regularization = l2, L1Regularization = l1, NumberOfThreads = 1 })),
-            _ => pipeline.Append(ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options { MaximumNumberOfIterations = epochs, L2Regularization = l2, L1Regularization = l1, NumberOfThreads = 1 })),
+                .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options { MaximumNumberOfIterations = epochs, ConvergenceTolerance = ConvergenceTolerance, L2Regularization = l2, L1Regularization = l1, NumberOfThreads = 1 })),
+            _ => pipeline.Append(ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options { MaximumNumberOfIterations = epochs, ConvergenceTolerance = ConvergenceTolerance, L2Regularization = l2, L1Regularization = l1, NumberOfThreads = 1 })),
         };
         context.Reporter.Log($"Training a linear {problem} model for up to {epochs} epochs.");
         var model = await Fitting.RunAsync(() => pipeline.Fit(train), context.CancellationToken).ConfigureAwait(false);

@@ -45,6 +45,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
         new IntParameter("nthread", 1, 1024, null),
         new IntParameter("csv_weights", 0, 1, 0),
         new TextParameter(TargetColumnParameter),
+        .. PreprocessingParameters,
     ]);
 
     public override string? ResourceHyperParameter => "num_round";

@@ -1,0 +1,15 @@
+using Kiln.Api.Tests.Infrastructure;
+
+namespace Kiln.Api.Tests.SageMaker;
+
+/// <summary>AutoML through boto3: breast-cancer and fine-foods end to end, regression through the v1 API, definitions only, stop, bad input.</summary>
+public sealed class AutoMLTests(KilnServerFixture server) : IClassFixture<KilnServerFixture>
+{
+    [Theory]
+    [InlineData("test_breast_cancer_tabular_jobs_reach_97_percent_on_held_out_rows_within_3_minutes")]
+    [InlineData("test_fine_foods_text_job_beats_the_majority_baseline")]
+    [InlineData("test_regression_with_v1_api_and_hyperparameter_tuning_mode")]
+    [InlineData("test_candidate_definitions_only_and_stop")]
+    [InlineData("test_bad_automl_requests_are_validation_exceptions_and_create_nothing")]
+    public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_automl.py", test, TimeSpan.FromMinutes(10));
+}
