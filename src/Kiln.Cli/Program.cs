@@ -15,6 +15,8 @@ root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(JobsCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(TuneCommand.Create());
+root.Subcommands.Add(AutoMLCommand.Create());
+root.Subcommands.Add(AutoMLCommand.Predict());
 root.Subcommands.Add(EndpointsCommand.Deploy());
 root.Subcommands.Add(EndpointsCommand.Invoke());
 root.Subcommands.Add(EndpointsCommand.Endpoints());

@@ -20,6 +20,7 @@ public static class NativeApi
         app.MapPost("/api/kiln/endpoints/{name}/feedback", FeedbackAsync);
         app.MapGet("/api/kiln/endpoints/{name}/traffic", TrafficAsync);
         app.MapGet("/api/kiln/transform-jobs/{name}/progress", TransformProgressAsync);
+        app.MapGet("/api/kiln/automl-jobs/{name}/reports/{report}", AutoMLReportAsync);
         return app;
     }
 
@@ -94,6 +95,47 @@ public static class NativeApi
         catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
         {
             return Results.Json(new { error = e.Message }, statusCode: 404);
+        }
+    }
+
+    /// <summary>
+    /// An AutoML job's report as a page a browser shows: data-exploration, candidates, explainability or model-insights.
+    /// (The same files are objects under the job's S3 output path; this serves them without S3 signatures.)
+    /// </summary>
+    private static async Task<IResult> AutoMLReportAsync(string name, string report, HttpContext http, Core.AutoML.AutoMLJobService automl, Core.Objects.ObjectStore objects)
+    {
+        Core.AutoML.AutoMLJob job;
+        try
+        {
+            job = await automl.DescribeAsync(name, http.RequestAborted);
+        }
+        catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+        {
+            return Results.Json(new { error = e.Message }, statusCode: 404);
+        }
+
+        var uri = report switch
+        {
+            "data-exploration" => job.DataExplorationReportUri,
+            "candidates" => job.CandidateReportUri,
+            "explainability" => job.ExplainabilityUri,
+            "model-insights" => job.ModelInsightsUri,
+            _ => null,
+        };
+        if (uri is null || !uri.StartsWith("s3://", StringComparison.Ordinal))
+        {
+            return Results.Json(new { error = $"The AutoML job {name} has no '{report}' report (reports: data-exploration, candidates, explainability, model-insights; some appear only as the job progresses)." }, statusCode: 404);
+        }
+
+        var (bucket, key) = Core.Artifacts.DataUris.S3Location(uri);
+        try
+        {
+            var (_, content) = await objects.GetAsync(bucket, key, http.RequestAborted);
+            return Results.Stream(content, uri.EndsWith(".json", StringComparison.Ordinal) ? "application/json" : "text/html; charset=utf-8");
+        }
+        catch (Core.Objects.ObjectStoreException)
+        {
+            return Results.Json(new { error = $"The report at {uri} is gone." }, statusCode: 404);
         }
     }
 

@@ -86,6 +86,28 @@ public sealed class CliTests(KilnServerFixture server) : IClassFixture<KilnServe
     }
 
     [Fact]
+    public async Task Automl_builds_a_model_with_a_leaderboard_and_predict_uses_the_best_candidate()
+    {
+        var (code, output) = await KilnAsync("automl", "--data", Repository.Path("samples", "data", "breast_cancer.csv"), "--target", "diagnosis", "--name", "cli-automl",
+            "--candidates", "4", "--mode", "HYPERPARAMETER_TUNING");
+        Assert.True(code == 0, output);
+        Assert.Contains("Completed", output, StringComparison.Ordinal);
+        Assert.Contains("Best candidate cli-automl-tune-", output, StringComparison.Ordinal);
+        Assert.Contains("/api/kiln/automl-jobs/cli-automl/reports/data-exploration", output, StringComparison.Ordinal);
+
+        var rows = Path.Combine(Path.GetTempPath(), $"kiln-predict-{Guid.NewGuid():N}.csv");
+        await File.WriteAllLinesAsync(rows, (await File.ReadAllLinesAsync(Repository.Path("samples", "data", "breast_cancer.csv"))).Take(4));
+        var (predictCode, predicted) = await KilnAsync("predict", "cli-automl", "--data", rows);
+        Assert.True(predictCode == 0, predicted);
+        Assert.Contains("3 predictions by cli-automl-tune-", predicted, StringComparison.Ordinal);
+        Assert.Matches(@"│ 1\s+│ [BM] ", predicted);
+
+        var (badCode, bad) = await KilnAsync("automl", "--data", Repository.Path("samples", "data", "breast_cancer.csv"), "--target", "nope");
+        Assert.Equal(1, badCode);
+        Assert.Contains("'nope' is not in", bad, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Train_reports_a_missing_target_column_and_fails()
     {
         var (code, output) = await KilnAsync("train", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "nope");

@@ -6,6 +6,8 @@ import os
 import random
 import re
 import time
+import urllib.error
+import urllib.request
 import uuid
 import xml.etree.ElementTree as ElementTree
 
@@ -169,6 +171,13 @@ def test_breast_cancer_tabular_jobs_reach_97_percent_on_held_out_rows_within_3_m
     locations = best["CandidateProperties"]["CandidateArtifactLocations"]
     assert_well_formed_report(s3, locations["Explainability"], ["Feature importance", "worst_"])
     assert_well_formed_report(s3, locations["ModelInsights"], ["Confusion matrix", "Accuracy"])
+    with urllib.request.urlopen(f"{endpoint}/api/kiln/automl-jobs/{name}/reports/model-insights") as response:  # a browser's view, unsigned
+        assert response.headers["Content-Type"].startswith("text/html") and b"Confusion matrix" in response.read()
+    try:
+        urllib.request.urlopen(f"{endpoint}/api/kiln/automl-jobs/{name}/reports/nonsense")
+        raise AssertionError("served a report that does not exist")
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
     importance = json.loads(s3_text(s3, locations["Explainability"].replace(".html", ".json")))
     assert len(importance) == len(header) - 1 and max(importance.values()) > 0, importance
 

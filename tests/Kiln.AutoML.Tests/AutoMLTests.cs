@@ -1,0 +1,161 @@
+using System.Xml.Linq;
+using Kiln.AutoML.Data;
+using Kiln.AutoML.Evaluation;
+using Kiln.AutoML.Reports;
+using Kiln.Core.AutoML;
+using Kiln.Core.Training;
+using Kiln.Training.Algorithms.Ensemble;
+using Kiln.Training.Data;
+
+namespace Kiln.AutoML.Tests;
+
+public sealed class MetricsTests
+{
+    [Fact]
+    public void Auc_counts_ties_as_half_and_matches_the_pairwise_definition()
+    {
+        bool[] positive = [true, false, true, false, true, false];
+        double[] score = [0.9, 0.9, 0.7, 0.3, 0.2, 0.1];
+        // Positives 0.9, 0.7, 0.2 against negatives 0.9, 0.3, 0.1: 0.9 beats two and ties one (2.5), 0.7 beats two, 0.2 beats one.
+        const double expected = (2.5 + 2 + 1) / 9.0;
+        var pairs = 0.0;
+        for (var i = 0; i < positive.Length; i++)
+        {
+            for (var j = 0; j < positive.Length; j++)
+            {
+                if (positive[i] && !positive[j])
+                {
+                    pairs += score[i] > score[j] ? 1 : score[i] == score[j] ? 0.5 : 0;
+                }
+            }
+        }
+
+        Assert.Equal(pairs / 9, StandardMetrics.Auc(positive, score), 12);
+        Assert.Equal(expected, StandardMetrics.Auc(positive, score), 12);
+    }
+
+    [Fact]
+    public void Binary_metrics_treat_the_second_sorted_class_as_positive()
+    {
+        var metrics = StandardMetrics.Classification(["B", "M"], ["M", "M", "B", "B"], ["M", "B", "B", "M"],
+            [[0.2, 0.8], [0.6, 0.4], [0.9, 0.1], [0.3, 0.7]]);
+        Assert.Equal(0.5, metrics["Accuracy"]);
+        Assert.Equal(0.5, metrics["Precision"]);
+        Assert.Equal(0.5, metrics["Recall"]);
+        Assert.Equal(0.5, metrics["F1"]);
+        Assert.Equal(0.75, metrics["AUC"]);
+        Assert.Equal(-(Math.Log(0.8) + Math.Log(0.4) + Math.Log(0.9) + Math.Log(0.3)) / 4, metrics["LogLoss"], 12);
+    }
+
+    [Fact]
+    public void Regression_metrics_agree_with_each_other()
+    {
+        var metrics = StandardMetrics.Regression([1, 2, 3, 4], [1.5, 2, 2.5, 5]);
+        Assert.Equal((0.25 + 0 + 0.25 + 1) / 4, metrics["MSE"], 12);
+        Assert.Equal(Math.Sqrt(metrics["MSE"]), metrics["RMSE"], 12);
+        Assert.Equal(0.5, metrics["MAE"], 12);
+        Assert.Equal(1 - (1.5 / 5), metrics["R2"], 12);
+    }
+}
+
+public sealed class DataTests
+{
+    private static RawTable Table(int rows, Func<int, object?[]> row, params string[] columns)
+    {
+        var table = new RawTable(columns);
+        for (var i = 0; i < rows; i++)
+        {
+            table.Add(row(i), new RowSource("t.csv", i + 2));
+        }
+
+        return table;
+    }
+
+    [Fact]
+    public void A_stratified_split_keeps_each_class_share_and_is_deterministic()
+    {
+        var table = Table(100, i => [(double)i, i < 80 ? "no" : "yes"], "x", "y");
+        var (train, validation) = AutoMLData.Split(table, "y", 0.2, stratify: true, seed: 3);
+        Assert.Equal(80, train.Rows.Count);
+        Assert.Equal(16, validation.Rows.Count(row => (string)row[1]! == "no"));
+        Assert.Equal(4, validation.Rows.Count(row => (string)row[1]! == "yes"));
+        var (_, again) = AutoMLData.Split(table, "y", 0.2, stratify: true, seed: 3);
+        Assert.Equal(validation.Rows.Select(row => row[0]), again.Rows.Select(row => row[0]));
+        Assert.Empty(train.Rows.Select(row => row[0]).Intersect(validation.Rows.Select(row => row[0])));
+    }
+
+    [Fact]
+    public void The_profile_tells_numbers_from_categories_and_text_and_counts_what_is_missing()
+    {
+        var table = Table(40, i => [i % 5 == 0 ? null : (double)i, i % 2 == 0 ? "red" : "blue", $"review number {i} says the food was {(i % 2 == 0 ? "great" : "bad")}", (double)(i * 2), i < 20 ? "a" : "b"],
+            "amount", "colour", "review", "double", "label");
+        var profile = TableProfile.Build(table, "label");
+        var amount = profile.Columns.Single(c => c.Name == "amount");
+        Assert.Equal(ColumnKind.Numeric, amount.Kind);
+        Assert.Equal(8, amount.Missing);
+        Assert.Equal(ColumnKind.Categorical, profile.Columns.Single(c => c.Name == "colour").Kind);
+        Assert.Equal(ColumnKind.Text, profile.Columns.Single(c => c.Name == "review").Kind);
+        Assert.Contains(profile.CorrelatedPairs, pair => pair is { A: "amount", B: "double" } && pair.R > 0.99);
+        Assert.Equal(2, profile.TargetCounts.Count);
+        Assert.True(profile.HasMissingValues && profile.HasCategoricalColumns);
+        // "b" (the second class, as 1) holds the larger numbers.
+        Assert.True(profile.Columns.Single(c => c.Name == "double").TargetCorrelation > 0.8);
+    }
+
+    [Theory]
+    [InlineData(new[] { "0", "1" }, true, AutoMLProblemType.BinaryClassification)]
+    [InlineData(new[] { "cat", "dog", "fish" }, false, AutoMLProblemType.MulticlassClassification)]
+    [InlineData(new[] { "1", "2", "3" }, true, AutoMLProblemType.MulticlassClassification)]
+    [InlineData(new[] { "1.5", "2", "3.25" }, true, AutoMLProblemType.Regression)]
+    public void The_problem_type_follows_the_target(string[] values, bool numeric, AutoMLProblemType expected) =>
+        Assert.Equal(expected, AutoMLJobService.InferProblemType(new DataCheck(["x", "y"], 100, values, numeric)));
+}
+
+public sealed class ReportTests
+{
+    [Fact]
+    public void Pages_escape_what_the_data_holds_and_parse_as_xml()
+    {
+        var page = new Html("Report <&> \"quoted\"", "a subtitle with <script>alert(1)</script>")
+            .Table(["col <1>", "n"], [["x & y", "1.5"], ["</td>", "2"]])
+            .Raw(Svg.Columns("bars <b>", ["a&b", "c"], [1, 2]))
+            .Raw(Svg.Bars("importance", [("f<1>", 0.5), ("f2", -0.1)]))
+            .Raw(Svg.Scatter("scatter", "x", "y", [(1, 2, "tip <t>"), (2, 3, "t2")], 1))
+            .Raw(Svg.Grid("grid", ["a", "b"], new[,] { { 3, 1 }, { 0, 4 } }))
+            .ToString();
+        Assert.StartsWith("<!DOCTYPE html>", page, StringComparison.Ordinal);
+        var document = XDocument.Parse(page[page.IndexOf("<html", StringComparison.Ordinal)..]);
+        Assert.DoesNotContain("<script>", page, StringComparison.Ordinal);
+        Assert.Contains("a subtitle with <script>alert(1)</script>", document.Root!.Value, StringComparison.Ordinal);
+        Assert.Equal(4, document.Descendants(XName.Get("svg", "http://www.w3.org/2000/svg")).Count());
+    }
+}
+
+public sealed class EnsembleTests
+{
+    [Fact]
+    public void A_blend_averages_probabilities_by_weight_and_labels_the_winner()
+    {
+        var blended = EnsembleModel.Blend([new PredictionRow(0.9, "yes", [0.1, 0.9]), new PredictionRow(0.2, "no", [0.8, 0.2])], [1, 3], "binary", ["no", "yes"]);
+        Assert.Equal(0.375, blended.Value, 12);
+        Assert.Equal("no", blended.Label);
+        Assert.Equal(0.625, blended.Probabilities![0], 12);
+
+        var regression = EnsembleModel.Blend([new PredictionRow(10), new PredictionRow(20)], [3, 1], "regression", null);
+        Assert.Equal(12.5, regression.Value, 12);
+    }
+
+    [Fact]
+    public void Ranking_breaks_accuracy_ties_by_log_loss()
+    {
+        var objective = new AutoMLObjective("Accuracy", true);
+        AutoMLCandidate Candidate(string name, double? accuracy, double logLoss) => new()
+        {
+            Name = name, Pipeline = "p", Algorithm = "a", Preprocessing = [], HyperParameters = new Dictionary<string, string>(), Image = "i",
+            CreationTime = DateTimeOffset.UnixEpoch, Objective = accuracy,
+            Metrics = new Dictionary<string, double> { ["LogLoss"] = logLoss },
+        };
+        var ranked = objective.Rank([Candidate("unscored", null, 0), Candidate("tied-worse", 0.9, 0.3), Candidate("tied-better", 0.9, 0.2), Candidate("low", 0.8, 0.1)]);
+        Assert.Equal(["tied-better", "tied-worse", "low", "unscored"], ranked.Select(c => c.Name));
+    }
+}
