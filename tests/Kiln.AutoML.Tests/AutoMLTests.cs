@@ -151,8 +151,14 @@ public sealed class EnsembleTests
         var objective = new AutoMLObjective("Accuracy", true);
         AutoMLCandidate Candidate(string name, double? accuracy, double logLoss) => new()
         {
-            Name = name, Pipeline = "p", Algorithm = "a", Preprocessing = [], HyperParameters = new Dictionary<string, string>(), Image = "i",
-            CreationTime = DateTimeOffset.UnixEpoch, Objective = accuracy,
+            Name = name,
+            Pipeline = "p",
+            Algorithm = "a",
+            Preprocessing = [],
+            HyperParameters = new Dictionary<string, string>(),
+            Image = "i",
+            CreationTime = DateTimeOffset.UnixEpoch,
+            Objective = accuracy,
             Metrics = new Dictionary<string, double> { ["LogLoss"] = logLoss },
         };
         var ranked = objective.Rank([Candidate("unscored", null, 0), Candidate("tied-worse", 0.9, 0.3), Candidate("tied-better", 0.9, 0.2), Candidate("low", 0.8, 0.1)]);

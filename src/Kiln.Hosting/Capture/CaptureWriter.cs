@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Encodings.Web;
-using System.Text.Unicode;
 using System.Text.Json;
+using System.Text.Unicode;
 using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Objects;
@@ -83,17 +83,17 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
     }
 
     [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_line;
+    private static ArrayBufferWriter<byte>? _threadLine;
 
     [ThreadStatic]
-    private static Utf8JsonWriter? t_json;
+    private static Utf8JsonWriter? _threadJson;
 
     /// <summary>One capture line, with its newline, formatted through this thread's reusable buffer and writer.</summary>
     private static byte[] Format(CaptureRecord record)
     {
-        var buffer = t_line ??= new ArrayBufferWriter<byte>(1024);
+        var buffer = _threadLine ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
-        var json = t_json ??= new Utf8JsonWriter(buffer, LineOptions);
+        var json = _threadJson ??= new Utf8JsonWriter(buffer, LineOptions);
         json.Reset(buffer);
         Line(json, record);
         json.Flush();

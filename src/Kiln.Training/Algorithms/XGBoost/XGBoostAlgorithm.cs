@@ -1,7 +1,7 @@
 using Kiln.Core.Training;
+using Kiln.Training.Algorithms.Boosting;
 using Kiln.Training.Data;
 using Microsoft.ML;
-using Kiln.Training.Algorithms.Boosting;
 
 namespace Kiln.Training.Algorithms.XGBoost;
 
