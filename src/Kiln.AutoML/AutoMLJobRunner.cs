@@ -384,7 +384,7 @@ public sealed partial class AutoMLJobRunner(
     {
         var prefix = Prefix(job);
         var problem = job.ResolvedProblemType!.Value;
-        var (predictor, classes) = await evaluator.LoadAsync(best.Name, best.ModelDataUrl!, ct).ConfigureAwait(false);
+        var (predictor, classes, _) = await evaluator.LoadAsync(best.Name, best.ModelDataUrl!, ct).ConfigureAwait(false);
         string? explainability = null;
         CandidateScore score;
         using (predictor)

@@ -5,7 +5,6 @@ using Kiln.AutoML.Reports;
 using Kiln.Core.Artifacts;
 using Kiln.Core.AutoML;
 using Kiln.Core.Training;
-using Kiln.Hosting.Models;
 using Kiln.Training.Algorithms;
 using Kiln.Training.Algorithms.Ensemble;
 
@@ -18,7 +17,7 @@ namespace Kiln.AutoML.Candidates;
 /// The weights are how often each member was picked. The blend is packaged as one model.tar.gz that serves like any
 /// other candidate, and scored through the same path.
 /// </summary>
-public sealed class EnsembleBuilder(CandidateEvaluator evaluator, ModelLoader loader, DataUris data, TimeProvider clock)
+public sealed class EnsembleBuilder(CandidateEvaluator evaluator, DataUris data, TimeProvider clock)
 {
     public const string Image = "kiln/ensemble:1";
     private const int Pool = 8;
@@ -32,8 +31,7 @@ public sealed class EnsembleBuilder(CandidateEvaluator evaluator, ModelLoader lo
         var members = new List<(AutoMLCandidate Candidate, string Directory, IReadOnlyList<PredictionRow> Predictions, IReadOnlyList<string>? Classes)>();
         foreach (var candidate in pool)
         {
-            var directory = await loader.PrepareAsync(Path.Combine("automl", candidate.Name), candidate.ModelDataUrl!, ct).ConfigureAwait(false);
-            var (predictor, classes) = await evaluator.LoadAsync(candidate.Name, candidate.ModelDataUrl!, ct).ConfigureAwait(false);
+            var (predictor, classes, directory) = await evaluator.LoadAsync(candidate.Name, candidate.ModelDataUrl!, ct).ConfigureAwait(false);
             using (predictor)
             {
                 members.Add((candidate, directory, predictor.Predict(validation.Rows), classes));

@@ -66,16 +66,17 @@ public sealed record CandidateScore(IReadOnlyDictionary<string, double> Metrics,
 /// </summary>
 public sealed class CandidateEvaluator(ModelLoader loader)
 {
-    public async Task<(IPredictor Predictor, IReadOnlyList<string>? Classes)> LoadAsync(string candidate, string modelDataUrl, CancellationToken ct)
+    /// <summary>The candidate's model, unpacked once into the workspace (<paramref name="Directory"/>), loaded, with its classes.</summary>
+    public async Task<(IPredictor Predictor, IReadOnlyList<string>? Classes, string Directory)> LoadAsync(string candidate, string modelDataUrl, CancellationToken ct)
     {
         var directory = await loader.PrepareAsync(Path.Combine("automl", candidate), modelDataUrl, ct).ConfigureAwait(false);
         var classes = ModelPackage.IsPackage(directory) ? ModelPackage.ReadManifest(directory).Encoder?.Classes : null;
-        return (loader.Load(directory), classes);
+        return (loader.Load(directory), classes, directory);
     }
 
     public async Task<CandidateScore> ScoreAsync(string candidate, string modelDataUrl, ValidationSet validation, AutoMLProblemType problem, CancellationToken ct)
     {
-        var (predictor, classes) = await LoadAsync(candidate, modelDataUrl, ct).ConfigureAwait(false);
+        var (predictor, classes, _) = await LoadAsync(candidate, modelDataUrl, ct).ConfigureAwait(false);
         using (predictor)
         {
             return Score(predictor, classes, validation, problem);

@@ -154,7 +154,7 @@ internal static class AutoMLCommand
     private static async Task<(string Body, string ContentType, List<string> Rows)> RequestAsync(FileInfo file, JsonObject described, CancellationToken ct)
     {
         var lines = (await File.ReadAllLinesAsync(file.FullName, ct)).Where(line => line.Length > 0).ToList();
-        var header = lines[0].Split(',').Select(c => c.Trim().Trim('"')).ToList();
+        var header = Cells(lines[0]).Select(c => c.Trim()).ToList();
         var problem = described["AutoMLProblemTypeConfig"];
         if (problem?["TextClassificationJobConfig"] is JsonObject textConfig)
         {
@@ -165,47 +165,47 @@ internal static class AutoMLCommand
 
         var target = problem?["TabularJobConfig"]?["TargetAttributeName"]?.GetValue<string>();
         var targetIndex = target is null ? -1 : header.IndexOf(target);
-        var rows = lines.Skip(1).Select(line => targetIndex < 0 ? line : string.Join(',', line.Split(',').Where((_, i) => i != targetIndex))).ToList();
+        var rows = lines.Skip(1).Select(line => string.Join(',', Cells(line).Where((_, i) => i != targetIndex).Select(Quote))).ToList();
         return (string.Join('\n', rows), "text/csv", rows);
     }
 
-    /// <summary>One column of a CSV whose cells may be quoted (reviews hold commas).</summary>
-    private static List<string> CsvColumn(List<string> lines, int index)
-    {
-        var values = new List<string>();
-        foreach (var line in lines.Skip(1))
-        {
-            var cells = new List<string>();
-            var cell = new StringBuilder();
-            var quoted = false;
-            for (var i = 0; i < line.Length; i++)
-            {
-                var c = line[i];
-                if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"')
-                {
-                    cell.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                {
-                    quoted = !quoted;
-                }
-                else if (c == ',' && !quoted)
-                {
-                    cells.Add(cell.ToString());
-                    cell.Clear();
-                }
-                else
-                {
-                    cell.Append(c);
-                }
-            }
+    private static string Quote(string cell) => cell.AsSpan().IndexOfAny(",\"") >= 0 ? $"\"{cell.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : cell;
 
-            cells.Add(cell.ToString());
-            values.Add(index >= 0 && index < cells.Count ? cells[index] : "");
+    /// <summary>One column of a CSV whose cells may be quoted (reviews hold commas).</summary>
+    private static List<string> CsvColumn(List<string> lines, int index) =>
+        lines.Skip(1).Select(line => Cells(line) is var cells && index >= 0 && index < cells.Count ? cells[index] : "").ToList();
+
+    /// <summary>A CSV line's cells, unquoted ("a, b" stays one cell; doubled quotes are one quote).</summary>
+    private static List<string> Cells(string line)
+    {
+        var cells = new List<string>();
+        var cell = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+            {
+                cell.Append('"');
+                i++;
+            }
+            else if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (c == ',' && !quoted)
+            {
+                cells.Add(cell.ToString());
+                cell.Clear();
+            }
+            else
+            {
+                cell.Append(c);
+            }
         }
 
-        return values;
+        cells.Add(cell.ToString());
+        return cells;
     }
 
     private static async Task<string> DeployAsync(KilnClient client, string job, JsonObject best, CancellationToken ct)
