@@ -289,26 +289,7 @@ internal static class AutoMLApi
 
     private static async Task<object?> ListAsync(ListAutoMLJobsRequest request, SageMakerCall call)
     {
-        var query = new HostingQuery(
-            NameContains: request.NameContains,
-            Status: request.StatusEquals,
-            CreatedAfter: request.CreationTimeAfter,
-            CreatedBefore: request.CreationTimeBefore,
-            ModifiedAfter: request.LastModifiedTimeAfter,
-            ModifiedBefore: request.LastModifiedTimeBefore,
-            SortBy: request.SortBy switch { "Name" => HostingSort.Name, "Status" => HostingSort.Status, _ => HostingSort.CreationTime },
-            Ascending: request.SortOrder == "Ascending",
-            MaxResults: request.MaxResults ?? 10,
-            PageToken: request.NextToken);
-        Page<AutoMLJob> page;
-        try
-        {
-            page = await call.Service<AutoMLJobService>().ListAsync(query, call.Aborted);
-        }
-        catch (KilnException e) when (e.Code == ErrorCode.InvalidParameterValue)
-        {
-            throw new SageMakerException("ValidationException", $"Invalid NextToken: {request.NextToken}");
-        }
+        var page = await JobListing.PageAsync(request, query => call.Service<AutoMLJobService>().ListAsync(query, call.Aborted));
 
         return new ListAutoMLJobsResponse(
             page.Items.Select(job => new AutoMLJobSummary(job.Name, call.Arn("automl-job", job.Name), job.Status.ToString(), job.SecondaryStatus,
@@ -339,19 +320,8 @@ internal static class AutoMLApi
             sorted.Reverse();
         }
 
-        long offset;
-        try
-        {
-            offset = PageToken.Decode(request.NextToken);
-        }
-        catch (KilnException)
-        {
-            throw new SageMakerException("ValidationException", $"Invalid NextToken: {request.NextToken}");
-        }
-
-        var size = request.MaxResults ?? 10;
-        var page = sorted.Skip((int)offset).Take(size).Select(c => Candidate(job, c, call)).ToList();
-        return new ListCandidatesForAutoMLJobResponse(page, offset + size < sorted.Count ? PageToken.Encode(offset + size) : null);
+        var (page, next) = JobListing.Slice(sorted, request.NextToken, request.MaxResults);
+        return new ListCandidatesForAutoMLJobResponse(page.Select(c => Candidate(job, c, call)).ToList(), next);
     }
 
     private static async Task<object?> StopAsync(AutoMLJobNameRequest request, SageMakerCall call)

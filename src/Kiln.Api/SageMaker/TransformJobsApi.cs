@@ -95,26 +95,7 @@ internal static class TransformJobsApi
 
     private static async Task<object?> ListAsync(ListTransformJobsRequest request, SageMakerCall call)
     {
-        var query = new HostingQuery(
-            NameContains: request.NameContains,
-            Status: request.StatusEquals,
-            CreatedAfter: request.CreationTimeAfter,
-            CreatedBefore: request.CreationTimeBefore,
-            ModifiedAfter: request.LastModifiedTimeAfter,
-            ModifiedBefore: request.LastModifiedTimeBefore,
-            SortBy: request.SortBy switch { "Name" => HostingSort.Name, "Status" => HostingSort.Status, _ => HostingSort.CreationTime },
-            Ascending: request.SortOrder == "Ascending",
-            MaxResults: request.MaxResults ?? 10,
-            PageToken: request.NextToken);
-        Page<TransformJob> page;
-        try
-        {
-            page = await call.Service<TransformJobService>().ListAsync(query, call.Aborted);
-        }
-        catch (KilnException e) when (e.Code == ErrorCode.InvalidParameterValue)
-        {
-            throw new SageMakerException("ValidationException", $"Invalid NextToken: {request.NextToken}");
-        }
+        var page = await JobListing.PageAsync(request, query => call.Service<TransformJobService>().ListAsync(query, call.Aborted));
 
         return new ListTransformJobsResponse(
             page.Items.Select(job => new TransformJobSummary(

@@ -268,26 +268,7 @@ internal static class TuningApi
 
     private static async Task<object?> ListAsync(ListHyperParameterTuningJobsRequest request, SageMakerCall call)
     {
-        var query = new HostingQuery(
-            NameContains: request.NameContains,
-            Status: request.StatusEquals,
-            CreatedAfter: request.CreationTimeAfter,
-            CreatedBefore: request.CreationTimeBefore,
-            ModifiedAfter: request.LastModifiedTimeAfter,
-            ModifiedBefore: request.LastModifiedTimeBefore,
-            SortBy: request.SortBy switch { "Name" => HostingSort.Name, "Status" => HostingSort.Status, _ => HostingSort.CreationTime },
-            Ascending: request.SortOrder == "Ascending",
-            MaxResults: request.MaxResults ?? 10,
-            PageToken: request.NextToken);
-        Page<TuningJob> page;
-        try
-        {
-            page = await call.Service<TuningJobService>().ListAsync(query, call.Aborted);
-        }
-        catch (KilnException e) when (e.Code == ErrorCode.InvalidParameterValue)
-        {
-            throw new SageMakerException("ValidationException", $"Invalid NextToken: {request.NextToken}");
-        }
+        var page = await JobListing.PageAsync(request, query => call.Service<TuningJobService>().ListAsync(query, call.Aborted));
 
         return new ListHyperParameterTuningJobsResponse(
             page.Items.Select(job => new HyperParameterTuningJobSummary(
@@ -325,19 +306,8 @@ internal static class TuningApi
             list = list.Where(s => s.FinalHyperParameterTuningJobObjectiveMetric is not null).Reverse().Concat(list.Where(s => s.FinalHyperParameterTuningJobObjectiveMetric is null)).ToList();
         }
 
-        long offset;
-        try
-        {
-            offset = PageToken.Decode(request.NextToken);
-        }
-        catch (KilnException)
-        {
-            throw new SageMakerException("ValidationException", $"Invalid NextToken: {request.NextToken}");
-        }
-
-        var size = request.MaxResults ?? 10;
-        var page = list.Skip((int)offset).Take(size).ToList();
-        return new ListTrainingJobsForHyperParameterTuningJobResponse(page, offset + size < list.Count ? PageToken.Encode(offset + size) : null);
+        var (page, next) = JobListing.Slice(list, request.NextToken, request.MaxResults);
+        return new ListTrainingJobsForHyperParameterTuningJobResponse(page, next);
     }
 
     private static async Task<object?> StopAsync(TuningJobNameRequest request, SageMakerCall call)

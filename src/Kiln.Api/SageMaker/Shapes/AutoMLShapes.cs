@@ -395,7 +395,7 @@ internal sealed record DescribeAutoMLJobResponse
     public ModelDeployResult? ModelDeployResult { get; init; }
 }
 
-internal sealed record ListAutoMLJobsRequest
+internal sealed record ListAutoMLJobsRequest : IJobListRequest
 {
     public DateTimeOffset? CreationTimeAfter { get; init; }
 

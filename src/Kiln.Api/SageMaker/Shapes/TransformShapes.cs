@@ -159,7 +159,7 @@ internal sealed record DescribeTransformJobResponse
     public DataProcessing? DataProcessing { get; init; }
 }
 
-internal sealed record ListTransformJobsRequest
+internal sealed record ListTransformJobsRequest : IJobListRequest
 {
     public DateTimeOffset? CreationTimeAfter { get; init; }
 

@@ -286,7 +286,7 @@ internal sealed record DescribeHyperParameterTuningJobResponse
     public HyperParameterTuningJobConsumedResources? ConsumedResources { get; init; }
 }
 
-internal sealed record ListHyperParameterTuningJobsRequest
+internal sealed record ListHyperParameterTuningJobsRequest : IJobListRequest
 {
     [AwsLength(0, 8192)]
     public string? NextToken { get; init; }

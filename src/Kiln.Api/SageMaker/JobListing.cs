@@ -1,0 +1,74 @@
+using Kiln.Core.Common;
+using Kiln.Core.Hosting;
+
+namespace Kiln.Api.SageMaker;
+
+/// <summary>The filters every SageMaker List*Jobs request shares (transform, tuning and AutoML jobs).</summary>
+internal interface IJobListRequest
+{
+    string? NameContains { get; }
+
+    string? StatusEquals { get; }
+
+    DateTimeOffset? CreationTimeAfter { get; }
+
+    DateTimeOffset? CreationTimeBefore { get; }
+
+    DateTimeOffset? LastModifiedTimeAfter { get; }
+
+    DateTimeOffset? LastModifiedTimeBefore { get; }
+
+    string? SortBy { get; }
+
+    string? SortOrder { get; }
+
+    int? MaxResults { get; }
+
+    string? NextToken { get; }
+}
+
+/// <summary>Paging the way SageMaker pages: a list request becomes a store query; a NextToken Kiln did not issue is a ValidationException.</summary>
+internal static class JobListing
+{
+    public static async Task<Page<T>> PageAsync<T>(IJobListRequest request, Func<HostingQuery, Task<Page<T>>> list)
+    {
+        var query = new HostingQuery(
+            NameContains: request.NameContains,
+            Status: request.StatusEquals,
+            CreatedAfter: request.CreationTimeAfter,
+            CreatedBefore: request.CreationTimeBefore,
+            ModifiedAfter: request.LastModifiedTimeAfter,
+            ModifiedBefore: request.LastModifiedTimeBefore,
+            SortBy: request.SortBy switch { "Name" => HostingSort.Name, "Status" => HostingSort.Status, _ => HostingSort.CreationTime },
+            Ascending: request.SortOrder == "Ascending",
+            MaxResults: request.MaxResults ?? 10,
+            PageToken: request.NextToken);
+        try
+        {
+            return await list(query);
+        }
+        catch (KilnException e) when (e.Code == ErrorCode.InvalidParameterValue)
+        {
+            throw InvalidToken(request.NextToken);
+        }
+    }
+
+    /// <summary>One page of a list already in memory (a job's trials or candidates), from the offset a NextToken holds.</summary>
+    public static (List<T> Items, string? NextToken) Slice<T>(IReadOnlyList<T> items, string? nextToken, int? maxResults)
+    {
+        long offset;
+        try
+        {
+            offset = PageToken.Decode(nextToken);
+        }
+        catch (KilnException)
+        {
+            throw InvalidToken(nextToken);
+        }
+
+        var size = maxResults ?? 10;
+        return (items.Skip((int)offset).Take(size).ToList(), offset + size < items.Count ? PageToken.Encode(offset + size) : null);
+    }
+
+    private static SageMakerException InvalidToken(string? token) => new("ValidationException", $"Invalid NextToken: {token}");
+}
