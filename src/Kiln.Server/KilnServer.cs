@@ -13,17 +13,20 @@ using Kiln.Core.AutoML;
 using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
 using Kiln.Core.Objects;
+using Kiln.Core.Processing;
 using Kiln.Core.Registry;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Kiln.Core.Tuning;
 using Kiln.Hosting;
 using Kiln.Hosting.Models;
+using Kiln.Processing;
 using Kiln.Jobs.Hosting;
 using Kiln.Storage.Sqlite;
 using Kiln.Storage.Sqlite.AutoML;
 using Kiln.Storage.Sqlite.Hosting;
 using Kiln.Storage.Sqlite.Objects;
+using Kiln.Storage.Sqlite.Processing;
 using Kiln.Storage.Sqlite.Registry;
 using Kiln.Storage.Sqlite.Tracking;
 using Kiln.Storage.Sqlite.Training;
@@ -102,6 +105,8 @@ public static class KilnServer
         services.AddSingleton<ITransformJobStore>(provider => new SqliteTransformJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<ITuningJobStore>(provider => new SqliteTuningJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IAutoMLJobStore>(provider => new SqliteAutoMLJobStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IModelPackageStore>(provider => new SqliteModelPackageStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IProcessingJobStore>(provider => new SqliteProcessingJobStore(provider.GetRequiredService<SqliteDatabase>()));
         return services;
     }
 
@@ -110,6 +115,8 @@ public static class KilnServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TrackingService>();
         services.AddSingleton<RegistryService>();
+        services.AddSingleton<ModelPackageService>();
+        services.AddSingleton<IApprovalAction, DeployEndpointOnApproval>();
         // Objects get a file tree of their own: the MLflow artifact proxy can't reach them, nor they it.
         services.AddSingleton(provider => new ObjectStore(
             provider.GetRequiredService<IObjectIndex>(), new FileSystemArtifactStore(options.ObjectDirectory), provider.GetRequiredService<TimeProvider>()));
@@ -128,6 +135,7 @@ public static class KilnServer
         services.AddKilnHosting(new HostingWorkspace(options.HostingDirectory));
         services.AddKilnTuning();
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
+        services.AddKilnProcessing(new ProcessingWorkspace(options.ProcessingDirectory));
         return services;
     }
 

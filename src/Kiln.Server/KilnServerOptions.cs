@@ -23,6 +23,8 @@ public sealed record KilnServerOptions
 
     public string JobsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "jobs");
 
+    public string ProcessingDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "processing");
+
     public string ArtifactDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "artifacts");
 
     /// <summary>Where endpoints and batch transforms keep local copies of model data.</summary>

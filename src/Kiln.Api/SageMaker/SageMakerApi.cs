@@ -25,6 +25,8 @@ public static class SageMakerApi
         TransformJobsApi.Register();
         TuningApi.Register();
         AutoMLApi.Register();
+        ProcessingJobsApi.Register();
+        RegistryApi.Register();
     }
 
     public static IEndpointRouteBuilder MapSageMakerApi(this IEndpointRouteBuilder app)
@@ -60,7 +62,7 @@ public static class SageMakerApi
 
             var request = await ReadAsync(http, operation.RequestType);
             ShapeValidator.Validate(request);
-            var call = new SageMakerCall(http, AwsCaller.From(http.Request));
+            var call = new SageMakerCall(http.RequestServices, AwsCaller.From(http.Request), http.RequestAborted);
             var response = await operation.Invoke(request, call);
             http.Response.ContentType = AwsJson.ContentType;
             await http.Response.Body.WriteAsync(response is null ? "{}"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(response, response.GetType(), AwsJson.Options), http.RequestAborted);
@@ -80,6 +82,40 @@ public static class SageMakerApi
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Api.SageMaker").LogError(e, "SageMaker call failed");
             await WriteErrorAsync(http, new SageMakerException("InternalFailure", $"Internal error: {e.Message}", 500));
+        }
+    }
+
+    /// <summary>
+    /// Runs an operation in-process, the way a pipeline step calls SageMaker: the request as JSON, checked as
+    /// an HTTP request would be, the response as JSON. Errors are the same SageMakerExceptions.
+    /// </summary>
+    internal static async Task<JsonElement> InvokeAsync(IServiceProvider services, AwsCaller caller, string operationName, JsonElement requestJson, CancellationToken ct)
+    {
+        if (!Operations.TryGetValue(operationName, out var operation))
+        {
+            throw new SageMakerException("UnknownOperationException", $"The operation {operationName} is not supported by Kiln yet.");
+        }
+
+        object request;
+        try
+        {
+            request = requestJson.Deserialize(operation.RequestType, AwsJson.Options)
+                ?? throw new SageMakerException("ValidationException", $"{operationName}: the arguments must be a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new SageMakerException("ValidationException", $"{operationName}: the argument at {e.Path} has the wrong type or is malformed.");
+        }
+
+        ShapeValidator.Validate(request);
+        try
+        {
+            var response = await operation.Invoke(request, new SageMakerCall(services, caller, ct));
+            return response is null ? JsonDocument.Parse("{}").RootElement : JsonSerializer.SerializeToElement(response, response.GetType(), AwsJson.Options);
+        }
+        catch (KilnException e)
+        {
+            throw SageMakerException.From(e);
         }
     }
 
@@ -131,17 +167,15 @@ public static class SageMakerApi
     private sealed record Operation(Type RequestType, Func<object, SageMakerCall, Task<object?>> Invoke);
 }
 
-/// <summary>One SageMaker call in flight: who is calling, and the request's services.</summary>
-internal sealed class SageMakerCall(HttpContext http, AwsCaller caller)
+/// <summary>One SageMaker call in flight: who is calling, and the services that answer it.</summary>
+internal sealed class SageMakerCall(IServiceProvider services, AwsCaller caller, CancellationToken aborted)
 {
-    public HttpContext Http { get; } = http;
-
     public AwsCaller Caller { get; } = caller;
 
-    public CancellationToken Aborted => Http.RequestAborted;
+    public CancellationToken Aborted { get; } = aborted;
 
     public T Service<T>()
-        where T : notnull => Http.RequestServices.GetRequiredService<T>();
+        where T : notnull => services.GetRequiredService<T>();
 
     public string Arn(string resourceType, string name) =>
         $"arn:aws:sagemaker:{Caller.Region}:{SageMakerApi.AccountId}:{resourceType}/{name.ToLowerInvariant()}";

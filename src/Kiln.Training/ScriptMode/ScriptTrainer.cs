@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
@@ -6,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kiln.Core.Artifacts;
 using Kiln.Core.Training;
+using Kiln.Training.Containers;
 
 namespace Kiln.Training.ScriptMode;
 
@@ -63,41 +63,9 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
         var metrics = spec.MetricDefinitions.Select(m => (m.Name, Regex: new Regex(m.Regex, RegexOptions.None, TimeSpan.FromSeconds(1)))).ToList();
 
         context.Reporter.Log($"Invoking script: {program} {string.Join(' ', programArguments)}");
-        // Its own process group (setsid), so a stop reaches everything the script started, not just the script.
-        var start = new ProcessStartInfo(Setsid, [program, .. programArguments])
+        void OnLine(string line, bool error)
         {
-            WorkingDirectory = code,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = new Process { StartInfo = start };
-        var lastErrors = new Queue<string>();
-        void OnLine(string? line, bool error)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
             context.Reporter.Log(line);
-            if (error)
-            {
-                lock (lastErrors)
-                {
-                    lastErrors.Enqueue(line);
-                    if (lastErrors.Count > 10)
-                    {
-                        lastErrors.Dequeue();
-                    }
-                }
-            }
-
             foreach (var (name, regex) in metrics)
             {
                 try
@@ -115,76 +83,24 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
             }
         }
 
-        process.OutputDataReceived += (_, e) => OnLine(e.Data, error: false);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data, error: true);
+        ContainerProcess.Result result;
         try
         {
-            process.Start();
+            result = await ContainerProcess.RunAsync(program, programArguments, code, environment, OnLine, options.StopGracePeriod, context.CancellationToken).ConfigureAwait(false);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new TrainingFailedException($"ExecuteUserScriptError: could not start '{program}': {e.Message}");
         }
 
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await process.WaitForExitAsync(context.CancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            await StopAsync(process).ConfigureAwait(false);
-            throw;
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0)
+        if (result.ExitCode != 0)
         {
             var failureFile = Path.Combine(ml, "output", "failure");
             var reason = File.Exists(failureFile) && await File.ReadAllTextAsync(failureFile).ConfigureAwait(false) is { Length: > 0 } written
                 ? written.Trim()
-                : $"ExecuteUserScriptError: Command \"{program} {string.Join(' ', programArguments)}\" exited with code {process.ExitCode}" +
-                  (lastErrors.Count > 0 ? ": " + string.Join(" | ", lastErrors) : "");
+                : $"ExecuteUserScriptError: Command \"{program} {string.Join(' ', programArguments)}\" exited with code {result.ExitCode}" +
+                  (result.LastErrors.Count > 0 ? ": " + string.Join(" | ", result.LastErrors) : "");
             throw new TrainingFailedException(reason.Length <= MaxFailureReason ? reason : reason[..MaxFailureReason]);
-        }
-    }
-
-    private const string Setsid = "setsid";
-
-    /// <summary>SIGTERM to the script's process group first, as SageMaker does on stop, then SIGKILL to the group after a grace period.</summary>
-    private async Task StopAsync(Process process)
-    {
-        var group = "-" + process.Id.ToString(CultureInfo.InvariantCulture);
-        await SignalAsync("-TERM", group).ConfigureAwait(false);
-        try
-        {
-            using var grace = new CancellationTokenSource(options.StopGracePeriod);
-            await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await SignalAsync("-KILL", group).ConfigureAwait(false);
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-        }
-    }
-
-    private static async Task SignalAsync(string signal, string target)
-    {
-        try
-        {
-            using var kill = Process.Start(new ProcessStartInfo("kill", [signal, "--", target]) { UseShellExecute = false, RedirectStandardError = true });
-            if (kill is not null)
-            {
-                await kill.WaitForExitAsync().ConfigureAwait(false);
-            }
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
         }
     }
 

@@ -1,0 +1,299 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Kiln.Core.Artifacts;
+using Kiln.Core.Common;
+using Kiln.Core.Jobs;
+using Kiln.Core.Processing;
+using Kiln.Training.Containers;
+using Kiln.Training.ScriptMode;
+using Microsoft.Extensions.Logging;
+
+namespace Kiln.Processing;
+
+/// <summary>
+/// Runs a processing job under SageMaker's processing container contract: each input downloaded into its
+/// LocalPath under <c>/opt/ml/processing</c>, the config in <c>/opt/ml/config</c>, the entrypoint run with its
+/// arguments, each output folder uploaded when the command exits 0. Kiln runs the command on the host, so
+/// the container's <c>/opt/ml</c> is a folder of the attempt, and arguments and environment values naming
+/// <c>/opt/ml/…</c> paths are pointed into it.
+/// </summary>
+public sealed partial class ProcessingJobRunner(
+    IProcessingJobStore store,
+    DataUris data,
+    ProcessingWorkspace workspace,
+    ScriptModeOptions options,
+    TimeProvider clock,
+    ILogger<ProcessingJobRunner> logger) : IJobRunner
+{
+    private const int MaxReason = 1024;
+
+    private static readonly string[] Hosts = ["algo-1"];
+
+    public string Kind => ProcessingJobService.JobKind;
+
+    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
+        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+
+    public async Task RunAsync(JobRun run)
+    {
+        var job = await store.UpdateAsync(run.Name, current => current.IsFinished
+            ? null
+            : current with { Attempt = current.Attempt + 1, LastModifiedTime = clock.GetUtcNow() }).ConfigureAwait(false);
+        if (job is null)
+        {
+            return;
+        }
+
+        if (job.StopRequested || run.StopRequested.IsCancellationRequested)
+        {
+            await EndAsync(job, ProcessingJobStatus.Stopped, null).ConfigureAwait(false);
+            return;
+        }
+
+        using var maxRuntime = new CancellationTokenSource(TimeSpan.FromSeconds(job.Spec.MaxRuntimeInSeconds));
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(run.StopRequested, run.NodeShutdown, maxRuntime.Token);
+        var attemptDirectory = Path.Combine(workspace.JobDirectory(job.Name), $"attempt-{job.Attempt}");
+        try
+        {
+            using var slot = await run.Slots.AcquireAsync(cancel.Token).ConfigureAwait(false);
+            await ChangeAsync(job, current => current with { ProcessingStartTime = current.ProcessingStartTime ?? clock.GetUtcNow() }).ConfigureAwait(false);
+            var container = new ContainerRoot(Path.Combine(attemptDirectory, "root"));
+            if (Directory.Exists(container.HostRoot))
+            {
+                Directory.Delete(container.HostRoot, recursive: true);
+            }
+
+            var hashes = await DownloadInputsAsync(job.Spec, container, cancel.Token).ConfigureAwait(false);
+            await ChangeAsync(job, current => current with { InputHashes = hashes }).ConfigureAwait(false);
+            foreach (var output in job.Spec.Outputs)
+            {
+                Directory.CreateDirectory(container.Host(output.LocalPath));
+            }
+
+            WriteConfig(job.Spec, container);
+            var exit = await RunCommandAsync(job, container, cancel.Token).ConfigureAwait(false);
+            var message = ReadExitMessage(container);
+            if (exit.ExitCode != 0)
+            {
+                var reason = $"AlgorithmError: the command exited with code {exit.ExitCode}" +
+                    (message is not null ? $": {message}" : exit.LastErrors.Count > 0 ? ": " + string.Join(" | ", exit.LastErrors) : "");
+                await EndAsync(job, ProcessingJobStatus.Failed, Truncate(reason), message).ConfigureAwait(false);
+                return;
+            }
+
+            await UploadOutputsAsync(job.Spec, container, cancel.Token).ConfigureAwait(false);
+            await EndAsync(job, ProcessingJobStatus.Completed, null, message).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (run.NodeShutdown.IsCancellationRequested)
+        {
+            LogInterrupted(job.Name, job.Attempt);
+            throw;
+        }
+        catch (OperationCanceledException) when (run.StopRequested.IsCancellationRequested)
+        {
+            await EndAsync(job, ProcessingJobStatus.Stopped, null).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (maxRuntime.IsCancellationRequested)
+        {
+            await EndAsync(job, ProcessingJobStatus.Stopped, $"Processing job runtime exceeded MaxRuntimeInSeconds provided ({job.Spec.MaxRuntimeInSeconds} s)").ConfigureAwait(false);
+        }
+        catch (AttemptSupersededException)
+        {
+            LogSuperseded(job.Name, job.Attempt);
+        }
+        catch (Exception e) when (e is KilnException or ProcessingFailedException)
+        {
+            await EndAsync(job, ProcessingJobStatus.Failed, Truncate(e is KilnException ? $"ClientError: {e.Message}" : e.Message)).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogFailed(e, job.Name);
+            await EndAsync(job, ProcessingJobStatus.Failed, Truncate($"InternalServerError: {e.Message}")).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The container's file system, rooted in a folder of the attempt.</summary>
+    private sealed partial class ContainerRoot(string hostRoot)
+    {
+        public string HostRoot { get; } = hostRoot;
+
+        public string Host(string containerPath) => Path.Combine(HostRoot, containerPath.TrimStart('/'));
+
+        /// <summary>Points every <c>/opt/ml</c> path in an argument (alone or after '=') at the host folder.</summary>
+        public string Rewrite(string value) => ContainerPath().Replace(value, match => match.Groups[1].Value + HostRoot + "/opt/ml");
+
+        [GeneratedRegex(@"(^|=|:)/opt/ml(?=/|$)")]
+        private static partial Regex ContainerPath();
+    }
+
+    private async Task<Dictionary<string, string>> DownloadInputsAsync(ProcessingJobSpec spec, ContainerRoot container, CancellationToken ct)
+    {
+        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var input in spec.Inputs)
+        {
+            var directory = container.Host(input.LocalPath);
+            int count;
+            try
+            {
+                count = await data.DownloadAsync(input.Uri, directory, ct).ConfigureAwait(false);
+            }
+            catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+            {
+                throw new ProcessingFailedException($"ClientError: input '{input.Name}' has no data at {input.Uri} ({e.Message}).");
+            }
+
+            if (count == 0)
+            {
+                throw new ProcessingFailedException($"ClientError: no objects found under {input.Uri} for input '{input.Name}'.");
+            }
+
+            if (input.CompressionType == "Gzip")
+            {
+                foreach (var file in Directory.GetFiles(directory, "*.gz", SearchOption.AllDirectories))
+                {
+                    await using (var source = new GZipStream(File.OpenRead(file), CompressionMode.Decompress))
+                    await using (var target = File.Create(file[..^3]))
+                    {
+                        await source.CopyToAsync(target, ct).ConfigureAwait(false);
+                    }
+
+                    File.Delete(file);
+                }
+            }
+
+            hashes[input.Name] = await FolderHash.ComputeAsync(directory, ct).ConfigureAwait(false);
+        }
+
+        return hashes;
+    }
+
+    /// <summary>/opt/ml/config: the job as SageMaker describes it to the container, and the one-host resource config.</summary>
+    private static void WriteConfig(ProcessingJobSpec spec, ContainerRoot container)
+    {
+        var config = Directory.CreateDirectory(container.Host("/opt/ml/config")).FullName;
+        Directory.CreateDirectory(container.Host("/opt/ml/output"));
+        var processingConfig = new Dictionary<string, object?>
+        {
+            ["ProcessingJobName"] = spec.Name,
+            ["AppSpecification"] = new Dictionary<string, object?> { ["ImageUri"] = spec.ImageUri, ["ContainerEntrypoint"] = spec.ContainerEntrypoint, ["ContainerArguments"] = spec.ContainerArguments },
+            ["Environment"] = spec.Environment,
+            ["ProcessingInputs"] = spec.Inputs.Select(input => new Dictionary<string, object?>
+            {
+                ["InputName"] = input.Name,
+                ["S3Input"] = new Dictionary<string, object?> { ["S3Uri"] = input.Uri, ["LocalPath"] = input.LocalPath, ["S3DataType"] = input.DataType, ["S3InputMode"] = input.InputMode },
+            }),
+            ["ProcessingOutputConfig"] = new Dictionary<string, object?>
+            {
+                ["Outputs"] = spec.Outputs.Select(output => new Dictionary<string, object?>
+                {
+                    ["OutputName"] = output.Name,
+                    ["S3Output"] = new Dictionary<string, object?> { ["S3Uri"] = output.Uri, ["LocalPath"] = output.LocalPath, ["S3UploadMode"] = output.UploadMode },
+                }),
+            },
+            ["ProcessingResources"] = new Dictionary<string, object?>
+            {
+                ["ClusterConfig"] = new Dictionary<string, object?> { ["InstanceCount"] = spec.InstanceCount, ["InstanceType"] = spec.InstanceType, ["VolumeSizeInGB"] = spec.VolumeSizeInGB },
+            },
+        };
+        File.WriteAllText(Path.Combine(config, "processingjobconfig.json"), JsonSerializer.Serialize(processingConfig));
+        File.WriteAllText(Path.Combine(config, "resourceconfig.json"), JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["current_host"] = "algo-1",
+            ["hosts"] = Hosts,
+        }));
+    }
+
+    private async Task<ContainerProcess.Result> RunCommandAsync(ProcessingJob job, ContainerRoot container, CancellationToken ct)
+    {
+        var command = job.Spec.ContainerEntrypoint.Concat(job.Spec.ContainerArguments).Select(container.Rewrite).ToList();
+        var program = command[0] is "python3" or "python" ? options.Python : command[0];
+        var environment = job.Spec.Environment.ToDictionary(pair => pair.Key, pair => container.Rewrite(pair.Value));
+        environment["PYTHONUNBUFFERED"] = "1";
+        environment["PROCESSING_JOB_NAME"] = job.Name;
+        var logFile = workspace.LogFile(job.Name);
+        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        await using var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        var gate = new object();
+        void OnLine(string line, bool error)
+        {
+            lock (gate)
+            {
+                log.WriteLine(line);
+            }
+        }
+
+        OnLine($"Running: {program} {string.Join(' ', command.Skip(1))}", false);
+        try
+        {
+            return await ContainerProcess.RunAsync(program, command.Skip(1).ToList(), container.Host("/opt/ml/processing"), environment, OnLine, options.StopGracePeriod, ct).ConfigureAwait(false);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new ProcessingFailedException($"ClientError: could not start '{program}': {e.Message}");
+        }
+    }
+
+    private static string? ReadExitMessage(ContainerRoot container)
+    {
+        var file = container.Host("/opt/ml/output/message");
+        return File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } text ? Truncate(text) : null;
+    }
+
+    private async Task UploadOutputsAsync(ProcessingJobSpec spec, ContainerRoot container, CancellationToken ct)
+    {
+        foreach (var output in spec.Outputs)
+        {
+            var directory = container.Host(output.LocalPath);
+            foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+            {
+                var relative = Path.GetRelativePath(directory, file).Replace('\\', '/');
+                await data.UploadAsync(file, $"{output.Uri.TrimEnd('/')}/{relative}", ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task EndAsync(ProcessingJob job, ProcessingJobStatus status, string? failureReason, string? exitMessage = null) =>
+        await ChangeAsync(job, current => current with
+        {
+            Status = status,
+            FailureReason = failureReason,
+            ExitMessage = exitMessage,
+            ProcessingEndTime = clock.GetUtcNow(),
+        }).ConfigureAwait(false);
+
+    /// <summary>Writes only while this attempt is the job's latest, so a lost node's attempt can't overwrite its successor.</summary>
+    private async Task ChangeAsync(ProcessingJob attempt, Func<ProcessingJob, ProcessingJob> change)
+    {
+        var superseded = false;
+        await store.UpdateAsync(attempt.Name, current =>
+        {
+            if (current.Attempt != attempt.Attempt)
+            {
+                superseded = true;
+                return null;
+            }
+
+            return change(current) with { LastModifiedTime = clock.GetUtcNow() };
+        }).ConfigureAwait(false);
+        if (superseded)
+        {
+            throw new AttemptSupersededException();
+        }
+    }
+
+    private static string Truncate(string reason) => reason.Length <= MaxReason ? reason : reason[..(MaxReason - 3)] + "...";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Processing job {Name} attempt {Attempt} interrupted: its node is shutting down")]
+    private partial void LogInterrupted(string name, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Processing job {Name} attempt {Attempt} gave way to a newer attempt")]
+    private partial void LogSuperseded(string name, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Processing job {Name} failed inside Kiln")]
+    private partial void LogFailed(Exception exception, string name);
+
+    private sealed class AttemptSupersededException : Exception;
+
+    private sealed class ProcessingFailedException(string message) : Exception(message);
+}
