@@ -13,6 +13,7 @@ using Kiln.Core.AutoML;
 using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
 using Kiln.Core.Objects;
+using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
 using Kiln.Core.Registry;
 using Kiln.Core.Tracking;
@@ -20,12 +21,14 @@ using Kiln.Core.Training;
 using Kiln.Core.Tuning;
 using Kiln.Hosting;
 using Kiln.Hosting.Models;
+using Kiln.Pipelines;
 using Kiln.Processing;
 using Kiln.Jobs.Hosting;
 using Kiln.Storage.Sqlite;
 using Kiln.Storage.Sqlite.AutoML;
 using Kiln.Storage.Sqlite.Hosting;
 using Kiln.Storage.Sqlite.Objects;
+using Kiln.Storage.Sqlite.Pipelines;
 using Kiln.Storage.Sqlite.Processing;
 using Kiln.Storage.Sqlite.Registry;
 using Kiln.Storage.Sqlite.Tracking;
@@ -106,6 +109,8 @@ public static class KilnServer
         services.AddSingleton<ITuningJobStore>(provider => new SqliteTuningJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IAutoMLJobStore>(provider => new SqliteAutoMLJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IModelPackageStore>(provider => new SqliteModelPackageStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IPipelineStore>(provider => new SqlitePipelineStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IPipelineExecutionStore>(provider => new SqlitePipelineExecutionStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IProcessingJobStore>(provider => new SqliteProcessingJobStore(provider.GetRequiredService<SqliteDatabase>()));
         return services;
     }
@@ -136,6 +141,8 @@ public static class KilnServer
         services.AddKilnTuning();
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
         services.AddKilnProcessing(new ProcessingWorkspace(options.ProcessingDirectory));
+        services.AddKilnPipelines();
+        services.AddSageMakerPipelineOperations();
         return services;
     }
 

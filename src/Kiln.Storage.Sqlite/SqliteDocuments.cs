@@ -89,6 +89,13 @@ internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T
         return Task.FromResult(Tracking.SqliteTrackingStore.Paged(rows, query.MaxResults, offset));
     }
 
+    /// <summary>The documents whose member at <paramref name="jsonPath"/> (e.g. <c>$.PipelineName</c>) equals <paramref name="value"/>, newest first.</summary>
+    public Task<IReadOnlyList<T>> WhereAsync(string jsonPath, string value, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<T>>(db.Read(session => session.Query(
+            $"SELECT document FROM {table} WHERE json_extract(document, $path) = $value ORDER BY creation_time DESC, name DESC",
+            reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!,
+            ("$path", jsonPath), ("$value", value))));
+
     public Task<IReadOnlyList<T>> AllAsync(CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<T>>(db.Read(session => session.Query($"SELECT document FROM {table}", reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!)));
 

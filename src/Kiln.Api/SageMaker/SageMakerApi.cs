@@ -13,7 +13,7 @@ namespace Kiln.Api.SageMaker;
 public static class SageMakerApi
 {
     /// <summary>The account id in the ARNs Kiln hands out (one account: this installation).</summary>
-    public const string AccountId = "000000000000";
+    public const string AccountId = Arns.AccountId;
 
     private const string TargetPrefix = "SageMaker.";
     private static readonly Dictionary<string, Operation> Operations = new(StringComparer.Ordinal);
@@ -27,7 +27,12 @@ public static class SageMakerApi
         AutoMLApi.Register();
         ProcessingJobsApi.Register();
         RegistryApi.Register();
+        PipelinesApi.Register();
     }
+
+    /// <summary>Lets pipeline steps call SageMaker operations in-process.</summary>
+    public static IServiceCollection AddSageMakerPipelineOperations(this IServiceCollection services) =>
+        services.AddSingleton<Core.Pipelines.IPipelineOperations>(provider => new PipelineOperations(provider));
 
     public static IEndpointRouteBuilder MapSageMakerApi(this IEndpointRouteBuilder app)
     {

@@ -14,9 +14,15 @@ internal static class ServerCommand
     public static readonly Option<int> Port = new("--port", "-p") { Description = "Port to listen on", DefaultValueFactory = _ => 5000 };
     public static readonly Option<string> DataDir = new("--data-dir") { Description = "Folder for the metadata database and artifacts", DefaultValueFactory = _ => ".kiln" };
 
+    public static readonly Option<int> JobWatchdogSeconds = new("--job-watchdog-seconds")
+    {
+        Description = "How often the job engine looks for interrupted jobs (training, processing, pipeline executions) to resume",
+        DefaultValueFactory = _ => 60,
+    };
+
     public static Command Create()
     {
-        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir };
+        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds };
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions
@@ -24,6 +30,7 @@ internal static class ServerCommand
                 Host = result.GetValue(Host)!,
                 Port = result.GetValue(Port),
                 DataDirectory = Path.GetFullPath(result.GetValue(DataDir)!),
+                JobWatchdogPeriod = TimeSpan.FromSeconds(Math.Max(1, result.GetValue(JobWatchdogSeconds))),
             };
             await using var app = KilnServer.Build(options);
             await app.StartAsync(ct);

@@ -17,11 +17,11 @@ public sealed class KilnProcess : IDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<KilnProcess> StartAsync(string dataDirectory, int? port = null)
+    public static async Task<KilnProcess> StartAsync(string dataDirectory, int? port = null, params string[] serverArguments)
     {
         port ??= FreePort();
         var kiln = Path.Combine(AppContext.BaseDirectory, "kiln.dll");
-        var start = new ProcessStartInfo("dotnet", ["exec", kiln, "server", "--port", port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDirectory])
+        var start = new ProcessStartInfo("dotnet", ["exec", kiln, "server", "--port", port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDirectory, .. serverArguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
