@@ -72,7 +72,7 @@ public sealed partial class PipelineExecutionRunner(
                     // A step recorded as started belongs to an earlier attempt of this execution: carry it on.
                     if (record is not null || Ready(definition, step, execution))
                     {
-                        running[step.Name] = RunStepAsync(step, execution.Id, record, run, stopping.Token);
+                        running[step.Name] = RunStepAsync(step, execution, record, run, stopping.Token);
                     }
                 }
             }
@@ -127,9 +127,9 @@ public sealed partial class PipelineExecutionRunner(
         LogFinished(execution.Id, execution.PipelineName, status);
     }
 
-    private async Task RunStepAsync(StepDefinition step, string executionId, StepExecution? resumed, JobRun run, CancellationToken stopping)
+    private async Task RunStepAsync(StepDefinition step, PipelineExecution execution, StepExecution? resumed, JobRun run, CancellationToken stopping)
     {
-        var now = clock.GetUtcNow();
+        var executionId = execution.Id;
         var record = resumed ?? new StepExecution
         {
             Name = step.Name,
@@ -137,7 +137,8 @@ public sealed partial class PipelineExecutionRunner(
             DisplayName = step.DisplayName,
             Description = step.Description,
             Status = StepStatus.Starting,
-            StartTime = now,
+            StartTime = clock.GetUtcNow(),
+            AttemptCount = execution.PriorAttempts.GetValueOrDefault(step.Name),
         };
         if (resumed is null)
         {
@@ -458,11 +459,11 @@ public sealed partial class PipelineExecutionRunner(
     [GeneratedRegex("[^a-zA-Z0-9]+")]
     private static partial Regex NotNameCharacters();
 
-    /// <summary>What a step's job is called: the step's name and the execution's id (and the attempt after the first), within the name limit.</summary>
+    /// <summary>What a step's job is called: the step's name and the execution's id (and the attempt after the first), in lower case as ARNs spell it, within the name limit.</summary>
     internal static string ResourceName(string step, string executionId, int attempt, int maxLength)
     {
         var suffix = "-" + executionId + (attempt > 1 ? "-" + attempt.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
-        var prefix = NotNameCharacters().Replace(step, "-").Trim('-');
+        var prefix = NotNameCharacters().Replace(step, "-").Trim('-').ToLowerInvariant();
         if (prefix.Length == 0)
         {
             prefix = "step";

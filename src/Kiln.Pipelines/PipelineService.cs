@@ -159,6 +159,12 @@ public sealed class PipelineService(
             FailureReason = null,
             StopRequested = false,
             Steps = current.Steps.Where(step => step.Status == StepStatus.Succeeded).ToList(),
+            PriorAttempts = current.Steps.Where(step => step.Status != StepStatus.Succeeded)
+                .Aggregate(current.PriorAttempts.ToDictionary(), (attempts, step) =>
+                {
+                    attempts[step.Name] = Math.Max(attempts.GetValueOrDefault(step.Name), step.AttemptCount);
+                    return attempts;
+                }),
             LastModifiedTime = clock.GetUtcNow(),
         }, ct).ConfigureAwait(false);
         await scheduler.StartAsync(JobKind, id, ct).ConfigureAwait(false);

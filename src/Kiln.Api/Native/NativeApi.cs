@@ -21,6 +21,7 @@ public static class NativeApi
         app.MapGet("/api/kiln/endpoints/{name}/traffic", TrafficAsync);
         app.MapGet("/api/kiln/transform-jobs/{name}/progress", TransformProgressAsync);
         app.MapGet("/api/kiln/automl-jobs/{name}/reports/{report}", AutoMLReportAsync);
+        app.MapGet("/api/kiln/model-packages/{group}/{version:long}", ModelPackageApprovalsAsync);
         return app;
     }
 
@@ -180,6 +181,27 @@ public static class NativeApi
             return Results.Json(new { error = e.Message }, statusCode: 404);
         }
     }
+
+    /// <summary>A model package's approval history (who, when, why) and what each approval deployed.</summary>
+    private static async Task<IResult> ModelPackageApprovalsAsync(string group, long version, HttpContext http, Core.Registry.ModelPackageService packages)
+    {
+        try
+        {
+            var package = await packages.DescribePackageAsync(group, version, http.RequestAborted);
+            return Results.Json(new ModelPackageApprovals(package.GroupName, package.VersionNumber, package.Details.ApprovalStatus, package.Details.Approvals, package.Details.Deployments));
+        }
+        catch (KilnException e) when (e.Code is ErrorCode.ResourceDoesNotExist or ErrorCode.InvalidParameterValue)
+        {
+            return Results.Json(new { error = e.Message }, statusCode: 404);
+        }
+    }
+
+    private sealed record ModelPackageApprovals(
+        string Group,
+        long Version,
+        string ApprovalStatus,
+        IReadOnlyList<Core.Registry.ApprovalEvent> Approvals,
+        IReadOnlyList<Core.Registry.ApprovalDeployment> Deployments);
 
     private sealed record LogChunk(long Offset, string Text, bool Complete);
 

@@ -122,6 +122,9 @@ public sealed record PipelineExecution
 
     public IReadOnlyList<StepExecution> Steps { get; init; } = [];
 
+    /// <summary>Attempts made at steps before a retry reset them: a retried step's job gets the next attempt's name.</summary>
+    public IReadOnlyDictionary<string, int> PriorAttempts { get; init; } = new Dictionary<string, int>();
+
     public required string CreatedBy { get; init; }
 
     /// <summary>The region the execution was started in: the ARNs of what it makes carry it.</summary>
