@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Jobs;
+using Kiln.Core.Lineage;
 using Kiln.Core.Pipelines;
 using Kiln.Pipelines.Definition;
 using Kiln.Pipelines.Expressions;
@@ -27,6 +28,7 @@ public sealed partial class PipelineExecutionRunner(
     DataUris data,
     TimeProvider clock,
     ILogger<PipelineExecutionRunner> logger,
+    ILineageRecorder? lineage = null,
     PipelineRunnerOptions? options = null) : IJobRunner
 {
     private readonly PipelineRunnerOptions _options = options ?? new PipelineRunnerOptions();
@@ -183,6 +185,12 @@ public sealed partial class PipelineExecutionRunner(
         {
             LogStepFailed(e, step.Name, executionId);
             record = record with { Status = StepStatus.Failed, FailureReason = $"InternalServerError: {e.Message}" };
+        }
+
+        if (lineage is not null && record is { Status: StepStatus.Succeeded, ResourceName: { } job } && step.Type is StepTypes.Training or StepTypes.Processing)
+        {
+            var type = step.Type == StepTypes.Training ? LineageTypes.TrainingJob : LineageTypes.ProcessingJob;
+            await lineage.RecordPipelineStepAsync(execution.PipelineName, executionId, Arns.DefaultRegion, LineageService.TrialComponentArn(Arns.DefaultRegion, job, type), run.NodeShutdown).ConfigureAwait(false);
         }
 
         await SaveAsync(executionId, record with { EndTime = clock.GetUtcNow(), FailureReason = Truncate(record.FailureReason) }).ConfigureAwait(false);

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Jobs;
+using Kiln.Core.Lineage;
 using Kiln.Core.Processing;
 using Kiln.Training.Containers;
 using Kiln.Training.ScriptMode;
@@ -24,7 +25,8 @@ public sealed partial class ProcessingJobRunner(
     ProcessingWorkspace workspace,
     ScriptModeOptions options,
     TimeProvider clock,
-    ILogger<ProcessingJobRunner> logger) : IJobRunner
+    ILogger<ProcessingJobRunner> logger,
+    ILineageRecorder? lineage = null) : IJobRunner
 {
     private const int MaxReason = 1024;
 
@@ -83,6 +85,7 @@ public sealed partial class ProcessingJobRunner(
             }
 
             await UploadOutputsAsync(job.Spec, container, cancel.Token).ConfigureAwait(false);
+            await RecordLineageAsync(job.Spec, hashes, container, cancel.Token).ConfigureAwait(false);
             await EndAsync(job, ProcessingJobStatus.Completed, null, message).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.NodeShutdown.IsCancellationRequested)
@@ -251,6 +254,29 @@ public sealed partial class ProcessingJobRunner(
                 await data.UploadAsync(file, $"{output.Uri.TrimEnd('/')}/{relative}", ct).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The job's inputs (the one named "code" as code) contributed to it; it produced each output, identified by its content hash.</summary>
+    private async Task RecordLineageAsync(ProcessingJobSpec spec, IReadOnlyDictionary<string, string> inputHashes, ContainerRoot container, CancellationToken ct)
+    {
+        if (lineage is null)
+        {
+            return;
+        }
+
+        var inputs = spec.Inputs.Select(input => new LineageData(input.Uri, inputHashes.GetValueOrDefault(input.Name), input.Name == "code" ? LineageTypes.Code : LineageTypes.DataSet)).ToList();
+        var outputs = new List<LineageData>();
+        foreach (var output in spec.Outputs)
+        {
+            outputs.Add(new LineageData(output.Uri, await FolderHash.ComputeAsync(container.Host(output.LocalPath), ct).ConfigureAwait(false), LineageTypes.DataSet));
+        }
+
+        var properties = new Dictionary<string, string>
+        {
+            ["ImageUri"] = spec.ImageUri,
+            ["Command"] = string.Join(' ', spec.ContainerEntrypoint.Concat(spec.ContainerArguments)),
+        };
+        await lineage.RecordJobAsync(spec.Name, LineageTypes.ProcessingJob, Arns.DefaultRegion, inputs, outputs, properties, ct).ConfigureAwait(false);
     }
 
     private async Task EndAsync(ProcessingJob job, ProcessingJobStatus status, string? failureReason, string? exitMessage = null) =>

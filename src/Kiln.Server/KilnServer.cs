@@ -12,6 +12,7 @@ using Kiln.Core.Artifacts;
 using Kiln.Core.AutoML;
 using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
+using Kiln.Core.Lineage;
 using Kiln.Core.Objects;
 using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
@@ -27,6 +28,7 @@ using Kiln.Jobs.Hosting;
 using Kiln.Storage.Sqlite;
 using Kiln.Storage.Sqlite.AutoML;
 using Kiln.Storage.Sqlite.Hosting;
+using Kiln.Storage.Sqlite.Lineage;
 using Kiln.Storage.Sqlite.Objects;
 using Kiln.Storage.Sqlite.Pipelines;
 using Kiln.Storage.Sqlite.Processing;
@@ -111,6 +113,7 @@ public static class KilnServer
         services.AddSingleton<IModelPackageStore>(provider => new SqliteModelPackageStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IPipelineStore>(provider => new SqlitePipelineStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IPipelineExecutionStore>(provider => new SqlitePipelineExecutionStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<ILineageStore>(provider => new SqliteLineageStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IProcessingJobStore>(provider => new SqliteProcessingJobStore(provider.GetRequiredService<SqliteDatabase>()));
         return services;
     }
@@ -121,6 +124,8 @@ public static class KilnServer
         services.AddSingleton<TrackingService>();
         services.AddSingleton<RegistryService>();
         services.AddSingleton<ModelPackageService>();
+        services.AddSingleton<LineageService>();
+        services.AddSingleton<ILineageRecorder>(provider => provider.GetRequiredService<LineageService>());
         services.AddSingleton<IApprovalAction, DeployEndpointOnApproval>();
         // Objects get a file tree of their own: the MLflow artifact proxy can't reach them, nor they it.
         services.AddSingleton(provider => new ObjectStore(

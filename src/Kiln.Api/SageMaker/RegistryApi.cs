@@ -26,8 +26,7 @@ internal static class RegistryApi
     public static string GroupArn(SageMakerCall call, string group) =>
         $"arn:aws:sagemaker:{call.Caller.Region}:{SageMakerApi.AccountId}:model-package-group/{group}";
 
-    public static string PackageArn(SageMakerCall call, string group, long version) =>
-        $"arn:aws:sagemaker:{call.Caller.Region}:{SageMakerApi.AccountId}:model-package/{group}/{version.ToString(CultureInfo.InvariantCulture)}";
+    public static string PackageArn(SageMakerCall call, string group, long version) => Arns.ModelPackage(call.Caller.Region, group, version);
 
     /// <summary>The group and version a versioned package ARN names.</summary>
     public static (string Group, long Version) ParsePackageArn(string arnOrName)

@@ -28,6 +28,7 @@ public static class SageMakerApi
         ProcessingJobsApi.Register();
         RegistryApi.Register();
         PipelinesApi.Register();
+        LineageApi.Register();
     }
 
     /// <summary>Lets pipeline steps call SageMaker operations in-process.</summary>

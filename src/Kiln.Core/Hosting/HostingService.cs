@@ -9,7 +9,7 @@ namespace Kiln.Core.Hosting;
 /// SageMaker does; bringing an endpoint into service (loading its fleet, shifting traffic on update) runs on
 /// the job engine as an "endpoint" job, so it survives a restart.
 /// </summary>
-public sealed class HostingService(IHostingStore store, IJobScheduler scheduler, DataUris data, HostingChanges changes, TimeProvider clock)
+public sealed class HostingService(IHostingStore store, IJobScheduler scheduler, DataUris data, HostingChanges changes, TimeProvider clock, Lineage.ILineageRecorder? lineage = null)
 {
     public const string EndpointJobKind = "endpoint";
 
@@ -153,7 +153,28 @@ public sealed class HostingService(IHostingStore store, IJobScheduler scheduler,
         }
 
         await scheduler.StartAsync(EndpointJobKind, name, ct).ConfigureAwait(false);
+        await RecordLineageAsync(name, config, ct).ConfigureAwait(false);
         return endpoint;
+    }
+
+    /// <summary>The endpoint's lineage: the model data of every variant it serves contributed to it.</summary>
+    private async Task RecordLineageAsync(string endpoint, EndpointConfig config, CancellationToken ct)
+    {
+        if (lineage is null)
+        {
+            return;
+        }
+
+        var urls = new List<string>();
+        foreach (var variant in config.Variants.Concat(config.ShadowVariants))
+        {
+            if (await store.FindModelAsync(variant.ModelName, ct).ConfigureAwait(false) is { ModelDataUrl: { } url })
+            {
+                urls.Add(url);
+            }
+        }
+
+        await lineage.RecordEndpointAsync(endpoint, Arns.DefaultRegion, urls, null, ct).ConfigureAwait(false);
     }
 
     public async Task<Endpoint> DescribeEndpointAsync(string name, CancellationToken ct = default) =>
@@ -189,6 +210,7 @@ public sealed class HostingService(IHostingStore store, IJobScheduler scheduler,
             };
         }, ct).ConfigureAwait(false);
         await scheduler.StartAsync(EndpointJobKind, name, ct).ConfigureAwait(false);
+        await RecordLineageAsync(name, config, ct).ConfigureAwait(false);
         return updated;
     }
 

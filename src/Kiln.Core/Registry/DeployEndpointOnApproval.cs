@@ -7,7 +7,7 @@ namespace Kiln.Core.Registry;
 /// Deploys an approved version to the endpoint the group's <c>kiln.deploy.endpoint</c> tag names: a model and an
 /// endpoint config named after the version, then the endpoint created, or updated in place when it exists.
 /// </summary>
-public sealed class DeployEndpointOnApproval(HostingService hosting, TimeProvider clock) : IApprovalAction
+public sealed class DeployEndpointOnApproval(HostingService hosting, TimeProvider clock, Lineage.ILineageRecorder? lineage = null) : IApprovalAction
 {
     public async Task<ApprovalDeployment?> OnApprovedAsync(ModelPackage package, RegisteredModel group, string approvedBy, CancellationToken ct = default)
     {
@@ -39,6 +39,12 @@ public sealed class DeployEndpointOnApproval(HostingService hosting, TimeProvide
         {
             await hosting.CreateEndpointAsync(endpoint, name, null, tags, ct).ConfigureAwait(false);
             verb = "created";
+        }
+
+        if (lineage is not null)
+        {
+            var packageArn = Arns.ModelPackage(Arns.DefaultRegion, package.GroupName, package.VersionNumber);
+            await lineage.RecordEndpointAsync(endpoint, Arns.DefaultRegion, container.ModelDataUrl is { } url ? [url] : [], packageArn, ct).ConfigureAwait(false);
         }
 
         return new ApprovalDeployment("Endpoint", endpoint, true, $"Endpoint {endpoint} {verb} with endpoint config {name}", approvedBy, clock.GetUtcNow());

@@ -25,7 +25,8 @@ public sealed class ModelPackageService(
     RegistryService registry,
     IModelPackageStore packages,
     IEnumerable<IApprovalAction> approvalActions,
-    TimeProvider clock)
+    TimeProvider clock,
+    Lineage.ILineageRecorder? lineage = null)
 {
     public Task<RegisteredModel> CreateGroupAsync(string name, string? description, IReadOnlyList<Tag> tags, CancellationToken ct = default) =>
         registry.CreateRegisteredModelAsync(name, tags, description, ct);
@@ -73,6 +74,11 @@ public sealed class ModelPackageService(
         var number = long.Parse(version.Version, CultureInfo.InvariantCulture);
         await packages.SaveAsync(group, number, stored, ct).ConfigureAwait(false);
         var package = new ModelPackage(version, stored);
+        if (lineage is not null)
+        {
+            await lineage.RecordModelPackageAsync(Arns.ModelPackage(Arns.DefaultRegion, group, number), source, Arns.DefaultRegion, ct).ConfigureAwait(false);
+        }
+
         if (stored.ApprovalStatus == ApprovalStatuses.Approved)
         {
             package = await RunApprovalActionsAsync(package, createdBy, ct).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Jobs;
+using Kiln.Core.Lineage;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,8 @@ public sealed partial class TrainingJobRunner(
     TimeProvider clock,
     ILogger<TrainingJobRunner> logger,
     ITrainingStopRule? stopRule = null,
-    TrainingJobEvents? events = null) : IJobRunner
+    TrainingJobEvents? events = null,
+    ILineageRecorder? lineage = null) : IJobRunner
 {
     public const string DefaultExperiment = "training-jobs";
 
@@ -78,6 +80,11 @@ public sealed partial class TrainingJobRunner(
 
             await attempt.StatusAsync(SecondaryStatus.Downloading, "Downloading input data").ConfigureAwait(false);
             var channels = await DownloadChannelsAsync(job.Spec, Path.Combine(directory, "input", "data"), cancel.Token).ConfigureAwait(false);
+            var channelHashes = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var channel in channels.Values)
+            {
+                channelHashes[channel.Name] = await FolderHash.ComputeAsync(channel.Directory, cancel.Token).ConfigureAwait(false);
+            }
 
             await attempt.StatusAsync(SecondaryStatus.Training, "Training image download completed. Training in progress.").ConfigureAwait(false);
             var modelDirectory = Directory.CreateDirectory(Path.Combine(directory, "model")).FullName;
@@ -90,6 +97,7 @@ public sealed partial class TrainingJobRunner(
 
             await attempt.StatusAsync(SecondaryStatus.Uploading, "Uploading generated training model").ConfigureAwait(false);
             var modelUri = await UploadOutputsAsync(job.Spec, directory, modelDirectory, outputDirectory, runId, cancel.Token).ConfigureAwait(false);
+            await RecordLineageAsync(job.Spec, channelHashes, directory, modelUri, cancel.Token).ConfigureAwait(false);
             await attempt.ChangeAsync(current => current with { ModelArtifacts = modelUri, FinalMetrics = reporter.FinalMetrics() }).ConfigureAwait(false);
             await attempt.EndAsync(TrainingJobStatus.Completed, SecondaryStatus.Completed, "Training job completed").ConfigureAwait(false);
             await FinishTrackedRunAsync(runId, RunStatus.Finished).ConfigureAwait(false);
@@ -219,6 +227,40 @@ public sealed partial class TrainingJobRunner(
         }
 
         return modelUri;
+    }
+
+    /// <summary>
+    /// The job's lineage: each channel (URI and content hash) and the code it ran contributed to it, and it
+    /// produced the model. The code is kept: a copy is stored beside the model so the job can be rerun from it.
+    /// </summary>
+    private async Task RecordLineageAsync(TrainingJobSpec spec, IReadOnlyDictionary<string, string> channelHashes, string directory, string modelUri, CancellationToken ct)
+    {
+        if (lineage is null)
+        {
+            return;
+        }
+
+        var inputs = spec.Channels
+            .Select(channel => new LineageData(channel.Uri, channelHashes.GetValueOrDefault(channel.Name), channel.Name == "code" ? LineageTypes.Code : LineageTypes.DataSet, new Dictionary<string, string> { ["Channel"] = channel.Name }))
+            .ToList();
+        var code = Path.Combine(directory, "opt", "ml", "code");
+        if (Directory.Exists(code) && Directory.EnumerateFiles(code, "*", SearchOption.AllDirectories).Any())
+        {
+            var copy = $"{spec.OutputPath.TrimEnd('/')}/{spec.Name}/source/sourcedir.tar.gz";
+            var archive = Path.Combine(directory, "sourcedir.tar.gz");
+            await TarGzipAsync(code, archive, ct).ConfigureAwait(false);
+            await data.UploadAsync(archive, copy, ct).ConfigureAwait(false);
+            var origin = spec.HyperParameters.GetValueOrDefault("sagemaker_submit_directory")?.Trim('"') ?? copy;
+            inputs.Add(new LineageData(origin, await FolderHash.ComputeAsync(code, ct).ConfigureAwait(false), LineageTypes.Code, new Dictionary<string, string> { ["StoredCopy"] = copy }));
+        }
+
+        var model = new LineageData(modelUri, await FolderHash.FileAsync(Path.Combine(directory, "model.tar.gz"), ct).ConfigureAwait(false), LineageTypes.Model);
+        var properties = new Dictionary<string, string>
+        {
+            ["TrainingImage"] = spec.TrainingImage ?? spec.AlgorithmName ?? "",
+            ["HyperParameters"] = System.Text.Json.JsonSerializer.Serialize(spec.HyperParameters),
+        };
+        await lineage.RecordJobAsync(spec.Name, LineageTypes.TrainingJob, Arns.DefaultRegion, inputs, [model], properties, ct).ConfigureAwait(false);
     }
 
     private static async Task TarGzipAsync(string directory, string archive, CancellationToken ct)

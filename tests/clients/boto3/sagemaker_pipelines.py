@@ -3,6 +3,7 @@
 The churn pipeline (samples/pipelines/churn): Processing (split) -> Training -> Processing (evaluate,
 writes evaluation.json) -> Condition (AUC >= threshold) -> RegisterModel, else Fail.
 """
+import hashlib
 import json
 import os
 import sys
@@ -97,6 +98,36 @@ def test_churn_pipeline_registers_deploys_on_approval_and_reruns_from_cache(endp
     approvals = json.loads(urllib.request.urlopen(f"{endpoint}/api/kiln/model-packages/{group}/1").read())
     assert approvals["approvals"][-1]["status"] == "Approved" and approvals["approvals"][-1]["by"] == "AKIAKILNTEST0000000", approvals
     assert approvals["deployments"][0]["target"] == f"{group}-prod" and approvals["deployments"][0]["succeeded"], approvals
+
+    # Lineage, for a data deletion request: everything downstream of the churn data, down to the endpoint.
+    churn_csv = open(os.path.join(ROOT, "samples", "data", "churn.csv"), "rb").read()
+    data_hash = "sha256:" + hashlib.sha256(b"churn.csv\n" + churn_csv).hexdigest()
+    datasets = sm.list_artifacts(SourceUri=f"s3://{BUCKET}/churn/data/churn.csv")["ArtifactSummaries"]
+    dataset = next(a for a in datasets if a["Source"]["SourceTypes"][0]["Value"] == data_hash)
+    assert dataset["ArtifactType"] == "DataSet"
+    downstream = sm.query_lineage(StartArns=[dataset["ArtifactArn"]], Direction="Descendants", IncludeEdges=True)
+    arns = {v["Arn"]: v for v in downstream["Vertices"]}
+    assert package_arn in arns and arns[package_arn]["Type"] == "ModelPackage", arns.keys()
+    endpoints = [v for v in downstream["Vertices"] if v["Type"] == "Endpoint"]
+    context = sm.list_contexts(SourceUri=f"arn:aws:sagemaker:us-east-1:000000000000:endpoint/{group}-prod")["ContextSummaries"]
+    assert [e["Arn"] for e in endpoints] == [context[0]["ContextArn"]], (endpoints, context)
+    assert any(edge["SourceArn"] == package_arn and edge["DestinationArn"] == context[0]["ContextArn"] for edge in downstream["Edges"])
+    # ... and for an audit: the data, code and config behind what the endpoint serves.
+    upstream = sm.query_lineage(StartArns=[context[0]["ContextArn"]], Direction="Ascendants", Filters={"Types": ["DataSet", "Code", "TrainingJob"]})
+    found = {}
+    for vertex in upstream["Vertices"]:
+        if vertex["LineageType"] == "Artifact":
+            artifact = sm.describe_artifact(ArtifactArn=vertex["Arn"])
+            found.setdefault(vertex["Type"], {})[artifact["Source"]["SourceUri"]] = artifact
+        else:
+            found.setdefault(vertex["Type"], {})[vertex["Arn"]] = vertex
+    assert found["DataSet"][f"s3://{BUCKET}/churn/data/churn.csv"]["Source"]["SourceTypes"][0]["Value"] == data_hash
+    train_code = found["Code"][f"s3://{BUCKET}/churn/code/train/"]
+    assert train_code["Source"]["SourceTypes"][0]["Value"] == "sha256:" + hashlib.sha256(b"train.py\n" + open(os.path.join(HERE, "..", "..", "..", "samples", "pipelines", "churn", "train.py"), "rb").read()).hexdigest()
+    stored = train_code["Properties"]["StoredCopy"]
+    assert s3.head_object(Bucket=stored.split("/")[2], Key=stored.split("/", 3)[3])["ContentLength"] > 0
+    assert f"s3://{BUCKET}/churn/code/split.py" in found["Code"]
+    assert [arn.split("/")[-1] for arn in found["TrainingJob"]] == [training["TrainingJobName"] + "-aws-training-job"]
 
     # The same pipeline again, unchanged: the three job steps are cache hits pointing at the first run.
     second = sm.start_pipeline_execution(PipelineName=name, ClientRequestToken=token())["PipelineExecutionArn"]
@@ -254,6 +285,43 @@ def test_bad_definitions_are_validation_exceptions_and_create_nothing(endpoint):
     assert sm.list_pipeline_executions(PipelineName="good-one")["PipelineExecutionSummaries"] == []
     expect_error("ResourceNotFound", sm.describe_pipeline, PipelineName="no-such-pipeline")
     expect_error("ResourceInUse", sm.create_pipeline, PipelineName="good-one", PipelineDefinition=json.dumps(good), RoleArn=ROLE, ClientRequestToken=token())
+
+
+def test_lineage_entities_and_queries(endpoint):
+    sm = client("sagemaker", endpoint)
+    raw = sm.create_artifact(ArtifactName="raw-data", ArtifactType="DataSet", Source={"SourceUri": "s3://lake/raw.csv", "SourceTypes": [{"SourceIdType": "MD5Hash", "Value": "abc"}]},
+                             Properties={"owner": "data-team"})["ArtifactArn"]
+    clean = sm.create_artifact(ArtifactType="DataSet", Source={"SourceUri": "s3://lake/clean.csv"})["ArtifactArn"]
+    action = sm.create_action(ActionName="cleaning", ActionType="Cleaning", Source={"SourceUri": "s3://lake/clean.py"}, Status="Completed")["ActionArn"]
+    context = sm.create_context(ContextName="lake-project", ContextType="Project", Source={"SourceUri": "kiln://projects/lake"})["ContextArn"]
+    assert sm.describe_artifact(ArtifactArn=raw)["Properties"] == {"owner": "data-team"}
+    assert sm.describe_action(ActionName="cleaning")["Status"] == "Completed"
+    assert sm.describe_context(ContextName="lake-project")["ContextType"] == "Project"
+    sm.add_association(SourceArn=raw, DestinationArn=action, AssociationType="ContributedTo")
+    sm.add_association(SourceArn=action, DestinationArn=clean, AssociationType="Produced")
+    sm.add_association(SourceArn=clean, DestinationArn=context, AssociationType="AssociatedWith")
+    from_raw = sm.list_associations(SourceArn=raw)["AssociationSummaries"]
+    assert [(a["DestinationArn"], a["AssociationType"], a["SourceName"], a["DestinationType"]) for a in from_raw] == [(action, "ContributedTo", "raw-data", "Cleaning")]
+    down = sm.query_lineage(StartArns=[raw], Direction="Descendants", IncludeEdges=True)
+    assert {v["Arn"] for v in down["Vertices"]} == {raw, action, clean, context}
+    assert len(down["Edges"]) == 3
+    assert {v["Arn"] for v in sm.query_lineage(StartArns=[raw], Direction="Descendants", MaxDepth=1)["Vertices"]} == {raw, action}
+    only_artifacts = sm.query_lineage(StartArns=[context], Direction="Ascendants", Filters={"LineageTypes": ["Artifact"]})["Vertices"]
+    assert {v["Arn"] for v in only_artifacts} == {raw, clean}
+    assert {v["Arn"] for v in sm.query_lineage(StartArns=[clean], Direction="Both", Filters={"Properties": {"owner": "data-team"}})["Vertices"]} == {raw}
+
+    sm.delete_association(SourceArn=action, DestinationArn=clean)
+    assert {v["Arn"] for v in sm.query_lineage(StartArns=[raw], Direction="Descendants")["Vertices"]} == {raw, action}
+    expect_error("ResourceNotFound", sm.delete_association, SourceArn=action, DestinationArn=clean)
+    missing = "arn:aws:sagemaker:us-east-1:000000000000:artifact/ffffffffffffffffffffffffffffffff"
+    expect_error("ResourceNotFound", sm.add_association, SourceArn=raw, DestinationArn=missing)
+    expect_error("ResourceNotFound", sm.query_lineage, StartArns=[missing])
+    expect_error("ValidationException", sm.add_association, SourceArn=raw, DestinationArn="arn:aws:sagemaker:us-east-1:000000000000:endpoint/x")
+    expect_error("ValidationException", sm.query_lineage, StartArns=[raw], Filters={"LineageTypes": ["Dataset"]})
+    expect_error("ResourceInUse", sm.create_action, ActionName="cleaning", ActionType="Cleaning", Source={"SourceUri": "x"})
+    sm.delete_artifact(ArtifactArn=clean)
+    expect_error("ResourceNotFound", sm.describe_artifact, ArtifactArn=clean)
+    assert sm.list_associations(DestinationArn=context)["AssociationSummaries"] == []
 
 
 def mlflow(endpoint, path, body=None, method=None):
