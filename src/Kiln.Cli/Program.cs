@@ -20,4 +20,6 @@ root.Subcommands.Add(AutoMLCommand.Predict());
 root.Subcommands.Add(EndpointsCommand.Deploy());
 root.Subcommands.Add(EndpointsCommand.Invoke());
 root.Subcommands.Add(EndpointsCommand.Endpoints());
+root.Subcommands.Add(PipelinesCommand.Create());
+root.Subcommands.Add(ReproduceCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -108,6 +108,98 @@ public sealed class CliTests(KilnServerFixture server) : IClassFixture<KilnServe
     }
 
     [Fact]
+    public async Task Reproduce_reruns_a_training_job_from_its_lineage_and_gets_the_same_metrics()
+    {
+        var (trainCode, trained) = await KilnAsync("train", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "churn", "--name", "cli-repro", "--hp", "num_round=15");
+        Assert.True(trainCode == 0, trained);
+
+        var (code, output) = await KilnAsync("reproduce", "cli-repro", "--name", "cli-repro-again");
+        Assert.True(code == 0, output);
+        Assert.Contains("Reproduced: the same data and code gave the same metrics.", output, StringComparison.Ordinal);
+        Assert.Contains("validation:auc", output, StringComparison.Ordinal);
+        var (_, jobs) = await KilnAsync("jobs", "list", "--json");
+        Assert.Contains("cli-repro-again", jobs, StringComparison.Ordinal);
+
+        var (missingCode, missing) = await KilnAsync("reproduce", "no-such-job");
+        Assert.NotEqual(0, missingCode);
+        Assert.Contains("ResourceNotFound", missing, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pipelines_run_draws_the_steps_and_show_and_list_find_the_execution()
+    {
+        var definition = Path.Combine(Path.GetTempPath(), $"kiln-cli-pipeline-{Guid.NewGuid():N}.json");
+        var write = "import os, sys, json; os.makedirs(sys.argv[1], exist_ok=True); json.dump({'score': 0.9}, open(os.path.join(sys.argv[1], 'score.json'), 'w'))";
+        File.WriteAllText(definition, JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["Version"] = "2020-12-01",
+            ["Parameters"] = new[] { new { Name = "Bar", Type = "Float", DefaultValue = 0.5 } },
+            ["Steps"] = new object[]
+            {
+                new
+                {
+                    Name = "Score",
+                    Type = "Processing",
+                    PropertyFiles = new[] { new { PropertyFileName = "Scores", OutputName = "out", FilePath = "score.json" } },
+                    Arguments = new
+                    {
+                        ProcessingResources = new { ClusterConfig = new { InstanceCount = 1, InstanceType = "ml.m5.large", VolumeSizeInGB = 1 } },
+                        AppSpecification = new { ImageUri = "kiln/script", ContainerEntrypoint = new[] { "python3", "-c", write }, ContainerArguments = new[] { "/opt/ml/processing/out" } },
+                        RoleArn = "arn:aws:iam::000000000000:role/kiln",
+                        ProcessingOutputConfig = new { Outputs = new[] { new { OutputName = "out", S3Output = new { S3Uri = "s3://kiln-cli/pipeline/out", LocalPath = "/opt/ml/processing/out", S3UploadMode = "EndOfJob" } } } },
+                    },
+                },
+                new
+                {
+                    Name = "Good",
+                    Type = "Condition",
+                    Arguments = new
+                    {
+                        Conditions = new[]
+                        {
+                            new Dictionary<string, object>
+                            {
+                                ["Type"] = "GreaterThan",
+                                ["LeftValue"] = new Dictionary<string, object> { ["Std:JsonGet"] = new { PropertyFile = new { Get = "Steps.Score.PropertyFiles.Scores" }, Path = "score" } },
+                                ["RightValue"] = new { Get = "Parameters.Bar" },
+                            },
+                        },
+                        IfSteps = Array.Empty<object>(),
+                        ElseSteps = new[] { new { Name = "TooLow", Type = "Fail", Arguments = new { ErrorMessage = "score too low" } } },
+                    },
+                },
+            },
+        }));
+        try
+        {
+            var (code, output) = await KilnAsync("pipelines", "run", "cli-pipeline", "--definition", definition);
+            Assert.True(code == 0, output);
+            Assert.Contains("Created pipeline cli-pipeline", output, StringComparison.Ordinal);
+            Assert.Contains("Succeeded", output, StringComparison.Ordinal);
+            Assert.Contains("Score", output, StringComparison.Ordinal);
+
+            var (failCode, failed) = await KilnAsync("pipelines", "run", "cli-pipeline", "--param", "Bar=0.95");
+            Assert.NotEqual(0, failCode);
+            Assert.Contains("score too low", failed, StringComparison.Ordinal);
+
+            var (showCode, shown) = await KilnAsync("pipelines", "show", "cli-pipeline", "--json");
+            Assert.True(showCode == 0, shown);
+            var steps = JsonDocument.Parse(shown).RootElement.GetProperty("Steps").EnumerateArray()
+                .ToDictionary(step => step.GetProperty("StepName").GetString()!, step => step.GetProperty("StepStatus").GetString());
+            Assert.Equal("Failed", steps["TooLow"]);
+            Assert.Equal("Succeeded", steps["Good"]);
+
+            var (listCode, listed) = await KilnAsync("pipelines", "list");
+            Assert.True(listCode == 0, listed);
+            Assert.Contains("cli-pipeline", listed, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(definition);
+        }
+    }
+
+    [Fact]
     public async Task Train_reports_a_missing_target_column_and_fails()
     {
         var (code, output) = await KilnAsync("train", "--data", Repository.Path("samples", "data", "churn.csv"), "--target", "nope");
