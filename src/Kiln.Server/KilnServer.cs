@@ -125,6 +125,7 @@ public static class KilnServer
         services.AddSingleton<RegistryService>();
         services.AddSingleton<ModelPackageService>();
         services.AddSingleton<LineageService>();
+        services.AddSingleton<Kiln.Core.Experiments.ExperimentService>();
         services.AddSingleton<ILineageRecorder>(provider => provider.GetRequiredService<LineageService>());
         services.AddSingleton<IApprovalAction, DeployEndpointOnApproval>();
         // Objects get a file tree of their own: the MLflow artifact proxy can't reach them, nor they it.

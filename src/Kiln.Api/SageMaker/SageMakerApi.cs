@@ -29,6 +29,8 @@ public static class SageMakerApi
         RegistryApi.Register();
         PipelinesApi.Register();
         LineageApi.Register();
+        ExperimentsApi.Register();
+        SearchApi.Register();
     }
 
     /// <summary>Lets pipeline steps call SageMaker operations in-process.</summary>

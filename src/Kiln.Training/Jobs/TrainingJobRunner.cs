@@ -28,7 +28,8 @@ public sealed partial class TrainingJobRunner(
     ILogger<TrainingJobRunner> logger,
     ITrainingStopRule? stopRule = null,
     TrainingJobEvents? events = null,
-    ILineageRecorder? lineage = null) : IJobRunner
+    ILineageRecorder? lineage = null,
+    Kiln.Core.Experiments.ExperimentService? experiments = null) : IJobRunner
 {
     public const string DefaultExperiment = "training-jobs";
 
@@ -302,9 +303,19 @@ public sealed partial class TrainingJobRunner(
             new(SystemTags.User, job.Spec.CreatedBy),
             new("mlflow.source.name", job.Spec.TrainingImage ?? job.Spec.AlgorithmName ?? "training-job"),
         };
+        // The job's run is its trial component ("<job>-aws-training-job", as SageMaker names it), in its trial when ExperimentConfig names one.
+        tags.Add(new Tag(Kiln.Core.Experiments.ExperimentTags.Kind, Kiln.Core.Experiments.ExperimentTags.TrialComponentKind));
+        tags.Add(new Tag(Kiln.Core.Experiments.ExperimentTags.Name, $"{job.Name}-aws-training-job"));
+        tags.Add(new Tag(Kiln.Core.Experiments.ExperimentTags.SourceArn, Arns.SageMaker(Arns.DefaultRegion, "training-job", job.Name)));
         if (job.Spec.TrialName is { } trial)
         {
             tags.Add(new Tag("sagemaker.trial", trial));
+            tags.Add(new Tag(Kiln.Core.Experiments.ExperimentTags.TrialPrefix + trial, "true"));
+            if (experiments is not null)
+            {
+                var trialRecord = await experiments.EnsureTrialAsync(trial, experimentName, job.Spec.CreatedBy, ct).ConfigureAwait(false);
+                tags.Add(new Tag(SystemTags.ParentRunId, trialRecord.Run.Info.RunId));
+            }
         }
 
         if (job.Spec.TuningJobName is { } tuning)
