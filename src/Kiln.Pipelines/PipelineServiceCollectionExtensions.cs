@@ -10,6 +10,7 @@ public static class PipelineServiceCollectionExtensions
     {
         services.AddSingleton<PipelineService>();
         services.AddSingleton<IJobRunner, PipelineExecutionRunner>();
+        services.AddSingleton<Kiln.Core.Registry.IApprovalAction, StartPipelineOnApproval>();
         return services;
     }
 }

@@ -13,6 +13,7 @@ public sealed class PipelineTests(KilnServerFixture server) : IClassFixture<Kiln
     [InlineData("test_mlflow_versions_are_model_packages_and_the_reverse")]
     [InlineData("test_processing_jobs_alone")]
     [InlineData("test_lineage_entities_and_queries")]
+    [InlineData("test_approval_starts_the_configured_pipeline")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_pipelines.py", test, TimeSpan.FromMinutes(5));
 }
 

@@ -287,6 +287,35 @@ def test_bad_definitions_are_validation_exceptions_and_create_nothing(endpoint):
     expect_error("ResourceInUse", sm.create_pipeline, PipelineName="good-one", PipelineDefinition=json.dumps(good), RoleArn=ROLE, ClientRequestToken=token())
 
 
+def test_approval_starts_the_configured_pipeline(endpoint):
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    s3.put_object(Bucket=BUCKET, Key="approval/model.tar.gz", Body=b"model bytes")
+    suffix = uuid.uuid4().hex[:6]
+    pipeline, group = f"deploy-{suffix}", f"approved-{suffix}"
+    # A pipeline that fails unless it is given a package: it checks the parameter approval passes.
+    definition = {"Version": "2020-12-01", "Parameters": [{"Name": "ModelPackageArn", "Type": "String", "DefaultValue": "none"}],
+                  "Steps": [{"Name": "HasPackage", "Type": "Condition", "Arguments": {
+                      "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Parameters.ModelPackageArn"}, "RightValue": "none"}],
+                      "IfSteps": [{"Name": "NoPackage", "Type": "Fail", "Arguments": {"ErrorMessage": "started without a package"}}], "ElseSteps": []}}]}
+    sm.create_pipeline(PipelineName=pipeline, PipelineDefinition=json.dumps(definition), RoleArn=ROLE, ClientRequestToken=token())
+    sm.create_model_package_group(ModelPackageGroupName=group, Tags=[{"Key": "kiln.deploy.pipeline", "Value": pipeline}])
+    arn = sm.create_model_package(ModelPackageGroupName=group, InferenceSpecification={"Containers": [{"Image": "x", "ModelDataUrl": f"s3://{BUCKET}/approval/model.tar.gz"}]})["ModelPackageArn"]
+    assert sm.list_pipeline_executions(PipelineName=pipeline)["PipelineExecutionSummaries"] == []
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="ship it")
+    executions = sm.list_pipeline_executions(PipelineName=pipeline)["PipelineExecutionSummaries"]
+    assert len(executions) == 1, executions
+    assert churn.wait(sm, executions[0]["PipelineExecutionArn"]) == "Succeeded"
+    assert steps_of(sm, executions[0]["PipelineExecutionArn"])["HasPackage"]["Metadata"]["Condition"]["Outcome"] == "False"
+    record = json.loads(urllib.request.urlopen(f"{endpoint}/api/kiln/model-packages/{group}/1").read())
+    assert record["deployments"][0]["kind"] == "Pipeline" and record["deployments"][0]["target"] == pipeline, record
+    assert record["approvals"][-1]["description"] == "ship it"
+    # Rejecting, then approving again, starts it again; a second update to Approved (no change) does not.
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    assert len(sm.list_pipeline_executions(PipelineName=pipeline)["PipelineExecutionSummaries"]) == 2
+
+
 def test_lineage_entities_and_queries(endpoint):
     sm = client("sagemaker", endpoint)
     raw = sm.create_artifact(ArtifactName="raw-data", ArtifactType="DataSet", Source={"SourceUri": "s3://lake/raw.csv", "SourceTypes": [{"SourceIdType": "MD5Hash", "Value": "abc"}]},

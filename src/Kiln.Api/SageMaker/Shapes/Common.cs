@@ -46,6 +46,19 @@ internal sealed record ExperimentConfig
     public string? RunName { get; init; }
 }
 
+/// <summary>The paging members every List* and Search request has: SortOrder, NextToken, MaxResults (1 to 100).</summary>
+internal abstract record PagedRequest
+{
+    [AwsEnum("Ascending", "Descending")]
+    public string? SortOrder { get; init; }
+
+    [AwsLength(0, 8192)]
+    public string? NextToken { get; init; }
+
+    [AwsRange(1, 100)]
+    public int? MaxResults { get; init; }
+}
+
 internal static class Patterns
 {
     public const string RoleArn = @"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+";

@@ -38,7 +38,7 @@ internal sealed record ExperimentArnResponse(string ExperimentArn);
 
 internal sealed record DescribeExperimentResponse(string ExperimentName, string ExperimentArn, string? DisplayName, string? Description, DateTimeOffset CreationTime, DateTimeOffset LastModifiedTime);
 
-internal sealed record ListEntitiesRequest
+internal sealed record ListEntitiesRequest : PagedRequest
 {
     [AwsLength(1, 120), AwsPattern(ExperimentPatterns.Name)]
     public string? ExperimentName { get; init; }
@@ -58,15 +58,6 @@ internal sealed record ListEntitiesRequest
 
     [AwsEnum("Name", "CreationTime")]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
 }
 
 internal sealed record ExperimentSummary(string ExperimentArn, string ExperimentName, string? DisplayName, DateTimeOffset CreationTime, DateTimeOffset LastModifiedTime);

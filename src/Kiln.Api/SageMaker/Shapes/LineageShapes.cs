@@ -143,7 +143,7 @@ internal sealed record DescribeContextResponse(
     string? ContextName, string ContextArn, EntitySource Source, string ContextType, string? Description, Dictionary<string, string> Properties,
     DateTimeOffset CreationTime, UserContext? CreatedBy, DateTimeOffset LastModifiedTime);
 
-internal sealed record ListLineageEntitiesRequest
+internal sealed record ListLineageEntitiesRequest : PagedRequest
 {
     [AwsLength(1, 2048)]
     public string? SourceUri { get; init; }
@@ -163,15 +163,6 @@ internal sealed record ListLineageEntitiesRequest
 
     [AwsEnum("Name", "CreationTime")]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
 }
 
 internal sealed record ArtifactSummary(string ArtifactArn, string? ArtifactName, ArtifactSource Source, string ArtifactType, DateTimeOffset CreationTime, DateTimeOffset LastModifiedTime);
@@ -200,7 +191,7 @@ internal sealed record AssociationRequest
 
 internal sealed record AssociationResponse(string SourceArn, string DestinationArn);
 
-internal sealed record ListAssociationsRequest
+internal sealed record ListAssociationsRequest : PagedRequest
 {
     [AwsLength(0, 256), AwsPattern(LineagePatterns.EntityArn)]
     public string? SourceArn { get; init; }
@@ -223,15 +214,6 @@ internal sealed record ListAssociationsRequest
 
     [AwsEnum("SourceArn", "DestinationArn", "SourceType", "DestinationType", "CreationTime")]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
 }
 
 internal sealed record AssociationSummary(

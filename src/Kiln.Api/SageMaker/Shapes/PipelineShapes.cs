@@ -116,7 +116,7 @@ internal sealed record DeletePipelineRequest
     public string? ClientRequestToken { get; init; }
 }
 
-internal sealed record ListPipelinesRequest
+internal sealed record ListPipelinesRequest : PagedRequest
 {
     [AwsLength(1, 256), AwsPattern(PipelinePatterns.Name)]
     public string? PipelineNamePrefix { get; init; }
@@ -127,15 +127,6 @@ internal sealed record ListPipelinesRequest
 
     [AwsEnum("Name", "CreationTime")]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
 }
 
 internal sealed record PipelineSummary(string PipelineArn, string PipelineName, string? PipelineDisplayName, string? PipelineDescription, string? RoleArn, DateTimeOffset CreationTime, DateTimeOffset LastModifiedTime, DateTimeOffset? LastExecutionTime);
@@ -209,7 +200,7 @@ internal sealed record DescribePipelineExecutionResponse
     public UserContext? LastModifiedBy { get; init; }
 }
 
-internal sealed record ListPipelineExecutionsRequest
+internal sealed record ListPipelineExecutionsRequest : PagedRequest
 {
     [AwsRequired, AwsLength(1, 2048), AwsPattern(PipelinePatterns.NameOrArn)]
     public string? PipelineName { get; init; }
@@ -220,34 +211,16 @@ internal sealed record ListPipelineExecutionsRequest
 
     [AwsEnum("CreationTime", "PipelineExecutionArn")]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
 }
 
 internal sealed record PipelineExecutionSummary(string PipelineExecutionArn, DateTimeOffset StartTime, string PipelineExecutionStatus, string? PipelineExecutionDescription, string? PipelineExecutionDisplayName, string? PipelineExecutionFailureReason);
 
 internal sealed record ListPipelineExecutionsResponse(List<PipelineExecutionSummary> PipelineExecutionSummaries, string? NextToken);
 
-internal sealed record ListPipelineExecutionStepsRequest
+internal sealed record ListPipelineExecutionStepsRequest : PagedRequest
 {
     [AwsLength(0, 2048), AwsPattern(PipelinePatterns.ExecutionArn)]
     public string? PipelineExecutionArn { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
 }
 
 internal sealed record ArnMetadata(string Arn);

@@ -89,26 +89,17 @@ internal sealed record DescribeModelPackageGroupOutput
     public required string ModelPackageGroupStatus { get; init; }
 }
 
-internal sealed record ListModelPackageGroupsInput
+internal sealed record ListModelPackageGroupsInput : PagedRequest
 {
     public DateTimeOffset? CreationTimeAfter { get; init; }
 
     public DateTimeOffset? CreationTimeBefore { get; init; }
 
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
-
     [AwsLength(0, 63), AwsPattern(@"[a-zA-Z0-9\-]+")]
     public string? NameContains { get; init; }
 
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
     [AwsEnum("Name", "CreationTime")]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
 
     [AwsEnum("SameAccount", "CrossAccount")]
     public string? CrossAccountFilterOption { get; init; }
@@ -235,14 +226,11 @@ internal sealed record DescribeModelPackageOutput
     public JsonElement? ModelCard { get; init; }
 }
 
-internal sealed record ListModelPackagesInput
+internal sealed record ListModelPackagesInput : PagedRequest
 {
     public DateTimeOffset? CreationTimeAfter { get; init; }
 
     public DateTimeOffset? CreationTimeBefore { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
 
     [AwsLength(0, 63), AwsPattern(@"[a-zA-Z0-9\-]+")]
     public string? NameContains { get; init; }
@@ -256,14 +244,8 @@ internal sealed record ListModelPackagesInput
     [AwsEnum("Versioned", "Unversioned", "Both")]
     public string? ModelPackageType { get; init; }
 
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
     [AwsEnum("Name", "CreationTime")]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
 }
 
 internal sealed record ModelPackageSummary(

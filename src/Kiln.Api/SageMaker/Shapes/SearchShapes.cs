@@ -38,7 +38,7 @@ internal sealed record SearchExpression
     public string? Operator { get; init; }
 }
 
-internal sealed record SearchRequest
+internal sealed record SearchRequest : PagedRequest
 {
     [AwsRequired, AwsEnum("TrainingJob", "Experiment", "ExperimentTrial", "ExperimentTrialComponent", "Endpoint", "Model", "ModelPackage", "ModelPackageGroup",
         "Pipeline", "PipelineExecution", "FeatureGroup", "FeatureMetadata", "Image", "ImageVersion", "Project", "HyperParameterTuningJob", "ModelCard", "PipelineVersion")]
@@ -48,15 +48,6 @@ internal sealed record SearchRequest
 
     [AwsLength(1, 255)]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
 }
 
 internal sealed record SearchResponse(List<Dictionary<string, System.Text.Json.JsonElement>> Results, string? NextToken);
