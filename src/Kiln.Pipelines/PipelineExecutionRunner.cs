@@ -357,15 +357,9 @@ public sealed partial class PipelineExecutionRunner(
         {
             var output = Evaluator.Navigate(described, PropertyPath.Parse($"ProcessingOutputConfig.Outputs['{file.OutputName}'].S3Output.S3Uri"), $"output {file.OutputName}").GetString()!;
             var uri = $"{output.TrimEnd('/')}/{file.FilePath.TrimStart('/')}";
-            var folder = Path.Combine(Path.GetTempPath(), "kiln-property-files", Guid.NewGuid().ToString("N"));
             try
             {
-                if (await data.DownloadAsync(uri, folder, ct).ConfigureAwait(false) == 0)
-                {
-                    throw new EvaluationException($"Property file {file.Name}: nothing at {uri}.");
-                }
-
-                var text = await File.ReadAllTextAsync(Directory.GetFiles(folder, "*", SearchOption.AllDirectories)[0], ct).ConfigureAwait(false);
+                var text = await data.ReadTextAsync(uri, ct).ConfigureAwait(false);
                 using var _ = JsonDocument.Parse(text);
                 files[file.Name] = text;
             }
@@ -376,13 +370,6 @@ public sealed partial class PipelineExecutionRunner(
             catch (JsonException e)
             {
                 throw new EvaluationException($"Property file {file.Name} at {uri} is not JSON: {e.Message}");
-            }
-            finally
-            {
-                if (Directory.Exists(folder))
-                {
-                    Directory.Delete(folder, recursive: true);
-                }
             }
         }
 

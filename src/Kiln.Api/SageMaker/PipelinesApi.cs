@@ -43,27 +43,14 @@ internal static class PipelinesApi
             throw new SageMakerException("ValidationException", "PipelineDefinition (or PipelineDefinitionS3Location) is required.");
         }
 
-        var folder = Path.Combine(Path.GetTempPath(), "kiln-definitions", Guid.NewGuid().ToString("N"));
+        var uri = $"s3://{location.Bucket}/{location.ObjectKey}";
         try
         {
-            var uri = $"s3://{location.Bucket}/{location.ObjectKey}";
-            if (await call.Service<DataUris>().DownloadAsync(uri, folder, call.Aborted) != 1)
-            {
-                throw new SageMakerException("ValidationException", $"PipelineDefinitionS3Location: no object at {uri}.");
-            }
-
-            return await File.ReadAllTextAsync(Directory.GetFiles(folder, "*", SearchOption.AllDirectories)[0], call.Aborted);
+            return await call.Service<DataUris>().ReadTextAsync(uri, call.Aborted);
         }
         catch (KilnException e)
         {
             throw new SageMakerException("ValidationException", $"PipelineDefinitionS3Location could not be read: {e.Message}");
-        }
-        finally
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
         }
     }
 

@@ -164,6 +164,26 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
         await objects.PutAsync(bucket, key, content, contentType, null, null, ct).ConfigureAwait(false);
     }
 
+    /// <summary>A small text object (a definition, a property file): exactly one object must be at the URI.</summary>
+    public async Task<string> ReadTextAsync(string uri, CancellationToken ct = default)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "kiln-read", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var count = await DownloadAsync(uri, folder, ct).ConfigureAwait(false);
+            return count == 1
+                ? await File.ReadAllTextAsync(Directory.GetFiles(folder, "*", SearchOption.AllDirectories)[0], ct).ConfigureAwait(false)
+                : throw KilnException.NotFound(count == 0 ? $"There is no object at {uri}." : $"{uri} names {count} objects, not one.");
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
     /// <summary>The object at the URI, or every object under it as a prefix (as a folder: "prefix/" or the key's parent).</summary>
     private async Task<int> DownloadObjectsAsync(string uri, string directory, CancellationToken ct)
     {
