@@ -14,6 +14,7 @@ public sealed class PipelineTests(KilnServerFixture server) : IClassFixture<Kiln
     [InlineData("test_processing_jobs_alone")]
     [InlineData("test_lineage_entities_and_queries")]
     [InlineData("test_approval_starts_the_configured_pipeline")]
+    [InlineData("test_tuning_model_and_transform_steps_then_delete")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_pipelines.py", test, TimeSpan.FromMinutes(5));
 }
 

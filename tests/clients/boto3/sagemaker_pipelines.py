@@ -316,6 +316,52 @@ def test_approval_starts_the_configured_pipeline(endpoint):
     assert len(sm.list_pipeline_executions(PipelineName=pipeline)["PipelineExecutionSummaries"]) == 2
 
 
+def test_tuning_model_and_transform_steps_then_delete(endpoint):
+    """The other job steps: tune, train with the best trial's depth, make a model, batch-predict; then delete the pipeline."""
+    from sagemaker_training import XGBOOST, breast_cancer_split, to_csv, upload_breast_cancer, xgboost_job
+    from sagemaker_tuning import config, definition as tuning_definition
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    prefix = upload_breast_cancer(s3, BUCKET)
+    try:
+        s3.create_bucket(Bucket="kiln-tuning")  # where the tuning definition puts its trials' models
+    except botocore.exceptions.ClientError:
+        pass
+    _, validation = breast_cancer_split()
+    s3.put_object(Bucket=BUCKET, Key="batch/in/rows.csv", Body=to_csv([row[1:] for row in validation]))
+    name = "steps-" + uuid.uuid4().hex[:6]
+    train = xgboost_job("ignored", prefix, {"objective": "binary:logistic", "num_round": "20", "eval_metric": "auc",
+                                            "max_depth": {"Get": "Steps.Tune.BestTrainingJob.TunedHyperParameters['max_depth']"}})
+    del train["TrainingJobName"]
+    body = {"Version": "2020-12-01", "Parameters": [], "Steps": [
+        {"Name": "Tune", "Type": "Tuning", "Arguments": {"HyperParameterTuningJobConfig": config("Random", 2, 1), "TrainingJobDefinition": tuning_definition(prefix)}},
+        {"Name": "Train", "Type": "Training", "Arguments": train},
+        {"Name": "CreateModel", "Type": "Model", "Arguments": {"ExecutionRoleArn": ROLE, "PrimaryContainer": {
+            "Image": XGBOOST, "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}}}},
+        {"Name": "Predict", "Type": "Transform", "Arguments": {
+            "ModelName": {"Get": "Steps.CreateModel.ModelName"},
+            "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/batch/in/"}}, "ContentType": "text/csv", "SplitType": "Line"},
+            "TransformOutput": {"S3OutputPath": {"Std:Join": {"On": "/", "Values": [f"s3://{BUCKET}/batch/out", {"Get": "Execution.PipelineExecutionId"}]}}, "AssembleWith": "Line"},
+            "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1}}}]}
+    sm.create_pipeline(PipelineName=name, PipelineDefinition=json.dumps(body), RoleArn=ROLE, ClientRequestToken=token())
+    arn = sm.start_pipeline_execution(PipelineName=name, ClientRequestToken=token())["PipelineExecutionArn"]
+    assert churn.wait(sm, arn) == "Succeeded", (sm.describe_pipeline_execution(PipelineExecutionArn=arn), steps_of(sm, arn))
+    steps = steps_of(sm, arn)
+    tuning = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=steps["Tune"]["Metadata"]["TuningJob"]["Arn"].split("/")[-1])
+    training = sm.describe_training_job(TrainingJobName=steps["Train"]["Metadata"]["TrainingJob"]["Arn"].split("/")[-1])
+    assert training["HyperParameters"]["max_depth"] == tuning["BestTrainingJob"]["TunedHyperParameters"]["max_depth"]
+    model = sm.describe_model(ModelName=steps["CreateModel"]["Metadata"]["Model"]["Arn"].split("/")[-1])
+    assert model["PrimaryContainer"]["ModelDataUrl"] == training["ModelArtifacts"]["S3ModelArtifacts"]
+    transform = sm.describe_transform_job(TransformJobName=steps["Predict"]["Metadata"]["TransformJob"]["Arn"].split("/")[-1])
+    assert transform["TransformJobStatus"] == "Completed" and transform["ModelName"] == model["ModelName"]
+    scores = s3.get_object(Bucket=BUCKET, Key=f"batch/out/{arn.split('/')[-1]}/rows.csv.out")["Body"].read().decode().split()
+    assert len(scores) == len(validation) and all(0 <= float(score) <= 1 for score in scores)
+
+    assert sm.delete_pipeline(PipelineName=name, ClientRequestToken=token())["PipelineArn"].endswith(f":pipeline/{name}")
+    expect_error("ResourceNotFound", sm.describe_pipeline, PipelineName=name)
+    expect_error("ResourceNotFound", sm.delete_pipeline, PipelineName=name, ClientRequestToken=token())
+    assert name not in [p["PipelineName"] for p in sm.list_pipelines(MaxResults=100)["PipelineSummaries"]]
+
+
 def test_lineage_entities_and_queries(endpoint):
     sm = client("sagemaker", endpoint)
     raw = sm.create_artifact(ArtifactName="raw-data", ArtifactType="DataSet", Source={"SourceUri": "s3://lake/raw.csv", "SourceTypes": [{"SourceIdType": "MD5Hash", "Value": "abc"}]},
