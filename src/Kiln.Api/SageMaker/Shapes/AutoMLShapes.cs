@@ -395,33 +395,16 @@ internal sealed record DescribeAutoMLJobResponse
     public ModelDeployResult? ModelDeployResult { get; init; }
 }
 
-internal sealed record ListAutoMLJobsRequest : IJobListRequest
+internal sealed record ListAutoMLJobsRequest : JobListRequestShape, IJobListRequest
 {
-    public DateTimeOffset? CreationTimeAfter { get; init; }
-
-    public DateTimeOffset? CreationTimeBefore { get; init; }
-
-    public DateTimeOffset? LastModifiedTimeAfter { get; init; }
-
-    public DateTimeOffset? LastModifiedTimeBefore { get; init; }
-
     [AwsLength(0, 63), AwsPattern(@"[a-zA-Z0-9\-]+")]
     public string? NameContains { get; init; }
 
     [AwsEnum("Completed", "InProgress", "Failed", "Stopped", "Stopping")]
     public string? StatusEquals { get; init; }
 
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
     [AwsEnum("Name", "CreationTime", "Status")]
     public string? SortBy { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
 }
 
 internal sealed record AutoMLJobSummary(

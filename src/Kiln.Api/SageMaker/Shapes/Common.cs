@@ -59,6 +59,18 @@ internal abstract record PagedRequest
     public int? MaxResults { get; init; }
 }
 
+/// <summary>The time filters and paging every List*Jobs request shares; each job type adds its own name, status and sort constraints.</summary>
+internal abstract record JobListRequestShape : PagedRequest
+{
+    public DateTimeOffset? CreationTimeAfter { get; init; }
+
+    public DateTimeOffset? CreationTimeBefore { get; init; }
+
+    public DateTimeOffset? LastModifiedTimeAfter { get; init; }
+
+    public DateTimeOffset? LastModifiedTimeBefore { get; init; }
+}
+
 internal static class Patterns
 {
     public const string RoleArn = @"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+";

@@ -176,16 +176,8 @@ internal sealed record DescribeProcessingJobResponse
     public required DateTimeOffset CreationTime { get; init; }
 }
 
-internal sealed record ListProcessingJobsRequest : IJobListRequest
+internal sealed record ListProcessingJobsRequest : JobListRequestShape, IJobListRequest
 {
-    public DateTimeOffset? CreationTimeAfter { get; init; }
-
-    public DateTimeOffset? CreationTimeBefore { get; init; }
-
-    public DateTimeOffset? LastModifiedTimeAfter { get; init; }
-
-    public DateTimeOffset? LastModifiedTimeBefore { get; init; }
-
     public string? NameContains { get; init; }
 
     [AwsEnum("InProgress", "Completed", "Failed", "Stopping", "Stopped")]
@@ -193,15 +185,6 @@ internal sealed record ListProcessingJobsRequest : IJobListRequest
 
     [AwsEnum("Name", "CreationTime", "Status")]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
 }
 
 internal sealed record ProcessingJobSummary(

@@ -159,16 +159,8 @@ internal sealed record DescribeTransformJobResponse
     public DataProcessing? DataProcessing { get; init; }
 }
 
-internal sealed record ListTransformJobsRequest : IJobListRequest
+internal sealed record ListTransformJobsRequest : JobListRequestShape, IJobListRequest
 {
-    public DateTimeOffset? CreationTimeAfter { get; init; }
-
-    public DateTimeOffset? CreationTimeBefore { get; init; }
-
-    public DateTimeOffset? LastModifiedTimeAfter { get; init; }
-
-    public DateTimeOffset? LastModifiedTimeBefore { get; init; }
-
     [AwsLength(0, 63), AwsPattern(@"[a-zA-Z0-9\-]+")]
     public string? NameContains { get; init; }
 
@@ -177,15 +169,6 @@ internal sealed record ListTransformJobsRequest : IJobListRequest
 
     [AwsEnum("Name", "CreationTime", "Status")]
     public string? SortBy { get; init; }
-
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
 }
 
 internal sealed record TransformJobSummary(

@@ -286,30 +286,13 @@ internal sealed record DescribeHyperParameterTuningJobResponse
     public HyperParameterTuningJobConsumedResources? ConsumedResources { get; init; }
 }
 
-internal sealed record ListHyperParameterTuningJobsRequest : IJobListRequest
+internal sealed record ListHyperParameterTuningJobsRequest : JobListRequestShape, IJobListRequest
 {
-    [AwsLength(0, 8192)]
-    public string? NextToken { get; init; }
-
-    [AwsRange(1, 100)]
-    public int? MaxResults { get; init; }
-
     [AwsEnum("Name", "Status", "CreationTime")]
     public string? SortBy { get; init; }
 
-    [AwsEnum("Ascending", "Descending")]
-    public string? SortOrder { get; init; }
-
     [AwsLength(0, 63), AwsPattern(@"[a-zA-Z0-9\-]+")]
     public string? NameContains { get; init; }
-
-    public DateTimeOffset? CreationTimeAfter { get; init; }
-
-    public DateTimeOffset? CreationTimeBefore { get; init; }
-
-    public DateTimeOffset? LastModifiedTimeAfter { get; init; }
-
-    public DateTimeOffset? LastModifiedTimeBefore { get; init; }
 
     [AwsEnum("Completed", "InProgress", "Failed", "Stopped", "Stopping", "Deleting", "DeleteFailed")]
     public string? StatusEquals { get; init; }
