@@ -56,18 +56,15 @@ internal static class JobListing
     /// <summary>One page of a list already in memory (a job's trials or candidates), from the offset a NextToken holds.</summary>
     public static (List<T> Items, string? NextToken) Slice<T>(IReadOnlyList<T> items, string? nextToken, int? maxResults)
     {
-        long offset;
         try
         {
-            offset = PageToken.Decode(nextToken);
+            var page = PageToken.Slice(items, nextToken, maxResults ?? 10);
+            return (page.Items.ToList(), page.NextPageToken);
         }
         catch (KilnException)
         {
             throw InvalidToken(nextToken);
         }
-
-        var size = maxResults ?? 10;
-        return (items.Skip((int)offset).Take(size).ToList(), offset + size < items.Count ? PageToken.Encode(offset + size) : null);
     }
 
     private static SageMakerException InvalidToken(string? token) => new("ValidationException", $"Invalid NextToken: {token}");

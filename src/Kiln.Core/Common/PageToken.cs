@@ -37,4 +37,12 @@ public static class PageToken
 
         throw KilnException.InvalidParameter($"Invalid page token, could not base64-decode: '{token}'");
     }
+
+    /// <summary>One page of a list already in memory, from the offset the token holds.</summary>
+    public static Page<T> Slice<T>(IReadOnlyList<T> items, string? token, int maxResults)
+    {
+        var offset = Decode(token);
+        var page = items.Skip((int)Math.Min(offset, int.MaxValue)).Take(maxResults).ToList();
+        return new Page<T>(page, offset + maxResults < items.Count ? Encode(offset + maxResults) : null);
+    }
 }

@@ -40,7 +40,7 @@ public sealed class ModelPackageService(
         var ordered = sortByName
             ? (ascending ? matching.OrderBy(g => g.Name, StringComparer.Ordinal) : matching.OrderByDescending(g => g.Name, StringComparer.Ordinal))
             : (ascending ? matching.OrderBy(g => g.CreationTimestamp) : matching.OrderByDescending(g => g.CreationTimestamp));
-        return Slice(ordered.ToList(), pageToken, maxResults);
+        return PageToken.Slice(ordered.ToList(), pageToken, maxResults);
     }
 
     public async Task DeleteGroupAsync(string name, CancellationToken ct = default)
@@ -126,7 +126,7 @@ public sealed class ModelPackageService(
         var ordered = query.SortByName
             ? (query.Ascending ? matching.OrderBy(p => p.GroupName, StringComparer.Ordinal).ThenBy(p => p.VersionNumber) : matching.OrderByDescending(p => p.GroupName, StringComparer.Ordinal).ThenByDescending(p => p.VersionNumber))
             : (query.Ascending ? matching.OrderBy(p => p.Version.CreationTimestamp).ThenBy(p => p.VersionNumber) : matching.OrderByDescending(p => p.Version.CreationTimestamp).ThenByDescending(p => p.VersionNumber));
-        return Slice(ordered.ToList(), query.PageToken, query.MaxResults);
+        return PageToken.Slice(ordered.ToList(), query.PageToken, query.MaxResults);
     }
 
     /// <summary>Changes approval, metadata or documentation; a change to Approved runs the group's approval actions.</summary>
@@ -250,13 +250,6 @@ public sealed class ModelPackageService(
         while (token is not null);
 
         return groups;
-    }
-
-    private static Page<T> Slice<T>(List<T> items, string? pageToken, int maxResults)
-    {
-        var offset = (int)PageToken.Decode(pageToken);
-        var page = items.Skip(offset).Take(maxResults).ToList();
-        return new Page<T>(page, offset + maxResults < items.Count ? PageToken.Encode(offset + maxResults) : null);
     }
 
     private static string Escape(string value) => value.Replace("'", "\\'", StringComparison.Ordinal);
