@@ -6,7 +6,9 @@ namespace Kiln.Training.Algorithms;
 
 /// <summary>
 /// What a built-in algorithm leaves in the model directory (and so in model.tar.gz): <c>model.zip</c>, the
-/// ML.NET model, and <c>kiln-model.json</c>, which says how to load it and how to encode inputs.
+/// ML.NET model, and <c>kiln-model.json</c>, which says how to load it and how to encode inputs. For boosted
+/// trees, <paramref name="Rounds"/> is how many rounds the model holds: fewer than num_round when early stopping
+/// rolled it back, and what retraining the same model without a validation channel needs.
 /// </summary>
 public sealed record ModelManifest(
     string Algorithm,
@@ -14,7 +16,8 @@ public sealed record ModelManifest(
     int FeatureCount,
     FeatureEncoder? Encoder,
     IReadOnlyDictionary<string, string> HyperParameters,
-    DateTimeOffset TrainedAt);
+    DateTimeOffset TrainedAt,
+    int? Rounds = null);
 
 public static class ModelPackage
 {

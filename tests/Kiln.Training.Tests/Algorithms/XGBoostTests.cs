@@ -43,6 +43,21 @@ public sealed class XGBoostTests : IDisposable
     }
 
     [Fact]
+    public async Task Early_stopping_keeps_the_best_round_and_the_manifest_says_how_many()
+    {
+        var churn = File.ReadAllLines(Datasets.Path("churn.csv"));
+        _harness.Channel("train", "churn.csv", string.Join('\n', churn.Take(1001)) + "\n");
+        _harness.Channel("validation", "churn.csv", string.Join('\n', churn.Take(1).Concat(churn.Skip(4001))) + "\n");
+        // A high learning rate on a thousand rows overfits within a few dozen rounds, long before 2,000.
+        await _harness.TrainAsync(_xgboost, new() { ["objective"] = "binary:logistic", ["num_round"] = "2000", ["eta"] = "0.5", ["max_depth"] = "6", ["early_stopping_rounds"] = "10", ["target_column"] = "churn" });
+
+        var rounds = ModelPackage.ReadManifest(_harness.ModelDirectory).Rounds;
+        Assert.NotNull(rounds);
+        Assert.InRange(rounds.Value, 1, 1990);
+        Assert.Contains(_harness.Reporter.Lines, line => line.Contains($"keeping round {rounds} ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Regression_on_diamonds_reports_rmse()
     {
         var lines = File.ReadAllLines(Datasets.Path("diamonds_sample.csv"));
