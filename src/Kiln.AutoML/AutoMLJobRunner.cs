@@ -30,6 +30,8 @@ public sealed partial class AutoMLJobRunner(
     TuningJobService tuning,
     CandidateEvaluator evaluator,
     EnsembleBuilder ensembles,
+    BestCandidateRule bestRule,
+    CandidateRefitter refitter,
     HostingService hosting,
     AutoMLWorkspace workspace,
     TrainingJobEvents events,
@@ -108,7 +110,7 @@ public sealed partial class AutoMLJobRunner(
             }
         }
 
-        var best = AutoMLReports.Ranked(job.Candidates, job.ResolvedObjective!).FirstOrDefault(c => c.Objective is not null);
+        var (best, standardError) = await bestRule.ChooseAsync(job, validation, ct).ConfigureAwait(false);
         if (best is null)
         {
             var failure = job.Candidates.FirstOrDefault(c => c.FailureReason is not null)?.FailureReason;
@@ -117,7 +119,23 @@ public sealed partial class AutoMLJobRunner(
             return;
         }
 
-        job = await ChangeAsync(job.Name, current => current with { BestCandidateName = best.Name, SecondaryStatus = AutoMLSecondaryStatus.GeneratingExplainabilityReport }).ConfigureAwait(false);
+        job = await ChangeAsync(job.Name, current => current with { BestCandidateName = best.Name, BestObjectiveStandardError = standardError }).ConfigureAwait(false);
+        if (!stopped && best.RefitModelDataUrl is null && !RuntimeSpent(job))
+        {
+            await SetStatusAsync(job.Name, AutoMLSecondaryStatus.TrainingModels).ConfigureAwait(false);
+            if (await refitter.RefitAsync(job, best, work, run.StopRequested, ct).ConfigureAwait(false) is { } refit)
+            {
+                job = await ChangeAsync(job.Name, current => current with
+                {
+                    Candidates = current.Candidates.Select(c => c.Name == best.Name ? c with { RefitModelDataUrl = refit } : c).ToList(),
+                }).ConfigureAwait(false);
+                best = job.Best!;
+            }
+
+            stopped = job.StopRequested || run.StopRequested.IsCancellationRequested;
+        }
+
+        job = await ChangeAsync(job.Name, current => current with { SecondaryStatus = AutoMLSecondaryStatus.GeneratingExplainabilityReport }).ConfigureAwait(false);
         job = await ReportAsync(job, best, validation, ct).ConfigureAwait(false);
 
         if (stopped)
@@ -173,6 +191,12 @@ public sealed partial class AutoMLJobRunner(
             var validationUriOut = $"{prefix}/data/validation/validation.csv";
             await tables.WriteCsvAsync(train, trainUri, work, ct).ConfigureAwait(false);
             await tables.WriteCsvAsync(validation, validationUriOut, work, ct).ConfigureAwait(false);
+            string? allRowsUri = null;
+            if (AutoMLData.Concat(train, validation) is { } all)
+            {
+                allRowsUri = $"{prefix}/data/all/all.csv";
+                await tables.WriteCsvAsync(all, allRowsUri, work, ct).ConfigureAwait(false);
+            }
             var report = $"{prefix}/reports/data-exploration.html";
             await data.UploadTextAsync(AutoMLReports.DataExploration(job.Name, profile, problem, train.Rows.Count, validation.Rows.Count), report, "text/html; charset=utf-8", ct).ConfigureAwait(false);
             job = await ChangeAsync(job.Name, current => current with
@@ -181,6 +205,7 @@ public sealed partial class AutoMLJobRunner(
                 ResolvedObjective = objective,
                 TrainSplitUri = trainUri,
                 ValidationSplitUri = validationUriOut,
+                AllRowsUri = allRowsUri,
                 DataExplorationReportUri = report,
                 SecondaryStatus = AutoMLSecondaryStatus.FeatureEngineering,
             }).ConfigureAwait(false);
@@ -424,7 +449,7 @@ public sealed partial class AutoMLJobRunner(
         var model = $"{job.Name}-best";
         try
         {
-            await hosting.CreateModelAsync(new HostedModel(model, best.Image, best.ModelDataUrl, new Dictionary<string, string>(), spec.RoleArn, now, []), ct).ConfigureAwait(false);
+            await hosting.CreateModelAsync(new HostedModel(model, best.Image, best.ServingModelDataUrl, new Dictionary<string, string>(), spec.RoleArn, now, []), ct).ConfigureAwait(false);
             await hosting.CreateConfigAsync(new EndpointConfig(model, [new VariantSpec("AllTraffic", model, 1, 1, "ml.m5.large")], [], null, RoutingStrategy.Weighted, now, []), ct).ConfigureAwait(false);
             await hosting.CreateEndpointAsync(endpoint, model, null, [new Tag("kiln:automl-job", job.Name)], ct).ConfigureAwait(false);
         }
@@ -435,6 +460,9 @@ public sealed partial class AutoMLJobRunner(
 
         return endpoint;
     }
+
+    private bool RuntimeSpent(AutoMLJob job) =>
+        job.Spec.MaxAutoMLJobRuntimeInSeconds is { } limit && clock.GetUtcNow() - job.CreationTime >= TimeSpan.FromSeconds(limit);
 
     private static string Prefix(AutoMLJob job) => $"{job.Spec.OutputPath.TrimEnd('/')}/{job.Name}";
 

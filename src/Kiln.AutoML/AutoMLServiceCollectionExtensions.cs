@@ -17,6 +17,8 @@ public static class AutoMLServiceCollectionExtensions
         services.AddSingleton<IAutoMLDataInspector, AutoMLDataInspector>();
         services.AddSingleton<CandidateEvaluator>();
         services.AddSingleton<EnsembleBuilder>();
+        services.AddSingleton<BestCandidateRule>();
+        services.AddSingleton<CandidateRefitter>();
         services.AddSingleton<AutoMLJobService>();
         services.AddSingleton<IJobRunner, AutoMLJobRunner>();
         return services;

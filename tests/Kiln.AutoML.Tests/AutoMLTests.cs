@@ -1,4 +1,5 @@
 using System.Xml.Linq;
+using Kiln.AutoML.Candidates;
 using Kiln.AutoML.Data;
 using Kiln.AutoML.Evaluation;
 using Kiln.AutoML.Reports;
@@ -163,5 +164,60 @@ public sealed class EnsembleTests
         };
         var ranked = objective.Rank([Candidate("unscored", null, 0), Candidate("tied-worse", 0.9, 0.3), Candidate("tied-better", 0.9, 0.2), Candidate("low", 0.8, 0.1)]);
         Assert.Equal(["tied-better", "tied-worse", "low", "unscored"], ranked.Select(c => c.Name));
+    }
+
+    private static AutoMLCandidate Scored(string name, string algorithm, double objective) => new()
+    {
+        Name = name,
+        Pipeline = "p",
+        Algorithm = algorithm,
+        Preprocessing = [],
+        HyperParameters = new Dictionary<string, string>(),
+        Image = "i",
+        CreationTime = DateTimeOffset.UnixEpoch,
+        Objective = objective,
+    };
+
+    [Fact]
+    public void The_least_flexible_candidate_within_one_standard_error_of_the_top_is_chosen()
+    {
+        var accuracy = new AutoMLObjective("Accuracy", true);
+        List<AutoMLCandidate> ranked = [Scored("ensemble", "ensemble", 0.99), Scored("trees", "xgboost", 0.985), Scored("linear", "linear-learner", 0.98), Scored("linear-worse", "linear-learner", 0.95)];
+        Assert.Equal("linear", BestCandidateRule.Choose(ranked, accuracy, standardError: 0.011).Name);
+        Assert.Equal("trees", BestCandidateRule.Choose(ranked, accuracy, standardError: 0.006).Name);
+        Assert.Equal("ensemble", BestCandidateRule.Choose(ranked, accuracy, standardError: 0).Name);
+
+        // Minimised objectives count the error upwards.
+        var rmse = new AutoMLObjective("RMSE", false);
+        List<AutoMLCandidate> regression = [Scored("trees", "xgboost", 10), Scored("linear", "linear-learner", 10.5), Scored("linear-far", "linear-learner", 13)];
+        Assert.Equal("linear", BestCandidateRule.Choose(regression, rmse, standardError: 1).Name);
+        Assert.Equal("trees", BestCandidateRule.Choose(regression, rmse, standardError: 0.4).Name);
+    }
+
+    [Fact]
+    public void The_bootstrap_standard_error_of_accuracy_is_near_the_binomial_one_and_shrinks_with_more_rows()
+    {
+        static (double Error, double Binomial) Measure(int rows)
+        {
+            var table = new RawTable(["x", "y"]);
+            var predictions = new List<PredictionRow>();
+            for (var i = 0; i < rows; i++)
+            {
+                var label = i % 2 == 0 ? "a" : "b";
+                table.Add([(double)i, label], new RowSource("t", i + 1));
+                var right = i % 10 != 0; // 90 % right
+                var predicted = right ? label : (label == "a" ? "b" : "a");
+                predictions.Add(new PredictionRow(predicted == "b" ? 1 : 0, predicted, predicted == "b" ? [0.2, 0.8] : [0.8, 0.2]));
+            }
+
+            var error = BestCandidateRule.StandardError(predictions, ["a", "b"], new ValidationSet(table, "y", null), AutoMLProblemType.BinaryClassification, new AutoMLObjective("Accuracy", true));
+            return (error, Math.Sqrt(0.9 * 0.1 / rows));
+        }
+
+        var small = Measure(100);
+        var large = Measure(1600);
+        Assert.InRange(small.Error, small.Binomial * 0.75, small.Binomial * 1.25);
+        Assert.InRange(large.Error, large.Binomial * 0.75, large.Binomial * 1.25);
+        Assert.True(large.Error < small.Error / 3, $"{large.Error} vs {small.Error}");
     }
 }

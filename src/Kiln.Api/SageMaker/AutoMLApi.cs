@@ -272,7 +272,7 @@ internal static class AutoMLApi
             ObjectiveStatus = candidate.Objective is not null ? "Succeeded" : candidate.IsFinished ? "Failed" : "Pending",
             CandidateSteps = steps,
             CandidateStatus = candidate.Status.ToString(),
-            InferenceContainers = candidate.ModelDataUrl is { } url
+            InferenceContainers = candidate.ServingModelDataUrl is { } url
                 ? [new AutoMLContainerDefinition(candidate.Image, url, new Dictionary<string, string> { ["SAGEMAKER_INFERENCE_OUTPUT"] = "predicted_label", ["SAGEMAKER_INFERENCE_SUPPORTED"] = "predicted_label,probability,probabilities" })]
                 : null,
             CreationTime = candidate.CreationTime,

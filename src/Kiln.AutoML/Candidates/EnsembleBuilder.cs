@@ -76,35 +76,9 @@ public sealed class EnsembleBuilder(CandidateEvaluator evaluator, DataUris data,
         }
 
         var name = EnsembleName(job.Name);
-        var package = Path.Combine(work, "ensemble", name);
-        if (Directory.Exists(package))
-        {
-            Directory.Delete(package, recursive: true);
-        }
-
-        var files = new List<EnsembleMemberFile>();
-        foreach (var m in chosen)
-        {
-            var folder = $"members/{files.Count}";
-            Copy(members[m].Directory, Path.Combine(package, folder));
-            files.Add(new EnsembleMemberFile(folder, counts[m] / (double)Rounds));
-        }
-
-        var manifest = ModelPackage.ReadManifest(members[chosen[0]].Directory) with
-        {
-            HyperParameters = chosen.ToDictionary(m => members[m].Candidate.Name, m => (counts[m] / (double)Rounds).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)),
-            TrainedAt = clock.GetUtcNow(),
-        };
-        EnsembleModel.Save(package, manifest, files);
-        var archive = Path.Combine(work, "ensemble", $"{name}.tar.gz");
-        await using (var file = File.Create(archive))
-        await using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
-        {
-            await TarFile.CreateFromDirectoryAsync(package, gzip, includeBaseDirectory: false, ct).ConfigureAwait(false);
-        }
-
+        var weights = chosen.ToDictionary(m => members[m].Candidate.Name, m => (counts[m] / (double)Rounds).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture));
         var url = $"{job.Spec.OutputPath.TrimEnd('/')}/{job.Name}/ensemble/{name}/model.tar.gz";
-        await data.UploadAsync(archive, url, ct).ConfigureAwait(false);
+        await PackAsync(name, chosen.Select(m => (members[m].Directory, counts[m] / (double)Rounds)).ToList(), weights, url, work, ct).ConfigureAwait(false);
         var score = await evaluator.ScoreAsync(name, url, validation, problem, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         return new AutoMLCandidate
@@ -113,7 +87,7 @@ public sealed class EnsembleBuilder(CandidateEvaluator evaluator, DataUris data,
             Pipeline = "ensemble",
             Algorithm = EnsembleModel.AlgorithmName,
             Preprocessing = ["Each member's own pipeline", $"Weighted average of the members' {(problem == AutoMLProblemType.Regression ? "predictions" : "class probabilities")}"],
-            HyperParameters = manifest.HyperParameters,
+            HyperParameters = weights,
             Status = TrainingJobStatus.Completed,
             Metrics = score.Metrics,
             Objective = score.Metrics.TryGetValue(objective.MetricName, out var value) ? value : null,
@@ -124,6 +98,38 @@ public sealed class EnsembleBuilder(CandidateEvaluator evaluator, DataUris data,
             EndTime = now,
             LastModifiedTime = now,
         };
+    }
+
+    /// <summary>
+    /// Packs member model folders and their weights into one model.tar.gz at <paramref name="url"/>; the manifest is the
+    /// first member's (problem, features, classes) with the members' weights as its hyperparameters.
+    /// </summary>
+    public async Task PackAsync(string name, IReadOnlyList<(string Directory, double Weight)> members, IReadOnlyDictionary<string, string> weights, string url, string work, CancellationToken ct)
+    {
+        var package = Path.Combine(work, "ensemble", name);
+        if (Directory.Exists(package))
+        {
+            Directory.Delete(package, recursive: true);
+        }
+
+        var files = new List<EnsembleMemberFile>();
+        foreach (var (directory, weight) in members)
+        {
+            var folder = $"members/{files.Count}";
+            Copy(directory, Path.Combine(package, folder));
+            files.Add(new EnsembleMemberFile(folder, weight));
+        }
+
+        var manifest = ModelPackage.ReadManifest(members[0].Directory) with { HyperParameters = weights, TrainedAt = clock.GetUtcNow(), Rounds = null };
+        EnsembleModel.Save(package, manifest, files);
+        var archive = Path.Combine(work, "ensemble", $"{name}.tar.gz");
+        await using (var file = File.Create(archive))
+        await using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+        {
+            await TarFile.CreateFromDirectoryAsync(package, gzip, includeBaseDirectory: false, ct).ConfigureAwait(false);
+        }
+
+        await data.UploadAsync(archive, url, ct).ConfigureAwait(false);
     }
 
     public static string EnsembleName(string job) => $"{job}-ensemble";

@@ -69,6 +69,26 @@ public sealed class AutoMLData(DataUris data)
         return (train, held);
     }
 
+    /// <summary>Both tables' rows in one, when they have the same columns in the same order (else null).</summary>
+    public static RawTable? Concat(RawTable first, RawTable second)
+    {
+        if (!first.Columns.SequenceEqual(second.Columns, StringComparer.Ordinal))
+        {
+            return null;
+        }
+
+        var all = new RawTable(first.Columns);
+        foreach (var table in new[] { first, second })
+        {
+            for (var i = 0; i < table.Rows.Count; i++)
+            {
+                all.Add(table.Rows[i], table.Sources[i]);
+            }
+        }
+
+        return all;
+    }
+
     /// <summary>Stores a table as CSV with a header at <paramref name="uri"/>, quoting where RFC 4180 needs it; missing cells are empty.</summary>
     public async Task WriteCsvAsync(RawTable table, string uri, string workDirectory, CancellationToken ct)
     {

@@ -42,6 +42,10 @@ public sealed class ValidationSet
 
     public bool IsText => Rows.Count > 0 && Rows[0].Text is not null;
 
+    /// <summary>The rows at <paramref name="indices"/>, repeats allowed (a bootstrap resample).</summary>
+    public ValidationSet Resampled(IReadOnlyList<int> indices) =>
+        new(Columns, indices.Select(i => Rows[i]).ToList(), indices.Select(i => Labels[i]).ToList(), indices.Select(i => Values[i]).ToList());
+
     /// <summary>The same rows with one column's values shuffled among them (for permutation importance).</summary>
     public ValidationSet Permuted(int column, Random random)
     {
@@ -69,10 +73,14 @@ public sealed class CandidateEvaluator(ModelLoader loader)
     /// <summary>The candidate's model, unpacked once into the workspace (<paramref name="Directory"/>), loaded, with its classes.</summary>
     public async Task<(IPredictor Predictor, IReadOnlyList<string>? Classes, string Directory)> LoadAsync(string candidate, string modelDataUrl, CancellationToken ct)
     {
-        var directory = await loader.PrepareAsync(Path.Combine("automl", candidate), modelDataUrl, ct).ConfigureAwait(false);
+        var directory = await UnpackAsync(candidate, modelDataUrl, ct).ConfigureAwait(false);
         var classes = ModelPackage.IsPackage(directory) ? ModelPackage.ReadManifest(directory).Encoder?.Classes : null;
         return (loader.Load(directory), classes, directory);
     }
+
+    /// <summary>The candidate's model.tar.gz unpacked into the workspace (once), without loading it.</summary>
+    public Task<string> UnpackAsync(string candidate, string modelDataUrl, CancellationToken ct) =>
+        loader.PrepareAsync(Path.Combine("automl", candidate), modelDataUrl, ct);
 
     public async Task<CandidateScore> ScoreAsync(string candidate, string modelDataUrl, ValidationSet validation, AutoMLProblemType problem, CancellationToken ct)
     {

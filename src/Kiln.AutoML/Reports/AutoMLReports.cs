@@ -104,6 +104,18 @@ internal static class AutoMLReports
                 .. metricNames.Select(m => c.Metrics.TryGetValue(m, out var v) ? Html.Number(v) : ""),
             ]),
             i => ranked[i].Name == job.BestCandidateName);
+        if (job.Best is { Objective: { } chosen } bestCandidate && job.BestObjectiveStandardError is { } error)
+        {
+            page.Paragraph($"The best candidate, {bestCandidate.Name} ({bestCandidate.Algorithm}, {objective.MetricName} {Html.Number(chosen)}), was chosen by the one-standard-error rule: " +
+                $"the top {objective.MetricName} is uncertain by ±{Html.Number(error)} on these rows (bootstrap standard error), so of the candidates within that of the top, " +
+                "the least flexible model (linear, then boosted trees, then an ensemble) is the one deployed.");
+        }
+
+        if (job.Best is { RefitModelDataUrl: { } refit } refitBest)
+        {
+            page.Paragraph($"The best candidate, {refitBest.Name}, was then retrained with the same hyperparameters on every row (training and validation); " +
+                $"that model ({refit}) is the one its inference containers serve. The metrics above are the scored model's, measured on rows it had not seen.");
+        }
 
         var scored = candidates.OrderBy(c => c.CreationTime).Where(c => c.Objective is not null).ToList();
         if (scored.Count > 0)

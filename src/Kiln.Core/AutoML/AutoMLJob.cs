@@ -146,7 +146,14 @@ public sealed record AutoMLCandidate
 
     public double? Objective { get; init; }
 
+    /// <summary>The model that was scored: trained on the training rows only.</summary>
     public string? ModelDataUrl { get; init; }
+
+    /// <summary>The same candidate retrained on every row, training and validation (the best candidate only); null until then or if that failed.</summary>
+    public string? RefitModelDataUrl { get; init; }
+
+    /// <summary>The model to deploy: the refit one when there is one.</summary>
+    public string? ServingModelDataUrl => RefitModelDataUrl ?? ModelDataUrl;
 
     public required string Image { get; init; }
 
@@ -200,6 +207,9 @@ public sealed record AutoMLJob
 
     public string? ValidationSplitUri { get; init; }
 
+    /// <summary>Every row of the job's data, training and validation together: what the best candidate is refit on.</summary>
+    public string? AllRowsUri { get; init; }
+
     /// <summary>The candidate pipelines generated for the data (what each candidate's preprocessing and algorithm are).</summary>
     public IReadOnlyList<AutoMLPipeline> Pipelines { get; init; } = [];
 
@@ -209,6 +219,9 @@ public sealed record AutoMLJob
     public IReadOnlyList<AutoMLCandidate> Candidates { get; init; } = [];
 
     public string? BestCandidateName { get; init; }
+
+    /// <summary>The top objective's standard error on the validation rows: candidates within it of the top counted as equally good when the best was chosen.</summary>
+    public double? BestObjectiveStandardError { get; init; }
 
     public string? DataExplorationReportUri { get; init; }
 

@@ -137,8 +137,8 @@ def held_out_accuracy(sm, runtime, described, header, held):
 
 
 def test_breast_cancer_tabular_jobs_reach_97_percent_on_held_out_rows_within_3_minutes(endpoint):
-    """Five held-out splits (seeds 0-4), because on 114 rows one split moves accuracy by ±2 %: scikit-learn's logistic
-    regression scores 95.6-99.1 % on these five. The mean must reach 97 %; every job must finish within 3 minutes."""
+    """Ten held-out splits (seeds 0-9), because on 114 rows one split moves accuracy by ±2 %: scikit-learn's logistic
+    regression scores 95.6-99.1 % on these ten, 97.6 % on average. The mean must reach 97 %; every job must finish within 3 minutes."""
     sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
     described, statuses, candidates, header, held, elapsed = breast_cancer_job(sm, s3, seed=0)
     name = described["AutoMLJobName"]
@@ -153,9 +153,24 @@ def test_breast_cancer_tabular_jobs_reach_97_percent_on_held_out_rows_within_3_m
     assert len(trained) >= 8, [(c["CandidateName"], c["CandidateStatus"], c.get("FailureReason")) for c in candidates]
     values = [c["FinalAutoMLJobObjectiveMetric"]["Value"] for c in trained]
     assert values == sorted(values, reverse=True), values
+    # The best is chosen by the one-standard-error rule: within a standard error of the top accuracy on the validation rows
+    # (a fifth of the 455 training rows), the least flexible model. Two binomial standard errors bound it.
     best = described["BestCandidate"]
-    assert best["CandidateName"] == trained[0]["CandidateName"]
-    assert best["FinalAutoMLJobObjectiveMetric"]["Value"] == max(values)
+    top, validation_rows = max(values), round(0.2 * (len(read("breast_cancer.csv")) - 1 - len(held)))
+    assert best["CandidateName"] in [c["CandidateName"] for c in trained]
+    assert best["FinalAutoMLJobObjectiveMetric"]["Value"] >= top - 2 * (top * (1 - top) / validation_rows) ** 0.5 - 1e-9, (best, values)
+    # What deploys is the best candidate retrained on every row (training and validation) with its hyperparameters.
+    served = best["InferenceContainers"][0]["ModelDataUrl"]
+    assert "refit" in served, served
+    if best["CandidateName"].endswith("-ensemble"):
+        refits = [f"{step['CandidateStepName']}-refit" for step in best["CandidateSteps"]]
+    else:
+        refits = [f"{best['CandidateName']}-refit"]
+        assert served == sm.describe_training_job(TrainingJobName=refits[0])["ModelArtifacts"]["S3ModelArtifacts"]
+    for refit in refits:
+        job = sm.describe_training_job(TrainingJobName=refit)
+        assert job["TrainingJobStatus"] == "Completed" and [c["ChannelName"] for c in job["InputDataConfig"]] == ["train"], job
+        assert "early_stopping_rounds" not in job["HyperParameters"], job["HyperParameters"]
     metrics = {m["StandardMetricName"] for m in best["CandidateProperties"]["CandidateMetrics"]}
     assert {"Accuracy", "F1", "AUC", "BalancedAccuracy", "LogLoss", "InferenceLatency"} <= metrics, metrics
     page = sm.list_candidates_for_auto_ml_job(AutoMLJobName=name, MaxResults=3)
@@ -182,7 +197,7 @@ def test_breast_cancer_tabular_jobs_reach_97_percent_on_held_out_rows_within_3_m
     assert len(importance) == len(header) - 1 and max(importance.values()) > 0, importance
 
     accuracies = [held_out_accuracy(sm, runtime, described, header, held)]
-    for seed in range(1, 5):
+    for seed in range(1, 10):
         described, _, _, header, held, elapsed = breast_cancer_job(sm, s3, seed)
         assert elapsed < 180, elapsed
         accuracies.append(held_out_accuracy(sm, runtime, described, header, held))
