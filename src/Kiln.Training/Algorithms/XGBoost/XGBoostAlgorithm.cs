@@ -104,20 +104,24 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
         var rounds = (int)values.Int("num_round");
         var metrics = RoundMetrics(values, problem);
         context.Reporter.Log($"Training {objective} for up to {rounds} rounds (max_depth={values.Int("max_depth")}, eta={values.Float("eta")}) on LightGBM.");
-        var (booster, kept) = await Task.Run(() => Boost(context, values, problem, inputs, width, rounds, metrics), context.CancellationToken).ConfigureAwait(false);
-        using (booster)
+        var threads = Threads(values, (long)inputs.Train.Labels.Length * width);
+        await OpenMpThread.RunAsync(threads, () =>
         {
-            Report(context, problem, "train", booster.TrainingOutputs(0), inputs.Train.Labels, booster.Classes, kept);
-            if (inputs.Validation is { } validation)
+            var (booster, kept) = Boost(context, values, problem, inputs, width, rounds, metrics, threads);
+            using (booster)
             {
-                Report(context, problem, "validation", booster.TrainingOutputs(1), validation.Labels, booster.Classes, kept);
-            }
+                Report(context, problem, "train", booster.TrainingOutputs(0), inputs.Train.Labels, booster.Classes, kept);
+                if (inputs.Validation is { } validation)
+                {
+                    Report(context, problem, "validation", booster.TrainingOutputs(1), validation.Labels, booster.Classes, kept);
+                }
 
-            Directory.CreateDirectory(context.ModelDirectory);
-            booster.Save(Path.Combine(context.ModelDirectory, BoosterFile), kept);
-            ModelPackage.SaveManifest(context.ModelDirectory, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, DateTimeOffset.UtcNow, kept));
-            WriteImportance(context, inputs.Encoder, booster.Importance());
-        }
+                Directory.CreateDirectory(context.ModelDirectory);
+                booster.Save(Path.Combine(context.ModelDirectory, BoosterFile), kept);
+                ModelPackage.SaveManifest(context.ModelDirectory, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, DateTimeOffset.UtcNow, kept));
+                WriteImportance(context, inputs.Encoder, booster.Importance());
+            }
+        }, context.CancellationToken).ConfigureAwait(false);
 
         context.Reporter.Log("Model saved.");
     }
@@ -149,12 +153,12 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
     /// metric has not improved for that many rounds and rolls the model back to the best round. Cancellation (a
     /// stop, or a tuner's early stopping) takes effect between rounds.
     /// </summary>
-    private static (Booster Booster, int Rounds) Boost(TrainingContext context, HyperParameterValues values, string problem, TabularInputs inputs, int width, int rounds, IReadOnlyList<string> metrics)
+    private static (Booster Booster, int Rounds) Boost(TrainingContext context, HyperParameterValues values, string problem, TabularInputs inputs, int width, int rounds, IReadOnlyList<string> metrics, int threads)
     {
-        var dataset = FormattableString.Invariant($"max_bin={values.Int("max_bin")} verbosity=-1");
+        var dataset = FormattableString.Invariant($"max_bin={values.Int("max_bin")} verbosity=-1 num_threads={threads}");
         using var train = new BoostingData(inputs.Train.Features, inputs.Train.Labels, width, dataset);
         using var validation = inputs.Validation is { } v ? new BoostingData(v.Features, v.Labels, width, dataset, reference: train) : null;
-        var booster = Booster.Create(train, Parameters(values, problem, inputs.Encoder.Classes?.Count ?? 0, validation is null ? [] : metrics, (long)train.Rows * width));
+        var booster = Booster.Create(train, Parameters(values, problem, inputs.Encoder.Classes?.Count ?? 0, validation is null ? [] : metrics, threads));
         try
         {
             if (validation is not null)
@@ -242,7 +246,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
     };
 
     /// <summary>XGBoost's hyperparameters in LightGBM's terms: depth-wise trees (2^max_depth leaves), eta as the learning rate, lambda/alpha as L2/L1.</summary>
-    private static string Parameters(HyperParameterValues values, string problem, int classes, IReadOnlyList<string> metrics, long cells)
+    private static string Parameters(HyperParameterValues values, string problem, int classes, IReadOnlyList<string> metrics, int threads)
     {
         var depth = (int)values.Int("max_depth");
         var subsample = values.Float("subsample");
@@ -272,7 +276,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
             parts.Add($"scale_pos_weight={values.Float("scale_pos_weight")}");
         }
 
-        parts.Add($"num_threads={Threads(values, cells)}");
+        parts.Add($"num_threads={threads}");
 
         return string.Join(" ", parts);
     }
