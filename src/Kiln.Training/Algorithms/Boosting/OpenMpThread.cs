@@ -7,38 +7,42 @@ namespace Kiln.Training.Algorithms.Boosting;
 /// thread that opens a parallel region; once the workers of all teams outnumber the cores, it stops spinning between
 /// regions and parks them in the kernel, and every region then pays for waking them (on a 2-core VM, 200 rounds on
 /// diamonds took 0.75 s in a fresh process and 3 s once a second pool thread had trained). Calling from one thread keeps
-/// one team. Work on one thread opens no team and runs wherever it is called.
+/// one team. Work on one thread opens no team and runs wherever it is called: so when the thread is busy (tuning
+/// trials side by side), the next job runs on a single thread of the pool rather than wait.
 /// </summary>
 public static class OpenMpThread
 {
     private static readonly Lazy<BlockingCollection<Action>> Work = new(Start);
+    private static int _busy;
 
-    /// <summary>Runs LightGBM work that uses <paramref name="threads"/> threads: on the one thread when more than one, else on a pool thread.</summary>
-    public static Task RunAsync(int threads, Action work, CancellationToken ct)
+    /// <summary>Runs LightGBM work that may use up to <paramref name="threads"/> threads; it is told how many it gets.</summary>
+    public static Task RunAsync(int threads, Action<int> work, CancellationToken ct)
     {
-        if (threads <= 1)
+        if (threads <= 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
-            return Task.Run(work, ct);
+            return Task.Run(() => work(1), ct);
         }
 
-        ct.ThrowIfCancellationRequested();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Work.Value.Add(() =>
         {
-            if (ct.IsCancellationRequested)
-            {
-                done.TrySetCanceled(ct);
-                return;
-            }
-
             try
             {
-                work();
+                ct.ThrowIfCancellationRequested();
+                work(threads);
                 done.TrySetResult();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                done.TrySetCanceled(ct);
             }
             catch (Exception e)
             {
                 done.TrySetException(e);
+            }
+            finally
+            {
+                Volatile.Write(ref _busy, 0);
             }
         }, CancellationToken.None);
         return done.Task;

@@ -105,9 +105,9 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
         var metrics = RoundMetrics(values, problem);
         context.Reporter.Log($"Training {objective} for up to {rounds} rounds (max_depth={values.Int("max_depth")}, eta={values.Float("eta")}) on LightGBM.");
         var threads = Threads(values, (long)inputs.Train.Labels.Length * width);
-        await OpenMpThread.RunAsync(threads, () =>
+        await OpenMpThread.RunAsync(threads, granted =>
         {
-            var (booster, kept) = Boost(context, values, problem, inputs, width, rounds, metrics, threads);
+            var (booster, kept) = Boost(context, values, problem, inputs, width, rounds, metrics, granted);
             using (booster)
             {
                 Report(context, problem, "train", booster.TrainingOutputs(0), inputs.Train.Labels, booster.Classes, kept);
