@@ -76,9 +76,10 @@ public sealed class EnsembleBuilder(CandidateEvaluator evaluator, DataUris data,
         }
 
         var name = EnsembleName(job.Name);
-        var weights = chosen.ToDictionary(m => members[m].Candidate.Name, m => (counts[m] / (double)Rounds).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture));
+        var picked = chosen.Select(m => (members[m].Candidate.Name, members[m].Directory, Weight: counts[m] / (double)Rounds)).ToList();
+        var weights = picked.ToDictionary(p => p.Name, p => p.Weight.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture));
         var url = $"{job.Spec.OutputPath.TrimEnd('/')}/{job.Name}/ensemble/{name}/model.tar.gz";
-        await PackAsync(name, chosen.Select(m => (members[m].Directory, counts[m] / (double)Rounds)).ToList(), weights, url, work, ct).ConfigureAwait(false);
+        await PackAsync(name, picked.Select(p => (p.Directory, p.Weight)).ToList(), weights, url, work, ct).ConfigureAwait(false);
         var score = await evaluator.ScoreAsync(name, url, validation, problem, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         return new AutoMLCandidate
@@ -93,7 +94,7 @@ public sealed class EnsembleBuilder(CandidateEvaluator evaluator, DataUris data,
             Objective = score.Metrics.TryGetValue(objective.MetricName, out var value) ? value : null,
             ModelDataUrl = url,
             Image = Image,
-            Members = chosen.Select(m => new EnsembleMember(members[m].Candidate.Name, counts[m] / (double)Rounds)).ToList(),
+            Members = picked.Select(p => new EnsembleMember(p.Name, p.Weight)).ToList(),
             CreationTime = now,
             EndTime = now,
             LastModifiedTime = now,
