@@ -8,7 +8,7 @@ namespace Kiln.Training.Algorithms.Boosting;
 /// regions and parks them in the kernel, and every region then pays for waking them (on a 2-core VM, 200 rounds on
 /// diamonds took 0.75 s in a fresh process and 3 s once a second pool thread had trained). Calling from one thread keeps
 /// one team. Work on one thread opens no team and runs wherever it is called: so when the thread is busy (tuning
-/// trials side by side), the next job runs on a single thread of the pool rather than wait.
+/// trials side by side), the next job runs single-threaded on a thread of its own rather than wait.
 /// </summary>
 public static class OpenMpThread
 {
@@ -20,7 +20,7 @@ public static class OpenMpThread
     {
         if (threads <= 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
-            return Task.Run(() => work(1), ct);
+            return Fitting.RunOnOwnThread(() => work(1), ct);
         }
 
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
