@@ -68,6 +68,9 @@ public static class KilnServer
             console.TimestampFormat = "HH:mm:ss ";
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // ASP.NET Core starts an Activity and a logging scope for every request whenever this category logs at
+        // any level; it only logs request start/finish, so turning it off saves that on every invocation.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.AddSingleton(options);
