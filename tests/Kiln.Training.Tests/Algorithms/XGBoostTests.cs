@@ -29,6 +29,26 @@ public sealed class XGBoostTests : IDisposable
     }
 
     [Fact]
+    public async Task Single_rows_predicted_from_many_threads_at_once_match_the_batch_prediction()
+    {
+        var (train, validation) = TrainerHarness.BreastCancer();
+        _harness.Channel("train", "train.csv", TrainerHarness.Csv(train));
+        await _harness.TrainAsync(_xgboost, new() { ["objective"] = "binary:logistic", ["num_round"] = "40", ["max_depth"] = "4" });
+        using var predictor = new AlgorithmCatalog().LoadPredictor(_harness.ModelDirectory);
+        var rows = validation.Select(row => new FeatureRow(row[1..].Select(float.Parse).ToArray())).ToList();
+        var batch = predictor.Predict(rows).Select(p => p.Value).ToList();
+
+        // Each thread reuses its own single-row predictor; every answer must still be its row's.
+        var single = new double[rows.Count];
+        Parallel.For(0, rows.Count * 20, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+            single[i % rows.Count] = Assert.Single(predictor.Predict([rows[i % rows.Count]])).Value);
+
+        Assert.Equal(batch, single, (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.Contains(batch, p => p < 0.5);
+        Assert.Contains(batch, p => p >= 0.5);
+    }
+
+    [Fact]
     public async Task Headed_csv_with_text_columns_and_a_named_target()
     {
         var churn = File.ReadAllLines(Datasets.Path("churn.csv"));

@@ -57,8 +57,14 @@ internal static unsafe partial class LightGbmNative
     [LibraryImport(Library, EntryPoint = "LGBM_BoosterPredictForMat", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int BoosterPredictForMat(IntPtr booster, float* data, int dataType, int rows, int columns, int isRowMajor, int predictType, int startIteration, int iterations, string parameters, out long length, double* results);
 
-    [LibraryImport(Library, EntryPoint = "LGBM_BoosterPredictForMatSingleRow", StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int BoosterPredictForMatSingleRow(IntPtr booster, float* data, int dataType, int columns, int isRowMajor, int predictType, int startIteration, int iterations, string parameters, out long length, double* results);
+    [LibraryImport(Library, EntryPoint = "LGBM_BoosterPredictForMatSingleRowFastInit", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int BoosterPredictForMatSingleRowFastInit(IntPtr booster, int predictType, int startIteration, int iterations, int dataType, int columns, string parameters, out IntPtr fastConfig);
+
+    [LibraryImport(Library, EntryPoint = "LGBM_BoosterPredictForMatSingleRowFast")]
+    public static partial int BoosterPredictForMatSingleRowFast(IntPtr fastConfig, float* data, out long length, double* results);
+
+    [LibraryImport(Library, EntryPoint = "LGBM_FastConfigFree")]
+    public static partial int FastConfigFree(IntPtr fastConfig);
 
     [LibraryImport(Library, EntryPoint = "LGBM_BoosterGetNumPredict")]
     public static partial int BoosterGetNumPredict(IntPtr booster, int dataIndex, out long count);
