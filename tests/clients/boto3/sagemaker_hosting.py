@@ -1,6 +1,7 @@
 """Real-time endpoints and batch transform through boto3: train on churn, deploy two variants, invoke, capture, update."""
 import collections
 import csv
+import datetime
 import io
 import json
 import os
@@ -216,6 +217,11 @@ def test_two_variants_split_traffic_capture_and_match_offline_predictions(endpoi
     assert data["endpointInput"]["observedContentType"] == "text/csv" and data["endpointInput"]["mode"] == "INPUT" and data["endpointInput"]["encoding"] == "CSV"
     assert data["endpointOutput"]["mode"] == "OUTPUT" and float(data["endpointOutput"]["data"]) >= 0
     assert set(record["eventMetadata"]) >= {"eventId", "inferenceId", "inferenceTime"}
+    # inferenceTime is ISO 8601 UTC with milliseconds, and the record sits in the folder of its own hour.
+    inferred = datetime.datetime.strptime(record["eventMetadata"]["inferenceTime"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    assert len(record["eventMetadata"]["inferenceTime"]) == 24
+    assert parts[3:7] == [f"{inferred.year:04d}", f"{inferred.month:02d}", f"{inferred.day:02d}", f"{inferred.hour:02d}"], (key, inferred)
+    assert abs((datetime.datetime.utcnow() - inferred).total_seconds()) < 600
 
     listed = sm.list_endpoints(NameContains=name)["Endpoints"]
     assert [e["EndpointName"] for e in listed] == [name] and listed[0]["EndpointStatus"] == "InService"
