@@ -442,12 +442,22 @@ def test_bad_invocations_get_sagemaker_errors_and_the_endpoint_keeps_serving(end
     expect_error(lambda: runtime.invoke_endpoint(EndpointName="no-such-endpoint", ContentType="text/csv", Body=good), "ValidationError", 400, "not found")
     expect_error(invoke("[[1, 2", content_type="application/json"), "ModelError", 424, "JSON")
 
-    # An endpoint still Creating (sixteen replicas take a while to load) refuses invocations with ValidationError.
-    slow = "slow-" + uuid.uuid4().hex[:8]
-    sm.create_endpoint_config(EndpointConfigName=slow + "-config", ProductionVariants=[variant("A", model, count=16)])
-    sm.create_endpoint(EndpointName=slow, EndpointConfigName=slow + "-config")
-    assert sm.describe_endpoint(EndpointName=slow)["EndpointStatus"] == "Creating"
-    expect_error(lambda: runtime.invoke_endpoint(EndpointName=slow, ContentType="text/csv", Body=good), "ValidationError", 400, "Creating")
+    # An endpoint still Creating refuses invocations with ValidationError. Loading sixteen replicas takes a moment, so
+    # an invocation sent right after CreateEndpoint normally arrives while it is Creating; when the load won the race,
+    # the endpoint must already be InService (it never answers before), and a fresh endpoint is tried.
+    for _ in range(5):
+        slow = "slow-" + uuid.uuid4().hex[:8]
+        sm.create_endpoint_config(EndpointConfigName=slow + "-config", ProductionVariants=[variant("A", model, count=16)])
+        sm.create_endpoint(EndpointName=slow, EndpointConfigName=slow + "-config")
+        try:
+            runtime.invoke_endpoint(EndpointName=slow, ContentType="text/csv", Body=good)
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "ValidationError" and e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, e.response
+            assert "Creating" in e.response["Error"]["Message"], e.response
+            break
+        assert sm.describe_endpoint(EndpointName=slow)["EndpointStatus"] == "InService"
+    else:
+        raise AssertionError("five endpoints came into service before an invocation could reach one while Creating")
 
     response = runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body=good, TargetVariant="A", InferenceId="my-id-1")
     assert response["InvokedProductionVariant"] == "A"
