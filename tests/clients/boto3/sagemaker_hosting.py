@@ -409,6 +409,14 @@ def test_onnx_model_built_elsewhere_serves_correct_outputs(endpoint):
 
 
 def expect_error(call, code, status, mentioned=None):
+    response = error_of(call, code, status, mentioned)
+    if response is None:
+        raise AssertionError(f"expected {code}")
+    return response
+
+
+def error_of(call, code, status, mentioned=None):
+    """The error response of call, checked to be code/status (mentioning `mentioned`); None when the call succeeds."""
     try:
         call()
     except botocore.exceptions.ClientError as e:
@@ -417,7 +425,7 @@ def expect_error(call, code, status, mentioned=None):
         if mentioned:
             assert mentioned in e.response["Error"]["Message"], (mentioned, e.response["Error"]["Message"])
         return e.response
-    raise AssertionError(f"expected {code}")
+    return None
 
 
 def test_bad_invocations_get_sagemaker_errors_and_the_endpoint_keeps_serving(endpoint):
@@ -449,11 +457,7 @@ def test_bad_invocations_get_sagemaker_errors_and_the_endpoint_keeps_serving(end
         slow = "slow-" + uuid.uuid4().hex[:8]
         sm.create_endpoint_config(EndpointConfigName=slow + "-config", ProductionVariants=[variant("A", model, count=16)])
         sm.create_endpoint(EndpointName=slow, EndpointConfigName=slow + "-config")
-        try:
-            runtime.invoke_endpoint(EndpointName=slow, ContentType="text/csv", Body=good)
-        except botocore.exceptions.ClientError as e:
-            assert e.response["Error"]["Code"] == "ValidationError" and e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, e.response
-            assert "Creating" in e.response["Error"]["Message"], e.response
+        if error_of(lambda: runtime.invoke_endpoint(EndpointName=slow, ContentType="text/csv", Body=good), "ValidationError", 400, "Creating"):
             break
         assert sm.describe_endpoint(EndpointName=slow)["EndpointStatus"] == "InService"
     else:
