@@ -132,7 +132,7 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
         if (uri.StartsWith("s3://", StringComparison.Ordinal))
         {
             var (bucket, key) = S3Location(uri);
-            await EnsureBucketAsync(bucket, ct).ConfigureAwait(false);
+            await objects.EnsureBucketAsync(bucket, ct).ConfigureAwait(false);
             await using var content = File.OpenRead(localFile);
             await objects.PutAsync(bucket, key, content, key.EndsWith(".tar.gz", StringComparison.Ordinal) ? "application/x-tar" : null, null, null, ct).ConfigureAwait(false);
             return;
@@ -159,7 +159,7 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
         }
 
         var (bucket, key) = S3Location(uri);
-        await EnsureBucketAsync(bucket, ct).ConfigureAwait(false);
+        await objects.EnsureBucketAsync(bucket, ct).ConfigureAwait(false);
         await using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
         await objects.PutAsync(bucket, key, content, contentType, null, null, ct).ConfigureAwait(false);
     }
@@ -235,17 +235,6 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
         catch (ObjectStoreException e)
         {
             throw KilnException.NotFound($"{uri}: {e.Message}");
-        }
-    }
-
-    private async Task EnsureBucketAsync(string bucket, CancellationToken ct)
-    {
-        try
-        {
-            await objects.CreateBucketAsync(bucket, ct).ConfigureAwait(false);
-        }
-        catch (ObjectStoreException e) when (e.Error == ObjectError.BucketAlreadyOwnedByYou)
-        {
         }
     }
 

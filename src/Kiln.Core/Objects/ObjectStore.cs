@@ -57,11 +57,18 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
 
     public async Task CreateBucketAsync(string name, CancellationToken ct = default)
     {
-        ValidateBucketName(name);
-        if (!await index.CreateBucketAsync(name, clock.GetUtcNow(), ct).ConfigureAwait(false))
+        if (!await EnsureBucketAsync(name, ct).ConfigureAwait(false))
         {
             throw new ObjectStoreException(ObjectError.BucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.");
         }
+    }
+
+    /// <summary>Creates the bucket unless it exists; true when it was created. For Kiln's own writers, which
+    /// would otherwise throw and catch BucketAlreadyOwnedByYou on every write.</summary>
+    public async Task<bool> EnsureBucketAsync(string name, CancellationToken ct = default)
+    {
+        ValidateBucketName(name);
+        return await index.CreateBucketAsync(name, clock.GetUtcNow(), ct).ConfigureAwait(false);
     }
 
     public async Task<BucketInfo> GetBucketAsync(string name, CancellationToken ct = default) =>

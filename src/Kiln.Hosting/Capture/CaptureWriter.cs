@@ -178,14 +178,7 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
             var hour = first.ToString("yyyy/MM/dd/HH", CultureInfo.InvariantCulture);
             var objectKey = string.Join('/', new[] { prefix, key.Endpoint, key.Variant, hour }.Where(part => part.Length > 0))
                 + $"/{first:mm-ss-fff}-{Guid.NewGuid():N}.jsonl";
-            try
-            {
-                await objects.CreateBucketAsync(bucket, ct).ConfigureAwait(false);
-            }
-            catch (ObjectStoreException e) when (e.Error == ObjectError.BucketAlreadyOwnedByYou)
-            {
-            }
-
+            await objects.EnsureBucketAsync(bucket, ct).ConfigureAwait(false);
             await objects.PutAsync(bucket, objectKey, pending.Content(), "application/jsonlines", null, null, ct).ConfigureAwait(false);
             Interlocked.Add(ref _written, pending.Records);
         }
