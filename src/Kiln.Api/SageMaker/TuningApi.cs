@@ -133,7 +133,7 @@ internal static class TuningApi
     {
         var service = call.Service<TuningJobService>();
         var job = await service.DescribeAsync(request.HyperParameterTuningJobName!, call.Aborted);
-        var trials = await service.TrialsAsync(job.Name, call.Aborted);
+        var bestJob = job.Best is { } bestTrial ? await service.TrialJobAsync(bestTrial, call.Aborted) : null;
         var spec = job.Spec;
         var definitions = spec.Definitions.Select(ToShape).ToList();
         return new DescribeHyperParameterTuningJobResponse
@@ -165,7 +165,7 @@ internal static class TuningApi
             LastModifiedTime = job.LastModifiedTime,
             TrainingJobStatusCounters = Counters(job),
             ObjectiveStatusCounters = Objectives(job),
-            BestTrainingJob = job.Best is { } best ? Summary(job, best, trials.First(t => t.Trial.TrainingJobName == best.TrainingJobName).Job, call) : null,
+            BestTrainingJob = job.Best is { } best ? Summary(job, best, bestJob, call) : null,
             WarmStartConfig = spec.WarmStartParents.Count == 0 ? null : new HyperParameterTuningJobWarmStartConfig
             {
                 ParentHyperParameterTuningJobs = spec.WarmStartParents.Select(name => new ParentHyperParameterTuningJob { HyperParameterTuningJobName = name }).ToList(),

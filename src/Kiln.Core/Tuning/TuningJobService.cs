@@ -70,6 +70,10 @@ public sealed class TuningJobService(ITuningJobStore store, ITrainingJobStore tr
         return trials;
     }
 
+    /// <summary>One trial's training job as it is now; null when it was never created or is gone.</summary>
+    public Task<TrainingJob?> TrialJobAsync(Trial trial, CancellationToken ct = default) =>
+        trainingJobs.FindAsync(trial.TrainingJobName, ct);
+
     public async Task StopAsync(string name, CancellationToken ct = default)
     {
         var job = await DescribeAsync(name, ct).ConfigureAwait(false);
