@@ -26,11 +26,16 @@ for seed in $seeds; do
   python3 "$root/bench/tuning/kiln_tune.py" "http://127.0.0.1:$port" "$work/data/churn" Random "$seed" "$trials" 1 >"$work/kiln-random-$seed.json"
   /usr/bin/python3 "$root/bench/tuning/optuna_tune.py" "$work/data/churn" "$seed" "$trials" >"$work/optuna-$seed.json"
 done
-# Wall time per trial, one at a time against two in parallel: three interleaved pairs, so that a slow minute of
-# this shared VM does not fall on one side only; the median pair is reported.
-for round in 1 2 3; do
-  python3 "$root/bench/tuning/kiln_tune.py" "http://127.0.0.1:$port" "$work/data/churn" Bayesian 1 "$trials" 1 >"$work/serial-$round.json"
-  python3 "$root/bench/tuning/kiln_tune.py" "http://127.0.0.1:$port" "$work/data/churn" Bayesian 1 "$trials" 2 >"$work/parallel-$round.json"
+# Wall time per trial, one at a time against two in parallel: one interleaved pair per seed, so that a slow
+# minute of this shared VM does not fall on one side only, and over several seeds, because a Bayesian search
+# proposes different trials (rounds, depth), and so different work, when two run at once; the ratio is of the
+# totals. Random search, whose trials depend only on the seed and their index, runs the same trials on both
+# sides: the control.
+for strategy in Bayesian Random; do
+  for seed in $seeds; do
+    python3 "$root/bench/tuning/kiln_tune.py" "http://127.0.0.1:$port" "$work/data/churn" "$strategy" "$seed" "$trials" 1 >"$work/serial-$strategy-$seed.json"
+    python3 "$root/bench/tuning/kiln_tune.py" "http://127.0.0.1:$port" "$work/data/churn" "$strategy" "$seed" "$trials" 2 >"$work/parallel-$strategy-$seed.json"
+  done
 done
 
 /usr/bin/python3 - "$work" "$seeds" "$trials" <<'PY'
@@ -44,10 +49,11 @@ print("| searcher (validation AUC, median of seeds " + ", ".join(seeds) + ") | "
 print("|---|" + "---:|" * len(budgets))
 for label, prefix in (("Kiln Bayesian (TPE)", "kiln-bayesian"), ("Kiln Random", "kiln-random"), ("Optuna 3.1 TPE + XGBoost 1.7.4", "optuna")):
     print(f"| {label} | " + " | ".join(f"{statistics.median(best_after(f'{work}/{prefix}-{s}.json', b) for s in seeds):.4f}" for b in budgets) + " |")
-pairs = [(json.load(open(f"{work}/parallel-{r}.json"))["seconds"], json.load(open(f"{work}/serial-{r}.json"))["seconds"]) for r in (1, 2, 3)]
-pairs.sort(key=lambda pair: pair[0] / pair[1])
-ratios = ", ".join(f"{p / s:.2f}" for p, s in pairs)
-parallel, serial = pairs[1]
-print(f"\nKiln Bayesian, {trials} trials, median of three pairs: {serial / trials:.2f} s per trial one at a time, {parallel / trials:.2f} s with 2 in parallel "
-      f"({parallel / serial:.2f} ×; the three pairs: {ratios})")
+print()
+for strategy in ("Bayesian", "Random"):
+    pairs = [(json.load(open(f"{work}/parallel-{strategy}-{s}.json"))["seconds"], json.load(open(f"{work}/serial-{strategy}-{s}.json"))["seconds"]) for s in seeds]
+    parallel, serial = sum(p for p, _ in pairs), sum(s for _, s in pairs)
+    ratios = ", ".join(f"{p / s:.2f}" for p, s in pairs)
+    print(f"Kiln {strategy}, {trials} trials, seeds {', '.join(seeds)}: {serial / trials / len(pairs):.3f} s per trial one at a time, "
+          f"{parallel / trials / len(pairs):.3f} s with 2 in parallel ({parallel / serial:.2f} × over all seeds; per seed: {ratios})")
 PY
