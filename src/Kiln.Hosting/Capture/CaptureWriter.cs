@@ -67,7 +67,7 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
             return;
         }
 
-        byte[] line;
+        PooledLine line;
         try
         {
             line = Format(record);
@@ -88,8 +88,12 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
     [ThreadStatic]
     private static Utf8JsonWriter? _threadJson;
 
-    /// <summary>One capture line, with its newline, formatted through this thread's reusable buffer and writer.</summary>
-    private static byte[] Format(CaptureRecord record)
+    /// <summary>
+    /// One capture line, with its newline, formatted through this thread's reusable buffer and writer into an array
+    /// from the shared pool (returned once the line is appended to its object): a line waits up to 100 ms in the
+    /// queue, long enough to outlive a gen0 collection, and fresh arrays would be promoted and collected in gen1.
+    /// </summary>
+    private static PooledLine Format(CaptureRecord record)
     {
         var buffer = _threadLine ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
@@ -98,7 +102,9 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
         Line(json, record);
         json.Flush();
         buffer.Write("\n"u8);
-        return buffer.WrittenSpan.ToArray();
+        var array = ArrayPool<byte>.Shared.Rent(buffer.WrittenCount);
+        buffer.WrittenSpan.CopyTo(array);
+        return new PooledLine(array, buffer.WrittenCount);
     }
 
     /// <summary>Formats and stores everything queued so far (tests and shutdown use it).</summary>
@@ -144,7 +150,8 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
                     _pending[queued.Key] = pending = new PendingObject();
                 }
 
-                pending.Append(queued.Time, queued.Line);
+                pending.Append(queued.Time, queued.Line.Span);
+                ArrayPool<byte>.Shared.Return(queued.Line.Array);
             }
 
             var now = DateTimeOffset.UtcNow;
@@ -261,7 +268,12 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
 
     private readonly record struct GroupKey(string Destination, string Endpoint, string Variant, long Hour);
 
-    private readonly record struct QueuedLine(GroupKey Key, DateTimeOffset Time, byte[] Line);
+    private readonly record struct QueuedLine(GroupKey Key, DateTimeOffset Time, PooledLine Line);
+
+    private readonly record struct PooledLine(byte[] Array, int Length)
+    {
+        public ReadOnlySpan<byte> Span => Array.AsSpan(0, Length);
+    }
 
     /// <summary>The formatted lines of one future object; its buffer is reused for the next one.</summary>
     private sealed class PendingObject : IDisposable
@@ -274,7 +286,7 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
 
         public long Bytes => _buffer.Length;
 
-        public void Append(DateTimeOffset time, byte[] line)
+        public void Append(DateTimeOffset time, ReadOnlySpan<byte> line)
         {
             if (Records++ == 0)
             {
