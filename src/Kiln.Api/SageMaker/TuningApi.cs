@@ -133,7 +133,8 @@ internal static class TuningApi
     {
         var service = call.Service<TuningJobService>();
         var job = await service.DescribeAsync(request.HyperParameterTuningJobName!, call.Aborted);
-        var bestJob = job.Best is { } bestTrial ? await service.TrialJobAsync(bestTrial, call.Aborted) : null;
+        var best = job.Best;
+        var bestJob = best is null ? null : await service.TrialJobAsync(best, call.Aborted);
         var spec = job.Spec;
         var definitions = spec.Definitions.Select(ToShape).ToList();
         return new DescribeHyperParameterTuningJobResponse
@@ -165,7 +166,7 @@ internal static class TuningApi
             LastModifiedTime = job.LastModifiedTime,
             TrainingJobStatusCounters = Counters(job),
             ObjectiveStatusCounters = Objectives(job),
-            BestTrainingJob = job.Best is { } best ? Summary(job, best, bestJob, call) : null,
+            BestTrainingJob = best is null ? null : Summary(job, best, bestJob, call),
             WarmStartConfig = spec.WarmStartParents.Count == 0 ? null : new HyperParameterTuningJobWarmStartConfig
             {
                 ParentHyperParameterTuningJobs = spec.WarmStartParents.Select(name => new ParentHyperParameterTuningJob { HyperParameterTuningJobName = name }).ToList(),

@@ -64,7 +64,7 @@ public sealed class TuningJobService(ITuningJobStore store, ITrainingJobStore tr
         var trials = new List<(Trial, TrainingJob?)>();
         foreach (var trial in job.Trials)
         {
-            trials.Add((trial, await trainingJobs.FindAsync(trial.TrainingJobName, ct).ConfigureAwait(false)));
+            trials.Add((trial, await TrialJobAsync(trial, ct).ConfigureAwait(false)));
         }
 
         return trials;
