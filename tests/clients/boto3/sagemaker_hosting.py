@@ -415,6 +415,22 @@ def expect_error(call, code, status, mentioned=None):
     return response
 
 
+def padded_model_data(s3, job):
+    """The job's model.tar.gz with a 32 MB file of random bytes added, uploaded once; returns its key."""
+    bucket, key = job["ModelArtifacts"]["S3ModelArtifacts"][len("s3://"):].split("/", 1)
+    original = tarfile.open(fileobj=io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()), mode="r:gz")
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz", compresslevel=1) as archive:
+        for member in original.getmembers():
+            archive.addfile(member, original.extractfile(member) if member.isfile() else None)
+        padding = os.urandom(32 * 1024 * 1024)
+        info = tarfile.TarInfo("padding.bin")
+        info.size = len(padding)
+        archive.addfile(info, io.BytesIO(padding))
+    s3.put_object(Bucket=BUCKET, Key="padded/model.tar.gz", Body=packed.getvalue())
+    return "padded/model.tar.gz"
+
+
 def error_of(call, code, status, mentioned=None):
     """The error response of call, checked to be code/status (mentioning `mentioned`); None when the call succeeds."""
     try:
@@ -450,12 +466,17 @@ def test_bad_invocations_get_sagemaker_errors_and_the_endpoint_keeps_serving(end
     expect_error(lambda: runtime.invoke_endpoint(EndpointName="no-such-endpoint", ContentType="text/csv", Body=good), "ValidationError", 400, "not found")
     expect_error(invoke("[[1, 2", content_type="application/json"), "ModelError", 424, "JSON")
 
-    # An endpoint still Creating refuses invocations with ValidationError. Loading sixteen replicas takes a moment, so
-    # an invocation sent right after CreateEndpoint normally arrives while it is Creating; when the load won the race,
-    # the endpoint must already be InService (it never answers before), and a fresh endpoint is tried.
+    # An endpoint still Creating refuses invocations with ValidationError. Its model data is the trained model with 32 MB
+    # of incompressible padding, copied to a fresh key each attempt (nodes cache model data by URL), so downloading and
+    # unpacking it keeps the endpoint Creating while the invocation sent right after CreateEndpoint arrives; when the
+    # load still won the race, the endpoint must already be InService (it never answers before), and a fresh one is tried.
+    padded = padded_model_data(s3, job)
     for _ in range(5):
         slow = "slow-" + uuid.uuid4().hex[:8]
-        sm.create_endpoint_config(EndpointConfigName=slow + "-config", ProductionVariants=[variant("A", model, count=16)])
+        s3.copy_object(Bucket=BUCKET, Key=f"padded/{slow}/model.tar.gz", CopySource={"Bucket": BUCKET, "Key": padded})
+        sm.create_model(ModelName=slow, ExecutionRoleArn=ROLE,
+                        PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": f"s3://{BUCKET}/padded/{slow}/model.tar.gz"})
+        sm.create_endpoint_config(EndpointConfigName=slow + "-config", ProductionVariants=[variant("A", slow, count=16)])
         sm.create_endpoint(EndpointName=slow, EndpointConfigName=slow + "-config")
         if error_of(lambda: runtime.invoke_endpoint(EndpointName=slow, ContentType="text/csv", Body=good), "ValidationError", 400, "Creating"):
             break
