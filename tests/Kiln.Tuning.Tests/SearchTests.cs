@@ -67,7 +67,7 @@ public sealed class SearchTests
     }
 
     [Fact]
-    public void Tree_parzen_search_beats_random_search_on_most_seeds()
+    public void Bayesian_search_beats_random_search_on_most_seeds()
     {
         var wins = 0;
         for (var seed = 0; seed < 20; seed++)
@@ -78,7 +78,61 @@ public sealed class SearchTests
             }
         }
 
-        Assert.True(wins >= 15, $"TPE beat random search on only {wins} of 20 seeds");
+        Assert.True(wins >= 15, $"Bayesian search beat random search on only {wins} of 20 seeds");
+    }
+
+    [Fact]
+    public void A_running_trial_is_not_suggested_again()
+    {
+        var search = SearchStrategy.Create(TuningStrategies.Bayesian, Space, seed: 5, budget: 40);
+        for (var i = 0; i < 12; i++)
+        {
+            var point = search.Suggest()!;
+            search.Observe(point, Loss(Space.Values(point)));
+        }
+
+        // Two trials started at once: the second is proposed while the first is still running.
+        var first = Space.Values(search.Suggest()!);
+        var second = Space.Values(search.Suggest()!);
+        Assert.NotEqual(first, second);
+        var alone = SearchStrategy.Create(TuningStrategies.Bayesian, Space, seed: 5, budget: 40);
+        for (var i = 0; i < 12; i++)
+        {
+            var point = alone.Suggest()!;
+            alone.Observe(point, Loss(Space.Values(point)));
+        }
+
+        Assert.Equal(first, Space.Values(alone.Suggest()!));
+    }
+
+    [Fact]
+    public void Bayesian_suggestions_land_on_integer_values()
+    {
+        var search = SearchStrategy.Create(TuningStrategies.Bayesian, Space, seed: 2, budget: 30);
+        var depth = Space.Ranges[1];
+        for (var i = 0; i < 30; i++)
+        {
+            var point = search.Suggest()!;
+            var value = ParameterSpace.FromUnit(depth, point[1]);
+            Assert.Equal(Math.Round(value), value, 9);
+            search.Observe(point, Loss(Space.Values(point)));
+        }
+    }
+
+    [Fact]
+    public void Bayesian_search_keeps_suggesting_past_its_model_size()
+    {
+        var search = SearchStrategy.Create(TuningStrategies.Bayesian, Space, seed: 1, budget: 200);
+        var best = double.PositiveInfinity;
+        for (var i = 0; i < 200; i++)
+        {
+            var point = search.Suggest()!;
+            var loss = Loss(Space.Values(point));
+            best = Math.Min(best, loss);
+            search.Observe(point, loss);
+        }
+
+        Assert.True(best < 0.01, $"best loss {best} after 200 trials of a bowl");
     }
 
     private static (List<string> Points, double Best) Run(string strategy, int seed, int trials)

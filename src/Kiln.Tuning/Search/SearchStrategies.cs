@@ -17,7 +17,7 @@ internal static class SearchStrategy
     public static ISearchStrategy Create(string strategy, ParameterSpace space, int seed, int budget) => strategy switch
     {
         TuningStrategies.Grid => new GridSearch(space),
-        TuningStrategies.Bayesian => new TreeParzenSearch(space, seed, budget),
+        TuningStrategies.Bayesian => new GaussianProcessSearch(space, seed, budget),
         _ => new RandomSearch(space, seed),
     };
 
