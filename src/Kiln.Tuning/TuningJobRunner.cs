@@ -409,8 +409,8 @@ public sealed partial class TuningJobRunner(
 
         public Dictionary<string, string>? Next(int trials) => _strategy.Suggest() is { } point ? _space.Values(point) : null;
 
-        /// <summary>After a restart: consume the suggestion this trial was made from, so the next one is new.</summary>
-        public void Replay(Trial trial) => _strategy.Suggest();
+        /// <summary>After a restart: the strategy counts this trial as suggested, so the next suggestion is new.</summary>
+        public void Replay(Trial trial) => _strategy.Replay(_space.Point(trial.TunedHyperParameters));
 
         public void Learn(Trial trial)
         {

@@ -105,6 +105,36 @@ public sealed class SearchTests
         Assert.Equal(first, Space.Values(alone.Suggest()!));
     }
 
+    [Theory]
+    [InlineData(TuningStrategies.Random)]
+    [InlineData(TuningStrategies.Bayesian)]
+    public void A_restarted_search_goes_on_where_it_stopped(string strategy)
+    {
+        var search = SearchStrategy.Create(strategy, Space, seed: 7, budget: 40);
+        var history = new List<(double[] Point, double Loss)>();
+        for (var i = 0; i < 12; i++)
+        {
+            // As the runner does: a trial's point is read back from its hyperparameter values.
+            var point = Space.Point(Space.Values(search.Suggest()!))!;
+            history.Add((point, Loss(Space.Values(point))));
+            search.Observe(point, history[^1].Loss);
+        }
+
+        // After a restart the runner replays every trial, then tells the strategy the results of those that finished.
+        var restarted = SearchStrategy.Create(strategy, Space, seed: 7, budget: 40);
+        foreach (var (point, _) in history)
+        {
+            restarted.Replay(point);
+        }
+
+        foreach (var (point, loss) in history)
+        {
+            restarted.Observe(point, loss);
+        }
+
+        Assert.Equal(Space.Values(search.Suggest()!), Space.Values(restarted.Suggest()!));
+    }
+
     [Fact]
     public void Bayesian_suggestions_land_on_integer_values()
     {

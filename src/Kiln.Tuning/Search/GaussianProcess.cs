@@ -1,9 +1,12 @@
+using System.Numerics.Tensors;
+
 namespace Kiln.Tuning.Search;
 
 /// <summary>
 /// A zero-mean Gaussian process over the unit cube, for standardised targets, with a Matérn 5/2 kernel and one
 /// length scale per coordinate (a categorical coordinate counts as distance 1 when the values differ). Matrices
-/// are flat row-major arrays: the models are small (at most a few hundred points) and rebuilt for every suggestion.
+/// are flat row-major arrays and the kernel is evaluated over whole spans at once (<see cref="TensorPrimitives"/>):
+/// a suggestion fits about two hundred of these models and scores thousands of candidates with the best one.
 /// </summary>
 internal sealed class GaussianProcess
 {
@@ -34,30 +37,20 @@ internal sealed class GaussianProcess
     /// </summary>
     public static GaussianProcess Fit(ParameterSpace space, IReadOnlyList<double[]> points, IReadOnlyList<double> targets, Random random, int samples)
     {
-        var differences = SquaredDifferences(space, points);
+        var differences = new PairDifferences(space, points);
         GaussianProcess? best = null;
         var bestScore = double.NegativeInfinity;
         for (var s = 0; s < samples; s++)
         {
-            var logScales = new double[space.Dimensions];
-            var inverseScales = new double[space.Dimensions];
-            for (var d = 0; d < logScales.Length; d++)
-            {
-                logScales[d] = Math.Log(0.5) + StandardNormal.Sample(random);
-                inverseScales[d] = Math.Exp(-logScales[d]);
-            }
-
-            var logAmplitude = 0.5 * StandardNormal.Sample(random);
-            var logNoise = Math.Log(1e-3) + (2 * StandardNormal.Sample(random));
-            var model = Build(space, inverseScales, Math.Exp(2 * logAmplitude), Math.Exp(logNoise), points, targets, differences);
+            var draw = Hyperparameters.Draw(space.Dimensions, random);
+            var inverseScales = draw.LogScales.Select(l => Math.Exp(-l)).ToArray();
+            var model = Build(space, inverseScales, Math.Exp(2 * draw.LogAmplitude), Math.Exp(draw.LogNoise), points, targets, differences);
             if (model is null)
             {
                 continue;
             }
 
-            var logPrior = -0.5 * (logScales.Sum(l => (l - Math.Log(0.5)) * (l - Math.Log(0.5))) + (logAmplitude * logAmplitude / 0.25) +
-                                   ((logNoise - Math.Log(1e-3)) * (logNoise - Math.Log(1e-3)) / 4));
-            var score = model.LogLikelihood(targets) + logPrior;
+            var score = model.LogLikelihood(targets) + draw.LogPrior();
             if (score > bestScore)
             {
                 best = model;
@@ -68,37 +61,74 @@ internal sealed class GaussianProcess
         return best ?? Build(space, [.. Enumerable.Repeat(2.0, space.Dimensions)], 1, 1e-2, points, targets, differences)!;
     }
 
+
     /// <summary>The same hyperparameters on other data (or this model, should those not factor).</summary>
     public GaussianProcess Refit(IReadOnlyList<double[]> points, IReadOnlyList<double> targets) =>
-        Build(_space, _inverseScales, _amplitude, _noise, points, targets, SquaredDifferences(_space, points)) ?? this;
+        Build(_space, _inverseScales, _amplitude, _noise, points, targets, new PairDifferences(_space, points)) ?? this;
 
-    public (double Mean, double Variance) Predict(double[] point)
+    /// <summary>The posterior mean and variance at each of <paramref name="candidates"/>.</summary>
+    public (double[] Mean, double[] Variance) Predict(IReadOnlyList<double[]> candidates)
     {
         var n = _points.Count;
-        var k = new double[n];
-        var mean = 0.0;
+        var m = candidates.Count;
+        var dimensions = _space.Dimensions;
+        var coordinates = new double[dimensions][];
+        for (var d = 0; d < dimensions; d++)
+        {
+            coordinates[d] = new double[m];
+            for (var c = 0; c < m; c++)
+            {
+                coordinates[d][c] = candidates[c][d];
+            }
+        }
+
+        // Row i of the cross-covariance: point i against every candidate.
+        var cross = new double[n * m];
+        var difference = new double[m];
+        var scratch = new double[m];
         for (var i = 0; i < n; i++)
         {
-            var squared = 0.0;
-            var other = _points[i];
-            for (var d = 0; d < point.Length; d++)
+            var row = cross.AsSpan(i * m, m);
+            for (var d = 0; d < dimensions; d++)
             {
-                var difference = Difference(_space, d, point[d], other[d]);
-                squared += difference * difference * _inverseScales[d] * _inverseScales[d];
+                TensorPrimitives.Subtract(coordinates[d], _points[i][d], difference);
+                if (_space.IsCategorical(d))
+                {
+                    for (var c = 0; c < m; c++)
+                    {
+                        difference[c] = Math.Abs(difference[c]) < 0.5 ? 0 : 1;
+                    }
+                }
+
+                TensorPrimitives.Multiply(difference, difference, difference);
+                TensorPrimitives.MultiplyAdd(difference, _inverseScales[d] * _inverseScales[d], row, row);
             }
 
-            k[i] = Matern(_amplitude, squared);
-            mean += k[i] * _alpha[i];
+            Matern(row, _amplitude, difference, scratch);
         }
 
-        // v = L⁻¹ k; variance = k(x, x) − vᵀv.
-        ForwardSubstitute(_cholesky, n, k);
-        var variance = _amplitude;
+        var mean = new double[m];
         for (var i = 0; i < n; i++)
         {
-            variance -= k[i] * k[i];
+            TensorPrimitives.MultiplyAdd(cross.AsSpan(i * m, m), _alpha[i], mean, mean);
         }
 
+        // V = L⁻¹ K*, row by row over all candidates at once; variance = k(x, x) − Σ V².
+        var explained = new double[m];
+        for (var i = 0; i < n; i++)
+        {
+            var row = cross.AsSpan(i * m, m);
+            for (var k = 0; k < i; k++)
+            {
+                TensorPrimitives.MultiplyAdd(cross.AsSpan(k * m, m), -_cholesky[(i * n) + k], row, row);
+            }
+
+            TensorPrimitives.Multiply(row, 1 / _cholesky[(i * n) + i], row);
+            TensorPrimitives.MultiplyAdd(row, row, explained, explained);
+        }
+
+        var variance = new double[m];
+        TensorPrimitives.Subtract(_amplitude, explained, variance);
         return (mean, variance);
     }
 
@@ -116,24 +146,15 @@ internal sealed class GaussianProcess
         return (-0.5 * fit) - logDeterminant - (0.5 * n * Math.Log(2 * Math.PI));
     }
 
-    private static GaussianProcess? Build(ParameterSpace space, double[] inverseScales, double amplitude, double noise, IReadOnlyList<double[]> points, IReadOnlyList<double> targets, double[] differences)
+    private static GaussianProcess? Build(ParameterSpace space, double[] inverseScales, double amplitude, double noise, IReadOnlyList<double[]> points, IReadOnlyList<double> targets, PairDifferences differences)
     {
         var n = points.Count;
-        var dimensions = space.Dimensions;
+        var kernel = differences.Kernel(inverseScales, amplitude);
         var covariance = new double[n * n];
         for (var i = 0; i < n; i++)
         {
-            for (var j = 0; j <= i; j++)
-            {
-                var squared = 0.0;
-                var offset = ((i * n) + j) * dimensions;
-                for (var d = 0; d < dimensions; d++)
-                {
-                    squared += differences[offset + d] * inverseScales[d] * inverseScales[d];
-                }
-
-                covariance[(i * n) + j] = Matern(amplitude, squared) + (i == j ? noise + Jitter : 0);
-            }
+            kernel.AsSpan(PairDifferences.Index(i, 0), i + 1).CopyTo(covariance.AsSpan(i * n, i + 1));
+            covariance[(i * n) + i] += noise + Jitter;
         }
 
         if (!CholeskyInPlace(covariance, n))
@@ -148,34 +169,20 @@ internal sealed class GaussianProcess
         return new GaussianProcess(space, inverseScales, amplitude, noise, points, covariance, alpha);
     }
 
-    /// <summary>Per pair (lower triangle) and coordinate, the squared difference, computed once for all hyperparameter draws.</summary>
-    private static double[] SquaredDifferences(ParameterSpace space, IReadOnlyList<double[]> points)
+    /// <summary>k(r) = a (1 + √5 r + 5r²/3) e^(−√5 r), from the scaled squared distances r² in <paramref name="values"/>, in place.</summary>
+    private static void Matern(Span<double> values, double amplitude, Span<double> exponential, Span<double> polynomial)
     {
-        var n = points.Count;
-        var dimensions = space.Dimensions;
-        var differences = new double[n * n * dimensions];
-        for (var i = 0; i < n; i++)
-        {
-            for (var j = 0; j <= i; j++)
-            {
-                for (var d = 0; d < dimensions; d++)
-                {
-                    var difference = Difference(space, d, points[i][d], points[j][d]);
-                    differences[(((i * n) + j) * dimensions) + d] = difference * difference;
-                }
-            }
-        }
-
-        return differences;
-    }
-
-    private static double Difference(ParameterSpace space, int dimension, double a, double b) =>
-        space.IsCategorical(dimension) ? (Math.Abs(a - b) < 0.5 ? 0 : 1) : a - b;
-
-    private static double Matern(double amplitude, double scaledSquaredDistance)
-    {
-        var r = Math.Sqrt(5 * scaledSquaredDistance);
-        return amplitude * (1 + r + (r * r / 3)) * Math.Exp(-r);
+        exponential = exponential[..values.Length];
+        polynomial = polynomial[..values.Length];
+        TensorPrimitives.Multiply(values, 5.0, values);
+        TensorPrimitives.Sqrt(values, values); // s = √5 r
+        TensorPrimitives.Negate(values, exponential);
+        TensorPrimitives.Exp(exponential, exponential);
+        TensorPrimitives.Multiply(values, 1.0 / 3, polynomial);
+        TensorPrimitives.MultiplyAdd(polynomial, values, values, polynomial); // s + s²/3
+        TensorPrimitives.Add(polynomial, 1.0, polynomial);
+        TensorPrimitives.Multiply(polynomial, exponential, values);
+        TensorPrimitives.Multiply(values, amplitude, values);
     }
 
     /// <summary>Overwrites the lower triangle of A with L, L Lᵀ = A; false when A is not positive definite.</summary>
@@ -184,7 +191,7 @@ internal sealed class GaussianProcess
         for (var j = 0; j < n; j++)
         {
             var rowJ = a.AsSpan(j * n, j);
-            var diagonal = a[(j * n) + j] - Dot(rowJ, rowJ);
+            var diagonal = a[(j * n) + j] - TensorPrimitives.Dot(rowJ, rowJ);
             if (diagonal <= 0)
             {
                 return false;
@@ -194,7 +201,7 @@ internal sealed class GaussianProcess
             a[(j * n) + j] = pivot;
             for (var i = j + 1; i < n; i++)
             {
-                a[(i * n) + j] = (a[(i * n) + j] - Dot(a.AsSpan(i * n, j), rowJ)) / pivot;
+                a[(i * n) + j] = (a[(i * n) + j] - TensorPrimitives.Dot(a.AsSpan(i * n, j), rowJ)) / pivot;
             }
         }
 
@@ -206,7 +213,7 @@ internal sealed class GaussianProcess
     {
         for (var i = 0; i < n; i++)
         {
-            b[i] = (b[i] - Dot(l.AsSpan(i * n, i), b.AsSpan(0, i))) / l[(i * n) + i];
+            b[i] = (b[i] - TensorPrimitives.Dot(l.AsSpan(i * n, i), b.AsSpan(0, i))) / l[(i * n) + i];
         }
     }
 
@@ -225,5 +232,72 @@ internal sealed class GaussianProcess
         }
     }
 
-    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => System.Numerics.Tensors.TensorPrimitives.Dot(a, b);
+    /// <summary>
+    /// The squared difference of every pair of points (i ≥ j, packed row by row) per coordinate, computed once for
+    /// all the hyperparameter draws of a fit.
+    /// </summary>
+    private sealed class PairDifferences
+    {
+        private readonly double[][] _byDimension;
+        private readonly double[] _exponential;
+        private readonly double[] _polynomial;
+
+        public PairDifferences(ParameterSpace space, IReadOnlyList<double[]> points)
+        {
+            var n = points.Count;
+            var pairs = Index(n, 0);
+            _byDimension = new double[space.Dimensions][];
+            for (var d = 0; d < space.Dimensions; d++)
+            {
+                var column = _byDimension[d] = new double[pairs];
+                for (var i = 0; i < n; i++)
+                {
+                    for (var j = 0; j <= i; j++)
+                    {
+                        var difference = space.IsCategorical(d) ? (Math.Abs(points[i][d] - points[j][d]) < 0.5 ? 0 : 1) : points[i][d] - points[j][d];
+                        column[Index(i, j)] = difference * difference;
+                    }
+                }
+            }
+
+            _exponential = new double[pairs];
+            _polynomial = new double[pairs];
+        }
+
+        public static int Index(int i, int j) => (i * (i + 1) / 2) + j;
+
+        /// <summary>The kernel of every pair, packed as the differences are.</summary>
+        public double[] Kernel(double[] inverseScales, double amplitude)
+        {
+            var kernel = new double[_exponential.Length];
+            for (var d = 0; d < _byDimension.Length; d++)
+            {
+                TensorPrimitives.MultiplyAdd(_byDimension[d], inverseScales[d] * inverseScales[d], kernel, kernel);
+            }
+
+            Matern(kernel, amplitude, _exponential, _polynomial);
+            return kernel;
+        }
+    }
+
+    /// <summary>A draw of the kernel's hyperparameters, in logs, under their log-normal priors.</summary>
+    private sealed record Hyperparameters(double[] LogScales, double LogAmplitude, double LogNoise)
+    {
+        private static readonly double ScaleMean = Math.Log(0.5);
+        private static readonly double NoiseMean = Math.Log(1e-3);
+
+        public static Hyperparameters Draw(int dimensions, Random random)
+        {
+            var logScales = new double[dimensions];
+            for (var d = 0; d < dimensions; d++)
+            {
+                logScales[d] = ScaleMean + StandardNormal.Sample(random);
+            }
+
+            return new Hyperparameters(logScales, 0.5 * StandardNormal.Sample(random), NoiseMean + (2 * StandardNormal.Sample(random)));
+        }
+
+        public double LogPrior() =>
+            -0.5 * (LogScales.Sum(l => (l - ScaleMean) * (l - ScaleMean)) + (LogAmplitude * LogAmplitude / 0.25) + ((LogNoise - NoiseMean) * (LogNoise - NoiseMean) / 4));
+    }
 }

@@ -8,6 +8,9 @@ internal interface ISearchStrategy
     /// <summary>The next point, or null when the strategy has no more (a grid that is done).</summary>
     double[]? Suggest();
 
+    /// <summary>After a restart: a trial suggested before it (null when its values are outside the space), running until observed.</summary>
+    void Replay(double[]? point);
+
     void Observe(double[] point, double loss);
 }
 
@@ -39,6 +42,8 @@ internal sealed class RandomSearch(ParameterSpace space, int seed) : ISearchStra
     private int _suggested;
 
     public double[]? Suggest() => SearchStrategy.Uniform(space, new Random(Seeds.Mix(seed, _suggested++)));
+
+    public void Replay(double[]? point) => _suggested++;
 
     public void Observe(double[] point, double loss)
     {
@@ -72,6 +77,8 @@ internal sealed class GridSearch(ParameterSpace space) : ISearchStrategy
 
         return point;
     }
+
+    public void Replay(double[]? point) => _next++;
 
     public void Observe(double[] point, double loss)
     {
