@@ -19,9 +19,6 @@ namespace Kiln.Tuning.Search;
 /// </summary>
 internal sealed class GaussianProcessSearch : ISearchStrategy
 {
-    // 24 draws of the kernel's hyperparameters per fit: 192 searched as well on the benchmark's twenty seeds (within
-    // their noise) at eight times the cost, which delays the next trial when trials run in parallel.
-    private const int HyperparameterSamples = 24;
     private const int UniformCandidates = 1500;
     private const int LocalCandidates = 1500;
     private const int LocalCenters = 5;
@@ -79,6 +76,13 @@ internal sealed class GaussianProcessSearch : ISearchStrategy
         _observations.Add((point, loss));
     }
 
+    /// <summary>
+    /// Draws of the kernel's hyperparameters for a fit of <paramref name="points"/>: 192 up to 10 points, where the
+    /// likelihood is flat and the draw matters most, then fewer (24 from 28 points on), as each costs O(n³) and the
+    /// fit lies on the tuner's path from one trial's end to the next one's start.
+    /// </summary>
+    private static int HyperparameterSamples(int points) => Math.Clamp(192 * 10 * 10 / Math.Max(1, points * points), 24, 192);
+
     private static List<(double[] Point, double Loss)> Subset(List<(double[] Point, double Loss)> observed, Random random)
     {
         if (observed.Count <= MaxModelPoints)
@@ -102,7 +106,7 @@ internal sealed class GaussianProcessSearch : ISearchStrategy
 
         var points = observed.Select(o => o.Point).ToList();
         var targets = observed.Select(o => (o.Loss - mean) / spread).ToList();
-        var model = GaussianProcess.Fit(_space, points, targets, random, HyperparameterSamples);
+        var model = GaussianProcess.Fit(_space, points, targets, random, HyperparameterSamples(points.Count));
         if (_pending.Count > 0)
         {
             // The kriging believer: a running trial's outcome is taken to be what the model expects there.
@@ -110,7 +114,7 @@ internal sealed class GaussianProcessSearch : ISearchStrategy
             model = model.Refit([.. points, .. _pending], [.. targets, .. believed]);
         }
 
-        var incumbent = observed.Min(o => (o.Loss - mean) / spread);
+        var incumbent = targets.Min();
         var centers = observed.OrderBy(o => o.Loss).Take(LocalCenters).Select(o => o.Point).ToList();
         var candidates = new double[UniformCandidates + LocalCandidates][];
         for (var c = 0; c < candidates.Length; c++)
