@@ -61,7 +61,6 @@ internal sealed class GaussianProcess
         return best ?? Build(space, [.. Enumerable.Repeat(2.0, space.Dimensions)], 1, 1e-2, points, targets, differences)!;
     }
 
-
     /// <summary>The same hyperparameters on other data (or this model, should those not factor).</summary>
     public GaussianProcess Refit(IReadOnlyList<double[]> points, IReadOnlyList<double> targets) =>
         Build(_space, _inverseScales, _amplitude, _noise, points, targets, new PairDifferences(_space, points)) ?? this;
