@@ -84,25 +84,13 @@ public sealed class SearchTests
     [Fact]
     public void A_running_trial_is_not_suggested_again()
     {
-        var search = SearchStrategy.Create(TuningStrategies.Bayesian, Space, seed: 5, budget: 40);
-        for (var i = 0; i < 12; i++)
-        {
-            var point = search.Suggest()!;
-            search.Observe(point, Loss(Space.Values(point)));
-        }
+        var search = AfterTrials(TuningStrategies.Bayesian, seed: 5, trials: 12);
 
         // Two trials started at once: the second is proposed while the first is still running.
         var first = Space.Values(search.Suggest()!);
         var second = Space.Values(search.Suggest()!);
         Assert.NotEqual(first, second);
-        var alone = SearchStrategy.Create(TuningStrategies.Bayesian, Space, seed: 5, budget: 40);
-        for (var i = 0; i < 12; i++)
-        {
-            var point = alone.Suggest()!;
-            alone.Observe(point, Loss(Space.Values(point)));
-        }
-
-        Assert.Equal(first, Space.Values(alone.Suggest()!));
+        Assert.Equal(first, Space.Values(AfterTrials(TuningStrategies.Bayesian, seed: 5, trials: 12).Suggest()!));
     }
 
     [Theory]
@@ -163,6 +151,19 @@ public sealed class SearchTests
         }
 
         Assert.True(best < 0.01, $"best loss {best} after 200 trials of a bowl");
+    }
+
+    /// <summary>A search of budget 40 that has suggested and observed <paramref name="trials"/> trials, one at a time.</summary>
+    private static ISearchStrategy AfterTrials(string strategy, int seed, int trials)
+    {
+        var search = SearchStrategy.Create(strategy, Space, seed, budget: 40);
+        for (var i = 0; i < trials; i++)
+        {
+            var point = search.Suggest()!;
+            search.Observe(point, Loss(Space.Values(point)));
+        }
+
+        return search;
     }
 
     private static (List<string> Points, double Best) Run(string strategy, int seed, int trials)

@@ -90,13 +90,16 @@ internal sealed class GaussianProcess
             var row = cross.AsSpan(i * m, m);
             for (var d = 0; d < dimensions; d++)
             {
-                TensorPrimitives.Subtract(coordinates[d], _points[i][d], difference);
                 if (_space.IsCategorical(d))
                 {
                     for (var c = 0; c < m; c++)
                     {
-                        difference[c] = Math.Abs(difference[c]) < 0.5 ? 0 : 1;
+                        difference[c] = Difference(_space, d, coordinates[d][c], _points[i][d]);
                     }
+                }
+                else
+                {
+                    TensorPrimitives.Subtract(coordinates[d], _points[i][d], difference);
                 }
 
                 TensorPrimitives.Multiply(difference, difference, difference);
@@ -167,6 +170,10 @@ internal sealed class GaussianProcess
         BackSubstitute(covariance, n, alpha);
         return new GaussianProcess(space, inverseScales, amplitude, noise, points, covariance, alpha);
     }
+
+    /// <summary>The difference along one coordinate; between categories, 0 for the same value and 1 for another.</summary>
+    private static double Difference(ParameterSpace space, int dimension, double a, double b) =>
+        space.IsCategorical(dimension) ? (Math.Abs(a - b) < 0.5 ? 0 : 1) : a - b;
 
     /// <summary>k(r) = a (1 + √5 r + 5r²/3) e^(−√5 r), from the scaled squared distances r² in <paramref name="values"/>, in place.</summary>
     private static void Matern(Span<double> values, double amplitude, Span<double> exponential, Span<double> polynomial)
@@ -253,7 +260,7 @@ internal sealed class GaussianProcess
                 {
                     for (var j = 0; j <= i; j++)
                     {
-                        var difference = space.IsCategorical(d) ? (Math.Abs(points[i][d] - points[j][d]) < 0.5 ? 0 : 1) : points[i][d] - points[j][d];
+                        var difference = Difference(space, d, points[i][d], points[j][d]);
                         column[Index(i, j)] = difference * difference;
                     }
                 }
