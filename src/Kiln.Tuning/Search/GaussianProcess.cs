@@ -33,7 +33,7 @@ internal sealed class GaussianProcess
 
     /// <summary>
     /// The hyperparameters with the largest log marginal likelihood plus log prior among seeded draws from the prior:
-    /// log-normal length scales around half the cube, amplitude around 1, noise around 10⁻³ of the variance.
+    /// log-normal length scales around half the cube, amplitude around 1, noise around 5 % of the variance.
     /// </summary>
     public static GaussianProcess Fit(ParameterSpace space, IReadOnlyList<double[]> points, IReadOnlyList<double> targets, Random random, int samples)
     {
@@ -290,7 +290,10 @@ internal sealed class GaussianProcess
     private sealed record Hyperparameters(double[] LogScales, double LogAmplitude, double LogNoise)
     {
         private static readonly double ScaleMean = Math.Log(0.5);
-        private static readonly double NoiseMean = Math.Log(1e-3);
+        // Training is noisy: on the tuning benchmark (bench/tuning/noise.py), retraining one configuration with other
+        // seeds accounts for 37 % of the variance of validation AUC across configurations. The prior is centred at 5 %,
+        // one standard deviation below that, and wide enough (e^±2) for objectives that are close to deterministic.
+        private static readonly double NoiseMean = Math.Log(0.05);
 
         public static Hyperparameters Draw(int dimensions, Random random)
         {
