@@ -4,16 +4,12 @@ This share sets the centre of the Gaussian process's noise prior (src/Kiln.Tunin
 
 Usage: /usr/bin/python3 noise.py <churn folder> [configurations] [seeds]  ->  one line of variances and the share.
 """
-import json
-import os
 import statistics
 import sys
 
 import numpy as np
-import xgboost as xgb
-from sklearn.metrics import roc_auc_score
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from xgboost_trial import SPACE, ChurnSplit
 
 
 def draw(space, rng):
@@ -30,17 +26,12 @@ def draw(space, rng):
 
 
 def main(folder, configurations, seeds):
-    space = json.load(open(os.path.join(HERE, "space.json")))
-    train = np.loadtxt(f"{folder}/train/data.csv", delimiter=",")
-    valid = np.loadtxt(f"{folder}/validation/data.csv", delimiter=",")
-    dtrain = xgb.DMatrix(train[:, 1:], label=train[:, 0])
-    dvalid = xgb.DMatrix(valid[:, 1:], label=valid[:, 0])
+    split = ChurnSplit(folder)
     rng = np.random.default_rng(0)
     within, means = [], []
     for _ in range(configurations):
-        params = {"objective": "binary:logistic", "tree_method": "hist", "nthread": 2, **draw(space, rng)}
-        aucs = [roc_auc_score(valid[:, 0], xgb.train({**params, "seed": seed}, dtrain, num_boost_round=100).predict(dvalid))
-                for seed in range(seeds)]
+        hyperparameters = draw(SPACE, rng)
+        aucs = [split.validation_auc(hyperparameters, seed) for seed in range(seeds)]
         within.append(statistics.variance(aucs))
         means.append(statistics.mean(aucs))
     noise, signal = statistics.mean(within), statistics.variance(means)

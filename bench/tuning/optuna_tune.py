@@ -3,35 +3,27 @@
 Usage: /usr/bin/python3 optuna_tune.py <churn folder> <seed> <trials>  ->  JSON: the validation AUC of each trial, in order.
 """
 import json
-import os
 import sys
 import time
 
-import numpy as np
 import optuna
-import xgboost as xgb
-from sklearn.metrics import roc_auc_score
+
+from xgboost_trial import SPACE, ChurnSplit
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main(folder, seed, trials):
-    space = json.load(open(os.path.join(HERE, "space.json")))
-    train = np.loadtxt(f"{folder}/train/data.csv", delimiter=",")
-    valid = np.loadtxt(f"{folder}/validation/data.csv", delimiter=",")
-    dtrain = xgb.DMatrix(train[:, 1:], label=train[:, 0])
-    dvalid = xgb.DMatrix(valid[:, 1:], label=valid[:, 0])
+    split = ChurnSplit(folder)
 
     def objective(trial):
-        params = {"objective": "binary:logistic", "tree_method": "hist", "nthread": 2, "seed": 0}
-        for name, spec in space.items():
+        hyperparameters = {}
+        for name, spec in SPACE.items():
             if spec["type"] == "integer":
-                params[name] = trial.suggest_int(name, spec["min"], spec["max"])
+                hyperparameters[name] = trial.suggest_int(name, spec["min"], spec["max"])
             else:
-                params[name] = trial.suggest_float(name, spec["min"], spec["max"], log=spec.get("scaling") == "Logarithmic")
-        booster = xgb.train(params, dtrain, num_boost_round=100)
-        return roc_auc_score(valid[:, 0], booster.predict(dvalid))
+                hyperparameters[name] = trial.suggest_float(name, spec["min"], spec["max"], log=spec.get("scaling") == "Logarithmic")
+        return split.validation_auc(hyperparameters)
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     start = time.perf_counter()
