@@ -9,8 +9,9 @@ namespace Kiln.Tuning.EarlyStopping;
 /// Early stopping for the trials of tuning jobs, decided as a trial reports its objective metric step by step:
 /// <list type="bullet">
 /// <item><b>TrainingJobEarlyStoppingType Auto</b> — SageMaker's median rule: a trial stops at step t when the best
-/// objective it has reached is worse than the median of the running averages, up to step t, of the trials that
-/// finished before it (once two have).</item>
+/// objective it has reached is worse than the median of the running averages, up to step t, of the previous trials
+/// (once two have reached step t): those that completed, and those launched before it that are still running and
+/// have passed step t, so that trials run in parallel are judged without waiting for their siblings to end.</item>
 /// <item><b>Hyperband</b> — asynchronous successive halving (Li et al., "A System for Massively Parallel
 /// Hyperparameter Tuning", 2020): rungs at MinResource × 3^k steps; a trial reaching a rung goes on only if its
 /// objective is in the best third of the trials that reached that rung.</item>
@@ -20,7 +21,7 @@ namespace Kiln.Tuning.EarlyStopping;
 /// </summary>
 public sealed class TuningStopRule(ITuningJobStore store, ITrialCurves curves, TimeProvider clock) : ITrainingStopRule
 {
-    private const int MinimumFinishedTrials = 2;
+    private const int MinimumPreviousTrials = 2;
     private const int MinimumStep = 3;
     private const int Reduction = 3;
     // Trials on small data last well under a second: what finished must be seen within a few rounds.
@@ -30,7 +31,9 @@ public sealed class TuningStopRule(ITuningJobStore store, ITrialCurves curves, T
     private readonly ConcurrentDictionary<string, double> _bestSoFar = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IReadOnlyList<(long Step, double Value)>> _finishedCurves = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Job, long Rung), ConcurrentDictionary<string, double>> _rungs = new();
-    private readonly ConcurrentDictionary<string, bool> _completed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TrainingJobStatus> _ended = new(StringComparer.Ordinal);
+    // What each trial on this node has reported so far: a running trial's tracked metrics are written in batches.
+    private readonly ConcurrentDictionary<string, LiveCurve> _liveCurves = new(StringComparer.Ordinal);
 
     public string? ShouldStop(TrainingJobSpec job, string metric, long step, double value)
     {
@@ -52,7 +55,13 @@ public sealed class TuningStopRule(ITuningJobStore store, ITrialCurves curves, T
             return Hyperband(tuning, job.Name, objective, step, value);
         }
 
-        return tuning.Spec.EarlyStopping == "Auto" ? Median(tuning, job.Name, objective, step, best) : null;
+        if (tuning.Spec.EarlyStopping != "Auto")
+        {
+            return null;
+        }
+
+        _liveCurves.GetOrAdd(job.Name, _ => new LiveCurve()).Add(step, value);
+        return Median(tuning, job.Name, objective, step, best);
     }
 
     private string? Median(TuningJob tuning, string trial, TuningObjective objective, long step, double best)
@@ -63,17 +72,28 @@ public sealed class TuningStopRule(ITuningJobStore store, ITrialCurves curves, T
         }
 
         var averages = new List<double>();
-        foreach (var finished in tuning.Trials.Where(t => t.TrainingJobName != trial && IsCompleted(t.TrainingJobName)))
+        var launchedBefore = true;
+        foreach (var other in tuning.Trials)
         {
-            var curve = _finishedCurves.GetOrAdd(finished.TrainingJobName, name => curves.Curve(name, objective.MetricName));
-            var upTo = curve.Where(point => point.Step <= step).Select(point => point.Value).ToList();
-            if (upTo.Count > 0 && curve[^1].Step >= step)
+            if (other.TrainingJobName == trial)
             {
-                averages.Add(upTo.Average());
+                launchedBefore = false;
+                continue;
+            }
+
+            var average = StatusOf(other.TrainingJobName) switch
+            {
+                TrainingJobStatus.Completed => CompletedAverage(other.TrainingJobName, objective.MetricName, step),
+                TrainingJobStatus.InProgress when launchedBefore && _liveCurves.TryGetValue(other.TrainingJobName, out var live) => live.AverageUpTo(step),
+                _ => null,
+            };
+            if (average is { } value)
+            {
+                averages.Add(value);
             }
         }
 
-        if (averages.Count < MinimumFinishedTrials)
+        if (averages.Count < MinimumPreviousTrials)
         {
             return null;
         }
@@ -140,24 +160,75 @@ public sealed class TuningStopRule(ITuningJobStore store, ITrialCurves curves, T
         return job;
     }
 
-    /// <summary>Whether a sibling trial completed, asked of the training job itself (the tuning job's record lags behind its poll).</summary>
-    private bool IsCompleted(string trial)
+    /// <summary>Where a sibling trial is, asked of the training job itself (the tuning job's record lags behind its poll).</summary>
+    private TrainingJobStatus? StatusOf(string trial)
     {
-        if (_completed.TryGetValue(trial, out var known))
+        if (_ended.TryGetValue(trial, out var ended))
         {
-            return known;
+            return ended;
         }
 
         var status = curves.Status(trial);
         if (status is TrainingJobStatus.Completed or TrainingJobStatus.Failed or TrainingJobStatus.Stopped)
         {
-            _completed[trial] = status == TrainingJobStatus.Completed;
+            _ended[trial] = status.Value;
+            _liveCurves.TryRemove(trial, out _);
         }
 
-        return status == TrainingJobStatus.Completed;
+        return status;
+    }
+
+    /// <summary>A completed trial's running average up to <paramref name="step"/>, from its tracked run.</summary>
+    private double? CompletedAverage(string trial, string metric, long step)
+    {
+        var curve = _finishedCurves.GetOrAdd(trial, name => curves.Curve(name, metric));
+        var upTo = curve.Where(point => point.Step <= step).Select(point => point.Value).ToList();
+        return upTo.Count > 0 && curve[^1].Step >= step ? upTo.Average() : null;
     }
 
     private static string Show(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+
+    /// <summary>One trial's objective as it reports it, step by step; written by the trial, read by its siblings.</summary>
+    private sealed class LiveCurve
+    {
+        private readonly List<(long Step, double Value)> _points = [];
+
+        public void Add(long step, double value)
+        {
+            lock (_points)
+            {
+                if (_points.Count > 0 && step <= _points[^1].Step)
+                {
+                    _points.Clear(); // a retried attempt starts over
+                }
+
+                _points.Add((step, value));
+            }
+        }
+
+        /// <summary>The running average up to <paramref name="step"/>, once the trial has passed it.</summary>
+        public double? AverageUpTo(long step)
+        {
+            lock (_points)
+            {
+                if (_points.Count == 0 || _points[^1].Step < step)
+                {
+                    return null;
+                }
+
+                var (sum, count) = (0.0, 0);
+                foreach (var point in _points)
+                {
+                    if (point.Step <= step)
+                    {
+                        (sum, count) = (sum + point.Value, count + 1);
+                    }
+                }
+
+                return count > 0 ? sum / count : null;
+            }
+        }
+    }
 }
 
 /// <summary>Trials as the stop rule needs them: where each training job is, and a finished one's objective step by step (from its tracked run).</summary>
