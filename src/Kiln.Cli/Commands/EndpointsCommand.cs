@@ -27,7 +27,7 @@ internal static class EndpointsCommand
             using var client = CliOptions.Client(result);
             var endpoint = result.GetValue(name)!;
             var modelName = await EnsureModelAsync(client, result.GetValue(model)!, ct);
-            var config = $"{endpoint}-{DateTime.UtcNow:yyyyMMddHHmmss}";
+            var config = NewConfigName(endpoint);
             var body = new Dictionary<string, object?>
             {
                 ["EndpointConfigName"] = config,
@@ -293,6 +293,16 @@ internal static class EndpointsCommand
             PrimaryContainer = new { Image = job["AlgorithmSpecification"]?["TrainingImage"]?.GetValue<string>(), ModelDataUrl = job["ModelArtifacts"]?["S3ModelArtifacts"]?.GetValue<string>() },
         }, ct);
         return name;
+    }
+
+    /// <summary>
+    /// A new endpoint config's name: the endpoint's, cut to leave room within SageMaker's 63 characters, and the time
+    /// to the millisecond (to the second, two deploys in one second asked for the same config).
+    /// </summary>
+    private static string NewConfigName(string endpoint)
+    {
+        var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
+        return $"{endpoint[..Math.Min(endpoint.Length, 63 - stamp.Length - 1)].TrimEnd('-')}-{stamp}";
     }
 
     private static async Task<bool> ExistsAsync(KilnClient client, string endpoint, CancellationToken ct)
