@@ -299,7 +299,7 @@ internal static class EndpointsCommand
     /// A new endpoint config's name: the endpoint's, cut to leave room within SageMaker's 63 characters, and the time
     /// to the millisecond (to the second, two deploys in one second asked for the same config).
     /// </summary>
-    private static string NewConfigName(string endpoint)
+    internal static string NewConfigName(string endpoint)
     {
         var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
         return $"{endpoint[..Math.Min(endpoint.Length, 63 - stamp.Length - 1)].TrimEnd('-')}-{stamp}";

@@ -199,6 +199,18 @@ public sealed class CliTests(KilnServerFixture server) : IClassFixture<KilnServe
         }
     }
 
+    [Theory]
+    [InlineData("churn")]
+    [InlineData("an-endpoint-named-with-all-of-the-sixty-three-characters-it-may")]
+    [InlineData("an-endpoint-named-with-forty-five-characters-x-and-more")]
+    public void A_deploy_names_its_endpoint_config_within_SageMakers_rules(string endpoint)
+    {
+        var config = Kiln.Cli.Commands.EndpointsCommand.NewConfigName(endpoint);
+        Assert.Matches("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", config);
+        Assert.StartsWith(endpoint[..Math.Min(endpoint.Length, 20)], config, StringComparison.Ordinal);
+        Assert.Matches("-[0-9]{17}$", config);
+    }
+
     [Fact]
     public async Task Train_reports_a_missing_target_column_and_fails()
     {
