@@ -14,9 +14,7 @@ public sealed class TuningStopRuleTests
     [Fact]
     public void A_trial_is_judged_against_a_completed_trial_and_an_earlier_one_still_running()
     {
-        var (rule, curves) = Rule("first", "second", "third");
-        curves.Complete("first", Learning(10));
-        curves.Run("second");
+        var (rule, curves) = FirstCompletedSecondRunning();
         Assert.Null(Report(rule, "second", Learning(10)));
 
         curves.Run("third");
@@ -29,9 +27,7 @@ public sealed class TuningStopRuleTests
     [Fact]
     public void A_trial_launched_later_does_not_count_while_it_runs()
     {
-        var (rule, curves) = Rule("first", "second", "third");
-        curves.Complete("first", Learning(10));
-        curves.Run("second");
+        var (rule, curves) = FirstCompletedSecondRunning();
         curves.Run("third");
         Assert.Null(Report(rule, "third", Learning(10)));
 
@@ -42,16 +38,12 @@ public sealed class TuningStopRuleTests
     [Fact]
     public void A_running_sibling_counts_only_up_to_the_step_it_has_reached_and_a_stopped_one_not_at_all()
     {
-        var (rule, curves) = Rule("first", "second", "third");
-        curves.Complete("first", Learning(10));
-        curves.Run("second");
+        var (rule, curves) = FirstCompletedSecondRunning();
         Assert.Null(Report(rule, "second", Learning(2)));
         curves.Run("third");
         Assert.Null(Report(rule, "third", Flat(10)));
 
-        var (again, stopped) = Rule("first", "second", "third");
-        stopped.Complete("first", Learning(10));
-        stopped.Run("second");
+        var (again, stopped) = FirstCompletedSecondRunning();
         Assert.Null(Report(again, "second", Learning(10)));
         stopped.End("second", TrainingJobStatus.Stopped);
         stopped.Run("third");
@@ -76,6 +68,15 @@ public sealed class TuningStopRuleTests
         }
 
         return null;
+    }
+
+    /// <summary>A job of three trials, "first" completed with a learning curve and "second" started.</summary>
+    private static (TuningStopRule Rule, FakeTrials Curves) FirstCompletedSecondRunning()
+    {
+        var (rule, curves) = Rule("first", "second", "third");
+        curves.Complete("first", Learning(10));
+        curves.Run("second");
+        return (rule, curves);
     }
 
     private static (TuningStopRule Rule, FakeTrials Curves) Rule(params string[] trials)

@@ -188,44 +188,44 @@ public sealed class TuningStopRule(ITuningJobStore store, ITrialCurves curves, T
 
     private static string Show(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
 
-    /// <summary>One trial's objective as it reports it, step by step; written by the trial, read by its siblings.</summary>
+    /// <summary>
+    /// One trial's objective as it reports it, kept as running sums so that a sibling's average up to a step costs a
+    /// binary search on every report; written by the trial, read by its siblings.
+    /// </summary>
     private sealed class LiveCurve
     {
-        private readonly List<(long Step, double Value)> _points = [];
+        private readonly List<long> _steps = [];
+        private readonly List<double> _sums = [];
 
         public void Add(long step, double value)
         {
-            lock (_points)
+            lock (_steps)
             {
-                if (_points.Count > 0 && step <= _points[^1].Step)
+                if (_steps.Count > 0 && step <= _steps[^1])
                 {
-                    _points.Clear(); // a retried attempt starts over
+                    // A retried attempt starts over.
+                    _steps.Clear();
+                    _sums.Clear();
                 }
 
-                _points.Add((step, value));
+                _sums.Add((_sums.Count > 0 ? _sums[^1] : 0) + value);
+                _steps.Add(step);
             }
         }
 
         /// <summary>The running average up to <paramref name="step"/>, once the trial has passed it.</summary>
         public double? AverageUpTo(long step)
         {
-            lock (_points)
+            lock (_steps)
             {
-                if (_points.Count == 0 || _points[^1].Step < step)
+                if (_steps.Count == 0 || _steps[^1] < step || _steps[0] > step)
                 {
                     return null;
                 }
 
-                var (sum, count) = (0.0, 0);
-                foreach (var point in _points)
-                {
-                    if (point.Step <= step)
-                    {
-                        (sum, count) = (sum + point.Value, count + 1);
-                    }
-                }
-
-                return count > 0 ? sum / count : null;
+                var found = _steps.BinarySearch(step);
+                var last = found >= 0 ? found : ~found - 1;
+                return _sums[last] / (last + 1);
             }
         }
     }
