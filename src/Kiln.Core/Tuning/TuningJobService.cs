@@ -164,6 +164,8 @@ public sealed class TuningJobService(ITuningJobStore store, ITrainingJobStore tr
                         $"The range for hyperparameter '{range.Name}' has MinValue {Show(range.Min)} greater than MaxValue {Show(range.Max)}{where}.");
                 case ParameterKind.Integer or ParameterKind.Continuous when range.Scaling is ScalingType.Logarithmic && range.Min <= 0:
                     throw KilnException.InvalidParameter($"Logarithmic scaling of '{range.Name}' needs MinValue greater than 0, got {Show(range.Min)}{where}.");
+                case ParameterKind.Integer when range.Scaling is ScalingType.ReverseLogarithmic:
+                    throw KilnException.InvalidParameter($"ReverseLogarithmic scaling is for continuous ranges; the integer range for '{range.Name}' takes Auto, Linear or Logarithmic{where}.");
                 case ParameterKind.Continuous when range.Scaling is ScalingType.ReverseLogarithmic && (range.Min < 0 || range.Max >= 1):
                     throw KilnException.InvalidParameter($"ReverseLogarithmic scaling of '{range.Name}' needs a range within [0, 1), got [{Show(range.Min)}, {Show(range.Max)}]{where}.");
                 case ParameterKind.Continuous when spec.Strategy == TuningStrategies.Grid:

@@ -212,6 +212,8 @@ def test_bad_tuning_requests_are_validation_exceptions_and_create_nothing(endpoi
     expect(create(config("Bayesian", 4, 1, ranges=not_a_number)), "ValidationException", "not an integer")
     log_of_zero = {"ContinuousParameterRanges": [{"Name": "alpha", "MinValue": "0", "MaxValue": "1", "ScalingType": "Logarithmic"}]}
     expect(create(config("Bayesian", 4, 1, ranges=log_of_zero)), "ValidationException", "greater than 0")
+    reverse_log_integer = {"IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "8", "ScalingType": "ReverseLogarithmic"}]}
+    expect(create(config("Bayesian", 4, 1, ranges=reverse_log_integer)), "ValidationException", "continuous ranges")
     expect(create(config("Grid", None, 1)), "ValidationException", "continuous")
     expect(create(config("Bayesian", 4000, 1)), "ResourceLimitExceeded")
     expect(create(config("Hyperband", 4, 1, early="Auto")), "ValidationException", "Off")
