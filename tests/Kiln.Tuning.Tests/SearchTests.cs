@@ -102,6 +102,33 @@ public sealed class SearchTests
     }
 
     [Fact]
+    public void Bayesian_search_homes_in_on_a_smooth_optimum_in_five_dimensions()
+    {
+        // A few thousand random candidates in five dimensions fall about 0.1 of the cube from any given point; the
+        // acquisition's local search is what takes a suggestion closer. With it the median below is 0.010, without it 0.019.
+        var space = new ParameterSpace([.. Enumerable.Range(0, 5).Select(d => new ParameterRange($"x{d}", ParameterKind.Continuous, 0, 1))]);
+        var bests = new List<double>();
+        for (var seed = 0; seed < 40; seed++)
+        {
+            var search = SearchStrategy.Create(TuningStrategies.Bayesian, space, seed, budget: 40);
+            var best = double.PositiveInfinity;
+            for (var i = 0; i < 25; i++)
+            {
+                var point = search.Suggest()!;
+                var loss = point.Select((x, d) => (x - 0.3 - (0.1 * d)) * (x - 0.3 - (0.1 * d))).Sum();
+                best = Math.Min(best, loss);
+                search.Observe(point, loss);
+            }
+
+            bests.Add(best);
+        }
+
+        bests.Sort();
+        var median = (bests[19] + bests[20]) / 2;
+        Assert.True(median < 0.013, $"median best squared distance from the optimum after 25 trials: {median}");
+    }
+
+    [Fact]
     public void A_running_trial_is_not_suggested_again()
     {
         var search = AfterTrials(TuningStrategies.Bayesian, seed: 5, trials: 12);
