@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tuning Kiln's xgboost on churn, 40 trials, seeds 1-5 (SEEDS="$(seq 1 20)" for more): Kiln Bayesian (Gaussian process) vs Kiln Random vs Optuna 3.1's TPE
+# Tuning Kiln's xgboost on churn, 40 trials, seeds 1-5 (SEEDS="$(seq 1 40)" for more): Kiln Bayesian (Gaussian process) vs Kiln Random vs Optuna 3.1's TPE
 # driving XGBoost 1.7.4 over the same space (bench/tuning/space.json), one trial at a time. Reports the best
 # validation AUC after 10, 20 and 40 trials (median over seeds, the mean in brackets), then the wall time per trial of a Kiln
 # Bayesian job with MaxParallelTrainingJobs 2 against 1. Needs python3-optuna, python3-xgboost,
@@ -53,6 +53,13 @@ for label, prefix in (("Kiln Bayesian (Gaussian process)", "kiln-bayesian"), ("K
         best = [best_after(f"{work}/{prefix}-{s}.json", b) for s in seeds]
         cells.append(f"{statistics.median(best):.4f} ({statistics.mean(best):.4f})")
     print(f"| {label} | " + " | ".join(cells) + " |")
+if len(seeds) > 1:
+    cells = []
+    for b in budgets:
+        gaps = [best_after(f"{work}/kiln-bayesian-{s}.json", b) - best_after(f"{work}/optuna-{s}.json", b) for s in seeds]
+        cells.append(f"after {b}: ahead on {sum(g > 0 for g in gaps)} of {len(gaps)} seeds, "
+                     f"{statistics.mean(gaps):+.4f} ± {statistics.stdev(gaps) / len(gaps) ** 0.5:.4f}")
+    print("\nKiln Bayesian against Optuna, paired by seed (mean gap ± its standard error): " + "; ".join(cells))
 print()
 for strategy in ("Bayesian", "Random"):
     pairs = [(json.load(open(f"{work}/parallel-{strategy}-{s}.json"))["seconds"], json.load(open(f"{work}/serial-{strategy}-{s}.json"))["seconds"]) for s in seeds]
