@@ -104,8 +104,9 @@ public sealed class SearchTests
     [Fact]
     public void Bayesian_search_homes_in_on_a_smooth_optimum_in_five_dimensions()
     {
-        // A few thousand random candidates in five dimensions fall about 0.1 of the cube from any given point; the
-        // acquisition's local search is what takes a suggestion closer. With it the median below is 0.010, without it 0.019.
+        // In five dimensions the nearest of the 1,500 uniform candidates is typically some 0.15 of the cube from a
+        // given point; the acquisition's local search is what takes a suggestion closer. With it the median below is
+        // 0.010, without it 0.019.
         var space = new ParameterSpace([.. Enumerable.Range(0, 5).Select(d => new ParameterRange($"x{d}", ParameterKind.Continuous, 0, 1))]);
         var bests = new List<double>();
         for (var seed = 0; seed < 40; seed++)

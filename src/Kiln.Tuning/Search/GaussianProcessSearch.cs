@@ -127,7 +127,7 @@ internal sealed class GaussianProcessSearch : ISearchStrategy
         var candidates = new double[UniformCandidates + LocalCandidates][];
         for (var c = 0; c < candidates.Length; c++)
         {
-            candidates[c] = Snap(c < UniformCandidates ? SearchStrategy.Uniform(_space, random) : Near(centers[c % centers.Count], random));
+            candidates[c] = Snap(c < UniformCandidates ? SearchStrategy.Uniform(_space, random) : Near(centers[c % centers.Count], LocalSpread, changeCategories: true, random));
         }
 
         var improvements = ExpectedImprovements(model, incumbent, candidates);
@@ -145,7 +145,7 @@ internal sealed class GaussianProcessSearch : ISearchStrategy
             var steps = new double[ClimbStepsPerRound][];
             for (var s = 0; s < steps.Length; s++)
             {
-                steps[s] = Snap(Step(point, spread, random));
+                steps[s] = Snap(Near(point, spread, changeCategories: false, random));
             }
 
             var stepImprovements = ExpectedImprovements(model, incumbent, steps);
@@ -161,21 +161,6 @@ internal sealed class GaussianProcessSearch : ISearchStrategy
         return (point, improvement);
     }
 
-    /// <summary>A small Gaussian step from <paramref name="from"/> in the numeric coordinates; categories stay put.</summary>
-    private double[] Step(double[] from, double spread, Random random)
-    {
-        var point = (double[])from.Clone();
-        for (var d = 0; d < point.Length; d++)
-        {
-            if (!_space.IsCategorical(d))
-            {
-                point[d] = Math.Clamp(from[d] + (spread * StandardNormal.Sample(random)), 0, 1);
-            }
-        }
-
-        return point;
-    }
-
     private static double[] ExpectedImprovements(GaussianProcess model, double incumbent, double[][] points)
     {
         var (means, variances) = model.Predict(points);
@@ -188,14 +173,18 @@ internal sealed class GaussianProcessSearch : ISearchStrategy
         return improvements;
     }
 
-    private double[] Near(double[] center, Random random)
+    /// <summary>
+    /// A Gaussian step of <paramref name="spread"/> from <paramref name="center"/> in the numeric coordinates; each
+    /// category is kept, or with <paramref name="changeCategories"/> redrawn one time in five.
+    /// </summary>
+    private double[] Near(double[] center, double spread, bool changeCategories, Random random)
     {
         var point = new double[center.Length];
         for (var d = 0; d < point.Length; d++)
         {
             point[d] = _space.IsCategorical(d)
-                ? (random.NextDouble() < 0.8 ? center[d] : random.Next(_space.Categories(d)))
-                : Math.Clamp(center[d] + (LocalSpread * StandardNormal.Sample(random)), 0, 1);
+                ? (!changeCategories || random.NextDouble() < 0.8 ? center[d] : random.Next(_space.Categories(d)))
+                : Math.Clamp(center[d] + (spread * StandardNormal.Sample(random)), 0, 1);
         }
 
         return point;
