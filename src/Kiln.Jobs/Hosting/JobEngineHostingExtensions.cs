@@ -32,6 +32,9 @@ public static class JobEngineHostingExtensions
                 : reminders.RefreshReminderListPeriod;
         });
         silo.AddReminders();
+
+        // Registered last, so it is the membership clock the silo's watchdog resolves (see ProcessTimestampClock).
+        silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new ProcessTimestampClock(TimeProvider.System));
         return silo;
     }
 }

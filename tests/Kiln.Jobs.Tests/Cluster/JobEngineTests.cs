@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace Kiln.Jobs.Tests.Cluster;
@@ -15,6 +16,19 @@ public sealed class JobEngineTests : IAsyncLifetime
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     private static TestJob NewJob(string name, TimeSpan duration) => TestJobRunner.Jobs[name] = new TestJob(duration);
+
+    [Fact]
+    public void The_silo_watchdog_clock_counts_from_the_silo_start_not_from_machine_boot()
+    {
+        // Orleans' watchdog can read an unstamped timestamp (0) on a busy start; from boot that reads as the machine's
+        // uptime and logs a false "participant check thread has not completed" warning on a healthy start.
+        var clock = _cluster.GetSiloServiceProvider(_cluster.Primary!.SiloAddress).GetRequiredKeyedService<TimeProvider>(Orleans.Runtime.TimeProviderNames.Membership);
+        var processAge = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+        Assert.True(clock.GetElapsedTime(0) <= processAge, $"an unstamped watchdog time reads as {clock.GetElapsedTime(0)}, longer than the process has run ({processAge})");
+        var before = clock.GetTimestamp();
+        Thread.Sleep(50);
+        Assert.InRange(clock.GetElapsedTime(before), TimeSpan.FromMilliseconds(40), TimeSpan.FromSeconds(5));
+    }
 
     [Fact]
     public async Task A_job_runs_to_completion_once()
