@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kiln.Cli;
 using Kiln.Cli.Commands;
+using Spectre.Console;
 
 var root = new RootCommand("Kiln: a self-hosted MLOps platform that speaks the MLflow and SageMaker APIs.")
 {
@@ -22,4 +23,11 @@ root.Subcommands.Add(EndpointsCommand.Invoke());
 root.Subcommands.Add(EndpointsCommand.Endpoints());
 root.Subcommands.Add(PipelinesCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+if (parsed.GetValue(CliOptions.Json))
+{
+    // Scripts read stdout as one JSON document: tables, spinners and progress go to stderr instead.
+    AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+}
+
+return await parsed.InvokeAsync();

@@ -97,6 +97,14 @@ public sealed class CliTests(KilnServerFixture server) : IClassFixture<KilnServe
 
         var rows = Path.Combine(Path.GetTempPath(), $"kiln-predict-{Guid.NewGuid():N}.csv");
         await File.WriteAllLinesAsync(rows, (await File.ReadAllLinesAsync(Repository.Path("samples", "data", "breast_cancer.csv"))).Take(4));
+        // The first predict deploys the best candidate; with --json, stdout is the JSON alone and progress goes to stderr.
+        var (jsonCode, json, progress) = await Repository.RunWithStreamsAsync("dotnet",
+            ["exec", Path.Combine(AppContext.BaseDirectory, "kiln.dll"), "predict", "cli-automl", "--data", rows, "--json", "--url", server.BaseAddress.ToString()],
+            Repository.Root, TimeSpan.FromMinutes(3));
+        Assert.True(jsonCode == 0, json + progress);
+        Assert.Equal(3, JsonDocument.Parse(json).RootElement.GetProperty("predictions").GetArrayLength());
+        Assert.Contains("Deploying the best candidate", progress, StringComparison.Ordinal);
+
         var (predictCode, predicted) = await KilnAsync("predict", "cli-automl", "--data", rows);
         Assert.True(predictCode == 0, predicted);
         Assert.Contains("3 predictions by cli-automl-tune-", predicted, StringComparison.Ordinal);

@@ -5,6 +5,7 @@ public static class Boto3
 {
     public static async Task RunAsync(Uri server, string script, string test, TimeSpan? timeout = null)
     {
+        await DebianPython.EnsureAsync();
         var folder = Repository.Path("tests", "clients", "boto3");
         var (code, output) = await Repository.RunAsync(
             Environment.GetEnvironmentVariable("KILN_TEST_PYTHON") ?? "python3",

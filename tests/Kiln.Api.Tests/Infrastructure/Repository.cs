@@ -31,6 +31,13 @@ public static class Repository
 
     public static async Task<(int ExitCode, string Output)> RunAsync(string program, IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout)
     {
+        var (code, stdout, stderr) = await RunWithStreamsAsync(program, arguments, workingDirectory, timeout);
+        return (code, stdout + stderr);
+    }
+
+    /// <summary>Runs a program and keeps what it wrote to stdout apart from what it wrote to stderr.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithStreamsAsync(string program, IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout)
+    {
         var start = new ProcessStartInfo(program, arguments)
         {
             WorkingDirectory = workingDirectory,
@@ -52,7 +59,7 @@ public static class Repository
             throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {timeout}");
         }
 
-        return (process.ExitCode, await stdout + await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     private static string FindRoot()
