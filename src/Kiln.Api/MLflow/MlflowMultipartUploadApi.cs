@@ -19,7 +19,10 @@ internal static class MlflowMultipartUploadApi
         foreach (var (action, handler) in new (string, MlflowHandler)[] { ("create", Create), ("complete", Complete), ("abort", Abort) })
         {
             var byMethod = new Dictionary<string, MlflowHandler>(StringComparer.OrdinalIgnoreCase) { ["POST"] = handler };
-            app.Map($"{Prefix}/{action}/{{**path}}", http => MlflowApi.DispatchAsync(http, byMethod));
+            // POST only: the GET-as-POST leniency of the tracking API must not open uploads.
+            app.Map($"{Prefix}/{action}/{{**path}}", http => HttpMethods.IsPost(http.Request.Method)
+                ? MlflowApi.DispatchAsync(http, byMethod)
+                : MlflowErrors.WriteAsync(http.Response, "BAD_REQUEST", 405, $"The method {http.Request.Method} is not allowed for {http.Request.Path}; use POST."));
         }
 
         app.MapPut(Prefix + "/parts/{uploadId}/{partNumber}", UploadPart);

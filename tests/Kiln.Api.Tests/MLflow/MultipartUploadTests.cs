@@ -19,6 +19,8 @@ public sealed class MultipartUploadTests(KilnServerFixture server) : IClassFixtu
     private const int ChunkSize = 5 * 1024 * 1024;
     private readonly MlflowHttp _api = server.Mlflow;
 
+    private string Uploads => Path.Combine(server.DataDirectory, "artifact-uploads");
+
     private async Task<string> RunRootAsync()
     {
         var runId = await _api.CreateRunAsync(await _api.CreateExperimentAsync());
@@ -102,7 +104,7 @@ public sealed class MultipartUploadTests(KilnServerFixture server) : IClassFixtu
         // The upload is spent: completing or aborting it again finds nothing.
         (await _api.PostAsync($"{Mpu}/complete/{root}/model", new { path = LocalFile, upload_id = uploadId, parts })).AssertError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
         (await _api.PostAsync($"{Mpu}/abort/{root}/model", new { path = LocalFile, upload_id = uploadId })).AssertError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
-        Assert.False(Directory.Exists(Path.Combine(server.DataDirectory, "artifact-uploads", uploadId)));
+        Assert.False(Directory.Exists(Path.Combine(Uploads, uploadId)));
     }
 
     [Fact]
@@ -113,11 +115,11 @@ public sealed class MultipartUploadTests(KilnServerFixture server) : IClassFixtu
         var (uploadId, credentials) = await CreateOkAsync(root, "big.bin", 2);
         var (status, etag, _) = await PutPartAsync(credentials[0].Url, content.AsMemory(0, ChunkSize));
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.True(Directory.Exists(Path.Combine(server.DataDirectory, "artifact-uploads", uploadId)));
+        Assert.True(Directory.Exists(Path.Combine(Uploads, uploadId)));
 
         Assert.Equal("{}", (await _api.OkAsync(_api.PostAsync($"{Mpu}/abort/{root}", new { path = "big.bin", upload_id = uploadId }))).GetRawText());
 
-        Assert.False(Directory.Exists(Path.Combine(server.DataDirectory, "artifact-uploads", uploadId)));
+        Assert.False(Directory.Exists(Path.Combine(Uploads, uploadId)));
         Assert.Equal(HttpStatusCode.NotFound, await DownloadStatusAsync($"{root}/big.bin"));
         var late = await PutPartAsync(credentials[1].Url, content.AsMemory(ChunkSize));
         Assert.Equal(HttpStatusCode.NotFound, late.Status);
@@ -185,7 +187,7 @@ public sealed class MultipartUploadTests(KilnServerFixture server) : IClassFixtu
         var (status, _, body) = await PutPartAsync($"{Mpu}/parts/{uploadId}/{number}", new byte[10]);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("INVALID_PARAMETER_VALUE", body, StringComparison.Ordinal);
-        Assert.Equal(["upload.json"], Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "artifact-uploads", uploadId)).Select(Path.GetFileName));
+        Assert.Equal(["upload.json"], Directory.EnumerateFiles(Path.Combine(Uploads, uploadId)).Select(Path.GetFileName));
     }
 
     [Theory]
@@ -248,6 +250,17 @@ public sealed class MultipartUploadTests(KilnServerFixture server) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_windows_client_path_stores_under_its_file_name()
+    {
+        var root = await RunRootAsync();
+        const string LocalFile = @"C:\Users\me\model.onnx";
+        var (uploadId, credentials) = await CreateOkAsync($"{root}/onnx", LocalFile, 1);
+        var (_, etag, _) = await PutPartAsync(credentials[0].Url, "onnx bytes"u8.ToArray());
+        await _api.OkAsync(_api.PostAsync($"{Mpu}/complete/{root}/onnx", new { path = LocalFile, upload_id = uploadId, parts = new[] { Part(1, etag!, credentials[0].Url) } }));
+        Assert.Equal("onnx bytes", await _api.Http.GetStringAsync($"{Proxy}/{root}/onnx/model.onnx"));
+    }
+
+    [Fact]
     public async Task A_refused_complete_leaves_an_existing_artifact_whole()
     {
         var root = await RunRootAsync();
@@ -285,12 +298,22 @@ public sealed class MultipartUploadTests(KilnServerFixture server) : IClassFixtu
         Assert.False(string.IsNullOrEmpty(body.GetProperty("message").GetString()));
     }
 
-    [Fact]
-    public async Task Mpu_actions_refuse_other_methods_with_json()
+    [Theory]
+    [InlineData("PUT", "create")]
+    [InlineData("GET", "create")]
+    [InlineData("DELETE", "abort")]
+    [InlineData("GET", "complete")]
+    public async Task Mpu_actions_refuse_other_methods_with_json_and_open_nothing(string method, string action)
     {
         var root = await RunRootAsync();
-        using var response = await _api.Http.PutAsync($"{Mpu}/create/{root}", JsonContent.Create(new { path = "a.bin", num_parts = 1 }));
+        using var request = new HttpRequestMessage(new HttpMethod(method), $"{Mpu}/{action}/{root}?path=a.bin&num_parts=1")
+        {
+            Content = JsonContent.Create(new { path = "a.bin", num_parts = 1 }),
+        };
+        var before = Directory.Exists(Uploads) ? Directory.GetDirectories(Uploads).Length : 0;
+        using var response = await _api.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal("BAD_REQUEST", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error_code").GetString());
+        Assert.Equal(before, Directory.Exists(Uploads) ? Directory.GetDirectories(Uploads).Length : 0);
     }
 }
