@@ -16,10 +16,13 @@ public sealed record ArtifactUploadPart(int Number, string ETag);
 /// Parts wait in a staging store of their own, so the proxy never lists or serves them; complete joins
 /// them into one atomic write of the artifact, checking each part against the ETag the client was given.
 /// </summary>
-public sealed class ArtifactUploads(IArtifactStore artifacts, IArtifactStore staging, TimeProvider clock)
+public sealed class ArtifactUploads(IArtifactStore artifacts, IArtifactStore staging, TimeProvider clock, TimeSpan? expiry = null)
 {
     /// <summary>S3's limit, which MLflow's S3 repository inherits.</summary>
     public const int MaxParts = 10_000;
+
+    /// <summary>How long an upload may stay open; after that its parts are reclaimed (a client that crashed never aborts).</summary>
+    public TimeSpan Expiry { get; } = expiry ?? TimeSpan.FromDays(7);
 
     private const string RecordName = "upload.json";
 
@@ -41,6 +44,7 @@ public sealed class ArtifactUploads(IArtifactStore artifacts, IArtifactStore sta
             throw KilnException.InvalidParameter($"Invalid path: {path} is a directory");
         }
 
+        await PurgeExpiredAsync(ct).ConfigureAwait(false);
         var upload = new ArtifactUpload(Guid.NewGuid().ToString("N"), target, (int)partCount, clock.GetUtcNow());
         var record = JsonSerializer.SerializeToUtf8Bytes(new UploadRecord(upload.Path, upload.PartCount, upload.Created.ToUnixTimeMilliseconds()));
         await staging.WriteAsync(ArtifactPath.Combine(upload.UploadId, RecordName), new MemoryStream(record), ct).ConfigureAwait(false);
@@ -122,24 +126,51 @@ public sealed class ArtifactUploads(IArtifactStore artifacts, IArtifactStore sta
         await staging.DeleteAsync(upload.UploadId, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Deletes uploads older than <see cref="Expiry"/>; run on each create, so the staging store stays bounded by recent use.</summary>
+    public async Task<int> PurgeExpiredAsync(CancellationToken ct = default)
+    {
+        var purged = 0;
+        var oldest = clock.GetUtcNow() - Expiry;
+        foreach (var entry in await staging.ListAsync("", ct).ConfigureAwait(false) ?? [])
+        {
+            if (entry.IsDirectory && await ReadAsync(entry.Path, ct).ConfigureAwait(false) is { } upload && upload.Created < oldest
+                && await staging.DeleteAsync(upload.UploadId, ct).ConfigureAwait(false))
+            {
+                purged++;
+            }
+        }
+
+        return purged;
+    }
+
     /// <summary>The upload, which must exist and (when <paramref name="path"/> is given) be for that artifact, as S3 ties an upload to its key.</summary>
     private async Task<ArtifactUpload> FindAsync(string? uploadId, string? path, CancellationToken ct)
     {
         var target = path is null ? null : ArtifactPath.Normalize(path);
-        if (uploadId is { Length: 32 } && uploadId.All(char.IsAsciiHexDigitLower))
+        if (await ReadAsync(uploadId, ct).ConfigureAwait(false) is { } upload && (target is null || upload.Path == target)
+            && upload.Created >= clock.GetUtcNow() - Expiry)
         {
-            await using var stream = await staging.OpenReadAsync(ArtifactPath.Combine(uploadId, RecordName), ct).ConfigureAwait(false);
-            if (stream is not null)
-            {
-                var record = await JsonSerializer.DeserializeAsync<UploadRecord>(stream, cancellationToken: ct).ConfigureAwait(false);
-                if (record is not null && (target is null || record.Path == target))
-                {
-                    return new ArtifactUpload(uploadId, record.Path, record.Parts, DateTimeOffset.FromUnixTimeMilliseconds(record.Created));
-                }
-            }
+            return upload;
         }
 
         throw KilnException.NotFound($"Multipart upload {uploadId} does not exist{(target is null ? "" : $" for {target}")}: it may never have been created, or it was completed or aborted.");
+    }
+
+    private async Task<ArtifactUpload?> ReadAsync(string? uploadId, CancellationToken ct)
+    {
+        if (uploadId is not { Length: 32 } || !uploadId.All(char.IsAsciiHexDigitLower))
+        {
+            return null;
+        }
+
+        await using var stream = await staging.OpenReadAsync(ArtifactPath.Combine(uploadId, RecordName), ct).ConfigureAwait(false);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        var record = await JsonSerializer.DeserializeAsync<UploadRecord>(stream, cancellationToken: ct).ConfigureAwait(false);
+        return record is null ? null : new ArtifactUpload(uploadId, record.Path, record.Parts, DateTimeOffset.FromUnixTimeMilliseconds(record.Created));
     }
 
     private static int CheckPartNumber(ArtifactUpload upload, long number) =>
