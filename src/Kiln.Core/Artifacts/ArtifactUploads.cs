@@ -44,6 +44,14 @@ public sealed class ArtifactUploads(IArtifactStore artifacts, IArtifactStore sta
             throw KilnException.InvalidParameter($"Invalid path: {path} is a directory");
         }
 
+        for (var slash = target.LastIndexOf('/'); slash > 0; slash = target.LastIndexOf('/', slash - 1))
+        {
+            if (await artifacts.StatAsync(target[..slash], ct).ConfigureAwait(false) is { IsDirectory: false })
+            {
+                throw KilnException.InvalidParameter($"Invalid path: {target[..slash]} is a file, not a directory");
+            }
+        }
+
         await PurgeExpiredAsync(ct).ConfigureAwait(false);
         var upload = new ArtifactUpload(Guid.NewGuid().ToString("N"), target, (int)partCount, clock.GetUtcNow());
         var record = JsonSerializer.SerializeToUtf8Bytes(new UploadRecord(upload.Path, upload.PartCount, upload.Created.ToUnixTimeMilliseconds()));

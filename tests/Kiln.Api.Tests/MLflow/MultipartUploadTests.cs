@@ -152,12 +152,13 @@ public sealed class MultipartUploadTests(KilnServerFixture server) : IClassFixtu
     }
 
     [Fact]
-    public async Task Create_refuses_a_target_that_is_a_directory()
+    public async Task Create_refuses_a_target_that_is_a_directory_or_under_a_file()
     {
         var root = await RunRootAsync();
         using var put = await _api.Http.PutAsync($"{Proxy}/{root}/model/MLmodel", new ByteArrayContent("x"u8.ToArray()));
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         (await CreateAsync(root, new { path = "/local/model", num_parts = 1 })).AssertError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE", "directory");
+        (await CreateAsync($"{root}/model/MLmodel/inner", new { path = "/local/w.bin", num_parts = 1 })).AssertError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE", "is a file");
     }
 
     [Theory]
