@@ -134,6 +134,8 @@ public static class KilnServer
         // Objects get a file tree of their own: the MLflow artifact proxy can't reach them, nor they it.
         services.AddSingleton(provider => new ObjectStore(
             provider.GetRequiredService<IObjectIndex>(), new FileSystemArtifactStore(options.ObjectDirectory), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new ArtifactUploads(
+            provider.GetRequiredService<IArtifactStore>(), new FileSystemArtifactStore(options.ArtifactUploadDirectory), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<DataUris>();
         services.AddSingleton<TrainingJobService>();
         services.AddSingleton(new AlgorithmCatalog());

@@ -27,6 +27,9 @@ public sealed record KilnServerOptions
 
     public string ArtifactDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "artifacts");
 
+    /// <summary>Where parts of multipart artifact uploads wait until they are completed or aborted.</summary>
+    public string ArtifactUploadDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "artifact-uploads");
+
     /// <summary>Where endpoints and batch transforms keep local copies of model data.</summary>
     public string HostingDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "hosting");
 

@@ -44,7 +44,7 @@ public static class MlflowApi
         return app;
     }
 
-    private static async Task DispatchAsync(HttpContext http, Dictionary<string, MlflowHandler> byMethod)
+    internal static async Task DispatchAsync(HttpContext http, Dictionary<string, MlflowHandler> byMethod)
     {
         // MLflow clients send GET requests with a JSON body too; treat HEAD like GET.
         var method = http.Request.Method == "HEAD" ? "GET" : http.Request.Method;

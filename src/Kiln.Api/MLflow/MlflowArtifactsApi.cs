@@ -55,17 +55,17 @@ internal static class MlflowArtifactsApi
         {
             // Every request passes here: those outside the artifact proxy go on without an allocation.
             var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
-            return raw.StartsWith(ArtifactsPrefix, StringComparison.Ordinal) ? GuardRawPathAsync(http, next, raw) : next(http);
+            return raw.StartsWith(ProxyPrefix, StringComparison.Ordinal) ? GuardRawPathAsync(http, next, raw) : next(http);
         });
 
-    private const string ArtifactsPrefix = "/api/2.0/mlflow-artifacts/artifacts/";
+    private const string ProxyPrefix = "/api/2.0/mlflow-artifacts/";
 
     private static async Task GuardRawPathAsync(HttpContext http, RequestDelegate next, string raw)
     {
         var rawPath = raw.Split('?', 2)[0];
         try
         {
-            ArtifactPath.Normalize(rawPath[ArtifactsPrefix.Length..]);
+            ArtifactPath.Normalize(rawPath[ProxyPrefix.Length..]);
         }
         catch (KilnException e)
         {
@@ -83,6 +83,11 @@ internal static class MlflowArtifactsApi
         app.MapGet(Prefix + "/{**path}", Download);
         app.MapPut(Prefix + "/{**path}", Upload);
         app.MapDelete(Prefix + "/{**path}", Delete);
+        MlflowMultipartUploadApi.Map(app);
+
+        // Anything else under the proxy answers as MLflow does, with a JSON error a client can decode.
+        app.Map("/api/2.0/mlflow-artifacts/{**rest}", http => MlflowErrors.WriteAsync(
+            http.Response, "ENDPOINT_NOT_FOUND", 404, $"No API endpoint at {http.Request.Method} {http.Request.Path}"));
     }
 
     private static async Task List(HttpContext http, IArtifactStore store)
@@ -166,7 +171,7 @@ internal static class MlflowArtifactsApi
         });
     }
 
-    private static async Task Guard(HttpContext http, Func<Task> work)
+    public static async Task Guard(HttpContext http, Func<Task> work)
     {
         try
         {
@@ -178,7 +183,7 @@ internal static class MlflowArtifactsApi
         }
     }
 
-    private static async Task WriteJson(HttpContext http, Action<Utf8JsonWriter> write)
+    public static async Task WriteJson(HttpContext http, Action<Utf8JsonWriter> write)
     {
         http.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(http.Response.Body);

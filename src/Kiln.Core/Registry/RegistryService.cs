@@ -227,6 +227,11 @@ public sealed partial class RegistryService(IModelRegistryStore store, TrackingS
     /// </summary>
     private async Task<string?> ResolveSourceAsync(string source, string? runId, CancellationToken ct)
     {
+        if (ModelUri.IsModelUri(source))
+        {
+            return await ResolveModelUriAsync(source, ct).ConfigureAwait(false);
+        }
+
         if (source.StartsWith("runs:/", StringComparison.Ordinal))
         {
             var rest = source["runs:/".Length..].TrimStart('/');
@@ -271,6 +276,41 @@ public sealed partial class RegistryService(IModelRegistryStore store, TrackingS
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A <c>models:/</c> source (copy_model_version sends one) is resolved now to where the files
+    /// are, as MLflow does: the copy stays loadable after the source model is renamed or deleted.
+    /// </summary>
+    private async Task<string> ResolveModelUriAsync(string source, CancellationToken ct)
+    {
+        try
+        {
+            var uri = ModelUri.Parse(source);
+            var version = await FindVersionAsync(uri, ct).ConfigureAwait(false);
+            return version.StorageLocation ?? version.Source;
+        }
+        catch (KilnException e)
+        {
+            throw new KilnException(e.Code, $"Unable to fetch model from model URI source artifact location '{source}'.Error: {e.Message}");
+        }
+    }
+
+    private async Task<ModelVersion> FindVersionAsync(ModelUri uri, CancellationToken ct)
+    {
+        if (uri.Version is { } number)
+        {
+            return await GetModelVersionAsync(uri.Name, number.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        }
+
+        if (uri.Alias is { } alias)
+        {
+            return await GetModelVersionByAliasAsync(uri.Name, alias, ct).ConfigureAwait(false);
+        }
+
+        var latest = await GetLatestVersionsAsync(uri.Name, uri.Stage is null ? null : [uri.Stage], ct).ConfigureAwait(false);
+        return latest.MaxBy(version => long.Parse(version.Version, CultureInfo.InvariantCulture))
+            ?? throw KilnException.NotFound($"No versions of model with name '{uri.Name}' and stage '{uri.Stage ?? "None"}' found");
     }
 
     private static int CheckMaxResults(int value, int threshold) =>

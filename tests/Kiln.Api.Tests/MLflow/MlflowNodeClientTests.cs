@@ -33,5 +33,9 @@ public sealed class MlflowNodeClientTests(KilnServerFixture server) : IClassFixt
         var version = (await api.OkAsync(api.GetAsync("model-versions/get", ("name", model), ("version", "1")))).GetProperty("model_version");
         Assert.Equal("Staging", version.GetProperty("current_stage").GetString());
         Assert.Equal(runId, version.GetProperty("run_id").GetString());
+
+        var copy = result.RootElement.GetProperty("copy").GetString()!;
+        var download = await api.OkAsync(api.GetAsync("model-versions/get-download-uri", ("name", copy), ("version", "1")));
+        Assert.Equal($"{run.GetProperty("info").GetProperty("artifact_uri").GetString()}/model", download.GetProperty("artifact_uri").GetString());
     }
 }

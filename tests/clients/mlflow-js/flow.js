@@ -1,6 +1,6 @@
 // Drives a Kiln server through the real MLflow client for Node.js (npm "mlflow" 2.0.7):
 // experiment -> run -> params, metrics, batch -> tags -> filtered search -> registered model ->
-// model version -> stage -> alias. Usage: node flow.js http://127.0.0.1:5000
+// model version -> stage -> alias -> copy through a models:/ source. Usage: node flow.js http://127.0.0.1:5000
 // The client logs request bodies to stdout; the outcome is the last line, prefixed "RESULT ".
 'use strict';
 const assert = require('node:assert/strict');
@@ -106,7 +106,23 @@ async function main(endpoint) {
   const { registered_model } = await models.req('get', '/get', { name: modelName });
   assert.equal(registered_model.latest_versions[0].version, '1');
 
-  return { experiment_id, run_id, model: modelName, version: model_version.version };
+  // copy_model_version's calls: the copy's source is the models:/ URI, its files stay where the source
+  // version's are, even once the source model is renamed and deleted.
+  const sourceName = `js-source-${suffix}`;
+  const copyName = `js-copy-${suffix}`;
+  await models.req('post', '/create', { name: sourceName });
+  await versions.req('post', '/create', { name: sourceName, source: `runs:/${run_id}/model`, run_id });
+  await models.req('post', '/create', { name: copyName });
+  const copied = await versions.req('post', '/create', { name: copyName, source: `models:/${sourceName}/1`, run_id });
+  assert.equal(copied.model_version.source, `models:/${sourceName}/1`);
+  await models.req('post', '/rename', { name: sourceName, new_name: `${sourceName}-old` });
+  await models.req('delete', '/delete', { name: `${sourceName}-old` });
+  const download = await versions.req('get', '/get-download-uri', { name: copyName, version: '1' });
+  assert.equal(download.artifact_uri, `${run.info.artifact_uri}/model`);
+  await assert.rejects(() => versions.req('post', '/create', { name: copyName, source: `models:/${sourceName}-old/1` }),
+    (e) => apiError(e).status === 404 && apiError(e).data.error_code === 'RESOURCE_DOES_NOT_EXIST');
+
+  return { experiment_id, run_id, model: modelName, version: model_version.version, copy: copyName };
 }
 
 main(process.argv[2] || 'http://127.0.0.1:5000')
