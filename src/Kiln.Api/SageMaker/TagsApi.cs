@@ -82,6 +82,13 @@ internal static class TagsApi
         return null;
     }
 
+    /// <summary>The tags ListTags would list for the resource.</summary>
+    public static async Task<List<Tag>> VisibleAsync(string arn, SageMakerCall call)
+    {
+        var target = await TagTargets.FindAsync(arn, call);
+        return Visible(target, await target.ReadAsync(call.Aborted)).Select(Shape).ToList();
+    }
+
     private static void CheckWritable(TagTarget target, string key)
     {
         if (key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase))

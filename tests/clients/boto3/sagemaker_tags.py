@@ -95,6 +95,9 @@ def test_tags_round_trip_on_every_resource_and_show_where_create_tags_show(endpo
     package_arn = sm.create_model_package(ModelPackageGroupName=group, Tags=created, InferenceSpecification={
         "Containers": [{"Image": XGBOOST, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"]}], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})["ModelPackageArn"]
     round_trip(sm, package_arn, {"team": "churn"})
+    found = sm.search(Resource="ModelPackage", SearchExpression={"Filters": [{"Name": "Tags.stage", "Operator": "Equals", "Value": "prod"},
+                                                                             {"Name": "ModelPackageGroupName", "Operator": "Equals", "Value": group}]})["Results"]
+    assert [r["ModelPackage"]["ModelPackageArn"] for r in found] == [package_arn], found
     # The same tags are MLflow's registered model and model version tags, both ways; Kiln's own stay out of ListTags.
     registered = {t["key"]: t["value"] for t in mlflow(endpoint, f"registered-models/get?name={group}")["registered_model"]["tags"]}
     assert registered == {"team": "churn", "stage": "prod"}, registered
