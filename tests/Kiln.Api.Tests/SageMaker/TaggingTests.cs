@@ -9,6 +9,7 @@ public sealed class TaggingTests(KilnServerFixture server) : IClassFixture<KilnS
     [InlineData("test_tags_round_trip_on_every_resource_and_show_where_create_tags_show")]
     [InlineData("test_tag_errors")]
     [InlineData("test_duplicate_creates_answer_sagemakers_errors")]
+    [InlineData("test_processing_transform_tuning_and_automl_jobs_tags_and_duplicates")]
     [InlineData("test_pipeline_upsert_as_the_sdk_does_it")]
     [InlineData("test_register_model_step_creates_its_group")]
     [InlineData("test_model_package_deploys_as_the_sdk_does_it")]

@@ -1,6 +1,7 @@
 """Tagging (AddTags, ListTags, DeleteTags), duplicate-name errors of every Create, and deploying a model package,
 through boto3 the way the SageMaker Python SDK calls them."""
 import json
+import os
 import time
 import urllib.request
 import uuid
@@ -8,7 +9,7 @@ import uuid
 import botocore.exceptions
 
 from kiln_boto import client, main
-from sagemaker_hosting import BUCKET, ROLE, XGBOOST, churn_split, csv_line, deploy, ensure_bucket, feature_rows, trained_churn_model, variant
+from sagemaker_hosting import BUCKET, DATA, ROLE, XGBOOST, churn_split, csv_line, deploy, ensure_bucket, feature_rows, trained_churn_model, variant
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -198,6 +199,51 @@ def test_duplicate_creates_answer_sagemakers_errors(endpoint):
         got, message = error_of(create, **arguments)
         assert (got, phrase in message) == (code, True), (create.__name__, got, message)
     sm.delete_endpoint(EndpointName=model)
+
+
+def test_processing_transform_tuning_and_automl_jobs_tags_and_duplicates(endpoint):
+    """The other jobs: their Create tags are listed and changed by the tag calls; a second Create of a name is ResourceInUse."""
+    from sagemaker_automl import put
+    from sagemaker_training import upload_breast_cancer
+    from sagemaker_tuning import BUCKET as TUNING_BUCKET, config, definition
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    suffix = uuid.uuid4().hex[:6]
+    created = [{"Key": "team", "Value": "churn"}]
+    job = trained_churn_model(sm, s3)
+
+    processing = dict(ProcessingJobName="tagged-proc-" + suffix, RoleArn=ROLE, Tags=created,
+                      ProcessingResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 5}},
+                      AppSpecification={"ImageUri": "kiln/script", "ContainerEntrypoint": ["python3", "-c", "print('hello')"]})
+    header, _, validation = churn_split()
+    s3.put_object(Bucket=BUCKET, Key=f"tags/{suffix}/in/rows.csv", Body="\n".join(csv_line(row) for row in feature_rows(validation[:5], header)).encode())
+    model = "tagged-transform-" + suffix
+    sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"]})
+    transform = dict(TransformJobName="tagged-transform-" + suffix, ModelName=model, Tags=created,
+                     TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/tags/{suffix}/in/"}}, "ContentType": "text/csv", "SplitType": "Line"},
+                     TransformOutput={"S3OutputPath": f"s3://{BUCKET}/tags/{suffix}/out"}, TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+    ensure_bucket(s3, TUNING_BUCKET)
+    prefix = upload_breast_cancer(s3, TUNING_BUCKET)
+    tuning = dict(HyperParameterTuningJobName="tagged-hpo-" + suffix, HyperParameterTuningJobConfig=config("Random", 2, 1),
+                  TrainingJobDefinition=definition(prefix), Tags=created)
+    rows = [line.split(",") for line in open(os.path.join(DATA, "churn.csv")).read().splitlines()]
+    uri = put(s3, f"tags/{suffix}/automl.csv", "\n".join(",".join(row) for row in rows[:400]) + "\n")
+    automl = dict(AutoMLJobName="tagged-automl-" + suffix, RoleArn=ROLE, OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/tags/{suffix}/automl"},
+                  GenerateCandidateDefinitionsOnly=True, Tags=created,
+                  InputDataConfig=[{"TargetAttributeName": "churn", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri}}}])
+
+    jobs = [(sm.create_processing_job, processing, "ProcessingJobArn", "processing-job", "ProcessingJobName",
+             "Job name must be unique within an AWS account and region, and a job with this name already exists"),
+            (sm.create_transform_job, transform, "TransformJobArn", "transform-job", "TransformJobName",
+             "Job name must be unique within an AWS account and region, and a job with this name already exists"),
+            (sm.create_hyper_parameter_tuning_job, tuning, "HyperParameterTuningJobArn", "hyper-parameter-tuning-job", "HyperParameterTuningJobName", "already exists"),
+            (sm.create_auto_ml_job, automl, "AutoMLJobArn", "automl-job", "AutoMLJobName", "already exists")]
+    for create, arguments, arn_member, kind, name_member, phrase in jobs:
+        job_arn = create(**arguments)[arn_member]
+        assert job_arn == arn(kind, arguments[name_member]), job_arn
+        round_trip(sm, job_arn, {"team": "churn"})
+        code, message = error_of(create, **arguments)
+        assert code == "ResourceInUse" and phrase in message and arguments[name_member] in message, (kind, code, message)
+    sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=tuning["HyperParameterTuningJobName"])
 
 
 def test_pipeline_upsert_as_the_sdk_does_it(endpoint):
