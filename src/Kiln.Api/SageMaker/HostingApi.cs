@@ -53,7 +53,14 @@ internal static class HostingApi
         {
             ModelName = model.Name,
             ModelArn = call.Arn("model", model.Name),
-            PrimaryContainer = new ContainerDefinition { Image = model.Image, ModelDataUrl = model.ModelDataUrl, Environment = model.Environment.Count == 0 ? null : model.Environment.ToDictionary(), Mode = "SingleModel" },
+            PrimaryContainer = new ContainerDefinition
+            {
+                Image = model.Image,
+                ModelDataUrl = model.ModelDataUrl,
+                Environment = model.Environment.Count == 0 ? null : model.Environment.ToDictionary(),
+                Mode = "SingleModel",
+                ModelPackageName = model.ModelPackageArn,
+            },
             ExecutionRoleArn = model.ExecutionRoleArn,
             CreationTime = model.CreationTime,
         };

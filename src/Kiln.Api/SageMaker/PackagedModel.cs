@@ -34,6 +34,6 @@ internal static class PackagedModel
             merged[key] = value;
         }
 
-        return new HostedModel(modelName, container.Image, container.ModelDataUrl, merged, roleArn, DateTimeOffset.UnixEpoch, tags);
+        return new HostedModel(modelName, container.Image, container.ModelDataUrl, merged, roleArn, DateTimeOffset.UnixEpoch, tags) { ModelPackageArn = arn };
     }
 }

@@ -321,7 +321,7 @@ def test_model_package_deploys_as_the_sdk_does_it(endpoint):
     sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"ModelPackageName": package_arn, "Environment": {"EXTRA": "2"}}, EnableNetworkIsolation=False)
     described = sm.describe_model(ModelName=model)["PrimaryContainer"]
     assert described["Image"] == XGBOOST and described["ModelDataUrl"] == job["ModelArtifacts"]["S3ModelArtifacts"], described
-    assert described["Environment"] == {"FROM_PACKAGE": "1", "EXTRA": "2"}, described
+    assert described["Environment"] == {"FROM_PACKAGE": "1", "EXTRA": "2"} and described["ModelPackageName"] == package_arn, described
     versioned = "by-name-" + suffix  # the versioned name, in Containers, is the same package
     sm.create_model(ModelName=versioned, ExecutionRoleArn=ROLE, Containers=[{"ModelPackageName": f"{group}/1"}])
     assert sm.describe_model(ModelName=versioned)["PrimaryContainer"]["ModelDataUrl"] == job["ModelArtifacts"]["S3ModelArtifacts"]
