@@ -205,7 +205,7 @@ def test_processing_transform_tuning_and_automl_jobs_tags_and_duplicates(endpoin
     """The other jobs: their Create tags are listed and changed by the tag calls; a second Create of a name is ResourceInUse."""
     from sagemaker_automl import put
     from sagemaker_training import upload_breast_cancer
-    from sagemaker_tuning import BUCKET as TUNING_BUCKET, config, definition
+    from sagemaker_tuning import BUCKET as TUNING_BUCKET, config, definition, wait as wait_tuning
     sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
     suffix = uuid.uuid4().hex[:6]
     created = [{"Key": "team", "Value": "churn"}]
@@ -243,7 +243,7 @@ def test_processing_transform_tuning_and_automl_jobs_tags_and_duplicates(endpoin
         round_trip(sm, job_arn, {"team": "churn"})
         code, message = error_of(create, **arguments)
         assert code == "ResourceInUse" and phrase in message and arguments[name_member] in message, (kind, code, message)
-    sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=tuning["HyperParameterTuningJobName"])
+    assert wait_tuning(sm, tuning["HyperParameterTuningJobName"])["HyperParameterTuningJobStatus"] == "Completed"
 
 
 def test_pipeline_upsert_as_the_sdk_does_it(endpoint):
