@@ -32,12 +32,16 @@ internal static class TagsApi
             throw new SageMakerException("ValidationException", $"Tag keys must be unique per resource; the key '{repeated.Key}' is given more than once.");
         }
 
+        // Re-adding a tag exactly as it is changes nothing, so it is accepted even on a key these calls cannot
+        // change (the SDK's upsert adds back every tag ListTags listed).
+        var current = await target.ReadAsync(call.Aborted);
+        tags = tags.Where(tag => !current.Contains(tag)).ToList();
         foreach (var tag in tags)
         {
             CheckWritable(target, tag.Key);
         }
 
-        var visible = Visible(target, await target.ReadAsync(call.Aborted));
+        var visible = Visible(target, current);
         var total = visible.Select(tag => tag.Key).Union(tags.Select(tag => tag.Key), StringComparer.Ordinal).Count();
         if (total > MaxTagsPerResource)
         {

@@ -161,6 +161,14 @@ def test_tag_errors(endpoint):
     assert error_of(sm.delete_tags, ResourceArn=model_arn, TagKeys=["a" * 129])[0] == "ValidationException"
     assert all_tags(sm, model_arn) == {}
 
+    # A kiln: tag set at Create is listed; adding it back unchanged (as the SDK's upsert does) is fine, changing or deleting it is not.
+    marked = sm.create_trial_component(TrialComponentName="tag-marked-" + suffix, Tags=[{"Key": "kiln:origin", "Value": "import"}])["TrialComponentArn"]
+    assert all_tags(sm, marked) == {"kiln:origin": "import"}
+    sm.add_tags(ResourceArn=marked, Tags=[{"Key": "kiln:origin", "Value": "import"}, {"Key": "team", "Value": "a"}])
+    assert error_of(sm.add_tags, ResourceArn=marked, Tags=[{"Key": "kiln:origin", "Value": "other"}])[0] == "ValidationException"
+    assert error_of(sm.delete_tags, ResourceArn=marked, TagKeys=["kiln:origin"])[0] == "ValidationException"
+    assert all_tags(sm, marked) == {"kiln:origin": "import", "team": "a"}
+
 
 def test_duplicate_creates_answer_sagemakers_errors(endpoint):
     sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
