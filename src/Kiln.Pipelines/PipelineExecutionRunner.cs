@@ -255,6 +255,11 @@ public sealed partial class PipelineExecutionRunner(
             JsonElement response;
             try
             {
+                if (kind.Type == StepTypes.RegisterModel)
+                {
+                    await RegisterModelStep.EnsureGroupAsync(operations, request, execution.CreatedBy, run.NodeShutdown).ConfigureAwait(false);
+                }
+
                 response = await operations.InvokeAsync(kind.CreateOperation, JsonSerializer.SerializeToElement(request), execution.CreatedBy, run.NodeShutdown).ConfigureAwait(false);
             }
             catch (PipelineOperationException e) when (e.ErrorType == "ResourceInUse" && kind.IsJob && name is not null)

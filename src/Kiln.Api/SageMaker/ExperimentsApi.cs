@@ -41,7 +41,9 @@ internal static class ExperimentsApi
 
     private static async Task<object?> CreateExperimentAsync(CreateExperimentRequest request, SageMakerCall call)
     {
-        await Experiments(call).CreateExperimentAsync(request.ExperimentName!, request.DisplayName, request.Description, Tags(request.Tags), call.Aborted);
+        await AlreadyExists.AsValidationAsync(
+            Experiments(call).CreateExperimentAsync(request.ExperimentName!, request.DisplayName, request.Description, Tags(request.Tags), call.Aborted),
+            $"Experiment names must be unique within an AWS account and region; the experiment {ExperimentArn(call, request.ExperimentName!)} already exists.");
         return new ExperimentArnResponse(ExperimentArn(call, request.ExperimentName!));
     }
 
@@ -73,7 +75,9 @@ internal static class ExperimentsApi
 
     private static async Task<object?> CreateTrialAsync(CreateTrialRequest request, SageMakerCall call)
     {
-        await Experiments(call).CreateTrialAsync(request.TrialName!, request.ExperimentName!, request.DisplayName, Tags(request.Tags), call.Caller.AccessKeyId, call.Aborted);
+        await AlreadyExists.AsValidationAsync(
+            Experiments(call).CreateTrialAsync(request.TrialName!, request.ExperimentName!, request.DisplayName, Tags(request.Tags), call.Caller.AccessKeyId, call.Aborted),
+            $"Trial names must be unique within an AWS account and region; the trial {TrialArn(call, request.TrialName!)} already exists.");
         return new TrialArnResponse(TrialArn(call, request.TrialName!));
     }
 
@@ -141,7 +145,9 @@ internal static class ExperimentsApi
 
     private static async Task<object?> CreateComponentAsync(TrialComponentRequest request, SageMakerCall call)
     {
-        await Experiments(call).CreateTrialComponentAsync(request.TrialComponentName!, Change(request), call.Caller.AccessKeyId, call.Aborted);
+        await AlreadyExists.AsValidationAsync(
+            Experiments(call).CreateTrialComponentAsync(request.TrialComponentName!, Change(request), call.Caller.AccessKeyId, call.Aborted),
+            $"Trial component names must be unique within an AWS account and region; the trial component {ComponentArn(call, request.TrialComponentName!)} already exists.");
         return new TrialComponentArnResponse(ComponentArn(call, request.TrialComponentName!));
     }
 

@@ -36,10 +36,12 @@ internal static class HostingApi
     {
         var container = request.PrimaryContainer ?? request.Containers?.FirstOrDefault()
             ?? throw new SageMakerException("ValidationException", "A model needs a PrimaryContainer or Containers.");
-        var url = container.ModelDataUrl ?? container.ModelDataSource?.S3DataSource?.S3Uri;
-        var model = new HostedModel(
-            request.ModelName!, container.Image, url, container.Environment ?? [], request.ExecutionRoleArn, DateTimeOffset.UnixEpoch,
-            (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList());
+        var tags = (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
+        var model = container.ModelPackageName is { } package
+            ? await PackagedModel.ResolveAsync(request.ModelName!, package, container.Environment, request.ExecutionRoleArn, tags, call)
+            : new HostedModel(
+                request.ModelName!, container.Image, container.ModelDataUrl ?? container.ModelDataSource?.S3DataSource?.S3Uri, container.Environment ?? [],
+                request.ExecutionRoleArn, DateTimeOffset.UnixEpoch, tags);
         await Hosting(call, service => service.CreateModelAsync(model, call.Aborted));
         return new CreateModelResponse(call.Arn("model", model.Name));
     }
@@ -51,7 +53,14 @@ internal static class HostingApi
         {
             ModelName = model.Name,
             ModelArn = call.Arn("model", model.Name),
-            PrimaryContainer = new ContainerDefinition { Image = model.Image, ModelDataUrl = model.ModelDataUrl, Environment = model.Environment.Count == 0 ? null : model.Environment.ToDictionary(), Mode = "SingleModel" },
+            PrimaryContainer = new ContainerDefinition
+            {
+                Image = model.Image,
+                ModelDataUrl = model.ModelDataUrl,
+                Environment = model.Environment.Count == 0 ? null : model.Environment.ToDictionary(),
+                Mode = "SingleModel",
+                ModelPackageName = model.ModelPackageArn,
+            },
             ExecutionRoleArn = model.ExecutionRoleArn,
             CreationTime = model.CreationTime,
         };

@@ -117,7 +117,7 @@ internal static class LineageApi
             Properties = request.Properties ?? [],
             Tags = Tags(request.Tags),
         };
-        await Lineage(call).CreateAsync(entity, call.Aborted);
+        await AlreadyExists.AsValidationAsync(Lineage(call).CreateAsync(entity, call.Aborted), $"Action {arn} already exists.");
         return new ActionArnResponse(arn);
     }
 
@@ -152,7 +152,7 @@ internal static class LineageApi
             Properties = request.Properties ?? [],
             Tags = Tags(request.Tags),
         };
-        await Lineage(call).CreateAsync(entity, call.Aborted);
+        await AlreadyExists.AsValidationAsync(Lineage(call).CreateAsync(entity, call.Aborted), $"Context {arn} already exists.");
         return new ContextArnResponse(arn);
     }
 

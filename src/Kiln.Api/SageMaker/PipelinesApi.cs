@@ -76,8 +76,9 @@ internal static class PipelinesApi
     {
         var definition = await DefinitionAsync(request.PipelineDefinition, request.PipelineDefinitionS3Location, call);
         var tags = (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
-        var pipeline = await call.Service<PipelineService>().CreateAsync(
-            request.PipelineName!, request.PipelineDisplayName, request.PipelineDescription, definition, request.RoleArn, tags, call.Caller.AccessKeyId, call.Aborted);
+        var pipeline = await AlreadyExists.AsValidationAsync(
+            call.Service<PipelineService>().CreateAsync(request.PipelineName!, request.PipelineDisplayName, request.PipelineDescription, definition, request.RoleArn, tags, call.Caller.AccessKeyId, call.Aborted),
+            $"Pipeline names must be unique within an AWS account and region. Pipeline with name ({request.PipelineName}) already exists.");
         return new PipelineArnResponse(PipelineArn(call, pipeline.Name));
     }
 

@@ -245,7 +245,7 @@ internal static class RegistryApi
         }
     }
 
-    private static async Task<ModelPackage> Package(SageMakerCall call, string group, long version)
+    public static async Task<ModelPackage> Package(SageMakerCall call, string group, long version)
     {
         try
         {

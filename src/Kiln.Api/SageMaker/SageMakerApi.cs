@@ -31,6 +31,7 @@ public static class SageMakerApi
         LineageApi.Register();
         ExperimentsApi.Register();
         SearchApi.Register();
+        TagsApi.Register();
     }
 
     /// <summary>Lets pipeline steps call SageMaker operations in-process.</summary>

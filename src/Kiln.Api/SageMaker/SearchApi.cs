@@ -66,7 +66,8 @@ internal static class SearchApi
         var jobs = new List<JsonElement>();
         foreach (var name in names)
         {
-            jobs.Add(await SageMakerApi.InvokeAsync(services, call.Caller, "DescribeTrainingJob", JsonSerializer.SerializeToElement(new { TrainingJobName = name }), call.Aborted));
+            var job = await SageMakerApi.InvokeAsync(services, call.Caller, "DescribeTrainingJob", JsonSerializer.SerializeToElement(new { TrainingJobName = name }), call.Aborted);
+            jobs.Add(await WithTagsAsync(job, job.GetProperty("TrainingJobArn").GetString()!, call));
         }
 
         return jobs;
@@ -80,10 +81,25 @@ internal static class SearchApi
         foreach (var package in packages.Items)
         {
             var arn = RegistryApi.PackageArn(call, package.GroupName, package.VersionNumber);
-            described.Add(await SageMakerApi.InvokeAsync(services, call.Caller, "DescribeModelPackage", JsonSerializer.SerializeToElement(new { ModelPackageName = arn }), call.Aborted));
+            var record = await SageMakerApi.InvokeAsync(services, call.Caller, "DescribeModelPackage", JsonSerializer.SerializeToElement(new { ModelPackageName = arn }), call.Aborted);
+            described.Add(await WithTagsAsync(record, arn, call));
         }
 
         return described;
+    }
+
+    /// <summary>Search's records carry the resource's tags, which its Describe output does not.</summary>
+    private static async Task<JsonElement> WithTagsAsync(JsonElement described, string arn, SageMakerCall call)
+    {
+        var tags = await TagsApi.VisibleAsync(arn, call);
+        if (tags.Count == 0)
+        {
+            return described;
+        }
+
+        var record = System.Text.Json.Nodes.JsonObject.Create(described)!;
+        record["Tags"] = JsonSerializer.SerializeToNode(tags, AwsJson.Options);
+        return JsonSerializer.SerializeToElement(record);
     }
 
     /// <summary>Rejects what can't be evaluated before looking at any record: a missing value, a non-number for a numeric operator.</summary>

@@ -60,7 +60,7 @@ public sealed class AutoMLJobService(IAutoMLJobStore store, IAutoMLDataInspector
     {
         if (await store.FindAsync(spec.Name, ct).ConfigureAwait(false) is not null)
         {
-            throw new KilnException(ErrorCode.ResourceInUse, $"An AutoML job named {spec.Name} already exists.");
+            throw new KilnException(ErrorCode.ResourceInUse, $"Resource Already Exists: Auto ML Job with name {spec.Name} already exists. Choose a different name.");
         }
 
         if (spec.ObjectiveMetric is { } metric && spec.ProblemType is { } declared && !Metrics[declared].Contains(metric))
@@ -84,7 +84,7 @@ public sealed class AutoMLJobService(IAutoMLJobStore store, IAutoMLDataInspector
         var job = new AutoMLJob { Spec = spec, CreationTime = now, LastModifiedTime = now };
         if (!await store.AddAsync(job, ct).ConfigureAwait(false))
         {
-            throw new KilnException(ErrorCode.ResourceInUse, $"An AutoML job named {spec.Name} already exists.");
+            throw new KilnException(ErrorCode.ResourceInUse, $"Resource Already Exists: Auto ML Job with name {spec.Name} already exists. Choose a different name.");
         }
 
         await scheduler.StartAsync(JobKind, spec.Name, ct).ConfigureAwait(false);

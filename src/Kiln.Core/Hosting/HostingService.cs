@@ -20,7 +20,7 @@ public sealed class HostingService(IHostingStore store, IJobScheduler scheduler,
     {
         if (await store.FindModelAsync(model.Name, ct).ConfigureAwait(false) is not null)
         {
-            throw KilnException.AlreadyExists($"Cannot create already existing model \"{model.Name}\".");
+            throw KilnException.AlreadyExists($"Cannot create already existing model \"{Arns.SageMaker(Arns.DefaultRegion, "model", model.Name)}\".");
         }
 
         if (model.ModelDataUrl is not { } url)
@@ -41,7 +41,7 @@ public sealed class HostingService(IHostingStore store, IJobScheduler scheduler,
         var stored = model with { CreationTime = clock.GetUtcNow() };
         if (!await store.AddModelAsync(stored, ct).ConfigureAwait(false))
         {
-            throw KilnException.AlreadyExists($"Cannot create already existing model \"{model.Name}\".");
+            throw KilnException.AlreadyExists($"Cannot create already existing model \"{Arns.SageMaker(Arns.DefaultRegion, "model", model.Name)}\".");
         }
 
         return stored;
@@ -64,7 +64,7 @@ public sealed class HostingService(IHostingStore store, IJobScheduler scheduler,
     {
         if (await store.FindConfigAsync(config.Name, ct).ConfigureAwait(false) is not null)
         {
-            throw KilnException.AlreadyExists($"Cannot create already existing endpoint configuration \"{config.Name}\".");
+            throw KilnException.AlreadyExists($"Cannot create already existing endpoint configuration \"{Arns.SageMaker(Arns.DefaultRegion, "endpoint-config", config.Name)}\".");
         }
 
         var all = config.Variants.Concat(config.ShadowVariants).ToList();
@@ -106,7 +106,7 @@ public sealed class HostingService(IHostingStore store, IJobScheduler scheduler,
         var stored = config with { CreationTime = clock.GetUtcNow() };
         if (!await store.AddConfigAsync(stored, ct).ConfigureAwait(false))
         {
-            throw KilnException.AlreadyExists($"Cannot create already existing endpoint configuration \"{config.Name}\".");
+            throw KilnException.AlreadyExists($"Cannot create already existing endpoint configuration \"{Arns.SageMaker(Arns.DefaultRegion, "endpoint-config", config.Name)}\".");
         }
 
         return stored;
@@ -129,7 +129,7 @@ public sealed class HostingService(IHostingStore store, IJobScheduler scheduler,
     {
         if (await store.FindEndpointAsync(name, ct).ConfigureAwait(false) is not null)
         {
-            throw KilnException.AlreadyExists($"Cannot create already existing endpoint \"{name}\".");
+            throw KilnException.AlreadyExists($"Cannot create already existing endpoint \"{Arns.SageMaker(Arns.DefaultRegion, "endpoint", name)}\".");
         }
 
         var config = await DescribeConfigAsync(configName, ct).ConfigureAwait(false);
@@ -149,7 +149,7 @@ public sealed class HostingService(IHostingStore store, IJobScheduler scheduler,
         };
         if (!await store.AddEndpointAsync(endpoint, ct).ConfigureAwait(false))
         {
-            throw KilnException.AlreadyExists($"Cannot create already existing endpoint \"{name}\".");
+            throw KilnException.AlreadyExists($"Cannot create already existing endpoint \"{Arns.SageMaker(Arns.DefaultRegion, "endpoint", name)}\".");
         }
 
         await scheduler.StartAsync(EndpointJobKind, name, ct).ConfigureAwait(false);

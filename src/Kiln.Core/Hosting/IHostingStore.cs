@@ -10,6 +10,9 @@ public interface IHostingStore
 
     Task<HostedModel?> FindModelAsync(string name, CancellationToken ct = default);
 
+    /// <summary>Reads, changes and writes a model atomically (null from <paramref name="change"/> leaves it alone).</summary>
+    Task<HostedModel?> UpdateModelAsync(string name, Func<HostedModel, HostedModel?> change, CancellationToken ct = default);
+
     Task<bool> DeleteModelAsync(string name, CancellationToken ct = default);
 
     Task<Page<HostedModel>> ListModelsAsync(HostingQuery query, CancellationToken ct = default);
@@ -17,6 +20,9 @@ public interface IHostingStore
     Task<bool> AddConfigAsync(EndpointConfig config, CancellationToken ct = default);
 
     Task<EndpointConfig?> FindConfigAsync(string name, CancellationToken ct = default);
+
+    /// <summary>Reads, changes and writes an endpoint config atomically (null from <paramref name="change"/> leaves it alone).</summary>
+    Task<EndpointConfig?> UpdateConfigAsync(string name, Func<EndpointConfig, EndpointConfig?> change, CancellationToken ct = default);
 
     Task<bool> DeleteConfigAsync(string name, CancellationToken ct = default);
 

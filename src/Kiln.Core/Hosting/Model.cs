@@ -10,7 +10,11 @@ public sealed record HostedModel(
     IReadOnlyDictionary<string, string> Environment,
     string? ExecutionRoleArn,
     DateTimeOffset CreationTime,
-    IReadOnlyList<Tag> Tags);
+    IReadOnlyList<Tag> Tags)
+{
+    /// <summary>The model package the image, data and environment came from, when the model was made from one.</summary>
+    public string? ModelPackageArn { get; init; }
+}
 
 /// <summary>One variant of an endpoint config: which model, how many replicas, what share of traffic.</summary>
 public sealed record VariantSpec(string VariantName, string ModelName, int InitialInstanceCount, double InitialVariantWeight, string? InstanceType);

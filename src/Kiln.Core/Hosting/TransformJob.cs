@@ -143,7 +143,7 @@ public sealed class TransformJobService(ITransformJobStore store, IHostingStore 
         var job = new TransformJob { Spec = spec, CreationTime = now, LastModifiedTime = now };
         if (!await store.AddAsync(job, ct).ConfigureAwait(false))
         {
-            throw new KilnException(ErrorCode.ResourceInUse, $"Job name must be unique within an AWS account and region, and a job with this name already exists ({spec.Name}).");
+            throw new KilnException(ErrorCode.ResourceInUse, $"Job name must be unique within an AWS account and region, and a job with this name already exists ({Arns.SageMaker(Arns.DefaultRegion, "transform-job", spec.Name)}).");
         }
 
         await scheduler.StartAsync(JobKind, spec.Name, ct).ConfigureAwait(false);

@@ -110,7 +110,7 @@ public sealed class ProcessingJobService(IProcessingJobStore store, IJobSchedule
         var job = new ProcessingJob { Spec = spec, CreationTime = now, LastModifiedTime = now };
         if (!await store.AddAsync(job, ct).ConfigureAwait(false))
         {
-            throw new KilnException(ErrorCode.ResourceInUse, $"Job name must be unique within an AWS account and region, and a job with this name already exists ({spec.Name}).");
+            throw new KilnException(ErrorCode.ResourceInUse, $"Job name must be unique within an AWS account and region, and a job with this name already exists ({Arns.SageMaker(Arns.DefaultRegion, "processing-job", spec.Name)}).");
         }
 
         await scheduler.StartAsync(JobKind, spec.Name, ct).ConfigureAwait(false);

@@ -26,7 +26,7 @@ public sealed class TuningJobService(ITuningJobStore store, ITrainingJobStore tr
     {
         if (await store.FindAsync(spec.Name, ct).ConfigureAwait(false) is not null)
         {
-            throw new KilnException(ErrorCode.ResourceInUse, $"A hyperparameter tuning job named {spec.Name} already exists.");
+            throw new KilnException(ErrorCode.ResourceInUse, $"Resource Already Exists: Hyper Parameter Tuning Job with name {spec.Name} already exists. Choose a different name.");
         }
 
         Validate(spec);
@@ -44,7 +44,7 @@ public sealed class TuningJobService(ITuningJobStore store, ITrainingJobStore tr
         var job = new TuningJob { Spec = spec, CreationTime = now, LastModifiedTime = now };
         if (!await store.AddAsync(job, ct).ConfigureAwait(false))
         {
-            throw new KilnException(ErrorCode.ResourceInUse, $"A hyperparameter tuning job named {spec.Name} already exists.");
+            throw new KilnException(ErrorCode.ResourceInUse, $"Resource Already Exists: Hyper Parameter Tuning Job with name {spec.Name} already exists. Choose a different name.");
         }
 
         await scheduler.StartAsync(JobKind, spec.Name, ct).ConfigureAwait(false);

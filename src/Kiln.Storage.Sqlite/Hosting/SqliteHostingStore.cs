@@ -13,6 +13,8 @@ public sealed class SqliteHostingStore(SqliteDatabase db) : IHostingStore
 
     public Task<HostedModel?> FindModelAsync(string name, CancellationToken ct = default) => _models.FindAsync(name, ct);
 
+    public Task<HostedModel?> UpdateModelAsync(string name, Func<HostedModel, HostedModel?> change, CancellationToken ct = default) => _models.UpdateAsync(name, change, ct);
+
     public Task<bool> DeleteModelAsync(string name, CancellationToken ct = default) => _models.DeleteAsync(name, ct);
 
     public Task<Page<HostedModel>> ListModelsAsync(HostingQuery query, CancellationToken ct = default) => _models.ListAsync(query, ct);
@@ -20,6 +22,8 @@ public sealed class SqliteHostingStore(SqliteDatabase db) : IHostingStore
     public Task<bool> AddConfigAsync(EndpointConfig config, CancellationToken ct = default) => _configs.AddAsync(config, ct);
 
     public Task<EndpointConfig?> FindConfigAsync(string name, CancellationToken ct = default) => _configs.FindAsync(name, ct);
+
+    public Task<EndpointConfig?> UpdateConfigAsync(string name, Func<EndpointConfig, EndpointConfig?> change, CancellationToken ct = default) => _configs.UpdateAsync(name, change, ct);
 
     public Task<bool> DeleteConfigAsync(string name, CancellationToken ct = default) => _configs.DeleteAsync(name, ct);
 

@@ -14,7 +14,7 @@ public sealed class SqliteTrainingJobStore(SqliteDatabase db) : ITrainingJobStor
         {
             if (session.Scalar("SELECT 1 FROM training_jobs WHERE name = $name", ("$name", job.Name)) is not null)
             {
-                throw new KilnException(ErrorCode.ResourceInUse, $"Training job names must be unique within an AWS account and region, and a training job with this name already exists ({job.Name})");
+                throw new KilnException(ErrorCode.ResourceInUse, $"Training job names must be unique within an AWS account and region, and a training job with this name already exists ({Arns.SageMaker(Arns.DefaultRegion, "training-job", job.Name)})");
             }
 
             session.Execute(

@@ -284,7 +284,7 @@ def test_bad_definitions_are_validation_exceptions_and_create_nothing(endpoint):
     assert json.loads(sm.describe_pipeline(PipelineName="good-one")["PipelineDefinition"]) == good
     assert sm.list_pipeline_executions(PipelineName="good-one")["PipelineExecutionSummaries"] == []
     expect_error("ResourceNotFound", sm.describe_pipeline, PipelineName="no-such-pipeline")
-    expect_error("ResourceInUse", sm.create_pipeline, PipelineName="good-one", PipelineDefinition=json.dumps(good), RoleArn=ROLE, ClientRequestToken=token())
+    assert "already exists" in expect_error("ValidationException", sm.create_pipeline, PipelineName="good-one", PipelineDefinition=json.dumps(good), RoleArn=ROLE, ClientRequestToken=token())
 
 
 def test_approval_starts_the_configured_pipeline(endpoint):
@@ -393,7 +393,7 @@ def test_lineage_entities_and_queries(endpoint):
     expect_error("ResourceNotFound", sm.query_lineage, StartArns=[missing])
     expect_error("ValidationException", sm.add_association, SourceArn=raw, DestinationArn="arn:aws:sagemaker:us-east-1:000000000000:endpoint/x")
     expect_error("ValidationException", sm.query_lineage, StartArns=[raw], Filters={"LineageTypes": ["Dataset"]})
-    expect_error("ResourceInUse", sm.create_action, ActionName="cleaning", ActionType="Cleaning", Source={"SourceUri": "x"})
+    expect_error("ValidationException", sm.create_action, ActionName="cleaning", ActionType="Cleaning", Source={"SourceUri": "x"})
     sm.delete_artifact(ArtifactArn=clean)
     expect_error("ResourceNotFound", sm.describe_artifact, ArtifactArn=clean)
     assert sm.list_associations(DestinationArn=context)["AssociationSummaries"] == []

@@ -6,10 +6,12 @@ namespace Kiln.Api.SageMaker.Shapes;
 
 internal sealed record Tag
 {
-    [AwsRequired, AwsLength(1, 128)]
+    public const string Pattern = @"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)";
+
+    [AwsRequired, AwsLength(1, 128), AwsPattern(Pattern)]
     public string? Key { get; init; }
 
-    [AwsRequired, AwsLength(0, 256)]
+    [AwsRequired, AwsLength(0, 256), AwsPattern(Pattern)]
     public string? Value { get; init; }
 }
 

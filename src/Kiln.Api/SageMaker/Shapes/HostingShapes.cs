@@ -11,6 +11,8 @@ internal static class HostingPatterns
     /// <summary>The model's Url pattern, widened to file:// because Kiln also serves local files.</summary>
     public const string ModelDataUrl = @"(https|s3|file)://([^/]*)/?(.*)";
 
+    public const string VersionedArnOrName = @"(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)(\/[0-9]{1,9})?";
+
     public const string NameContains = @"[a-zA-Z0-9-]+";
 }
 
@@ -33,7 +35,7 @@ internal sealed record ContainerDefinition
     [AwsLength(0, 100), AwsMap(1024, 1024)]
     public Dictionary<string, string>? Environment { get; init; }
 
-    [AwsLength(1, 176)]
+    [AwsLength(1, 176), AwsPattern(HostingPatterns.VersionedArnOrName)]
     public string? ModelPackageName { get; init; }
 }
 
