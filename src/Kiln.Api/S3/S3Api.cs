@@ -221,6 +221,8 @@ public static partial class S3Api
                 writer.Element("ETag", item.ETag);
                 writer.Element("Size", item.Size.ToString(CultureInfo.InvariantCulture));
                 writer.Element("StorageClass", "STANDARD");
+                writer.Element("ChecksumAlgorithm", item.Checksum is null ? null : ObjectChecksum.Name(item.Checksum.Algorithm));
+                writer.Element("ChecksumType", item.Checksum is null ? null : item.Checksum.IsComposite ? "COMPOSITE" : "FULL_OBJECT");
                 writer.WriteEndElement();
             }
 
