@@ -7,15 +7,17 @@ namespace Kiln.Api.S3;
 /// Decodes an <c>aws-chunked</c> request body (<c>hex-size[;chunk-signature=…]\r\n data \r\n … 0\r\n trailers \r\n\r\n</c>),
 /// which SDKs use for streaming uploads with trailing checksums. Yields only the data; the trailers are in
 /// <see cref="Trailers"/> once the data has been read to its end. Framing lines are bounded, so a body that never
-/// ends a line is refused rather than buffered.
+/// ends a line is refused rather than buffered. With <paramref name="decodedLength"/> (x-amz-decoded-content-length)
+/// data of another length is refused.
 /// </summary>
-internal sealed class AwsChunkedStream(Stream inner) : Stream
+internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null) : Stream
 {
     public const int MaxLineLength = 4096;
     private const int MaxTrailers = 16;
     private readonly BufferedStream _input = new(inner, 64 * 1024);
     private readonly Dictionary<string, string> _trailers = new(StringComparer.OrdinalIgnoreCase);
     private long _remainingInChunk;
+    private long _decoded;
     private bool _done;
 
     /// <summary>The trailing headers (names in any case), complete once a read has returned 0.</summary>
@@ -68,6 +70,11 @@ internal sealed class AwsChunkedStream(Stream inner) : Stream
                 }
 
                 _done = true;
+                if (decodedLength is { } declared && declared != _decoded)
+                {
+                    throw new InvalidDataException($"The aws-chunked body carried {_decoded} bytes of data, but x-amz-decoded-content-length is {declared}.");
+                }
+
                 return 0;
             }
         }
@@ -79,6 +86,7 @@ internal sealed class AwsChunkedStream(Stream inner) : Stream
         }
 
         _remainingInChunk -= read;
+        _decoded += read;
         if (_remainingInChunk == 0 && (await ReadLineAsync(cancellationToken).ConfigureAwait(false)).Length > 0)
         {
             throw new InvalidDataException("Malformed aws-chunked body: a chunk is longer than its declared size.");

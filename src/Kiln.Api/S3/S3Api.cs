@@ -635,9 +635,13 @@ public static partial class S3Api
     {
         var sha = http.Request.Headers["x-amz-content-sha256"].ToString();
         var encoding = http.Request.Headers.ContentEncoding.ToString();
-        return sha.StartsWith("STREAMING-", StringComparison.Ordinal) || encoding.Contains("aws-chunked", StringComparison.Ordinal)
-            ? new AwsChunkedStream(http.Request.Body)
-            : http.Request.Body;
+        if (!sha.StartsWith("STREAMING-", StringComparison.Ordinal) && !encoding.Contains("aws-chunked", StringComparison.Ordinal))
+        {
+            return http.Request.Body;
+        }
+
+        var declared = http.Request.Headers["x-amz-decoded-content-length"].ToString();
+        return new AwsChunkedStream(http.Request.Body, long.TryParse(declared, NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null);
     }
 
     private static void UnlimitedBody(HttpContext http)

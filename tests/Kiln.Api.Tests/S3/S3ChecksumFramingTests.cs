@@ -114,6 +114,7 @@ public sealed class S3ChecksumFramingTests(KilnServerFixture server) : IClassFix
     [InlineData("not-hex")]
     [InlineData("chunk-longer-than-declared")]
     [InlineData("ends-inside-chunk")]
+    [InlineData("decoded-length-differs")]
     public async Task Broken_aws_chunked_framing_is_a_400_and_stores_nothing(string broken)
     {
         var bucket = await BucketAsync();
@@ -124,9 +125,10 @@ public sealed class S3ChecksumFramingTests(KilnServerFixture server) : IClassFix
             "negative-size" => "FFFFFFFFFFFFFFFF\r\n1234\r\n0\r\n\r\n",
             "not-hex" => "zz\r\n1234\r\n0\r\n\r\n",
             "chunk-longer-than-declared" => "2\r\n1234\r\n0\r\n\r\n",
+            "decoded-length-differs" => "4\r\n1234\r\n0\r\n\r\n",
             _ => "10\r\n1234",
         };
-        using var response = await SendChunkedAsync($"/{bucket}/k", body, trailer: broken == "long-trailer" ? "x-amz-checksum-crc32" : null);
+        using var response = await SendChunkedAsync($"/{bucket}/k", body, trailer: broken == "long-trailer" ? "x-amz-checksum-crc32" : null, decodedLength: broken == "decoded-length-differs" ? "5" : null);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("<Code>IncompleteBody</Code>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using var head = await SendAsync(HttpMethod.Head, $"/{bucket}/k");
@@ -187,10 +189,10 @@ public sealed class S3ChecksumFramingTests(KilnServerFixture server) : IClassFix
         }
 
         body.Append("\r\n");
-        return SendChunkedAsync(path, body.ToString(), trailerName);
+        return SendChunkedAsync(path, body.ToString(), trailerName, chunks.Sum(chunk => chunk.Length).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    private Task<HttpResponseMessage> SendChunkedAsync(string path, string body, string? trailer)
+    private Task<HttpResponseMessage> SendChunkedAsync(string path, string body, string? trailer, string? decodedLength = null)
     {
         var content = new ByteArrayContent(Encoding.ASCII.GetBytes(body));
         content.Headers.ContentEncoding.Add("aws-chunked");
@@ -198,6 +200,11 @@ public sealed class S3ChecksumFramingTests(KilnServerFixture server) : IClassFix
         if (trailer is not null)
         {
             headers.Add(("x-amz-trailer", trailer));
+        }
+
+        if (decodedLength is not null)
+        {
+            headers.Add(("x-amz-decoded-content-length", decodedLength));
         }
 
         return SendAsync(HttpMethod.Put, path, content, [.. headers]);

@@ -247,6 +247,7 @@ def test_checksums_are_verified_and_stored(endpoint):
     sha = base64.b64encode(hashlib.sha256(b"second").digest()).decode()
     assert s3.put_object(Bucket="sums", Key="k", Body=b"second", ChecksumSHA256=sha)["ChecksumSHA256"] == sha
     assert s3.head_object(Bucket="sums", Key="k", ChecksumMode="ENABLED")["ChecksumSHA256"] == sha
+    assert s3.list_objects_v2(Bucket="sums")["Contents"][0]["ChecksumAlgorithm"] == ["SHA256"]
 
 
 def test_multipart_checksums_compose(endpoint):
