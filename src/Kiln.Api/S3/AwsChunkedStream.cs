@@ -5,13 +5,23 @@ namespace Kiln.Api.S3;
 
 /// <summary>
 /// Decodes an <c>aws-chunked</c> request body (<c>hex-size[;chunk-signature=…]\r\n data \r\n … 0\r\n trailers \r\n\r\n</c>),
-/// which SDKs use for streaming uploads with trailing checksums. Yields only the data.
+/// which SDKs use for streaming uploads with trailing checksums. Yields only the data; the trailers are in
+/// <see cref="Trailers"/> once the data has been read to its end. Framing lines are bounded, so a body that never
+/// ends a line is refused rather than buffered. With <paramref name="decodedLength"/> (x-amz-decoded-content-length)
+/// data of another length is refused.
 /// </summary>
-internal sealed class AwsChunkedStream(Stream inner) : Stream
+internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null) : Stream
 {
+    public const int MaxLineLength = 4096;
+    private const int MaxTrailers = 16;
     private readonly BufferedStream _input = new(inner, 64 * 1024);
+    private readonly Dictionary<string, string> _trailers = new(StringComparer.OrdinalIgnoreCase);
     private long _remainingInChunk;
+    private long _decoded;
     private bool _done;
+
+    /// <summary>The trailing headers (names in any case), complete once a read has returned 0.</summary>
+    public IReadOnlyDictionary<string, string> Trailers => _trailers;
 
     public override bool CanRead => true;
 
@@ -39,19 +49,32 @@ internal sealed class AwsChunkedStream(Stream inner) : Stream
         {
             var header = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
             var size = header.Split(';', 2)[0].Trim();
-            if (!long.TryParse(size, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _remainingInChunk))
+            if (size.Length is 0 or > 15 || !long.TryParse(size, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _remainingInChunk))
             {
                 throw new InvalidDataException($"Malformed aws-chunked body: chunk header '{header}'.");
             }
 
             if (_remainingInChunk == 0)
             {
-                // Trailing headers (checksums) up to an empty line; the data has ended.
-                while ((await ReadLineAsync(cancellationToken).ConfigureAwait(false)).Length > 0)
+                // Trailing headers (checksums) up to an empty line or the end of the body; the data has ended.
+                string line;
+                while ((line = await ReadLineAsync(cancellationToken).ConfigureAwait(false)).Length > 0)
                 {
+                    var colon = line.IndexOf(':', StringComparison.Ordinal);
+                    if (colon <= 0 || _trailers.Count >= MaxTrailers)
+                    {
+                        throw new InvalidDataException($"Malformed aws-chunked body: trailer '{line}'.");
+                    }
+
+                    _trailers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
                 }
 
                 _done = true;
+                if (decodedLength is { } declared && declared != _decoded)
+                {
+                    throw new InvalidDataException($"The aws-chunked body carried {_decoded} bytes of data, but x-amz-decoded-content-length is {declared}.");
+                }
+
                 return 0;
             }
         }
@@ -63,9 +86,10 @@ internal sealed class AwsChunkedStream(Stream inner) : Stream
         }
 
         _remainingInChunk -= read;
-        if (_remainingInChunk == 0)
+        _decoded += read;
+        if (_remainingInChunk == 0 && (await ReadLineAsync(cancellationToken).ConfigureAwait(false)).Length > 0)
         {
-            await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            throw new InvalidDataException("Malformed aws-chunked body: a chunk is longer than its declared size.");
         }
 
         return read;
@@ -95,6 +119,11 @@ internal sealed class AwsChunkedStream(Stream inner) : Stream
             if (one[0] == '\n')
             {
                 return line.ToString().TrimEnd('\r');
+            }
+
+            if (line.Length >= MaxLineLength)
+            {
+                throw new InvalidDataException($"Malformed aws-chunked body: a chunk header or trailer line is longer than {MaxLineLength} bytes.");
             }
 
             line.Append((char)one[0]);

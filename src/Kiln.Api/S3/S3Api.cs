@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Kiln.Api.SageMaker;
 using Kiln.Core.Objects;
@@ -12,8 +13,13 @@ namespace Kiln.Api.S3;
 /// base URL as the other dialects. A request belongs to S3 when its SigV4 credential scope names the
 /// <c>s3</c> service, which is how boto3 (or any SDK) signs S3 calls, whatever the bucket is called.
 /// </summary>
-public static class S3Api
+public static partial class S3Api
 {
+    private static readonly string[] UploadRoles = ["Initiator", "Owner"];
+
+    [GeneratedRegex(@"^bytes=(\d{1,18})-(\d{1,18})$")]
+    private static partial Regex CopyRangePattern();
+
     public static IApplicationBuilder UseS3Api(this IApplicationBuilder app) =>
         app.Use((http, next) => AwsCaller.IsSignedForS3(http.Request) ? HandleAsync(http) : next(http));
 
@@ -38,7 +44,8 @@ public static class S3Api
                     "HEAD" => HeadBucketAsync(http, store, bucket),
                     "DELETE" => DeleteBucketAsync(http, store, bucket),
                     "GET" when query.ContainsKey("location") => LocationAsync(http, store, bucket),
-                    "GET" when query.ContainsKey("uploads") || query.ContainsKey("versioning") || query.ContainsKey("acl") || query.ContainsKey("policy") => NotImplemented(http),
+                    "GET" when query.ContainsKey("uploads") => ListUploadsAsync(http, store, bucket),
+                    "GET" when query.ContainsKey("versioning") || query.ContainsKey("acl") || query.ContainsKey("policy") => NotImplemented(http),
                     "GET" => ListObjectsAsync(http, store, bucket),
                     "POST" when query.ContainsKey("delete") => DeleteObjectsAsync(http, store, bucket),
                     _ => NotAllowed(http),
@@ -48,6 +55,7 @@ public static class S3Api
             {
                 await (method switch
                 {
+                    "PUT" when query.ContainsKey("uploadId") && http.Request.Headers.ContainsKey("x-amz-copy-source") => CopyPartAsync(http, store, bucket, key),
                     "PUT" when query.ContainsKey("uploadId") => UploadPartAsync(http, store, bucket, key),
                     "PUT" when http.Request.Headers.ContainsKey("x-amz-copy-source") => CopyObjectAsync(http, store, bucket, key),
                     "PUT" => PutObjectAsync(http, store, bucket, key),
@@ -213,6 +221,8 @@ public static class S3Api
                 writer.Element("ETag", item.ETag);
                 writer.Element("Size", item.Size.ToString(CultureInfo.InvariantCulture));
                 writer.Element("StorageClass", "STANDARD");
+                writer.Element("ChecksumAlgorithm", item.Checksum is null ? null : ObjectChecksum.Name(item.Checksum.Algorithm));
+                writer.Element("ChecksumType", item.Checksum is null ? null : item.Checksum.IsComposite ? "COMPOSITE" : "FULL_OBJECT");
                 writer.WriteEndElement();
             }
 
@@ -271,33 +281,80 @@ public static class S3Api
     private static async Task PutObjectAsync(HttpContext http, ObjectStore store, string bucket, string key)
     {
         UnlimitedBody(http);
-        var info = await store.PutAsync(bucket, key, Body(http), ContentType(http), UserMetadata(http), http.Request.Headers["Content-MD5"].FirstOrDefault(), http.RequestAborted);
+        var body = Body(http);
+        var info = await store.PutAsync(bucket, key, body, ContentType(http), UserMetadata(http), S3Checksums.Read(http.Request, body), http.RequestAborted);
         http.Response.Headers.ETag = info.ETag;
-        EchoChecksums(http);
+        S3Checksums.Write(http.Response, info.Checksum);
     }
 
+    /// <summary>CopyObject; the copy gets the checksum the request asks for, else the source's algorithm, computed over the bytes.</summary>
     private static async Task CopyObjectAsync(HttpContext http, ObjectStore store, string bucket, string key)
     {
-        var source = Uri.UnescapeDataString(http.Request.Headers["x-amz-copy-source"].ToString().Split('?')[0]).TrimStart('/');
-        var slash = source.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0)
+        var (sourceBucket, sourceKey) = CopySource(http);
+        var replace = http.Request.Headers["x-amz-metadata-directive"] == "REPLACE";
+        var algorithm = S3Checksums.RequestedAlgorithm(http.Request);
+        if (sourceBucket == bucket && sourceKey == key && !replace && algorithm is null)
         {
-            throw new ObjectStoreException(ObjectError.InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+            throw new ObjectStoreException(ObjectError.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
         }
 
-        var (info, content) = await store.GetAsync(source[..slash], source[(slash + 1)..], http.RequestAborted);
+        var (info, content) = await store.GetAsync(sourceBucket, sourceKey, http.RequestAborted);
         ObjectInfo copied;
         await using (content)
         {
-            var replace = http.Request.Headers["x-amz-metadata-directive"] == "REPLACE";
-            copied = await store.PutAsync(bucket, key, content, replace ? ContentType(http) : info.ContentType, replace ? UserMetadata(http) : info.Metadata, null, http.RequestAborted);
+            var checks = ContentChecks.Compute(algorithm ?? info.Checksum?.Algorithm);
+            copied = await store.PutAsync(bucket, key, content, replace ? ContentType(http) : info.ContentType, replace ? UserMetadata(http) : info.Metadata, checks, http.RequestAborted);
         }
 
         await S3Xml.WriteAsync(http.Response, "CopyObjectResult", writer =>
         {
             writer.Element("LastModified", S3Xml.Time(copied.LastModified));
             writer.Element("ETag", copied.ETag);
+            WriteChecksum(writer, copied.Checksum);
         });
+    }
+
+    /// <summary>UploadPartCopy: a part from an object, whole or <c>x-amz-copy-source-range: bytes=first-last</c>.</summary>
+    private static async Task CopyPartAsync(HttpContext http, ObjectStore store, string bucket, string key)
+    {
+        var number = PartNumber(http);
+        var (sourceBucket, sourceKey) = CopySource(http);
+        (long, long)? range = null;
+        if (http.Request.Headers["x-amz-copy-source-range"].ToString() is { Length: > 0 } header)
+        {
+            var match = CopyRangePattern().Match(header);
+            if (!match.Success || !long.TryParse(match.Groups[1].Value, CultureInfo.InvariantCulture, out var first) || !long.TryParse(match.Groups[2].Value, CultureInfo.InvariantCulture, out var last))
+            {
+                throw new ObjectStoreException(ObjectError.InvalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy");
+            }
+
+            range = (first, last);
+        }
+
+        var part = await store.CopyPartAsync(bucket, key, http.Request.Query["uploadId"]!, number, sourceBucket, sourceKey, range, http.RequestAborted);
+        await S3Xml.WriteAsync(http.Response, "CopyPartResult", writer =>
+        {
+            writer.Element("LastModified", S3Xml.Time(part.LastModified));
+            writer.Element("ETag", part.ETag);
+            WriteChecksum(writer, part.Checksum);
+        });
+    }
+
+    private static (string Bucket, string Key) CopySource(HttpContext http)
+    {
+        var source = Uri.UnescapeDataString(http.Request.Headers["x-amz-copy-source"].ToString().Split('?')[0]).TrimStart('/');
+        var slash = source.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && slash < source.Length - 1
+            ? (source[..slash], source[(slash + 1)..])
+            : throw new ObjectStoreException(ObjectError.InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+    }
+
+    private static void WriteChecksum(System.Xml.XmlWriter writer, ObjectChecksum? checksum)
+    {
+        if (checksum is not null)
+        {
+            writer.Element(S3Checksums.ElementName(checksum.Algorithm), checksum.Value);
+        }
     }
 
     /// <summary>GetObject and HeadObject, with one byte range (<c>bytes=a-b</c>, <c>bytes=a-</c>, <c>bytes=-n</c>).</summary>
@@ -314,6 +371,11 @@ public static class S3Api
             foreach (var (name, value) in info.Metadata)
             {
                 headers["x-amz-meta-" + name] = value;
+            }
+
+            if (S3Checksums.Requested(http.Request))
+            {
+                S3Checksums.Write(http.Response, info.Checksum);
             }
 
             if (http.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && (ifNoneMatch == info.ETag || ifNoneMatch == "*"))
@@ -400,7 +462,21 @@ public static class S3Api
 
     private static async Task CreateUploadAsync(HttpContext http, ObjectStore store, string bucket, string key)
     {
-        var upload = await store.CreateUploadAsync(bucket, key, ContentType(http), UserMetadata(http), http.RequestAborted);
+        var algorithm = S3Checksums.RequestedAlgorithm(http.Request);
+        var type = http.Request.Headers["x-amz-checksum-type"].ToString();
+        if ((type.Length > 0 && !string.Equals(type, "COMPOSITE", StringComparison.OrdinalIgnoreCase)) || algorithm == ChecksumAlgorithm.Crc64Nvme)
+        {
+            await NotImplemented(http);
+            return;
+        }
+
+        var upload = await store.CreateUploadAsync(bucket, key, ContentType(http), UserMetadata(http), algorithm, http.RequestAborted);
+        if (algorithm is { } declared)
+        {
+            http.Response.Headers["x-amz-checksum-algorithm"] = ObjectChecksum.Name(declared);
+            http.Response.Headers["x-amz-checksum-type"] = "COMPOSITE";
+        }
+
         await S3Xml.WriteAsync(http.Response, "InitiateMultipartUploadResult", writer =>
         {
             writer.Element("Bucket", bucket);
@@ -412,15 +488,20 @@ public static class S3Api
     private static async Task UploadPartAsync(HttpContext http, ObjectStore store, string bucket, string key)
     {
         UnlimitedBody(http);
-        if (!int.TryParse(http.Request.Query["partNumber"], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-        {
-            throw new ObjectStoreException(ObjectError.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive");
-        }
-
-        var part = await store.UploadPartAsync(bucket, key, http.Request.Query["uploadId"]!, number, Body(http), http.Request.Headers["Content-MD5"].FirstOrDefault(), http.RequestAborted);
+        var number = PartNumber(http);
+        var body = Body(http);
+        var part = await store.UploadPartAsync(bucket, key, http.Request.Query["uploadId"]!, number, body, S3Checksums.Read(http.Request, body), http.RequestAborted);
         http.Response.Headers.ETag = part.ETag;
-        EchoChecksums(http);
+        if (part.Checksum is not null)
+        {
+            http.Response.Headers[S3Checksums.HeaderName(part.Checksum.Algorithm)] = part.Checksum.Value;
+        }
     }
+
+    private static int PartNumber(HttpContext http) =>
+        int.TryParse(http.Request.Query["partNumber"], NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+            ? number
+            : throw new ObjectStoreException(ObjectError.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive");
 
     private static async Task ListPartsAsync(HttpContext http, ObjectStore store, string bucket, string key)
     {
@@ -442,6 +523,7 @@ public static class S3Api
                 writer.Element("LastModified", S3Xml.Time(part.LastModified));
                 writer.Element("ETag", part.ETag);
                 writer.Element("Size", part.Size.ToString(CultureInfo.InvariantCulture));
+                WriteChecksum(writer, part.Checksum);
                 writer.WriteEndElement();
             }
         });
@@ -454,8 +536,11 @@ public static class S3Api
         {
             var number = part.Elements().FirstOrDefault(e => e.Name.LocalName == "PartNumber")?.Value;
             var etag = part.Elements().FirstOrDefault(e => e.Name.LocalName == "ETag")?.Value;
+            var checksum = Enum.GetValues<ChecksumAlgorithm>()
+                .Select(algorithm => part.Elements().FirstOrDefault(e => e.Name.LocalName == S3Checksums.ElementName(algorithm)) is { } element ? new ObjectChecksum(algorithm, element.Value) : null)
+                .FirstOrDefault(found => found is not null);
             return int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && etag is not null
-                ? (n, etag)
+                ? new CompletedPart(n, etag, checksum)
                 : throw new ObjectStoreException(ObjectError.InvalidPart, "Each Part needs a PartNumber and an ETag.");
         }).ToList();
         var info = await store.CompleteUploadAsync(bucket, key, http.Request.Query["uploadId"]!, parts, http.RequestAborted);
@@ -465,6 +550,71 @@ public static class S3Api
             writer.Element("Bucket", bucket);
             writer.Element("Key", key);
             writer.Element("ETag", info.ETag);
+            WriteChecksum(writer, info.Checksum);
+            writer.Element("ChecksumType", info.Checksum is null ? null : "COMPOSITE");
+        });
+    }
+
+    /// <summary>ListMultipartUploads: uploads in progress by key, then initiation; key-marker and upload-id-marker page.</summary>
+    private static async Task ListUploadsAsync(HttpContext http, ObjectStore store, string bucket)
+    {
+        var query = http.Request.Query;
+        var prefix = query["prefix"].ToString();
+        var delimiter = query["delimiter"].ToString();
+        var keyMarker = query["key-marker"].ToString();
+        var uploadIdMarker = query["upload-id-marker"].ToString();
+        var encode = query["encoding-type"] == "url";
+        var maxUploads = 1000;
+        if (query.TryGetValue("max-uploads", out var max) && (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out maxUploads) || maxUploads < 0))
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "Argument max-uploads must be an integer between 0 and 2147483647");
+        }
+
+        maxUploads = Math.Min(maxUploads, 1000);
+        await store.GetBucketAsync(bucket, http.RequestAborted);
+        var listing = maxUploads == 0
+            ? new UploadListing([], [], false, null, null)
+            : await store.ListUploadsAsync(bucket, prefix, delimiter.Length == 0 ? null : delimiter, keyMarker, uploadIdMarker.Length == 0 ? null : uploadIdMarker, maxUploads, http.RequestAborted);
+        string Shown(string value) => encode ? Uri.EscapeDataString(value).Replace("%2F", "/", StringComparison.Ordinal) : value;
+
+        await S3Xml.WriteAsync(http.Response, "ListMultipartUploadsResult", writer =>
+        {
+            writer.Element("Bucket", bucket);
+            writer.Element("KeyMarker", Shown(keyMarker));
+            writer.Element("UploadIdMarker", uploadIdMarker);
+            writer.Element("NextKeyMarker", listing.NextKeyMarker is null ? null : Shown(listing.NextKeyMarker));
+            writer.Element("NextUploadIdMarker", listing.NextUploadIdMarker);
+            writer.Element("Prefix", Shown(prefix));
+            writer.Element("Delimiter", delimiter.Length > 0 ? Shown(delimiter) : null);
+            writer.Element("MaxUploads", maxUploads.ToString(CultureInfo.InvariantCulture));
+            writer.Element("EncodingType", encode ? "url" : null);
+            writer.Element("IsTruncated", listing.IsTruncated ? "true" : "false");
+            foreach (var upload in listing.Uploads)
+            {
+                writer.WriteStartElement("Upload", S3Xml.Namespace);
+                writer.Element("Key", Shown(upload.Key));
+                writer.Element("UploadId", upload.UploadId);
+                foreach (var role in UploadRoles)
+                {
+                    writer.WriteStartElement(role, S3Xml.Namespace);
+                    writer.Element("ID", "kiln");
+                    writer.Element("DisplayName", "kiln");
+                    writer.WriteEndElement();
+                }
+
+                writer.Element("StorageClass", "STANDARD");
+                writer.Element("Initiated", S3Xml.Time(upload.Initiated));
+                writer.Element("ChecksumAlgorithm", upload.ChecksumAlgorithm is { } algorithm ? ObjectChecksum.Name(algorithm) : null);
+                writer.Element("ChecksumType", upload.ChecksumAlgorithm is null ? null : "COMPOSITE");
+                writer.WriteEndElement();
+            }
+
+            foreach (var common in listing.CommonPrefixes)
+            {
+                writer.WriteStartElement("CommonPrefixes", S3Xml.Namespace);
+                writer.Element("Prefix", Shown(common));
+                writer.WriteEndElement();
+            }
         });
     }
 
@@ -485,9 +635,13 @@ public static class S3Api
     {
         var sha = http.Request.Headers["x-amz-content-sha256"].ToString();
         var encoding = http.Request.Headers.ContentEncoding.ToString();
-        return sha.StartsWith("STREAMING-", StringComparison.Ordinal) || encoding.Contains("aws-chunked", StringComparison.Ordinal)
-            ? new AwsChunkedStream(http.Request.Body)
-            : http.Request.Body;
+        if (!sha.StartsWith("STREAMING-", StringComparison.Ordinal) && !encoding.Contains("aws-chunked", StringComparison.Ordinal))
+        {
+            return http.Request.Body;
+        }
+
+        var declared = http.Request.Headers["x-amz-decoded-content-length"].ToString();
+        return new AwsChunkedStream(http.Request.Body, long.TryParse(declared, NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null);
     }
 
     private static void UnlimitedBody(HttpContext http)
@@ -504,15 +658,6 @@ public static class S3Api
         http.Request.Headers
             .Where(header => header.Key.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase))
             .ToDictionary(header => header.Key["x-amz-meta-".Length..].ToLowerInvariant(), header => header.Value.ToString());
-
-    /// <summary>Checksums a client sent up front are echoed back, as S3 does once it has stored the object.</summary>
-    private static void EchoChecksums(HttpContext http)
-    {
-        foreach (var header in http.Request.Headers.Where(h => h.Key.StartsWith("x-amz-checksum-", StringComparison.OrdinalIgnoreCase) && h.Key != "x-amz-checksum-mode"))
-        {
-            http.Response.Headers[header.Key] = header.Value;
-        }
-    }
 
     private static async Task WithAsync<T>(Task<T> task, Func<T, Task> then) => await then(await task);
 }

@@ -52,6 +52,7 @@ internal static class S3Xml
         ObjectError.EntityTooSmall => ("EntityTooSmall", 400),
         ObjectError.InvalidPart => ("InvalidPart", 400),
         ObjectError.InvalidPartOrder => ("InvalidPartOrder", 400),
+        ObjectError.InvalidRequest => ("InvalidRequest", 400),
         _ => ("InvalidArgument", 400),
     };
 

@@ -26,6 +26,12 @@ public interface IObjectIndex
 
     Task<MultipartUpload?> FindUploadAsync(string uploadId, CancellationToken ct = default);
 
+    /// <summary>
+    /// A bucket's uploads whose key starts with <paramref name="prefix"/>, ordered by key, then initiation time and id,
+    /// that come after the key <paramref name="keyMarker"/> or, with <paramref name="uploadIdMarker"/>, after that upload of it.
+    /// </summary>
+    Task<IReadOnlyList<MultipartUpload>> ListUploadsAsync(string bucket, string prefix, string keyMarker, string? uploadIdMarker, int limit, CancellationToken ct = default);
+
     Task PutPartAsync(string uploadId, UploadedPart part, CancellationToken ct = default);
 
     Task<IReadOnlyList<UploadedPart>> ListPartsAsync(string uploadId, CancellationToken ct = default);

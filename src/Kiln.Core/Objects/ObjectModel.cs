@@ -10,17 +10,20 @@ public sealed record ObjectInfo(
     string ETag,
     string ContentType,
     DateTimeOffset LastModified,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata,
+    ObjectChecksum? Checksum = null);
 
+/// <summary>An upload in progress; with a checksum algorithm every part carries that checksum and the object a composite one.</summary>
 public sealed record MultipartUpload(
     string UploadId,
     string Bucket,
     string Key,
     DateTimeOffset Initiated,
     string ContentType,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata,
+    ChecksumAlgorithm? ChecksumAlgorithm = null);
 
-public sealed record UploadedPart(int Number, long Size, string ETag, DateTimeOffset LastModified);
+public sealed record UploadedPart(int Number, long Size, string ETag, DateTimeOffset LastModified, ObjectChecksum? Checksum = null);
 
 /// <summary>One page of a listing: objects and, with a delimiter, the common prefixes rolled up.</summary>
 public sealed record ObjectListing(
@@ -28,6 +31,17 @@ public sealed record ObjectListing(
     IReadOnlyList<string> CommonPrefixes,
     bool IsTruncated,
     string? NextMarker);
+
+/// <summary>A part named in CompleteMultipartUpload, with the checksum the client recorded for it.</summary>
+public sealed record CompletedPart(int Number, string ETag, ObjectChecksum? Checksum = null);
+
+/// <summary>One page of ListMultipartUploads: uploads in key, then initiation, order and the common prefixes rolled up.</summary>
+public sealed record UploadListing(
+    IReadOnlyList<MultipartUpload> Uploads,
+    IReadOnlyList<string> CommonPrefixes,
+    bool IsTruncated,
+    string? NextKeyMarker,
+    string? NextUploadIdMarker);
 
 /// <summary>Why an object operation was refused, in S3's terms (each dialect renders its own error).</summary>
 public enum ObjectError
@@ -45,6 +59,7 @@ public enum ObjectError
     InvalidPart,
     InvalidPartOrder,
     InvalidArgument,
+    InvalidRequest,
 }
 
 public sealed class ObjectStoreException(ObjectError error, string message) : Exception(message)

@@ -88,32 +88,32 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
         await files.DeleteAsync(name, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Stores an object, streaming; with <paramref name="contentMd5"/> (base64, as in Content-MD5) a mismatch leaves the old object untouched.</summary>
-    public async Task<ObjectInfo> PutAsync(string bucket, string key, Stream content, string? contentType, IReadOnlyDictionary<string, string>? metadata, string? contentMd5 = null, CancellationToken ct = default)
+    /// <summary>
+    /// Stores an object, streaming; when a digest the client claims (<paramref name="checks"/>: Content-MD5, an S3
+    /// checksum) does not match, nothing is stored and the old object stays untouched.
+    /// </summary>
+    public async Task<ObjectInfo> PutAsync(string bucket, string key, Stream content, string? contentType, IReadOnlyDictionary<string, string>? metadata, ContentChecks? checks = null, CancellationToken ct = default)
     {
         ValidateKey(key);
         await GetBucketAsync(bucket, ct).ConfigureAwait(false);
-        byte[]? expected = null;
-        if (contentMd5 is not null && (!TryBase64(contentMd5, out expected) || expected.Length != 16))
-        {
-            throw new ObjectStoreException(ObjectError.InvalidArgument, "The Content-MD5 you specified is not valid.");
-        }
-
+        var expected = ParseContentMd5(checks?.ContentMd5);
         long size = 0;
         string etag;
+        await using var hashing = new HashingStream(content, expected, checks);
         if (key.EndsWith('/'))
         {
+            // A folder marker keeps no bytes; what was sent is still held to its claims.
+            await hashing.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
             etag = Convert.ToHexStringLower(MD5.HashData(ReadOnlySpan<byte>.Empty));
         }
         else
         {
-            await using var hashing = new HashingStream(content, expected);
             await files.WriteAsync(BytesPath(bucket, key), hashing, ct).ConfigureAwait(false);
             size = hashing.Length;
             etag = Convert.ToHexStringLower(hashing.Digest);
         }
 
-        var info = new ObjectInfo(bucket, key, size, $"\"{etag}\"", contentType ?? "binary/octet-stream", clock.GetUtcNow(), metadata ?? new Dictionary<string, string>());
+        var info = new ObjectInfo(bucket, key, size, $"\"{etag}\"", contentType ?? "binary/octet-stream", clock.GetUtcNow(), metadata ?? new Dictionary<string, string>(), hashing.Checksum);
         await index.PutObjectAsync(info, ct).ConfigureAwait(false);
         return info;
     }
@@ -200,34 +200,114 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
         return new ObjectListing(objects, prefixes, more, more ? lastReturned : null);
     }
 
-    public async Task<MultipartUpload> CreateUploadAsync(string bucket, string key, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct = default)
+    /// <summary>Lists uploads in progress like <see cref="ListAsync"/> lists objects; uploads of one key page by upload id.</summary>
+    public async Task<UploadListing> ListUploadsAsync(string bucket, string prefix, string? delimiter, string keyMarker, string? uploadIdMarker, int maxUploads, CancellationToken ct = default)
+    {
+        await GetBucketAsync(bucket, ct).ConfigureAwait(false);
+        var uploads = new List<MultipartUpload>();
+        var prefixes = new List<string>();
+        string? RollUp(string key)
+        {
+            if (string.IsNullOrEmpty(delimiter) || !key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var cut = key.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
+            return cut < 0 ? null : key[..(cut + delimiter.Length)];
+        }
+
+        var (cursorKey, cursorId) = (keyMarker, keyMarker.Length == 0 ? null : uploadIdMarker);
+        if (cursorId is null && RollUp(keyMarker) == keyMarker)
+        {
+            // The marker is a common prefix already returned: everything under it was rolled up into it.
+            cursorKey = keyMarker + "\U0010FFFF";
+        }
+
+        (string? Key, string? Id) last = (null, null);
+        while (uploads.Count + prefixes.Count < maxUploads)
+        {
+            var batch = await index.ListUploadsAsync(bucket, prefix, cursorKey, cursorId, Math.Max(maxUploads, 100), ct).ConfigureAwait(false);
+            if (batch.Count == 0)
+            {
+                return new UploadListing(uploads, prefixes, false, null, null);
+            }
+
+            foreach (var upload in batch)
+            {
+                if (uploads.Count + prefixes.Count >= maxUploads)
+                {
+                    return new UploadListing(uploads, prefixes, true, last.Key, last.Id);
+                }
+
+                if (RollUp(upload.Key) is { } common)
+                {
+                    prefixes.Add(common);
+                    last = (common, null);
+                    (cursorKey, cursorId) = (common + "\U0010FFFF", null);
+                    break;
+                }
+
+                uploads.Add(upload);
+                last = (upload.Key, upload.UploadId);
+                (cursorKey, cursorId) = (upload.Key, upload.UploadId);
+            }
+        }
+
+        var more = (await index.ListUploadsAsync(bucket, prefix, cursorKey, cursorId, 1, ct).ConfigureAwait(false)).Count > 0;
+        return more ? new UploadListing(uploads, prefixes, true, last.Key, last.Id) : new UploadListing(uploads, prefixes, false, null, null);
+    }
+
+    public async Task<MultipartUpload> CreateUploadAsync(string bucket, string key, string? contentType, IReadOnlyDictionary<string, string>? metadata, ChecksumAlgorithm? checksumAlgorithm = null, CancellationToken ct = default)
     {
         ValidateKey(key);
         await GetBucketAsync(bucket, ct).ConfigureAwait(false);
-        var upload = new MultipartUpload(Guid.NewGuid().ToString("N"), bucket, key, clock.GetUtcNow(), contentType ?? "binary/octet-stream", metadata ?? new Dictionary<string, string>());
+        var upload = new MultipartUpload(Guid.NewGuid().ToString("N"), bucket, key, clock.GetUtcNow(), contentType ?? "binary/octet-stream", metadata ?? new Dictionary<string, string>(), checksumAlgorithm);
         await index.CreateUploadAsync(upload, ct).ConfigureAwait(false);
         return upload;
     }
 
-    public async Task<UploadedPart> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, Stream content, string? contentMd5, CancellationToken ct = default)
+    /// <summary>Stores one part; in an upload that declared a checksum algorithm the part gets that checksum (verified when the client sent it).</summary>
+    public async Task<UploadedPart> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, Stream content, ContentChecks? checks = null, CancellationToken ct = default)
     {
         var upload = await GetUploadAsync(bucket, key, uploadId, ct).ConfigureAwait(false);
-        if (partNumber is < 1 or > 10_000)
+        ValidatePartNumber(partNumber);
+        var expected = ParseContentMd5(checks?.ContentMd5);
+        if (upload.ChecksumAlgorithm is { } declared && checks?.Algorithm is { } sent && sent != declared)
         {
-            throw new ObjectStoreException(ObjectError.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive");
+            throw new ObjectStoreException(ObjectError.InvalidRequest, $"Checksum Type mismatch occurred, expected checksum Type: {ObjectChecksum.Name(declared).ToLowerInvariant()}, actual checksum Type: {ObjectChecksum.Name(sent).ToLowerInvariant()}");
         }
 
-        byte[]? expected = null;
-        if (contentMd5 is not null && (!TryBase64(contentMd5, out expected) || expected.Length != 16))
-        {
-            throw new ObjectStoreException(ObjectError.InvalidArgument, "The Content-MD5 you specified is not valid.");
-        }
+        checks = (checks ?? new ContentChecks()) with { Algorithm = checks?.Algorithm ?? upload.ChecksumAlgorithm };
+        return await StorePartAsync(upload, partNumber, content, expected, checks, ct).ConfigureAwait(false);
+    }
 
-        await using var hashing = new HashingStream(content, expected);
-        await files.WriteAsync(PartPath(upload.UploadId, partNumber), hashing, ct).ConfigureAwait(false);
-        var part = new UploadedPart(partNumber, hashing.Length, $"\"{Convert.ToHexStringLower(hashing.Digest)}\"", clock.GetUtcNow());
-        await index.PutPartAsync(uploadId, part, ct).ConfigureAwait(false);
-        return part;
+    /// <summary>
+    /// UploadPartCopy: a part made of another object's bytes, all of them or the inclusive range
+    /// <paramref name="range"/>, which must lie inside the source.
+    /// </summary>
+    public async Task<UploadedPart> CopyPartAsync(string bucket, string key, string uploadId, int partNumber, string sourceBucket, string sourceKey, (long First, long Last)? range, CancellationToken ct = default)
+    {
+        var upload = await GetUploadAsync(bucket, key, uploadId, ct).ConfigureAwait(false);
+        ValidatePartNumber(partNumber);
+        var (source, content) = await GetAsync(sourceBucket, sourceKey, ct).ConfigureAwait(false);
+        await using (content)
+        {
+            var (start, length) = (0L, source.Size);
+            if (range is var (first, last))
+            {
+                if (first > last || last >= source.Size)
+                {
+                    throw new ObjectStoreException(ObjectError.InvalidArgument, $"Range specified is not valid for source object of size: {source.Size}");
+                }
+
+                (start, length) = (first, last - first + 1);
+                content.Seek(start, SeekOrigin.Begin);
+            }
+
+            await using var slice = new BoundedStream(content, length);
+            return await StorePartAsync(upload, partNumber, slice, null, ContentChecks.Compute(upload.ChecksumAlgorithm), ct).ConfigureAwait(false);
+        }
     }
 
     public async Task<IReadOnlyList<UploadedPart>> ListPartsAsync(string bucket, string key, string uploadId, CancellationToken ct = default)
@@ -236,8 +316,11 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
         return await index.ListPartsAsync(uploadId, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Joins the named parts, in order, into the object; its ETag is the MD5 of the parts' MD5s, dash, the part count.</summary>
-    public async Task<ObjectInfo> CompleteUploadAsync(string bucket, string key, string uploadId, IReadOnlyList<(int Number, string ETag)> parts, CancellationToken ct = default)
+    /// <summary>
+    /// Joins the named parts, in order, into the object; its ETag is the MD5 of the parts' MD5s, dash, the part count,
+    /// and when the parts have checksums, its checksum is the checksum of theirs, dash, the part count.
+    /// </summary>
+    public async Task<ObjectInfo> CompleteUploadAsync(string bucket, string key, string uploadId, IReadOnlyList<CompletedPart> parts, CancellationToken ct = default)
     {
         var upload = await GetUploadAsync(bucket, key, uploadId, ct).ConfigureAwait(false);
         if (parts.Count == 0)
@@ -255,11 +338,17 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
 
         var uploaded = (await index.ListPartsAsync(uploadId, ct).ConfigureAwait(false)).ToDictionary(part => part.Number);
         var chosen = new List<UploadedPart>();
-        foreach (var (number, etag) in parts)
+        foreach (var (number, etag, checksum) in parts)
         {
-            if (!uploaded.TryGetValue(number, out var part) || Unquote(part.ETag) != Unquote(etag))
+            if (!uploaded.TryGetValue(number, out var part) || Unquote(part.ETag) != Unquote(etag)
+                || (checksum is not null && (part.Checksum is null || checksum != part.Checksum)))
             {
                 throw new ObjectStoreException(ObjectError.InvalidPart, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.");
+            }
+
+            if (upload.ChecksumAlgorithm is { } declared && checksum is null)
+            {
+                throw new ObjectStoreException(ObjectError.InvalidRequest, $"The upload was created using a {ObjectChecksum.Name(declared).ToLowerInvariant()} checksum. The complete request must include the checksum for each part. It was missing for part {number} in the request.");
             }
 
             chosen.Add(part);
@@ -292,7 +381,11 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
 
         var digests = chosen.SelectMany(part => Convert.FromHexString(Unquote(part.ETag))).ToArray();
         var etagText = $"\"{Convert.ToHexStringLower(MD5.HashData(digests))}-{chosen.Count}\"";
-        var info = new ObjectInfo(bucket, key, chosen.Sum(part => part.Size), etagText, upload.ContentType, clock.GetUtcNow(), upload.Metadata);
+        var algorithm = chosen[0].Checksum?.Algorithm;
+        var composite = algorithm is { } common && chosen.All(part => part.Checksum?.Algorithm == common)
+            ? ObjectChecksum.Composite(common, chosen.Select(part => part.Checksum!).ToList())
+            : null;
+        var info = new ObjectInfo(bucket, key, chosen.Sum(part => part.Size), etagText, upload.ContentType, clock.GetUtcNow(), upload.Metadata, composite);
         await index.PutObjectAsync(info, ct).ConfigureAwait(false);
         await DiscardUploadAsync(uploadId, ct).ConfigureAwait(false);
         return info;
@@ -322,6 +415,34 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
     private static string PartPath(string uploadId, int number) => ArtifactPath.Combine("_uploads", uploadId, number.ToString("D5", System.Globalization.CultureInfo.InvariantCulture));
 
     private static string Unquote(string etag) => etag.Trim('"');
+
+    private static void ValidatePartNumber(int partNumber)
+    {
+        if (partNumber is < 1 or > 10_000)
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive");
+        }
+    }
+
+    private static byte[]? ParseContentMd5(string? contentMd5)
+    {
+        byte[]? expected = null;
+        if (contentMd5 is not null && (!TryBase64(contentMd5, out expected) || expected.Length != 16))
+        {
+            throw new ObjectStoreException(ObjectError.InvalidArgument, "The Content-MD5 you specified is not valid.");
+        }
+
+        return expected;
+    }
+
+    private async Task<UploadedPart> StorePartAsync(MultipartUpload upload, int partNumber, Stream content, byte[]? expectedMd5, ContentChecks checks, CancellationToken ct)
+    {
+        await using var hashing = new HashingStream(content, expectedMd5, checks);
+        await files.WriteAsync(PartPath(upload.UploadId, partNumber), hashing, ct).ConfigureAwait(false);
+        var part = new UploadedPart(partNumber, hashing.Length, $"\"{Convert.ToHexStringLower(hashing.Digest)}\"", clock.GetUtcNow(), hashing.Checksum);
+        await index.PutPartAsync(upload.UploadId, part, ct).ConfigureAwait(false);
+        return part;
+    }
 
     private static bool TryBase64(string text, out byte[] bytes)
     {

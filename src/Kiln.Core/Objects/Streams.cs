@@ -2,14 +2,21 @@ using System.Security.Cryptography;
 
 namespace Kiln.Core.Objects;
 
-/// <summary>Reads through to another stream while hashing (MD5) and counting; refuses at the end when an expected digest does not match.</summary>
-internal sealed class HashingStream(Stream inner, byte[]? expected) : Stream
+/// <summary>
+/// Reads through to another stream while hashing (MD5, and the S3 checksum <paramref name="checks"/> names) and
+/// counting; at the end it refuses (BadDigest) when a claimed digest does not match, before the writer keeps anything.
+/// </summary>
+internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentChecks? checks) : Stream
 {
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private readonly ChecksumHasher? _checksum = checks?.Algorithm is { } algorithm ? new ChecksumHasher(algorithm) : null;
     private byte[]? _digest;
     private long _length;
 
     public byte[] Digest => _digest ?? throw new InvalidOperationException("The stream has not been read to its end.");
+
+    /// <summary>The S3 checksum of the body, when one was asked for.</summary>
+    public ObjectChecksum? Checksum { get; private set; }
 
     public override long Length => _length;
 
@@ -26,13 +33,13 @@ internal sealed class HashingStream(Stream inner, byte[]? expected) : Stream
     public override int Read(Span<byte> buffer)
     {
         var read = inner.Read(buffer);
-        return Account(buffer[..read]);
+        return Account(buffer[..read], buffer.Length);
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return Account(buffer.Span[..read]);
+        return Account(buffer.Span[..read], buffer.Length);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -53,24 +60,32 @@ internal sealed class HashingStream(Stream inner, byte[]? expected) : Stream
         if (disposing)
         {
             _md5.Dispose();
+            _checksum?.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    private int Account(ReadOnlySpan<byte> data)
+    private int Account(ReadOnlySpan<byte> data, int asked)
     {
         if (data.Length > 0)
         {
             _md5.AppendData(data);
+            _checksum?.Append(data);
             _length += data.Length;
         }
-        else if (_digest is null)
+        else if (_digest is null && asked > 0)
         {
             _digest = _md5.GetHashAndReset();
-            if (expected is not null && !expected.AsSpan().SequenceEqual(_digest))
+            if (expectedMd5 is not null && !expectedMd5.AsSpan().SequenceEqual(_digest))
             {
                 throw new ObjectStoreException(ObjectError.BadDigest, "The Content-MD5 you specified did not match what we received.");
+            }
+
+            Checksum = _checksum?.Finish();
+            if (Checksum is not null && checks?.ClaimedChecksum?.Invoke() is { } claimed && claimed != Checksum.Value)
+            {
+                throw new ObjectStoreException(ObjectError.BadDigest, $"The {ObjectChecksum.Name(Checksum.Algorithm)} you specified did not match the calculated checksum.");
             }
         }
 
@@ -109,6 +124,55 @@ internal sealed class ConcatenatedStream(IReadOnlyList<Stream> parts) : Stream
         }
 
         return 0;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>The next <paramref name="length"/> bytes of another stream; the other stream is not disposed.</summary>
+internal sealed class BoundedStream(Stream inner, long length) : Stream
+{
+    private readonly long _length = length;
+    private long _remaining = length;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => _length;
+
+    public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_remaining == 0 || buffer.Length == 0)
+        {
+            return 0;
+        }
+
+        var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+        if (read == 0)
+        {
+            throw new InvalidDataException("The source object ended before the range that was to be copied.");
+        }
+
+        _remaining -= read;
+        return read;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

@@ -6,7 +6,8 @@ namespace Kiln.Storage.Sqlite.Objects;
 
 public sealed class SqliteObjectIndex(SqliteDatabase db) : IObjectIndex
 {
-    private const string ObjectColumns = "bucket, key, size, etag, content_type, last_modified, metadata";
+    private const string ObjectColumns = "bucket, key, size, etag, content_type, last_modified, metadata, checksum_algorithm, checksum_value";
+    private const string UploadColumns = "upload_id, bucket, key, initiated, content_type, metadata, checksum_algorithm";
 
     public Task<bool> CreateBucketAsync(string name, DateTimeOffset now, CancellationToken ct = default) =>
         db.WriteAsync(session => session.Execute(
@@ -33,10 +34,12 @@ public sealed class SqliteObjectIndex(SqliteDatabase db) : IObjectIndex
 
     public Task PutObjectAsync(ObjectInfo info, CancellationToken ct = default) =>
         db.WriteAsync(session => session.Execute(
-            $"INSERT INTO s3_objects ({ObjectColumns}) VALUES ($bucket, $key, $size, $etag, $type, $modified, $metadata) " +
-            "ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, content_type = excluded.content_type, last_modified = excluded.last_modified, metadata = excluded.metadata",
+            $"INSERT INTO s3_objects ({ObjectColumns}) VALUES ($bucket, $key, $size, $etag, $type, $modified, $metadata, $algorithm, $checksum) " +
+            "ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, content_type = excluded.content_type, last_modified = excluded.last_modified, " +
+            "metadata = excluded.metadata, checksum_algorithm = excluded.checksum_algorithm, checksum_value = excluded.checksum_value",
             ("$bucket", info.Bucket), ("$key", info.Key), ("$size", info.Size), ("$etag", info.ETag), ("$type", info.ContentType),
-            ("$modified", info.LastModified.ToUnixTimeMilliseconds()), ("$metadata", JsonSerializer.Serialize(info.Metadata))), ct);
+            ("$modified", info.LastModified.ToUnixTimeMilliseconds()), ("$metadata", JsonSerializer.Serialize(info.Metadata)),
+            ("$algorithm", AlgorithmName(info.Checksum?.Algorithm)), ("$checksum", info.Checksum?.Value)), ct);
 
     public Task<ObjectInfo?> FindObjectAsync(string bucket, string key, CancellationToken ct = default) =>
         Task.FromResult(db.Read(session => session.QuerySingle(
@@ -54,27 +57,44 @@ public sealed class SqliteObjectIndex(SqliteDatabase db) : IObjectIndex
 
     public Task CreateUploadAsync(MultipartUpload upload, CancellationToken ct = default) =>
         db.WriteAsync(session => session.Execute(
-            "INSERT INTO s3_uploads (upload_id, bucket, key, initiated, content_type, metadata) VALUES ($id, $bucket, $key, $initiated, $type, $metadata)",
+            $"INSERT INTO s3_uploads ({UploadColumns}) VALUES ($id, $bucket, $key, $initiated, $type, $metadata, $algorithm)",
             ("$id", upload.UploadId), ("$bucket", upload.Bucket), ("$key", upload.Key), ("$initiated", upload.Initiated.ToUnixTimeMilliseconds()),
-            ("$type", upload.ContentType), ("$metadata", JsonSerializer.Serialize(upload.Metadata))), ct);
+            ("$type", upload.ContentType), ("$metadata", JsonSerializer.Serialize(upload.Metadata)), ("$algorithm", AlgorithmName(upload.ChecksumAlgorithm))), ct);
 
     public Task<MultipartUpload?> FindUploadAsync(string uploadId, CancellationToken ct = default) =>
         Task.FromResult(db.Read(session => session.QuerySingle(
-            "SELECT upload_id, bucket, key, initiated, content_type, metadata FROM s3_uploads WHERE upload_id = $id",
-            reader => new MultipartUpload(reader.GetString(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
-                reader.GetString(4), JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(5))!),
-            ("$id", uploadId))));
+            $"SELECT {UploadColumns} FROM s3_uploads WHERE upload_id = $id", ReadUpload, ("$id", uploadId))));
+
+    public Task<IReadOnlyList<MultipartUpload>> ListUploadsAsync(string bucket, string prefix, string keyMarker, string? uploadIdMarker, int limit, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<MultipartUpload>>(db.Read(session =>
+        {
+            // After an upload of the marker key means later in (initiated, upload_id) order; an unknown upload id
+            // marker (or none) starts after every upload of the key.
+            var marker = uploadIdMarker is null ? [] : session.Query(
+                "SELECT initiated, upload_id FROM s3_uploads WHERE upload_id = $id AND bucket = $bucket AND key = $key",
+                reader => (Initiated: reader.GetInt64(0), Id: reader.GetString(1)),
+                ("$id", uploadIdMarker), ("$bucket", bucket), ("$key", keyMarker));
+            return session.Query(
+                $"SELECT {UploadColumns} FROM s3_uploads WHERE bucket = $bucket AND key >= $prefix AND substr(key, 1, length($prefix)) = $prefix " +
+                "AND (key > $marker OR (key = $marker AND $hasMarker AND (initiated, upload_id) > ($initiated, $uploadId))) " +
+                "ORDER BY key, initiated, upload_id LIMIT $limit",
+                ReadUpload,
+                ("$bucket", bucket), ("$prefix", prefix), ("$marker", keyMarker), ("$hasMarker", marker.Count),
+                ("$initiated", marker.Count > 0 ? marker[0].Initiated : 0), ("$uploadId", marker.Count > 0 ? marker[0].Id : ""), ("$limit", limit));
+        }));
 
     public Task PutPartAsync(string uploadId, UploadedPart part, CancellationToken ct = default) =>
         db.WriteAsync(session => session.Execute(
-            "INSERT INTO s3_upload_parts (upload_id, part_number, size, etag, last_modified) VALUES ($id, $number, $size, $etag, $modified) " +
-            "ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified",
-            ("$id", uploadId), ("$number", part.Number), ("$size", part.Size), ("$etag", part.ETag), ("$modified", part.LastModified.ToUnixTimeMilliseconds())), ct);
+            "INSERT INTO s3_upload_parts (upload_id, part_number, size, etag, last_modified, checksum_algorithm, checksum_value) VALUES ($id, $number, $size, $etag, $modified, $algorithm, $checksum) " +
+            "ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified, " +
+            "checksum_algorithm = excluded.checksum_algorithm, checksum_value = excluded.checksum_value",
+            ("$id", uploadId), ("$number", part.Number), ("$size", part.Size), ("$etag", part.ETag), ("$modified", part.LastModified.ToUnixTimeMilliseconds()),
+            ("$algorithm", AlgorithmName(part.Checksum?.Algorithm)), ("$checksum", part.Checksum?.Value)), ct);
 
     public Task<IReadOnlyList<UploadedPart>> ListPartsAsync(string uploadId, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<UploadedPart>>(db.Read(session => session.Query(
-            "SELECT part_number, size, etag, last_modified FROM s3_upload_parts WHERE upload_id = $id ORDER BY part_number",
-            reader => new UploadedPart(reader.GetInt32(0), reader.GetInt64(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))),
+            "SELECT part_number, size, etag, last_modified, checksum_algorithm, checksum_value FROM s3_upload_parts WHERE upload_id = $id ORDER BY part_number",
+            reader => new UploadedPart(reader.GetInt32(0), reader.GetInt64(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)), ReadChecksum(reader, 4)),
             ("$id", uploadId))));
 
     public Task DeleteUploadAsync(string uploadId, CancellationToken ct = default) =>
@@ -84,5 +104,17 @@ public sealed class SqliteObjectIndex(SqliteDatabase db) : IObjectIndex
 
     private static ObjectInfo ReadObject(SqliteDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6))!);
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6))!, ReadChecksum(reader, 7));
+
+    private static MultipartUpload ReadUpload(SqliteDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+        reader.GetString(4), JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(5))!,
+        ObjectChecksum.TryParseName(reader.IsDBNull(6) ? null : reader.GetString(6), out var algorithm) ? algorithm : null);
+
+    private static ObjectChecksum? ReadChecksum(SqliteDataReader reader, int column) =>
+        !reader.IsDBNull(column) && !reader.IsDBNull(column + 1) && ObjectChecksum.TryParseName(reader.GetString(column), out var algorithm)
+            ? new ObjectChecksum(algorithm, reader.GetString(column + 1))
+            : null;
+
+    private static string? AlgorithmName(ChecksumAlgorithm? algorithm) => algorithm is { } known ? ObjectChecksum.Name(known) : null;
 }

@@ -13,6 +13,11 @@ public sealed class S3ApiTests(KilnServerFixture server) : IClassFixture<KilnSer
     [InlineData("test_multipart_errors")]
     [InlineData("test_listing_prefixes_delimiters_and_pages")]
     [InlineData("test_keys_that_escape_are_refused")]
+    [InlineData("test_managed_copy_and_download_are_byte_equal")]
+    [InlineData("test_upload_part_copy_ranges_and_errors")]
+    [InlineData("test_list_multipart_uploads_and_pages")]
+    [InlineData("test_checksums_are_verified_and_stored")]
+    [InlineData("test_multipart_checksums_compose")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "s3_roundtrip.py", test);
 
     [Fact]

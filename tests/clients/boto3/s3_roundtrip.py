@@ -1,10 +1,14 @@
 """Kiln's S3-compatible endpoint, driven by boto3 exactly as users drive S3."""
+import base64
 import hashlib
 import os
+import struct
 import tempfile
 import uuid
+import zlib
 
 import botocore.exceptions
+from boto3.s3.transfer import TransferConfig
 
 from kiln_boto import client, main
 
@@ -115,6 +119,164 @@ def test_keys_that_escape_are_refused(endpoint):
         code, status = code_of(lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"x"))
         assert (code, status) == ("InvalidArgument", 400), (key, code, status)
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+MB = 1024 * 1024
+
+
+def crc32_of(data):
+    return base64.b64encode(struct.pack(">I", zlib.crc32(data))).decode()
+
+
+def test_managed_copy_and_download_are_byte_equal(endpoint):
+    s3 = client("s3", endpoint)
+    s3.create_bucket(Bucket="managed")
+    multipart = TransferConfig(multipart_threshold=8 * MB, multipart_chunksize=8 * MB, max_concurrency=4)
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "big.bin")
+        original = os.urandom(20 * MB + 17)
+        with open(source, "wb") as f:
+            f.write(original)
+        s3.upload_file(source, "managed", "big.bin", Config=multipart)
+        # s3.copy above the threshold is CreateMultipartUpload + UploadPartCopy with ranges + Complete.
+        s3.copy({"Bucket": "managed", "Key": "big.bin"}, "managed", "copies/big.bin", Config=multipart)
+        assert s3.head_object(Bucket="managed", Key="copies/big.bin")["ETag"].endswith('-3"')
+        # Below the threshold it is one CopyObject.
+        s3.copy({"Bucket": "managed", "Key": "big.bin"}, "managed", "copies/single.bin", Config=TransferConfig(multipart_threshold=64 * MB))
+        assert "-" not in s3.head_object(Bucket="managed", Key="copies/single.bin")["ETag"]
+        for key in ["big.bin", "copies/big.bin", "copies/single.bin"]:
+            target = os.path.join(folder, key.replace("/", "_") + ".back")
+            s3.download_file("managed", key, target, Config=multipart)  # ranged GETs on four threads
+            with open(target, "rb") as f:
+                assert f.read() == original, key
+
+
+def test_upload_part_copy_ranges_and_errors(endpoint):
+    s3 = client("s3", endpoint)
+    s3.create_bucket(Bucket="partcopy")
+    data = os.urandom(6 * MB)
+    s3.put_object(Bucket="partcopy", Key="src", Body=data)
+    upload = s3.create_multipart_upload(Bucket="partcopy", Key="dst")["UploadId"]
+    source = {"Bucket": "partcopy", "Key": "src"}
+
+    def copy(**kwargs):
+        args = {"Bucket": "partcopy", "Key": "dst", "UploadId": upload, "PartNumber": 1, "CopySource": source}
+        args.update(kwargs)
+        return s3.upload_part_copy(**args)
+
+    assert code_of(lambda: copy(CopySourceRange="bytes=0-")) == ("InvalidArgument", 400)
+    assert code_of(lambda: copy(CopySourceRange="0-10")) == ("InvalidArgument", 400)
+    assert code_of(lambda: copy(CopySourceRange="bytes=10-5")) == ("InvalidArgument", 400)
+    assert code_of(lambda: copy(CopySourceRange=f"bytes=0-{len(data)}")) == ("InvalidArgument", 400)
+    assert code_of(lambda: copy(CopySource={"Bucket": "partcopy", "Key": "missing"})) == ("NoSuchKey", 404)
+    assert code_of(lambda: copy(CopySource={"Bucket": "no-such-bucket-here", "Key": "src"})) == ("NoSuchBucket", 404)
+    assert code_of(lambda: copy(UploadId="0" * 32)) == ("NoSuchUpload", 404)
+    assert code_of(lambda: copy(PartNumber=10001))[0] == "InvalidArgument"
+    assert s3.list_parts(Bucket="partcopy", Key="dst", UploadId=upload).get("Parts", []) == []
+    first = copy(CopySourceRange=f"bytes=0-{5 * MB - 1}")["CopyPartResult"]
+    second = copy(PartNumber=2, CopySourceRange=f"bytes={5 * MB}-{len(data) - 1}")["CopyPartResult"]
+    assert first["ETag"] == '"%s"' % hashlib.md5(data[:5 * MB]).hexdigest(), first
+    parts = [{"PartNumber": 1, "ETag": first["ETag"]}, {"PartNumber": 2, "ETag": second["ETag"]}]
+    s3.complete_multipart_upload(Bucket="partcopy", Key="dst", UploadId=upload, MultipartUpload={"Parts": parts})
+    assert s3.get_object(Bucket="partcopy", Key="dst")["Body"].read() == data
+
+
+def test_list_multipart_uploads_and_pages(endpoint):
+    s3 = client("s3", endpoint)
+    s3.create_bucket(Bucket="inflight")
+    started = []
+    for key in ["a/1", "a/2", "a/1", "b", "c/d/e"]:
+        started.append((key, s3.create_multipart_upload(Bucket="inflight", Key=key)["UploadId"]))
+    listed = s3.list_multipart_uploads(Bucket="inflight")
+    assert not listed["IsTruncated"]
+    assert sorted((u["Key"], u["UploadId"]) for u in listed["Uploads"]) == sorted(started), listed
+    assert [u["Key"] for u in listed["Uploads"]] == ["a/1", "a/1", "a/2", "b", "c/d/e"]
+    # Two uploads of a/1 come in the order they were started.
+    assert [u["UploadId"] for u in listed["Uploads"][:2]] == [started[0][1], started[2][1]]
+
+    seen, marker = [], {}
+    while True:
+        page = s3.list_multipart_uploads(Bucket="inflight", MaxUploads=2, **marker)
+        assert len(page.get("Uploads", [])) <= 2 and page["MaxUploads"] == 2
+        seen += [(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])]
+        if not page["IsTruncated"]:
+            break
+        marker = {"KeyMarker": page["NextKeyMarker"], "UploadIdMarker": page["NextUploadIdMarker"]}
+    assert seen == [(u["Key"], u["UploadId"]) for u in listed["Uploads"]], seen
+
+    paginated = [u["UploadId"] for p in s3.get_paginator("list_multipart_uploads").paginate(Bucket="inflight", PaginationConfig={"PageSize": 1}) for u in p.get("Uploads", [])]
+    assert paginated == [u["UploadId"] for u in listed["Uploads"]]
+
+    after_a1 = s3.list_multipart_uploads(Bucket="inflight", KeyMarker="a/1")
+    assert [u["Key"] for u in after_a1["Uploads"]] == ["a/2", "b", "c/d/e"]
+    top = s3.list_multipart_uploads(Bucket="inflight", Delimiter="/")
+    assert [u["Key"] for u in top["Uploads"]] == ["b"] and [p["Prefix"] for p in top["CommonPrefixes"]] == ["a/", "c/"], top
+    under_c = s3.list_multipart_uploads(Bucket="inflight", Prefix="c/", Delimiter="/")
+    assert under_c.get("Uploads", []) == [] and [p["Prefix"] for p in under_c["CommonPrefixes"]] == ["c/d/"]
+
+    s3.abort_multipart_upload(Bucket="inflight", Key="b", UploadId=started[3][1])
+    assert "b" not in [u["Key"] for u in s3.list_multipart_uploads(Bucket="inflight")["Uploads"]]
+    assert code_of(lambda: s3.list_multipart_uploads(Bucket="no-such-bucket-here")) == ("NoSuchBucket", 404)
+
+
+def test_checksums_are_verified_and_stored(endpoint):
+    s3 = client("s3", endpoint)
+    s3.create_bucket(Bucket="sums")
+    body = b"the first version"
+    put = s3.put_object(Bucket="sums", Key="k", Body=body)  # botocore sends x-amz-checksum-crc32 by default
+    assert put["ChecksumCRC32"] == crc32_of(body), put
+    assert "ChecksumCRC32" not in s3.head_object(Bucket="sums", Key="k")
+    assert s3.head_object(Bucket="sums", Key="k", ChecksumMode="ENABLED")["ChecksumCRC32"] == crc32_of(body)
+    got = s3.get_object(Bucket="sums", Key="k", ChecksumMode="ENABLED")
+    assert got["ChecksumCRC32"] == crc32_of(body) and got["Body"].read() == body
+
+    wrong = {
+        "ChecksumCRC32": crc32_of(b"something else"),
+        "ChecksumCRC32C": "AAAAAA==",
+        "ChecksumSHA1": base64.b64encode(hashlib.sha1(b"something else").digest()).decode(),
+        "ChecksumSHA256": base64.b64encode(hashlib.sha256(b"something else").digest()).decode(),
+    }
+    for member, value in wrong.items():
+        assert code_of(lambda: s3.put_object(Bucket="sums", Key="k", Body=b"a second version", **{member: value})) == ("BadDigest", 400), member
+        assert code_of(lambda: s3.put_object(Bucket="sums", Key="new", Body=b"a second version", **{member: value})) == ("BadDigest", 400), member
+    assert code_of(lambda: s3.put_object(Bucket="sums", Key="k", Body=b"x", ContentMD5=base64.b64encode(hashlib.md5(b"y").digest()).decode()))[0] == "BadDigest"
+    assert s3.get_object(Bucket="sums", Key="k")["Body"].read() == body
+    assert code_of(lambda: s3.head_object(Bucket="sums", Key="new"))[1] == 404
+    assert code_of(lambda: s3.put_object(Bucket="sums", Key="k", Body=b"x", ChecksumCRC32="not base64!"))[0] == "InvalidRequest"
+
+    sha = base64.b64encode(hashlib.sha256(b"second").digest()).decode()
+    assert s3.put_object(Bucket="sums", Key="k", Body=b"second", ChecksumSHA256=sha)["ChecksumSHA256"] == sha
+    assert s3.head_object(Bucket="sums", Key="k", ChecksumMode="ENABLED")["ChecksumSHA256"] == sha
+    assert s3.list_objects_v2(Bucket="sums")["Contents"][0]["ChecksumAlgorithm"] == ["SHA256"]
+
+
+def test_multipart_checksums_compose(endpoint):
+    s3 = client("s3", endpoint)
+    s3.create_bucket(Bucket="composed")
+    data = os.urandom(17 * MB)
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "model.bin")
+        with open(source, "wb") as f:
+            f.write(data)
+        s3.upload_file(source, "composed", "model.bin", Config=TransferConfig(multipart_threshold=8 * MB, multipart_chunksize=8 * MB))
+    parts = [data[i:i + 8 * MB] for i in range(0, len(data), 8 * MB)]
+    composite = b"".join(struct.pack(">I", zlib.crc32(p)) for p in parts)
+    expected = f"{crc32_of(composite)}-{len(parts)}"
+    head = s3.head_object(Bucket="composed", Key="model.bin", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC32"] == expected and head.get("ChecksumType") == "COMPOSITE", head
+
+    upload = s3.create_multipart_upload(Bucket="composed", Key="parts", ChecksumAlgorithm="SHA256")["UploadId"]
+    wrong = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    assert code_of(lambda: s3.upload_part(Bucket="composed", Key="parts", UploadId=upload, PartNumber=1, Body=b"part", ChecksumSHA256=wrong)) == ("BadDigest", 400)
+    assert code_of(lambda: s3.upload_part(Bucket="composed", Key="parts", UploadId=upload, PartNumber=1, Body=b"part", ChecksumCRC32=crc32_of(b"part")))[0] == "InvalidRequest"
+    assert s3.list_parts(Bucket="composed", Key="parts", UploadId=upload).get("Parts", []) == []
+    part = s3.upload_part(Bucket="composed", Key="parts", UploadId=upload, PartNumber=1, Body=b"part", ChecksumAlgorithm="SHA256")
+    digest = hashlib.sha256(b"part").digest()
+    assert part["ChecksumSHA256"] == base64.b64encode(digest).decode()
+    listed = {"PartNumber": 1, "ETag": part["ETag"]}
+    assert code_of(lambda: s3.complete_multipart_upload(Bucket="composed", Key="parts", UploadId=upload, MultipartUpload={"Parts": [listed]}))[0] == "InvalidRequest"
+    done = s3.complete_multipart_upload(Bucket="composed", Key="parts", UploadId=upload, MultipartUpload={"Parts": [dict(listed, ChecksumSHA256=part["ChecksumSHA256"])]})
+    assert done["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(digest).digest()).decode() + "-1", done
 
 
 if __name__ == "__main__":
