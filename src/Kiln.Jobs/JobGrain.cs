@@ -109,7 +109,7 @@ internal sealed partial class JobGrain(
         var runner = Runner;
         var self = this.AsReference<IJobGrain>();
         var (kind, name) = Key;
-        _run = Task.Run(async () =>
+        var work = Task.Run(async () =>
         {
             try
             {
@@ -118,16 +118,27 @@ internal sealed partial class JobGrain(
             catch (OperationCanceledException) when (slots.Shutdown.IsCancellationRequested)
             {
                 LogInterrupted(kind, name);
-                return;
+                return false;
             }
             catch (Exception e)
             {
                 LogRunFailed(e, kind, name);
             }
 
+            return true;
+        });
+        _run = work;
+
+        // Reported once the run's task has completed, not from inside it: RunEnded takes a run still going for a
+        // newer run, so reporting from inside the run was ignored and kept the reminder and the activation forever.
+        _ = Task.Run(async () =>
+        {
             try
             {
-                await self.RunEnded();
+                if (await work)
+                {
+                    await self.RunEnded();
+                }
             }
             catch (Exception e) when (slots.Shutdown.IsCancellationRequested)
             {

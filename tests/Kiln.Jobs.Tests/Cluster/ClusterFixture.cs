@@ -4,6 +4,7 @@ using Kiln.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 
 namespace Kiln.Jobs.Tests.Cluster;
@@ -50,6 +51,33 @@ public static class Clusters
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
+    }
+
+    /// <summary>
+    /// Waits until a finished job's grain is released: its watchdog reminder is gone from the reminder table
+    /// and no silo holds an activation of it. Fails when that has not happened within the timeout.
+    /// </summary>
+    public static async Task AssertReleasedAsync(this TestCluster cluster, string kind, string name, TimeSpan timeout)
+    {
+        var grain = cluster.GrainFactory.GetGrain<IJobGrain>(OrleansJobScheduler.Key(kind, name)).GetGrainId();
+        var reminders = cluster.GetSiloServiceProvider(cluster.Primary!.SiloAddress).GetRequiredService<IReminderTable>();
+        var management = cluster.GrainFactory.GetGrain<IManagementGrain>(0);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var rows = (await reminders.ReadRows(grain)).Reminders;
+            var activations = (await management.GetDetailedGrainStatistics()).Where(statistic => statistic.GrainId == grain).ToList();
+            if (rows.Count == 0 && activations.Count == 0)
+            {
+                return;
+            }
+
+            Assert.True(
+                DateTime.UtcNow < deadline,
+                $"{grain} not released after {timeout}: reminders [{string.Join(", ", rows.Select(row => row.ReminderName))}], " +
+                $"activations on [{string.Join(", ", activations.Select(activation => activation.SiloAddress))}]");
+            await Task.Delay(200);
+        }
     }
 
     public static IJobScheduler SchedulerOn(this TestCluster cluster, SiloHandle silo) =>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 
 namespace Kiln.Jobs.Tests.Cluster;
@@ -71,6 +72,36 @@ public sealed class JobEngineTests : IAsyncLifetime
         await scheduler.StopAsync("test", name);
         Assert.Equal("stopped", await job.Ended.Task.WaitAsync(TimeSpan.FromSeconds(20)));
     }
+
+    [Theory]
+    [InlineData("completed")]
+    [InlineData("failed")]
+    [InlineData("stopped")]
+    public async Task A_finished_job_leaves_no_reminder_and_its_grain_deactivates(string outcome)
+    {
+        var name = $"release-{outcome}-{Guid.NewGuid():N}";
+        var job = TestJobRunner.Jobs[name] = new TestJob(outcome == "stopped" ? TimeSpan.FromMinutes(5) : TimeSpan.FromMilliseconds(300), fails: outcome == "failed");
+        var scheduler = _cluster.SchedulerOn(_cluster.Primary!);
+        await scheduler.StartAsync("test", name);
+        await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // While it runs, the job holds its watchdog reminder (what the release below has to undo).
+        var grain = _cluster.GrainFactory.GetGrain<IJobGrain>(OrleansJobScheduler.Key("test", name)).GetGrainId();
+        var reminders = _cluster.GetSiloServiceProvider(_cluster.Primary!.SiloAddress).GetRequiredService<IReminderTable>();
+        Assert.Single((await reminders.ReadRows(grain)).Reminders);
+
+        if (outcome == "stopped")
+        {
+            await scheduler.StopAsync("test", name);
+        }
+
+        Assert.Equal(outcome, await job.Ended.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        await _cluster.AssertReleasedAsync("test", name, TimeSpan.FromSeconds(10));
+        // Released for good: later watchdog periods (2 s here) neither bring the reminder back nor run the job again.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Empty((await reminders.ReadRows(grain)).Reminders);
+        Assert.Equal(1, job.Ran);
+    }
 }
 
 [Collection("cluster")]
@@ -96,5 +127,6 @@ public sealed class FailoverTests
         Assert.False(attempts[0].IsRestart);
         Assert.True(attempts[1].IsRestart);
         Assert.Equal(cluster.Primary!.SiloAddress.Endpoint.ToString(), attempts[1].Node);
+        await cluster.AssertReleasedAsync("test", name, TimeSpan.FromSeconds(10));
     }
 }

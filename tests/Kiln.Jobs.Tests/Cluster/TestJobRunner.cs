@@ -4,9 +4,12 @@ using Kiln.Core.Jobs;
 namespace Kiln.Jobs.Tests.Cluster;
 
 /// <summary>What the test runner did with one job: every attempt (where, whether a restart) and how it ended.</summary>
-public sealed class TestJob(TimeSpan duration)
+public sealed class TestJob(TimeSpan duration, bool fails = false)
 {
     public TimeSpan Duration { get; } = duration;
+
+    /// <summary>The run records that it failed, then throws, as a runner whose work broke does.</summary>
+    public bool Fails { get; } = fails;
 
     public ConcurrentQueue<(string Node, bool IsRestart, DateTime Started)> Attempts { get; } = new();
 
@@ -21,7 +24,7 @@ public sealed class TestJob(TimeSpan duration)
     public void CountRun() => Interlocked.Increment(ref _ran);
 }
 
-/// <summary>A job kind for engine tests: "work" for a set time, honouring stop and node shutdown. State is shared by all silos (they are in-process).</summary>
+/// <summary>A job kind for engine tests: "work" for a set time (then maybe fail), honouring stop and node shutdown. State is shared by all silos (they are in-process).</summary>
 public sealed class TestJobRunner : IJobRunner
 {
     public static ConcurrentDictionary<string, TestJob> Jobs { get; } = new();
@@ -42,6 +45,12 @@ public sealed class TestJobRunner : IJobRunner
         try
         {
             await Task.Delay(job.Duration, either.Token);
+            if (job.Fails)
+            {
+                job.Ended.TrySetResult("failed");
+                throw new InvalidOperationException($"test job {run.Name} failed");
+            }
+
             job.Ended.TrySetResult("completed");
         }
         catch (OperationCanceledException) when (run.StopRequested.IsCancellationRequested && !run.NodeShutdown.IsCancellationRequested)

@@ -79,6 +79,7 @@ public sealed class TrainingFailoverTests
             [SecondaryStatus.Starting, SecondaryStatus.Downloading, SecondaryStatus.Training, SecondaryStatus.Uploading, SecondaryStatus.Completed],
             job.Transitions.SkipWhile(t => t.Status != SecondaryStatus.Restarting).Skip(1).Select(t => t.Status));
         Assert.True(File.Exists(Path.Combine(data, "output", name, "output", "model.tar.gz")));
+        await cluster.AssertReleasedAsync(TrainingJobService.JobKind, name, TimeSpan.FromSeconds(10));
     }
 
     private static async Task<TrainingJob> WaitAsync(TrainingJobService jobs, string name, Func<TrainingJob, bool> done, TimeSpan timeout)
