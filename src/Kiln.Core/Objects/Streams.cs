@@ -6,7 +6,7 @@ namespace Kiln.Core.Objects;
 /// Reads through to another stream while hashing (MD5, and the S3 checksum <paramref name="checks"/> names) and
 /// counting; at the end it refuses (BadDigest) when a claimed digest does not match, before the writer keeps anything.
 /// </summary>
-internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentChecks? checks) : Stream
+internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentChecks? checks = null) : Stream
 {
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     private readonly ChecksumHasher? _checksum = checks?.Algorithm is { } algorithm ? new ChecksumHasher(algorithm) : null;
