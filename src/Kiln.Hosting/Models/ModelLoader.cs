@@ -170,11 +170,17 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
                 Directory.Delete(staging, recursive: true);
             }
 
+            int count;
             try
             {
-                await data.DownloadAsync(source, staging, ct).ConfigureAwait(false);
+                count = await data.DownloadAsync(source, staging, ct).ConfigureAwait(false);
             }
             catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+            {
+                count = 0;
+            }
+
+            if (count == 0)
             {
                 throw KilnException.InvalidParameter($"Could not find the model's code at SAGEMAKER_SUBMIT_DIRECTORY {source}.");
             }
