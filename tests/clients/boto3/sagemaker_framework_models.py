@@ -320,21 +320,69 @@ def test_handler_errors_are_model_errors_and_a_killed_worker_is_replaced(endpoin
         time.sleep(0.2)
 
 
+SLOW_SCRIPT = b"""import time
+
+
+def model_fn(model_dir):
+    return "sleeper"
+
+
+def input_fn(body, content_type):
+    return float(body)
+
+
+def predict_fn(seconds, model):
+    time.sleep(seconds)
+    return seconds
+
+
+def output_fn(seconds, accept):
+    return f"slept {seconds}", "text/plain"
+"""
+
+
+def sourcedir(s3, key, files):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    s3.put_object(Bucket=BUCKET, Key=key, Body=buffer.getvalue())
+    return f"s3://{BUCKET}/{key}"
+
+
+def test_a_request_over_the_timeout_is_a_model_error_and_its_worker_is_replaced(endpoint):
+    sm, runtime, s3 = client("sagemaker", endpoint), client("sagemaker-runtime", endpoint), client("s3", endpoint)
+    job, _ = trained_sklearn(sm, s3)
+    code = sourcedir(s3, f"slow/{uuid.uuid4().hex[:8]}/sourcedir.tar.gz", {"slow.py": SLOW_SCRIPT})
+    model = create_model(sm, {"Image": SKLEARN_IMAGE, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"], "Environment": {
+        "SAGEMAKER_PROGRAM": "slow.py", "SAGEMAKER_SUBMIT_DIRECTORY": code, "SAGEMAKER_MODEL_SERVER_TIMEOUT": "1", "SAGEMAKER_REGION": REGION}})
+    name = deploy(sm, model)
+    assert settle(sm, name)["EndpointStatus"] == "InService"
+    assert runtime.invoke_endpoint(EndpointName=name, Body="0.01", ContentType="text/csv")["Body"].read() == b"slept 0.01"
+    before = workers_of(model)
+    started = time.time()
+    e = model_error(lambda: runtime.invoke_endpoint(EndpointName=name, Body="30", ContentType="text/csv"))
+    assert time.time() - started < 10, "the timeout did not cut the request short"
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 424 and e.response["OriginalStatusCode"] == 0, e.response
+    assert "timed out" in e.response["OriginalMessage"] and "Received server error (0)" in e.response["Error"]["Message"], e.response
+    # The stuck worker was killed and another started; the endpoint answers again.
+    assert runtime.invoke_endpoint(EndpointName=name, Body="0", ContentType="text/csv")["Body"].read() == b"slept 0.0"
+    after = workers_of(model)
+    assert len(after) == 1 and after != before, (before, after)
+
+
 def test_models_that_cannot_serve_fail_the_endpoint_with_the_reason(endpoint):
     sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
     job, source = trained_sklearn(sm, s3)
     container = sdk_container(job, source)
-    no_model_fn = f"s3://{BUCKET}/bad-code/sourcedir.tar.gz"
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        script = b"def predict_fn(data, model):\n    return data\n"
-        info = tarfile.TarInfo("serve.py")
-        info.size = len(script)
-        archive.addfile(info, io.BytesIO(script))
-    s3.put_object(Bucket=BUCKET, Key="bad-code/sourcedir.tar.gz", Body=buffer.getvalue())
+    no_model_fn = sourcedir(s3, "bad-code/sourcedir.tar.gz", {"serve.py": b"def predict_fn(data, model):\n    return data\n"})
+    raises = sourcedir(s3, "raising-code/sourcedir.tar.gz", {"serve.py": b"def model_fn(model_dir):\n    raise RuntimeError('no weights here')\n"})
     cases = {
         "missing-script": ({"SAGEMAKER_PROGRAM": "nope.py"}, "nope.py"),
         "no-model-fn": ({"SAGEMAKER_PROGRAM": "serve.py", "SAGEMAKER_SUBMIT_DIRECTORY": no_model_fn}, "Please provide a model_fn implementation"),
+        "model-fn-raises": ({"SAGEMAKER_PROGRAM": "serve.py", "SAGEMAKER_SUBMIT_DIRECTORY": raises}, "RuntimeError: no weights here"),
         "bad-submit-dir": ({"SAGEMAKER_SUBMIT_DIRECTORY": "ftp://somewhere/code.tar.gz"}, "SAGEMAKER_SUBMIT_DIRECTORY"),
         "missing-code": ({"SAGEMAKER_SUBMIT_DIRECTORY": f"s3://{BUCKET}/nothing-here/sourcedir.tar.gz"}, "Could not find"),
         "bad-workers": ({"SAGEMAKER_MODEL_SERVER_WORKERS": "many"}, "SAGEMAKER_MODEL_SERVER_WORKERS"),
