@@ -103,7 +103,8 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
     /// the predictor of a Kiln, ONNX or ML.NET model. Throws <see cref="InvalidDataException"/> (or
     /// <see cref="KilnException"/>) when the model cannot load.
     /// </summary>
-    public async Task<IServedModel> LoadServedAsync(HostedModel model, string directory, CancellationToken ct)
+    /// <param name="concurrency">Requests the caller sends at once (a batch transform's MaxConcurrentTransforms): a framework model starts at least that many workers.</param>
+    public async Task<IServedModel> LoadServedAsync(HostedModel model, string directory, CancellationToken ct, int concurrency = 1)
     {
         if (FrameworkModel.Detect(model, directory) is not { } framework)
         {
@@ -134,7 +135,7 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
         }
 
         var settings = new PythonWorkerSettings(scripts.Python, WorkerScript, model.Name, directory, code, environment, WorkerStartTimeout);
-        return await PythonInferenceModel.StartAsync(settings, framework.Workers, framework.Timeout, logger, ct).ConfigureAwait(false);
+        return await PythonInferenceModel.StartAsync(settings, Math.Max(framework.Workers, concurrency), framework.Timeout, logger, ct).ConfigureAwait(false);
     }
 
     /// <summary>Kiln's host for inference scripts, shipped beside the assemblies.</summary>

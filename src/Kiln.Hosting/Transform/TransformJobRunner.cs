@@ -90,7 +90,8 @@ public sealed partial class TransformJobRunner(
         IServedModel served;
         try
         {
-            served = await loader.LoadServedAsync(model, modelDirectory, ct).ConfigureAwait(false);
+            var concurrency = Math.Min(spec.MaxConcurrentTransforms > 0 ? spec.MaxConcurrentTransforms : Environment.ProcessorCount, Environment.ProcessorCount);
+            served = await loader.LoadServedAsync(model, modelDirectory, ct, concurrency).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or InvalidOperationException or FormatException or ArgumentException)
         {

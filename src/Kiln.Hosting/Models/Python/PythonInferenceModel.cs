@@ -27,9 +27,6 @@ public sealed partial class PythonInferenceModel : IServedModel
         }
     }
 
-    /// <summary>The worker processes now serving (for tests and diagnostics).</summary>
-    public IReadOnlyList<int> ProcessIds => _slots.Select(slot => slot.ProcessId).OfType<int>().ToList();
-
     /// <summary>Starts <paramref name="workers"/> workers and waits until each has loaded the model; throws <see cref="InvalidDataException"/> when the model does not load.</summary>
     public static async Task<PythonInferenceModel> StartAsync(PythonWorkerSettings settings, int workers, TimeSpan timeout, ILogger logger, CancellationToken ct)
     {
@@ -59,8 +56,10 @@ public sealed partial class PythonInferenceModel : IServedModel
             for (var attempt = 0; ; attempt++)
             {
                 var worker = await slot.WorkerAsync(ct).ConfigureAwait(false);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(_timeout);
+
+                // Only the timeout ends a request the worker has: a caller who goes away leaves it to finish, so the
+                // worker stays in step. Reads on a pipe may not heed cancellation: ending the process ends the read.
+                using var timeout = new CancellationTokenSource(_timeout);
                 using var killer = timeout.Token.Register(worker.Kill);
                 try
                 {
@@ -69,7 +68,7 @@ public sealed partial class PythonInferenceModel : IServedModel
                         ? new ServedAnswer(answer, type)
                         : throw new ModelErrorException(status, Encoding.UTF8.GetString(answer).Trim());
                 }
-                catch (Exception e) when (e is OperationCanceledException or WorkerGoneException && timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+                catch (Exception e) when (e is OperationCanceledException or WorkerGoneException && timeout.IsCancellationRequested)
                 {
                     slot.Replace(worker);
                     throw new ModelErrorException(0, $"Your invocation timed out while waiting for a response from the model (SAGEMAKER_MODEL_SERVER_TIMEOUT: {_timeout.TotalSeconds:0} seconds).");
@@ -120,8 +119,6 @@ public sealed partial class PythonInferenceModel : IServedModel
             _current = Task.FromResult(worker);
             Watch(worker);
         }
-
-        public int? ProcessId => _current is { IsCompletedSuccessfully: true } task && !task.Result.HasExited ? task.Result.ProcessId : null;
 
         /// <summary>The live worker; when the last start failed, tries once more (the error is the model's 500).</summary>
         public async Task<PythonWorker> WorkerAsync(CancellationToken ct)

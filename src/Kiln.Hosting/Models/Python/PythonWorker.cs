@@ -34,8 +34,6 @@ internal sealed partial class PythonWorker : IDisposable
         _output = process.StandardOutput.BaseStream;
     }
 
-    public int ProcessId => _process.Id;
-
     /// <summary>Completes when the process ends, however it ends.</summary>
     public Task Exited => _exited.Task;
 
