@@ -9,6 +9,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import urllib.request
 import uuid
 
 import botocore.exceptions
@@ -76,12 +77,14 @@ def create_model(sm, container, name=None):
     return name
 
 
-def deploy(sm, model, count=1, capture=None, name=None):
+def deploy(sm, model, count=1, capture=None, name=None, shadow=None):
     name = name or "fw-" + uuid.uuid4().hex[:8]
     config = {"EndpointConfigName": name, "ProductionVariants": [
         {"VariantName": "AllTraffic", "ModelName": model, "InitialInstanceCount": count, "InstanceType": "ml.m5.large", "InitialVariantWeight": 1}]}
     if capture:
         config["DataCaptureConfig"] = capture
+    if shadow:
+        config["ShadowProductionVariants"] = [{"VariantName": "shadow", "ModelName": shadow, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}]
     sm.create_endpoint_config(**config)
     sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
     return name
@@ -249,7 +252,10 @@ def test_defaults_serve_a_model_with_only_model_fn(endpoint):
     model = create_model(sm, {"Image": SKLEARN_IMAGE, "ModelDataUrl": f"s3://{BUCKET}/{key}", "Environment": {
         "SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
         "SAGEMAKER_CONTAINER_LOG_LEVEL": "20", "SAGEMAKER_REGION": REGION}})
-    name = deploy(sm, model)
+    # A second copy of the model as a shadow variant: it gets a copy of each request; its answers are compared, never returned.
+    container = sm.describe_model(ModelName=model)["PrimaryContainer"]
+    shadow = create_model(sm, {k: container[k] for k in ("Image", "ModelDataUrl", "Environment")})
+    name = deploy(sm, model, shadow=shadow)
     described = settle(sm, name)
     assert described["EndpointStatus"] == "InService", described.get("FailureReason")
 
@@ -262,6 +268,15 @@ def test_defaults_serve_a_model_with_only_model_fn(endpoint):
     assert answer["ContentType"] == "application/json" and json.loads(answer["Body"].read()) == expected, "no Accept: the default accept, JSON"
     answer = runtime.invoke_endpoint(EndpointName=name, Body=to_npy(rows), ContentType="application/x-npy", Accept="application/x-npy")
     assert from_npy(answer["Body"].read()) == expected
+    # The shadow answered each of the three requests itself, byte for byte as production did.
+    deadline = time.time() + 30
+    while True:
+        traffic = json.load(urllib.request.urlopen(f"{endpoint}/api/kiln/endpoints/{name}/traffic"))["traffic"]
+        mirrored = next(v for v in traffic["variants"] if v["variantName"] == "shadow")
+        if mirrored["invocations"] >= 3 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert mirrored["shadow"] and mirrored["invocations"] == 3 and mirrored["errors"] == 0 and mirrored["comparisons"] == 3 and mirrored["agreements"] == 3, mirrored
 
     # What the defaults do not take: the toolkit's 415 and 406, as ModelError.
     e = model_error(lambda: runtime.invoke_endpoint(EndpointName=name, Body=b"\x89PNG", ContentType="image/png"))
