@@ -149,7 +149,7 @@ public static partial class RuntimeApi
         json.WriteStartObject();
         if (model is not null)
         {
-            json.WriteString("ErrorCode", model.OriginalStatusCode < 500 ? "CLIENT_ERROR_FROM_MODEL" : "SERVER_ERROR_FROM_MODEL");
+            json.WriteString("ErrorCode", model.OriginalStatusCode is > 0 and < 500 ? "CLIENT_ERROR_FROM_MODEL" : "SERVER_ERROR_FROM_MODEL");
             json.WriteNumber("OriginalStatusCode", model.OriginalStatusCode);
             json.WriteString("OriginalMessage", model.OriginalMessage);
         }

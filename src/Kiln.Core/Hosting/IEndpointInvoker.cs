@@ -34,7 +34,7 @@ public sealed record InvocationResult(ReadOnlyMemory<byte> Body, string ContentT
 
 /// <summary>The model refused or failed on a request: SageMaker's ModelError, carrying what the model container would have answered.</summary>
 public sealed class ModelInvocationException(int originalStatusCode, string originalMessage, string variant)
-    : Exception($"Received {(originalStatusCode < 500 ? "client" : "server")} error ({originalStatusCode}) from {variant} with message \"{originalMessage}\".")
+    : Exception($"Received {(originalStatusCode is > 0 and < 500 ? "client" : "server")} error ({originalStatusCode}) from {variant} with message \"{originalMessage}\".")
 {
     public int OriginalStatusCode { get; } = originalStatusCode;
 

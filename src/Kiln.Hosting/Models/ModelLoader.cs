@@ -5,16 +5,23 @@ using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Hosting;
 using Kiln.Core.Training;
+using Kiln.Hosting.Models.Python;
 using Kiln.Training.Algorithms;
+using Kiln.Training.ScriptMode;
+using Microsoft.Extensions.Logging;
 
 namespace Kiln.Hosting.Models;
 
 /// <summary>
 /// Brings a model's data to this node and loads it: a Kiln training job's model.tar.gz (kiln-model.json +
-/// the algorithm's files), an ONNX model (*.onnx) or an ML.NET model (*.zip), alone or in a model.tar.gz.
+/// the algorithm's files), an ONNX model (*.onnx) or an ML.NET model (*.zip), alone or in a model.tar.gz, or a
+/// framework model (the user's inference script run by Python workers, see <see cref="FrameworkModel"/>).
 /// </summary>
-public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, HostingWorkspace workspace)
+public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, HostingWorkspace workspace, ScriptModeOptions scripts, ILogger<ModelLoader> logger)
 {
+    /// <summary>How long a framework model's workers may take to load it.</summary>
+    private static readonly TimeSpan WorkerStartTimeout = TimeSpan.FromMinutes(2);
+
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _preparing = new(StringComparer.Ordinal);
 
     /// <summary>Downloads and unpacks the model's data once per model; throws KilnException (InvalidParameterValue) when it is missing or unreadable.</summary>
@@ -91,6 +98,130 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
         return directory;
     }
 
+    /// <summary>
+    /// A fresh served model (one per replica) over a prepared model folder: a framework model's warm workers, or
+    /// the predictor of a Kiln, ONNX or ML.NET model. Throws <see cref="InvalidDataException"/> (or
+    /// <see cref="KilnException"/>) when the model cannot load.
+    /// </summary>
+    /// <param name="concurrency">Requests the caller sends at once (a batch transform's MaxConcurrentTransforms): a framework model starts at least that many workers.</param>
+    public async Task<IServedModel> LoadServedAsync(HostedModel model, string directory, CancellationToken ct, int concurrency = 1)
+    {
+        if (FrameworkModel.Detect(model, directory) is not { } framework)
+        {
+            return new PredictorModel(Load(directory));
+        }
+
+        var code = await PrepareCodeAsync(framework, directory, ct).ConfigureAwait(false);
+        if (framework.Program is { } program && !File.Exists(Path.Combine(code, program)))
+        {
+            throw new InvalidDataException(
+                $"The inference script {program} (SAGEMAKER_PROGRAM) is not in the model's code ({framework.SubmitDirectory ?? "code/ in the model data"}).");
+        }
+
+        var environment = new Dictionary<string, string>(model.Environment, StringComparer.Ordinal)
+        {
+            ["KILN_MODEL_DIR"] = directory,
+            ["KILN_CODE_DIR"] = code,
+            ["SM_MODEL_DIR"] = directory,
+            [FrameworkModel.ProgramVariable] = framework.Program ?? "",
+            ["PYTHONUNBUFFERED"] = "1",
+            ["PYTHONDONTWRITEBYTECODE"] = "1",
+        };
+
+        // Several workers share the node's cores: one math thread each unless the model or the node says otherwise.
+        if (!environment.ContainsKey("OMP_NUM_THREADS") && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null)
+        {
+            environment["OMP_NUM_THREADS"] = "1";
+        }
+
+        var settings = new PythonWorkerSettings(scripts.Python, WorkerScript, model.Name, directory, code, environment, WorkerStartTimeout);
+        return await PythonInferenceModel.StartAsync(settings, Math.Max(framework.Workers, concurrency), framework.Timeout, logger, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Kiln's host for inference scripts, shipped beside the assemblies.</summary>
+    public static string WorkerScript => Path.Combine(AppContext.BaseDirectory, "Python", "kiln_inference_worker.py");
+
+    /// <summary>The framework model's code on this node: code/ in the model data, or SAGEMAKER_SUBMIT_DIRECTORY brought in (a sourcedir.tar.gz is unpacked) once.</summary>
+    private async Task<string> PrepareCodeAsync(FrameworkModel framework, string directory, CancellationToken ct)
+    {
+        if (framework.CodeInModelData)
+        {
+            return framework.PackagedCodeDirectory(directory);
+        }
+
+        var source = framework.SubmitDirectory!;
+        if (!source.StartsWith("s3://", StringComparison.Ordinal) && !source.StartsWith("file://", StringComparison.Ordinal))
+        {
+            throw KilnException.InvalidParameter($"SAGEMAKER_SUBMIT_DIRECTORY '{source}' is neither an s3:// or file:// location nor a folder under /opt/ml/model.");
+        }
+
+        var code = directory + ".code";
+        var gate = _preparing.GetOrAdd(code, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (File.Exists(Path.Combine(code, ".ready")))
+            {
+                return code;
+            }
+
+            var staging = code + ".download";
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+
+            int count;
+            try
+            {
+                count = await data.DownloadAsync(source, staging, ct).ConfigureAwait(false);
+            }
+            catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+            {
+                count = 0;
+            }
+
+            if (count == 0)
+            {
+                throw KilnException.InvalidParameter($"Could not find the model's code at SAGEMAKER_SUBMIT_DIRECTORY {source}.");
+            }
+
+            Directory.CreateDirectory(code);
+            var files = Directory.GetFiles(staging, "*", SearchOption.AllDirectories);
+            if (files.Length == 1 && (files[0].EndsWith(".tar.gz", StringComparison.Ordinal) || files[0].EndsWith(".tgz", StringComparison.Ordinal)))
+            {
+                try
+                {
+                    await using var stream = File.OpenRead(files[0]);
+                    await using var gzip = new GZipStream(stream, CompressionMode.Decompress);
+                    await TarFile.ExtractToDirectoryAsync(gzip, code, overwriteFiles: true, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
+                {
+                    Directory.Delete(code, recursive: true);
+                    throw KilnException.InvalidParameter($"The code at SAGEMAKER_SUBMIT_DIRECTORY {source} is not a readable tar.gz archive: {e.Message}");
+                }
+            }
+            else
+            {
+                foreach (var file in files)
+                {
+                    var target = Path.Combine(code, Path.GetRelativePath(staging, file));
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    File.Copy(file, target, overwrite: true);
+                }
+            }
+
+            Directory.Delete(staging, recursive: true);
+            await File.WriteAllTextAsync(Path.Combine(code, ".ready"), source, ct).ConfigureAwait(false);
+            return code;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>A fresh predictor (one per replica) over a prepared model folder.</summary>
     public IPredictor Load(string directory) => LoadFrom(directory, algorithms);
 
@@ -115,7 +246,8 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
         }
 
         throw KilnException.InvalidParameter(
-            "The model data holds neither a Kiln model (kiln-model.json, as training jobs write), an ONNX model (*.onnx) nor an ML.NET model (*.zip).");
+            "The model data holds neither a Kiln model (kiln-model.json, as training jobs write), an ONNX model (*.onnx), an ML.NET model (*.zip) " +
+            "nor a framework model's inference script (SAGEMAKER_PROGRAM in the container's Environment, or code/inference.py in the model data).");
     }
 }
 

@@ -79,8 +79,8 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         }
 
         var inferenceId = request.InferenceId ?? FastIds.Next().ToString();
-        var media = Payloads.MediaType(request.ContentType);
-        var (rows, predictions, body, contentType) = Predict(variant, request, media);
+        var answer = await PredictAsync(variant, request, ct).ConfigureAwait(false);
+        var (body, contentType) = (answer.Body, answer.ContentType);
         if (routed >= 0 && fleet.Router is BanditRouter)
         {
             _recent.Add(Key(request.Endpoint, inferenceId), new RoutedInference(fleet, routed));
@@ -97,7 +97,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
 
         if (fleet.Shadows.Length > 0)
         {
-            _shadowQueue.Writer.TryWrite(new ShadowWork(request.Endpoint, fleet, request, rows, predictions, inferenceId, now));
+            _shadowQueue.Writer.TryWrite(new ShadowWork(request.Endpoint, fleet, request, answer, inferenceId, now));
         }
 
         return new InvocationResult(body, contentType, variant.Name, inferenceId);
@@ -257,18 +257,21 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     private static bool Sampled(DataCaptureSpec capture) =>
         capture.SamplingPercentage >= 100 || (capture.SamplingPercentage > 0 && Random.Shared.Next(100) < capture.SamplingPercentage);
 
-    private static (IReadOnlyList<FeatureRow> Rows, IReadOnlyList<PredictionRow> Predictions, byte[] Body, string ContentType) Predict(LiveVariant variant, InvocationRequest request, string media)
+    private static async ValueTask<ServedAnswer> PredictAsync(LiveVariant variant, InvocationRequest request, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         var replica = variant.PickReplica();
         replica.Enter();
         try
         {
-            var rows = Payloads.Decode(request.Body.Span, request.ContentType);
-            var predictions = replica.Predictor.Predict(rows);
-            var (body, contentType) = Payloads.Encode(predictions, request.Accept, media);
+            var answer = await replica.Model.InvokeAsync(request.Body, request.ContentType, request.Accept, ct).ConfigureAwait(false);
             variant.Stats.Served(Stopwatch.GetElapsedTime(started), failed: false);
-            return (rows, predictions, body, contentType);
+            return answer;
+        }
+        catch (ModelErrorException e)
+        {
+            variant.Stats.Served(Stopwatch.GetElapsedTime(started), failed: true);
+            throw new ModelInvocationException(e.Status, e.Message, variant.Name);
         }
         catch (PayloadException e)
         {
@@ -372,15 +375,29 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         }
 
         var live = new List<LiveVariant>();
-        foreach (var state in variants)
-        {
-            live.Add(await BuildVariantAsync(configName, state, reusable, ct).ConfigureAwait(false));
-        }
-
         var liveShadows = new List<LiveVariant>();
-        foreach (var state in shadows)
+        try
         {
-            liveShadows.Add(await BuildVariantAsync(configName, state, reusable, ct).ConfigureAwait(false));
+            foreach (var state in variants)
+            {
+                live.Add(await BuildVariantAsync(configName, state, reusable, ct).ConfigureAwait(false));
+            }
+
+            foreach (var state in shadows)
+            {
+                liveShadows.Add(await BuildVariantAsync(configName, state, reusable, ct).ConfigureAwait(false));
+            }
+        }
+        catch
+        {
+            // Replicas loaded for this fleet hold resources (a framework model's worker processes): let them go.
+            var serving = previousFleets.SelectMany(fleet => fleet.All).SelectMany(variant => variant.Replicas).ToHashSet();
+            foreach (var replica in live.Concat(liveShadows).SelectMany(variant => variant.Replicas).Where(replica => !serving.Contains(replica)))
+            {
+                replica.Retire();
+            }
+
+            throw;
         }
 
         // A bandit keeps learning across rebuilds of the same fleet; weighted routers take the new weights.
@@ -413,17 +430,22 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
             var directory = await _loader.PrepareAsync(model, ct).ConfigureAwait(false);
             while (replicas.Count < wanted)
             {
-                IPredictor predictor;
+                IServedModel served;
                 try
                 {
-                    predictor = _loader.Load(directory);
+                    served = await _loader.LoadServedAsync(model, directory, ct).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException or JsonException or InvalidOperationException or FormatException or ArgumentException)
                 {
+                    foreach (var loaded in replicas.Skip(donor is null ? 0 : Math.Min(wanted, donor.Replicas.Length)))
+                    {
+                        loaded.Retire();
+                    }
+
                     throw KilnException.InvalidParameter($"The model data of model \"{model.Name}\" could not be loaded: {e.Message}");
                 }
 
-                replicas.Add(new Replica(predictor));
+                replicas.Add(new Replica(served));
             }
         }
 
@@ -490,7 +512,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
             {
                 foreach (var shadow in work.Fleet.Shadows)
                 {
-                    RunShadow(work, shadow);
+                    await RunShadowAsync(work, shadow, ct).ConfigureAwait(false);
                 }
             }
         }
@@ -500,36 +522,43 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     }
 
     /// <summary>Sends the request to a shadow variant, compares its answer with the production one, captures it; never returned to the caller.</summary>
-    private void RunShadow(ShadowWork work, LiveVariant shadow)
+    private async Task RunShadowAsync(ShadowWork work, LiveVariant shadow, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         var replica = shadow.PickReplica();
         replica.Enter();
         try
         {
-            var predictions = replica.Predictor.Predict(work.Rows);
+            var answer = await replica.Model.InvokeAsync(work.Request.Body, work.Request.ContentType, work.Request.Accept, ct).ConfigureAwait(false);
             shadow.Stats.Served(Stopwatch.GetElapsedTime(started), failed: false);
-            var agreeing = 0;
-            for (var i = 0; i < Math.Min(predictions.Count, work.Predictions.Count); i++)
+            if (answer.Predictions is { } predictions && work.Answer.Predictions is { } production)
             {
-                if (Agree(predictions[i], work.Predictions[i]))
+                var agreeing = 0;
+                for (var i = 0; i < Math.Min(predictions.Count, production.Count); i++)
                 {
-                    agreeing++;
+                    if (Agree(predictions[i], production[i]))
+                    {
+                        agreeing++;
+                    }
                 }
+
+                shadow.Stats.Compared(production.Count, agreeing);
+            }
+            else
+            {
+                // Answers of models Kiln cannot read row by row (framework models) agree when they are the same bytes.
+                shadow.Stats.Compared(1, answer.Body.AsSpan().SequenceEqual(work.Answer.Body) ? 1 : 0);
             }
 
-            shadow.Stats.Compared(work.Predictions.Count, agreeing);
             if (work.Fleet.Capture is { Enabled: true } capture && Sampled(capture))
             {
-                var media = Payloads.MediaType(work.Request.ContentType);
-                var (body, contentType) = Payloads.Encode(predictions, work.Request.Accept, media);
                 _capture.Enqueue(new CaptureRecord(
                     capture.DestinationUri, work.Endpoint, shadow.Name, work.Time, work.InferenceId,
                     capture.CaptureInput ? work.Request.ContentType ?? Payloads.Csv : null, capture.CaptureInput ? work.Request.Body : null,
-                    capture.CaptureOutput ? contentType : null, capture.CaptureOutput ? body : null));
+                    capture.CaptureOutput ? answer.ContentType : null, capture.CaptureOutput ? answer.Body : null));
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             shadow.Stats.Served(Stopwatch.GetElapsedTime(started), failed: true);
         }
@@ -551,7 +580,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     [LoggerMessage(Level = LogLevel.Warning, Message = "The bandit state of endpoint {Endpoint} could not be saved")]
     private partial void LogBanditNotSaved(Exception exception, string endpoint);
 
-    private sealed record ShadowWork(string Endpoint, Fleet Fleet, InvocationRequest Request, IReadOnlyList<FeatureRow> Rows, IReadOnlyList<PredictionRow> Predictions, string InferenceId, DateTimeOffset Time);
+    private sealed record ShadowWork(string Endpoint, Fleet Fleet, InvocationRequest Request, ServedAnswer Answer, string InferenceId, DateTimeOffset Time);
 
     private sealed record RoutedInference(Fleet Fleet, int Variant);
 

@@ -1,5 +1,5 @@
 using Kiln.Core.Hosting;
-using Kiln.Core.Training;
+using Kiln.Hosting.Models;
 using Kiln.Hosting.Routing;
 
 namespace Kiln.Hosting.Runtime;
@@ -8,14 +8,14 @@ namespace Kiln.Hosting.Runtime;
 /// One loaded copy of a model: SageMaker's instance. Requests go to the replica with the fewest in flight. A
 /// retired replica (its variant was scaled in or replaced) is disposed once its last request is done.
 /// </summary>
-internal sealed class Replica(IPredictor predictor)
+internal sealed class Replica(IServedModel model)
 {
     private int _inFlight;
     private int _retired;
     private int _disposed;
     private long _served;
 
-    public IPredictor Predictor { get; } = predictor;
+    public IServedModel Model { get; } = model;
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -48,7 +48,7 @@ internal sealed class Replica(IPredictor predictor)
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Predictor.Dispose();
+            Model.Dispose();
         }
     }
 }

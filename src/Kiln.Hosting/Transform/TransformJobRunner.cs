@@ -87,7 +87,18 @@ public sealed partial class TransformJobRunner(
         var model = await hosting.FindModelAsync(spec.ModelName, ct).ConfigureAwait(false)
             ?? throw new TransformFailedException($"Could not find model \"{spec.ModelName}\".");
         var modelDirectory = await loader.PrepareAsync(model, ct).ConfigureAwait(false);
-        using var predictor = loader.Load(modelDirectory);
+        IServedModel served;
+        try
+        {
+            var concurrency = Math.Min(spec.MaxConcurrentTransforms > 0 ? spec.MaxConcurrentTransforms : Environment.ProcessorCount, Environment.ProcessorCount);
+            served = await loader.LoadServedAsync(model, modelDirectory, ct, concurrency).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new TransformFailedException($"The model data of model \"{model.Name}\" could not be loaded: {e.Message}");
+        }
+
+        using var modelInUse = served;
 
         var input = Path.Combine(directory, "input");
         int count;
@@ -118,7 +129,7 @@ public sealed partial class TransformJobRunner(
                 var relative = Path.GetRelativePath(input, file);
                 var result = Path.Combine(output, relative + ".out");
                 Directory.CreateDirectory(Path.GetDirectoryName(result)!);
-                await TransformFileAsync(spec, predictor, file, relative, result, progress, ct).ConfigureAwait(false);
+                await TransformFileAsync(spec, served, file, relative, result, progress, ct).ConfigureAwait(false);
                 await data.UploadAsync(result, $"{spec.OutputPath.TrimEnd('/')}/{relative.Replace('\\', '/')}.out", ct).ConfigureAwait(false);
                 progress.FileDone();
             }
@@ -132,7 +143,7 @@ public sealed partial class TransformJobRunner(
         await ReportAsync(spec.Name, progress, ct).ConfigureAwait(false);
     }
 
-    private static async Task TransformFileAsync(TransformJobSpec spec, IPredictor predictor, string file, string relative, string result, Progress progress, CancellationToken ct)
+    private static async Task TransformFileAsync(TransformJobSpec spec, IServedModel model, string file, string relative, string result, Progress progress, CancellationToken ct)
     {
         var bytes = await File.ReadAllBytesAsync(file, ct).ConfigureAwait(false);
         if (spec.CompressionType == "Gzip")
@@ -156,49 +167,93 @@ public sealed partial class TransformJobRunner(
 
         var limit = spec.MaxPayloadInMB <= 0 ? long.MaxValue : spec.MaxPayloadInMB * 1024L * 1024L;
         var batches = Batch(modelInputs, spec.SplitType == "Line" && spec.BatchStrategy == "MultiRecord", limit, relative);
-        var outputs = new string[records.Count];
+        var outputs = new string?[records.Count];
         var parallel = spec.MaxConcurrentTransforms > 0 ? spec.MaxConcurrentTransforms : Environment.ProcessorCount;
-        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, (batch, token) =>
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, async (batch, token) =>
         {
             token.ThrowIfCancellationRequested();
             var body = Encoding.UTF8.GetBytes(string.Join('\n', batch.Records));
-            IReadOnlyList<PredictionRow> predictions;
-            try
+            if (model is PredictorModel { Predictor: var predictor })
             {
-                predictions = predictor.Predict(Payloads.Decode(body, spec.ContentType));
-            }
-            catch (Exception e) when (e is PayloadException or InvalidDataException or TrainingFailedException)
-            {
-                throw new TransformFailedException($"{relative}, record {batch.First + 1}: the model refused the input: {e.Message}");
-            }
-
-            if (spec.SplitType != "Line")
-            {
-                var (whole, _) = Payloads.Encode(predictions, spec.Accept, media);
-                outputs[batch.First] = Encoding.UTF8.GetString(whole).TrimEnd('\n');
+                Predict(spec, predictor, body, batch, media, outputs, relative);
             }
             else
             {
-                var (each, _) = Payloads.EncodeEach(predictions, spec.Accept, media);
-                if (each.Count != batch.Records.Count)
-                {
-                    throw new TransformFailedException($"{relative}, records {batch.First + 1}–{batch.First + batch.Records.Count}: the model answered {each.Count} predictions for {batch.Records.Count} records.");
-                }
-
-                for (var i = 0; i < each.Count; i++)
-                {
-                    outputs[batch.First + i] = each[i];
-                }
+                await InvokeAsync(spec, model, body, batch, shaped, outputs, relative, token).ConfigureAwait(false);
             }
 
             progress.RecordsDone(batch.Records.Count);
-            return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
 
         var accept = Payloads.MediaType(spec.Accept ?? media);
-        var results = shaped ? outputs : outputs.Select((output, i) => Shape(records[i], output, media, accept, join, outputFilter, relative, i)).ToArray();
+        var results = shaped ? outputs.OfType<string>() : outputs.Select((output, i) => Shape(records[i], output!, media, accept, join, outputFilter, relative, i));
         var separator = spec.AssembleWith == "Line" ? "\n" : "";
         await File.WriteAllTextAsync(result, string.Join(separator, results) + separator, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A mini-batch through a row model: decoded, predicted and encoded here, one output per record.</summary>
+    private static void Predict(TransformJobSpec spec, IPredictor predictor, byte[] body, MiniBatch batch, string media, string?[] outputs, string relative)
+    {
+        IReadOnlyList<PredictionRow> predictions;
+        try
+        {
+            predictions = predictor.Predict(Payloads.Decode(body, spec.ContentType));
+        }
+        catch (Exception e) when (e is PayloadException or InvalidDataException or TrainingFailedException)
+        {
+            throw new TransformFailedException($"{relative}, record {batch.First + 1}: the model refused the input: {e.Message}");
+        }
+
+        if (spec.SplitType != "Line")
+        {
+            var (whole, _) = Payloads.Encode(predictions, spec.Accept, media);
+            outputs[batch.First] = Encoding.UTF8.GetString(whole).TrimEnd('\n');
+            return;
+        }
+
+        var (each, _) = Payloads.EncodeEach(predictions, spec.Accept, media);
+        if (each.Count != batch.Records.Count)
+        {
+            throw new TransformFailedException($"{relative}, records {batch.First + 1}–{batch.First + batch.Records.Count}: the model answered {each.Count} predictions for {batch.Records.Count} records.");
+        }
+
+        for (var i = 0; i < each.Count; i++)
+        {
+            outputs[batch.First + i] = each[i];
+        }
+    }
+
+    /// <summary>
+    /// A mini-batch through a model that answers bytes (a framework model's output_fn): its answer is the
+    /// batch's output; one line per record when it has as many lines as the batch has records (needed to join
+    /// or filter per record), else the whole answer in the batch's place.
+    /// </summary>
+    private static async Task InvokeAsync(TransformJobSpec spec, IServedModel model, byte[] body, MiniBatch batch, bool shaped, string?[] outputs, string relative, CancellationToken ct)
+    {
+        ServedAnswer answer;
+        try
+        {
+            answer = await model.InvokeAsync(body, spec.ContentType, spec.Accept, ct).ConfigureAwait(false);
+        }
+        catch (ModelErrorException e)
+        {
+            throw new TransformFailedException($"{relative}, record {batch.First + 1}: the model answered an error ({e.Status}): {e.Message}");
+        }
+
+        var text = Encoding.UTF8.GetString(answer.Body).TrimEnd('\n');
+        var lines = batch.Records.Count == 1 ? [text] : text.Split('\n');
+        if (lines.Length == batch.Records.Count)
+        {
+            lines.CopyTo(outputs, batch.First);
+        }
+        else if (shaped)
+        {
+            outputs[batch.First] = text;
+        }
+        else
+        {
+            throw new TransformFailedException($"{relative}, records {batch.First + 1}–{batch.First + batch.Records.Count}: the model answered {lines.Length} lines for {batch.Records.Count} records, so they cannot be joined or filtered record by record.");
+        }
     }
 
     /// <summary>Joins a result to its input record (CSV: appended fields; JSON: a SageMakerOutput member) and applies the output filter.</summary>
