@@ -120,4 +120,10 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
 }
 
 /// <summary>Where hosting keeps local copies of model data.</summary>
-public sealed record HostingWorkspace(string Root);
+public sealed record HostingWorkspace(string Root)
+{
+    public string TransformDirectory => Path.Combine(Root, "transform");
+
+    /// <summary>A transform job's log, kept after its attempts' folders are removed.</summary>
+    public string TransformLogFile(string job) => Path.Combine(TransformDirectory, job, "job.log");
+}
