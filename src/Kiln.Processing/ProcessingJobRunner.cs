@@ -218,6 +218,11 @@ public sealed partial class ProcessingJobRunner(
         using var log = new JobLogWriter(workspace.LogFile(job.Name), clock);
         void OnLine(string line, bool error) => log.WriteLine(line);
 
+        foreach (var note in job.Spec.NotActedOn)
+        {
+            OnLine(note, false);
+        }
+
         OnLine($"Running: {program} {string.Join(' ', command.Skip(1))}", false);
         try
         {

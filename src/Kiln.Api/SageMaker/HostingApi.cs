@@ -37,6 +37,12 @@ internal static class HostingApi
         var container = request.PrimaryContainer ?? request.Containers?.FirstOrDefault()
             ?? throw new SageMakerException("ValidationException", "A model needs a PrimaryContainer or Containers.");
         var url = container.ModelDataUrl ?? container.ModelDataSource?.S3DataSource?.S3Uri;
+        // Kiln is the inference container, so it can say at once what its container would refuse at start-up.
+        if (container.Environment?.GetValueOrDefault(InferenceResponseKeys.Variable) is { } keys && InferenceResponseKeys.Problem(keys) is { } problem)
+        {
+            throw new SageMakerException("ValidationException", problem);
+        }
+
         var model = new HostedModel(
             request.ModelName!, container.Image, url, container.Environment ?? [], request.ExecutionRoleArn, DateTimeOffset.UnixEpoch,
             (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList());

@@ -266,7 +266,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         {
             var rows = Payloads.Decode(request.Body.Span, request.ContentType);
             var predictions = replica.Predictor.Predict(rows);
-            var (body, contentType) = Payloads.Encode(predictions, request.Accept, media);
+            var (body, contentType) = Payloads.Encode(predictions, request.Accept, media, InferenceOutput.From(variant.Model.Environment));
             variant.Stats.Served(Stopwatch.GetElapsedTime(started), failed: false);
             return (rows, predictions, body, contentType);
         }

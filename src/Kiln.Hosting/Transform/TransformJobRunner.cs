@@ -73,7 +73,7 @@ public sealed partial class TransformJobRunner(
             log.WriteLine("Stopped.");
             await EndAsync(job.Name, TransformJobStatus.Stopped, null).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is TransformFailedException or KilnException or InvalidDataException or TrainingFailedException or JsonException)
+        catch (Exception e) when (e is TransformFailedException or KilnException or InvalidDataException or TrainingFailedException or JsonException or PayloadException)
         {
             log.WriteLine($"Failed: {e.Message}");
             await EndAsync(job.Name, TransformJobStatus.Failed, e is KilnException { Code: ErrorCode.ResourceDoesNotExist } ? $"ClientError: {e.Message}" : $"ClientError: {e.Message}").ConfigureAwait(false);
@@ -96,6 +96,7 @@ public sealed partial class TransformJobRunner(
             ?? throw new TransformFailedException($"Could not find model \"{spec.ModelName}\".");
         var modelDirectory = await loader.PrepareAsync(model, ct).ConfigureAwait(false);
         using var predictor = loader.Load(modelDirectory);
+        var responseKeys = InferenceOutput.From(model.Environment);
 
         var input = Path.Combine(directory, "input");
         int count;
@@ -128,7 +129,7 @@ public sealed partial class TransformJobRunner(
                 var result = Path.Combine(output, relative + ".out");
                 Directory.CreateDirectory(Path.GetDirectoryName(result)!);
                 log.WriteLine($"Transforming {relative.Replace('\\', '/')}");
-                await TransformFileAsync(spec, predictor, file, relative, result, progress, ct).ConfigureAwait(false);
+                await TransformFileAsync(spec, predictor, responseKeys, file, relative, result, progress, ct).ConfigureAwait(false);
                 await data.UploadAsync(result, $"{spec.OutputPath.TrimEnd('/')}/{relative.Replace('\\', '/')}.out", ct).ConfigureAwait(false);
                 progress.FileDone();
             }
@@ -142,7 +143,7 @@ public sealed partial class TransformJobRunner(
         await ReportAsync(spec.Name, progress, ct).ConfigureAwait(false);
     }
 
-    private static async Task TransformFileAsync(TransformJobSpec spec, IPredictor predictor, string file, string relative, string result, Progress progress, CancellationToken ct)
+    private static async Task TransformFileAsync(TransformJobSpec spec, IPredictor predictor, InferenceOutput? responseKeys, string file, string relative, string result, Progress progress, CancellationToken ct)
     {
         var bytes = await File.ReadAllBytesAsync(file, ct).ConfigureAwait(false);
         if (spec.CompressionType == "Gzip")
@@ -184,12 +185,12 @@ public sealed partial class TransformJobRunner(
 
             if (spec.SplitType != "Line")
             {
-                var (whole, _) = Payloads.Encode(predictions, spec.Accept, media);
+                var (whole, _) = Payloads.Encode(predictions, spec.Accept, media, responseKeys);
                 outputs[batch.First] = Encoding.UTF8.GetString(whole).TrimEnd('\n');
             }
             else
             {
-                var (each, _) = Payloads.EncodeEach(predictions, spec.Accept, media);
+                var (each, _) = Payloads.EncodeEach(predictions, spec.Accept, media, responseKeys);
                 if (each.Count != batch.Records.Count)
                 {
                     throw new TransformFailedException($"{relative}, records {batch.First + 1}–{batch.First + batch.Records.Count}: the model answered {each.Count} predictions for {batch.Records.Count} records.");
