@@ -224,6 +224,8 @@ public sealed partial class ProcessingJobRunner(
         }
 
         OnLine($"Running: {program} {string.Join(' ', command.Skip(1))}", false);
+        // The working directory exists even for a job with neither inputs nor outputs.
+        Directory.CreateDirectory(container.Host("/opt/ml/processing"));
         try
         {
             return await ContainerProcess.RunAsync(program, command.Skip(1).ToList(), container.Host("/opt/ml/processing"), environment, OnLine, options.StopGracePeriod, ct).ConfigureAwait(false);
