@@ -1,4 +1,7 @@
 """Training and processing settings Kiln keeps but does not act on: stored, echoed, and said so; or refused where running without them would mislead."""
+import json
+import urllib.error
+import urllib.request
 import uuid
 
 import botocore.exceptions
@@ -87,11 +90,23 @@ def test_bad_settings_are_validation_exceptions(endpoint):
         ({"RetryStrategy": {"MaximumRetryAttempts": 0}}, "MaximumRetryAttempts"),
         ({"RetryStrategy": {"MaximumRetryAttempts": 31}}, "MaximumRetryAttempts"),
         ({"CheckpointConfig": {"LocalPath": "/opt/ml/checkpoints"}}, "S3Uri"),
+    ]:
+        expect_error("ValidationException", mentioned, raw.create_training_job, TrainingJobName="bad-" + uuid.uuid4().hex[:8], **base, **extra)
+    # Wrong JSON types botocore cannot even serialize: raw AWS JSON 1.1 requests.
+    for extra, mentioned in [
         ({"DebugHookConfig": "on"}, "DebugHookConfig must be a structure"),
         ({"DebugRuleConfigurations": {"RuleConfigurationName": "x"}}, "DebugRuleConfigurations must be a list"),
         ({"TensorBoardOutputConfig": ["s3://x"]}, "TensorBoardOutputConfig must be a structure"),
     ]:
-        expect_error("ValidationException", mentioned, raw.create_training_job, TrainingJobName="bad-" + uuid.uuid4().hex[:8], **base, **extra)
+        name = "bad-" + uuid.uuid4().hex[:8]
+        request = urllib.request.Request(endpoint + "/", data=json.dumps(dict(TrainingJobName=name, **base, **extra)).encode(), method="POST",
+                                         headers={"X-Amz-Target": "SageMaker.CreateTrainingJob", "Content-Type": "application/x-amz-json-1.1"})
+        try:
+            urllib.request.urlopen(request)
+            raise AssertionError(f"accepted {extra}")
+        except urllib.error.HTTPError as e:
+            error = json.loads(e.read())
+            assert e.code == 400 and error["__type"] == "ValidationException" and mentioned in error["message"], error
 
 
 def test_processing_settings(endpoint):
