@@ -449,7 +449,7 @@ public sealed partial class AutoMLJobRunner(
         var model = $"{job.Name}-best";
         try
         {
-            await hosting.CreateModelAsync(new HostedModel(model, best.Image, best.ServingModelDataUrl, new Dictionary<string, string>(), spec.RoleArn, now, []), ct).ConfigureAwait(false);
+            await hosting.CreateModelAsync(new HostedModel(model, best.Image, best.ServingModelDataUrl, InferenceResponseKeys.CandidateEnvironment(job.ResolvedProblemType != AutoMLProblemType.Regression), spec.RoleArn, now, []), ct).ConfigureAwait(false);
             await hosting.CreateConfigAsync(new EndpointConfig(model, [new VariantSpec("AllTraffic", model, 1, 1, "ml.m5.large")], [], null, RoutingStrategy.Weighted, now, []), ct).ConfigureAwait(false);
             await hosting.CreateEndpointAsync(endpoint, model, null, [new Tag("kiln:automl-job", job.Name)], ct).ConfigureAwait(false);
         }

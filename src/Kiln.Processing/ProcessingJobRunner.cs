@@ -5,6 +5,7 @@ using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Jobs;
 using Kiln.Core.Lineage;
+using Kiln.Core.Logs;
 using Kiln.Core.Processing;
 using Kiln.Training.Containers;
 using Kiln.Training.ScriptMode;
@@ -214,19 +215,17 @@ public sealed partial class ProcessingJobRunner(
         var environment = job.Spec.Environment.ToDictionary(pair => pair.Key, pair => container.Rewrite(pair.Value));
         environment["PYTHONUNBUFFERED"] = "1";
         environment["PROCESSING_JOB_NAME"] = job.Name;
-        var logFile = workspace.LogFile(job.Name);
-        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
-        await using var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        var gate = new object();
-        void OnLine(string line, bool error)
+        using var log = new JobLogWriter(workspace.LogFile(job.Name), clock);
+        void OnLine(string line, bool error) => log.WriteLine(line);
+
+        foreach (var note in job.Spec.NotActedOn)
         {
-            lock (gate)
-            {
-                log.WriteLine(line);
-            }
+            OnLine(note, false);
         }
 
         OnLine($"Running: {program} {string.Join(' ', command.Skip(1))}", false);
+        // The working directory exists even for a job with neither inputs nor outputs.
+        Directory.CreateDirectory(container.Host("/opt/ml/processing"));
         try
         {
             return await ContainerProcess.RunAsync(program, command.Skip(1).ToList(), container.Host("/opt/ml/processing"), environment, OnLine, options.StopGracePeriod, ct).ConfigureAwait(false);

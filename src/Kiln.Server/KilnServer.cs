@@ -13,6 +13,7 @@ using Kiln.Core.AutoML;
 using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
 using Kiln.Core.Lineage;
+using Kiln.Core.Logs;
 using Kiln.Core.Objects;
 using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
@@ -148,10 +149,13 @@ public static class KilnServer
         services.AddSingleton<Kiln.Api.Native.ILogFiles>(new TrainingLogFiles(workspace));
         services.AddSingleton<TrainingJobEvents>();
         services.AddSingleton<IJobRunner, TrainingJobRunner>();
-        services.AddKilnHosting(new HostingWorkspace(options.HostingDirectory));
+        var hostingWorkspace = new HostingWorkspace(options.HostingDirectory);
+        var processingWorkspace = new ProcessingWorkspace(options.ProcessingDirectory);
+        services.AddSingleton<IJobLogFiles>(new JobLogFiles(workspace, processingWorkspace, hostingWorkspace));
+        services.AddKilnHosting(hostingWorkspace);
         services.AddKilnTuning();
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
-        services.AddKilnProcessing(new ProcessingWorkspace(options.ProcessingDirectory));
+        services.AddKilnProcessing(processingWorkspace);
         services.AddKilnPipelines();
         services.AddSageMakerPipelineOperations();
         return services;
@@ -172,6 +176,30 @@ public static class KilnServer
 internal sealed class TrainingLogFiles(TrainingWorkspace workspace) : ILogFiles
 {
     public string TrainingJobLog(string name) => workspace.LogFile(name);
+}
+
+/// <summary>The job logs on this node, by kind: each kind's workspace keeps one log file per job.</summary>
+internal sealed class JobLogFiles(TrainingWorkspace training, ProcessingWorkspace processing, HostingWorkspace hosting) : IJobLogFiles
+{
+    public IEnumerable<string> Jobs(JobLogKind kind)
+    {
+        var root = kind switch
+        {
+            JobLogKind.TrainingJob => training.JobsDirectory,
+            JobLogKind.ProcessingJob => processing.Root,
+            _ => hosting.TransformDirectory,
+        };
+        return Directory.Exists(root)
+            ? Directory.EnumerateDirectories(root).Select(Path.GetFileName).OfType<string>().Where(job => File.Exists(LogFile(kind, job)))
+            : [];
+    }
+
+    public string LogFile(JobLogKind kind, string job) => kind switch
+    {
+        JobLogKind.TrainingJob => training.LogFile(job),
+        JobLogKind.ProcessingJob => processing.LogFile(job),
+        _ => hosting.TransformLogFile(job),
+    };
 }
 
 public sealed record HealthReport(string Status, string MetadataStore, string Database, string Artifacts);

@@ -273,7 +273,7 @@ internal static class AutoMLApi
             CandidateSteps = steps,
             CandidateStatus = candidate.Status.ToString(),
             InferenceContainers = candidate.ServingModelDataUrl is { } url
-                ? [new AutoMLContainerDefinition(candidate.Image, url, new Dictionary<string, string> { ["SAGEMAKER_INFERENCE_OUTPUT"] = "predicted_label", ["SAGEMAKER_INFERENCE_SUPPORTED"] = "predicted_label,probability,probabilities" })]
+                ? [new AutoMLContainerDefinition(candidate.Image, url, job.ResolvedProblemType == AutoMLProblemType.Regression ? null : InferenceResponseKeys.CandidateEnvironment(classifier: true))]
                 : null,
             CreationTime = candidate.CreationTime,
             EndTime = candidate.EndTime,

@@ -36,6 +36,12 @@ internal static class HostingApi
     {
         var container = request.PrimaryContainer ?? request.Containers?.FirstOrDefault()
             ?? throw new SageMakerException("ValidationException", "A model needs a PrimaryContainer or Containers.");
+        // Kiln is the inference container, so it can say at once what its container would refuse at start-up.
+        if (container.Environment?.GetValueOrDefault(InferenceResponseKeys.Variable) is { } keys && InferenceResponseKeys.Problem(keys) is { } problem)
+        {
+            throw new SageMakerException("ValidationException", problem);
+        }
+
         var tags = (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
         var model = container.ModelPackageName is { } package
             ? await PackagedModel.ResolveAsync(request.ModelName!, package, container.Environment, request.ExecutionRoleArn, tags, call)

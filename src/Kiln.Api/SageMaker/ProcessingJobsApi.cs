@@ -40,6 +40,13 @@ internal static class ProcessingJobsApi
         }
 
         var cluster = request.ProcessingResources!.ClusterConfig!;
+        if (cluster.InstanceCount > 1)
+        {
+            throw new SageMakerException("ValidationException",
+                $"Kiln processes on one instance, so ProcessingResources.ClusterConfig.InstanceCount must be 1 (it is {cluster.InstanceCount}): the job's code would be told of one host, not {cluster.InstanceCount}.");
+        }
+
+        var network = request.NetworkConfig is { ValueKind: System.Text.Json.JsonValueKind.Object } config ? config : (System.Text.Json.JsonElement?)null;
         var spec = new ProcessingJobSpec
         {
             Name = request.ProcessingJobName!,
@@ -56,6 +63,8 @@ internal static class ProcessingJobsApi
             RoleArn = request.RoleArn,
             Tags = (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList(),
             CreatedBy = call.Caller.AccessKeyId,
+            NetworkConfig = network?.GetRawText(),
+            NotActedOn = network is null ? [] : ["Kiln runs the job's command on its own node: NetworkConfig (network isolation, traffic encryption, VPC) stored but not acted on."],
         };
         await call.Service<ProcessingJobService>().CreateAsync(spec, call.Aborted);
         return new CreateProcessingJobResponse(call.Arn("processing-job", spec.Name));
@@ -112,6 +121,7 @@ internal static class ProcessingJobsApi
             ProcessingEndTime = job.ProcessingEndTime,
             LastModifiedTime = job.LastModifiedTime,
             CreationTime = job.CreationTime,
+            NetworkConfig = spec.NetworkConfig is null ? null : System.Text.Json.JsonDocument.Parse(spec.NetworkConfig).RootElement.Clone(),
         };
     }
 

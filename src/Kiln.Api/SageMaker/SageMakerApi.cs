@@ -57,6 +57,12 @@ public static class SageMakerApi
         try
         {
             var target = http.Request.Headers["X-Amz-Target"].ToString();
+            if (target.StartsWith(CloudWatchLogs.CloudWatchLogsApi.TargetPrefix, StringComparison.Ordinal))
+            {
+                await CloudWatchLogs.CloudWatchLogsApi.DispatchAsync(http, target[CloudWatchLogs.CloudWatchLogsApi.TargetPrefix.Length..]);
+                return;
+            }
+
             if (!target.StartsWith(TargetPrefix, StringComparison.Ordinal))
             {
                 throw new SageMakerException("UnknownOperationException", target.Length == 0

@@ -23,6 +23,7 @@ internal static class TrainingJobsApi
             throw new SageMakerException("ValidationException", "AlgorithmSpecification must name a TrainingImage or an AlgorithmName.");
         }
 
+        var (stored, notes) = TrainingSettingsNotActedOn.From(request);
         var spec = new TrainingJobSpec
         {
             Name = request.TrainingJobName!,
@@ -46,6 +47,8 @@ internal static class TrainingJobsApi
             RunName = request.ExperimentConfig?.RunName,
             Tags = (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList(),
             EnableNetworkIsolation = request.EnableNetworkIsolation ?? false,
+            StoredSettings = stored,
+            NotActedOn = notes,
             CreatedBy = call.Caller.AccessKeyId,
         };
         await call.Service<TrainingJobService>().CreateAsync(spec, call.Aborted);
@@ -102,12 +105,19 @@ internal static class TrainingJobsApi
             SecondaryStatusTransitions = job.Transitions.Select(t => new SecondaryStatusTransition(t.Status, t.StartTime, t.EndTime, t.Message)).ToList(),
             FinalMetricDataList = job.FinalMetrics.Count == 0 ? null : job.FinalMetrics.Select(m => new MetricData { MetricName = m.Name, Value = m.Value, Timestamp = m.Timestamp }).ToList(),
             EnableNetworkIsolation = spec.EnableNetworkIsolation,
-            EnableInterContainerTrafficEncryption = false,
-            EnableManagedSpotTraining = false,
+            EnableInterContainerTrafficEncryption = TrainingSettingsNotActedOn.Read<bool?>(spec.StoredSettings, "EnableInterContainerTrafficEncryption") ?? false,
+            EnableManagedSpotTraining = TrainingSettingsNotActedOn.Read<bool?>(spec.StoredSettings, "EnableManagedSpotTraining") ?? false,
             TrainingTimeInSeconds = job.TrainingTimeInSeconds,
             BillableTimeInSeconds = job.TrainingTimeInSeconds,
             ExperimentConfig = spec.ExperimentName is null ? null : new Shapes.ExperimentConfig { ExperimentName = spec.ExperimentName, TrialName = spec.TrialName, RunName = spec.RunName },
             Environment = spec.Environment.Count == 0 ? null : spec.Environment.ToDictionary(),
+            CheckpointConfig = TrainingSettingsNotActedOn.Read<CheckpointConfig>(spec.StoredSettings, "CheckpointConfig"),
+            RetryStrategy = TrainingSettingsNotActedOn.Read<RetryStrategy>(spec.StoredSettings, "RetryStrategy"),
+            DebugHookConfig = TrainingSettingsNotActedOn.Read<System.Text.Json.JsonElement?>(spec.StoredSettings, "DebugHookConfig"),
+            DebugRuleConfigurations = TrainingSettingsNotActedOn.Read<System.Text.Json.JsonElement?>(spec.StoredSettings, "DebugRuleConfigurations"),
+            ProfilerConfig = TrainingSettingsNotActedOn.Read<System.Text.Json.JsonElement?>(spec.StoredSettings, "ProfilerConfig"),
+            ProfilerRuleConfigurations = TrainingSettingsNotActedOn.Read<System.Text.Json.JsonElement?>(spec.StoredSettings, "ProfilerRuleConfigurations"),
+            TensorBoardOutputConfig = TrainingSettingsNotActedOn.Read<System.Text.Json.JsonElement?>(spec.StoredSettings, "TensorBoardOutputConfig"),
         };
     }
 

@@ -50,6 +50,12 @@ public sealed record ProcessingJobSpec
     public IReadOnlyList<Tag> Tags { get; init; } = [];
 
     public string CreatedBy { get; init; } = "anonymous";
+
+    /// <summary>The NetworkConfig as the caller sent it (JSON): kept and echoed, not acted on.</summary>
+    public string? NetworkConfig { get; init; }
+
+    /// <summary>What the job asked for that Kiln does not do: the first lines of its log.</summary>
+    public IReadOnlyList<string> NotActedOn { get; init; } = [];
 }
 
 public sealed record ProcessingJob

@@ -19,5 +19,8 @@ public interface IPredictor : IDisposable
 /// </summary>
 public sealed record FeatureRow(float[]? Features, string? Text = null, IReadOnlyList<object?>? Cells = null);
 
-/// <summary>One prediction: the main value (score, class or cluster), and for classifiers the label and probabilities.</summary>
-public sealed record PredictionRow(double Value, string? Label = null, IReadOnlyList<double>? Probabilities = null, IReadOnlyList<double>? Vector = null);
+/// <summary>
+/// One prediction: the main value (score, class or cluster), and for classifiers the label, the probabilities
+/// and the class labels they belong to (in the same order), when the model knows them.
+/// </summary>
+public sealed record PredictionRow(double Value, string? Label = null, IReadOnlyList<double>? Probabilities = null, IReadOnlyList<double>? Vector = null, IReadOnlyList<string>? Classes = null);

@@ -58,6 +58,9 @@ public interface ITrainer
     /// </summary>
     string? ResourceHyperParameter => null;
 
+    /// <summary>Whether the job runs the caller's own code (script mode), which may expect as many hosts as it asked for.</summary>
+    bool RunsUserCode => false;
+
     /// <summary>
     /// Hyperparameters a tuning trial should get on top of its own: what makes the objective metric reported at
     /// every step, and a share of the cores when <paramref name="threads"/> is less than all of them.

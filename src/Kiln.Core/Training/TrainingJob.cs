@@ -75,6 +75,15 @@ public sealed record TrainingJobSpec
 
     public bool EnableNetworkIsolation { get; init; }
 
+    /// <summary>
+    /// Request members Kiln keeps and echoes but does not act on (Debugger, Profiler, TensorBoard, checkpoints,
+    /// spot, retries …): the member's name and its value as the JSON the caller sent.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> StoredSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>What the job asked for that Kiln does not do, said at its Starting transition.</summary>
+    public IReadOnlyList<string> NotActedOn { get; init; } = [];
+
     /// <summary>Who asked (the caller's access key id for SageMaker calls).</summary>
     public string CreatedBy { get; init; } = "";
 

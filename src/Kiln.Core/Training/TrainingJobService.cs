@@ -13,10 +13,16 @@ public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog 
 
     public async Task<TrainingJob> CreateAsync(TrainingJobSpec spec, CancellationToken ct = default)
     {
-        Validate(spec);
+        var trainer = Validate(spec);
+        if (spec.InstanceCount > 1)
+        {
+            spec = spec with { NotActedOn = [.. spec.NotActedOn, $"Kiln trains on one instance: ResourceConfig.InstanceCount {spec.InstanceCount} stored, the algorithm runs on one."] };
+        }
+
         var now = clock.GetUtcNow();
+        var starting = string.Join(' ', spec.NotActedOn.Prepend("Launching requested ML instances."));
         var job = new TrainingJob { Spec = spec, CreationTime = now, LastModifiedTime = now }
-            .WithSecondaryStatus(SecondaryStatus.Starting, "Launching requested ML instances", now);
+            .WithSecondaryStatus(SecondaryStatus.Starting, spec.NotActedOn.Count == 0 ? "Launching requested ML instances" : starting, now);
         await store.CreateAsync(job, ct).ConfigureAwait(false);
         await scheduler.StartAsync(JobKind, spec.Name, ct).ConfigureAwait(false);
         return job;
@@ -43,7 +49,7 @@ public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog 
         await scheduler.StopAsync(JobKind, name, ct).ConfigureAwait(false);
     }
 
-    private void Validate(TrainingJobSpec spec)
+    private ITrainer Validate(TrainingJobSpec spec)
     {
         var duplicate = spec.Channels.GroupBy(channel => channel.Name).FirstOrDefault(group => group.Count() > 1);
         if (duplicate is not null)
@@ -64,14 +70,24 @@ public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog 
             throw KilnException.InvalidParameter($"OutputDataConfig.S3OutputPath '{spec.OutputPath}' must be an s3:// or file:// URI.");
         }
 
+        ITrainer trainer;
         try
         {
-            var trainer = trainers.Resolve(spec);
+            trainer = trainers.Resolve(spec);
             trainer.Validate(spec.HyperParameters, spec.Channels.Select(channel => channel.Name).ToList());
         }
         catch (TrainingValidationException e)
         {
             throw KilnException.InvalidParameter(e.Message);
         }
+
+        // A script may split its work over the hosts it was promised (SM_HOSTS); on one it would mislead.
+        if (spec.InstanceCount > 1 && trainer.RunsUserCode)
+        {
+            throw KilnException.InvalidParameter(
+                $"Kiln trains on one instance, so ResourceConfig.InstanceCount must be 1 for a script-mode job (it is {spec.InstanceCount}): the script would be told of one host, not {spec.InstanceCount}.");
+        }
+
+        return trainer;
     }
 }

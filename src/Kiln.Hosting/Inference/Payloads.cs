@@ -74,36 +74,37 @@ public static class Payloads
     }
 
     /// <summary>Writes predictions in the format asked for (<c>Accept</c>), defaulting to the request's own format.</summary>
-    public static (byte[] Body, string ContentType) Encode(IReadOnlyList<PredictionRow> predictions, string? accept, string requestMediaType)
+    /// <remarks>With <paramref name="output"/> (a model's SAGEMAKER_INFERENCE_OUTPUT), each row answers the keys it lists.</remarks>
+    public static (byte[] Body, string ContentType) Encode(IReadOnlyList<PredictionRow> predictions, string? accept, string requestMediaType, InferenceOutput? output = null)
     {
         var media = string.IsNullOrWhiteSpace(accept) || accept.Contains("*/*", StringComparison.Ordinal)
             ? (IsJson(requestMediaType) ? Json : Csv)
             : MediaType(accept.Split(',')[0]);
         if (IsCsv(media))
         {
-            return (EncodeCsv(predictions), Csv);
+            return (output?.Csv(predictions) ?? EncodeCsv(predictions), Csv);
         }
 
         if (media == JsonLines)
         {
-            return (EncodeJsonLines(predictions), JsonLines);
+            return (output?.Json(predictions, lines: true) ?? EncodeJsonLines(predictions), JsonLines);
         }
 
         if (IsJson(media))
         {
-            return (EncodeJson(predictions), Json);
+            return (output?.Json(predictions, lines: false) ?? EncodeJson(predictions), Json);
         }
 
         throw new PayloadException(406, $"Accept type {accept} is not supported by this model; ask for text/csv or application/json.");
     }
 
     /// <summary>One output per prediction, for batch transform's per-record results: a CSV line's value(s), or a JSON object.</summary>
-    public static (IReadOnlyList<string> Records, string ContentType) EncodeEach(IReadOnlyList<PredictionRow> predictions, string? accept, string requestMediaType)
+    public static (IReadOnlyList<string> Records, string ContentType) EncodeEach(IReadOnlyList<PredictionRow> predictions, string? accept, string requestMediaType, InferenceOutput? output = null)
     {
-        var (body, contentType) = Encode(predictions, accept, requestMediaType);
+        var (body, contentType) = Encode(predictions, accept, requestMediaType, output);
         if (contentType == Json)
         {
-            (body, contentType) = (EncodeJsonLines(predictions), Json);
+            (body, contentType) = (output?.Json(predictions, lines: true) ?? EncodeJsonLines(predictions), Json);
         }
 
         var text = Encoding.UTF8.GetString(body);

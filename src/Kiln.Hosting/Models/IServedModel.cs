@@ -24,15 +24,18 @@ public sealed class ModelErrorException(int status, string message) : Exception(
 }
 
 /// <summary>A row model (<see cref="IPredictor"/>) behind SageMaker's built-in request and response formats.</summary>
-public sealed class PredictorModel(IPredictor predictor) : IServedModel
+public sealed class PredictorModel(IPredictor predictor, InferenceOutput? output = null) : IServedModel
 {
     public IPredictor Predictor { get; } = predictor;
+
+    /// <summary>The answer's keys when the model's environment sets <c>SAGEMAKER_INFERENCE_OUTPUT</c> (AutoML containers).</summary>
+    public InferenceOutput? Output { get; } = output;
 
     public ValueTask<ServedAnswer> InvokeAsync(ReadOnlyMemory<byte> body, string? contentType, string? accept, CancellationToken ct)
     {
         var rows = Payloads.Decode(body.Span, contentType);
         var predictions = Predictor.Predict(rows);
-        var (encoded, type) = Payloads.Encode(predictions, accept, Payloads.MediaType(contentType));
+        var (encoded, type) = Payloads.Encode(predictions, accept, Payloads.MediaType(contentType), Output);
         return ValueTask.FromResult(new ServedAnswer(encoded, type, rows, predictions));
     }
 

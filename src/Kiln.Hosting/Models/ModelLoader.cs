@@ -5,6 +5,7 @@ using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Hosting;
 using Kiln.Core.Training;
+using Kiln.Hosting.Inference;
 using Kiln.Hosting.Models.Python;
 using Kiln.Training.Algorithms;
 using Kiln.Training.ScriptMode;
@@ -108,7 +109,7 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
     {
         if (FrameworkModel.Detect(model, directory) is not { } framework)
         {
-            return new PredictorModel(Load(directory));
+            return new PredictorModel(Load(directory), InferenceOutput.From(model.Environment));
         }
 
         var code = await PrepareCodeAsync(framework, directory, ct).ConfigureAwait(false);
@@ -252,4 +253,10 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
 }
 
 /// <summary>Where hosting keeps local copies of model data.</summary>
-public sealed record HostingWorkspace(string Root);
+public sealed record HostingWorkspace(string Root)
+{
+    public string TransformDirectory => Path.Combine(Root, "transform");
+
+    /// <summary>A transform job's log, kept after its attempts' folders are removed.</summary>
+    public string TransformLogFile(string job) => Path.Combine(TransformDirectory, job, "job.log");
+}

@@ -6,6 +6,7 @@ using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
+using Kiln.Core.Logs;
 using Kiln.Core.Training;
 using Kiln.Hosting.Inference;
 using Kiln.Hosting.Models;
@@ -51,29 +52,36 @@ public sealed partial class TransformJobRunner(
         }
 
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(run.StopRequested, run.NodeShutdown);
-        var directory = Path.Combine(workspace.Root, "transform", job.Name, $"attempt-{job.Attempt}");
+        var directory = Path.Combine(workspace.TransformDirectory, job.Name, $"attempt-{job.Attempt}");
+        using var log = new JobLogWriter(workspace.TransformLogFile(job.Name), clock);
         try
         {
             using var slot = await run.Slots.AcquireAsync(cancel.Token).ConfigureAwait(false);
             await store.UpdateAsync(job.Name, current => current with { TransformStartTime = current.TransformStartTime ?? clock.GetUtcNow(), LastModifiedTime = clock.GetUtcNow() }, cancel.Token).ConfigureAwait(false);
-            await TransformAsync(job.Spec, directory, cancel.Token).ConfigureAwait(false);
+            log.WriteLine($"Transform job {job.Name}, attempt {job.Attempt}: model {job.Spec.ModelName}, input {job.Spec.InputUri}");
+            await TransformAsync(job.Spec, directory, log, cancel.Token).ConfigureAwait(false);
+            log.WriteLine($"Completed: output in {job.Spec.OutputPath}");
             await EndAsync(job.Name, TransformJobStatus.Completed, null).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.NodeShutdown.IsCancellationRequested)
         {
+            log.WriteLine("The node is shutting down; the job will resume on restart.");
             throw;
         }
         catch (OperationCanceledException) when (run.StopRequested.IsCancellationRequested)
         {
+            log.WriteLine("Stopped.");
             await EndAsync(job.Name, TransformJobStatus.Stopped, null).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is TransformFailedException or KilnException or InvalidDataException or TrainingFailedException or JsonException)
+        catch (Exception e) when (e is TransformFailedException or KilnException or InvalidDataException or TrainingFailedException or JsonException or PayloadException)
         {
+            log.WriteLine($"Failed: {e.Message}");
             await EndAsync(job.Name, TransformJobStatus.Failed, e is KilnException { Code: ErrorCode.ResourceDoesNotExist } ? $"ClientError: {e.Message}" : $"ClientError: {e.Message}").ConfigureAwait(false);
         }
         catch (Exception e)
         {
             LogFailed(e, job.Name);
+            log.WriteLine($"Failed inside Kiln: {e.Message}");
             await EndAsync(job.Name, TransformJobStatus.Failed, $"InternalServerError: {e.Message}").ConfigureAwait(false);
         }
         finally
@@ -82,7 +90,7 @@ public sealed partial class TransformJobRunner(
         }
     }
 
-    private async Task TransformAsync(TransformJobSpec spec, string directory, CancellationToken ct)
+    private async Task TransformAsync(TransformJobSpec spec, string directory, JobLogWriter log, CancellationToken ct)
     {
         var model = await hosting.FindModelAsync(spec.ModelName, ct).ConfigureAwait(false)
             ?? throw new TransformFailedException($"Could not find model \"{spec.ModelName}\".");
@@ -117,6 +125,7 @@ public sealed partial class TransformJobRunner(
         }
 
         var files = Directory.GetFiles(input, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        log.WriteLine($"Downloaded {files.Count} input file(s)");
         var output = Directory.CreateDirectory(Path.Combine(directory, "output")).FullName;
         var progress = new Progress(files.Count);
         await ReportAsync(spec.Name, progress, ct).ConfigureAwait(false);
@@ -129,6 +138,7 @@ public sealed partial class TransformJobRunner(
                 var relative = Path.GetRelativePath(input, file);
                 var result = Path.Combine(output, relative + ".out");
                 Directory.CreateDirectory(Path.GetDirectoryName(result)!);
+                log.WriteLine($"Transforming {relative.Replace('\\', '/')}");
                 await TransformFileAsync(spec, served, file, relative, result, progress, ct).ConfigureAwait(false);
                 await data.UploadAsync(result, $"{spec.OutputPath.TrimEnd('/')}/{relative.Replace('\\', '/')}.out", ct).ConfigureAwait(false);
                 progress.FileDone();
@@ -173,9 +183,9 @@ public sealed partial class TransformJobRunner(
         {
             token.ThrowIfCancellationRequested();
             var body = Encoding.UTF8.GetBytes(string.Join('\n', batch.Records));
-            if (model is PredictorModel { Predictor: var predictor })
+            if (model is PredictorModel { Predictor: var predictor, Output: var output })
             {
-                Predict(spec, predictor, body, batch, media, outputs, relative);
+                Predict(spec, predictor, output, body, batch, media, outputs, relative);
             }
             else
             {
@@ -192,7 +202,7 @@ public sealed partial class TransformJobRunner(
     }
 
     /// <summary>A mini-batch through a row model: decoded, predicted and encoded here, one output per record.</summary>
-    private static void Predict(TransformJobSpec spec, IPredictor predictor, byte[] body, MiniBatch batch, string media, string?[] outputs, string relative)
+    private static void Predict(TransformJobSpec spec, IPredictor predictor, InferenceOutput? output, byte[] body, MiniBatch batch, string media, string?[] outputs, string relative)
     {
         IReadOnlyList<PredictionRow> predictions;
         try
@@ -206,12 +216,12 @@ public sealed partial class TransformJobRunner(
 
         if (spec.SplitType != "Line")
         {
-            var (whole, _) = Payloads.Encode(predictions, spec.Accept, media);
+            var (whole, _) = Payloads.Encode(predictions, spec.Accept, media, output);
             outputs[batch.First] = Encoding.UTF8.GetString(whole).TrimEnd('\n');
             return;
         }
 
-        var (each, _) = Payloads.EncodeEach(predictions, spec.Accept, media);
+        var (each, _) = Payloads.EncodeEach(predictions, spec.Accept, media, output);
         if (each.Count != batch.Records.Count)
         {
             throw new TransformFailedException($"{relative}, records {batch.First + 1}–{batch.First + batch.Records.Count}: the model answered {each.Count} predictions for {batch.Records.Count} records.");

@@ -117,7 +117,7 @@ internal sealed class ClusterOutput
 internal static class Outputs
 {
     public static PredictionRow Binary(BinaryOutput output, FeatureEncoder? encoder) =>
-        new(output.Probability, encoder?.ClassName(output.Probability >= 0.5f ? 1 : 0), [1 - output.Probability, output.Probability]);
+        new(output.Probability, encoder?.ClassName(output.Probability >= 0.5f ? 1 : 0), [1 - output.Probability, output.Probability], Classes: encoder?.Classes);
 
     public static PredictionRow Multiclass(MulticlassOutput output, FeatureEncoder? encoder)
     {
@@ -130,6 +130,6 @@ internal static class Outputs
             }
         }
 
-        return new PredictionRow(best, encoder?.ClassName(best), output.Score.Select(p => (double)p).ToList());
+        return new PredictionRow(best, encoder?.ClassName(best), output.Score.Select(p => (double)p).ToList(), Classes: encoder?.Classes);
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Kiln.Core.Logs;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 
@@ -14,7 +15,7 @@ internal sealed class JobReporter : ITrainingReporter, IDisposable
     private readonly TrackingService _tracking;
     private readonly string _runId;
     private readonly TimeProvider _clock;
-    private readonly StreamWriter _log;
+    private readonly JobLogWriter _log;
     private readonly ConcurrentDictionary<string, FinalMetric> _final = new(StringComparer.Ordinal);
     private readonly List<Metric> _pending = [];
     private readonly object _gate = new();
@@ -32,16 +33,12 @@ internal sealed class JobReporter : ITrainingReporter, IDisposable
         _tracking = tracking;
         _runId = runId;
         _clock = clock;
-        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
-        _log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        _log = new JobLogWriter(logFile, clock);
     }
 
     public void Log(string line)
     {
-        lock (_gate)
-        {
-            _log.WriteLine(line);
-        }
+        _log.WriteLine(line);
     }
 
     /// <summary>Why a stop rule ended the job early (null while it runs on).</summary>

@@ -22,6 +22,8 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
 
     private static readonly string[] Hosts = ["algo-1"];
 
+    bool ITrainer.RunsUserCode => true;
+
     /// <summary>A script's metrics are what its MetricDefinitions' regular expressions find in its log.</summary>
     public IReadOnlyCollection<string>? MetricNames => spec.MetricDefinitions.Select(definition => definition.Name).ToList();
 

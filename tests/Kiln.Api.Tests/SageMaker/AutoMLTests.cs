@@ -11,5 +11,6 @@ public sealed class AutoMLTests(KilnServerFixture server) : IClassFixture<KilnSe
     [InlineData("test_regression_with_v1_api_and_hyperparameter_tuning_mode")]
     [InlineData("test_candidate_definitions_only_and_stop")]
     [InlineData("test_bad_automl_requests_are_validation_exceptions_and_create_nothing")]
+    [InlineData("test_inference_output_keys_choose_the_answer")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_automl.py", test, TimeSpan.FromMinutes(10));
 }

@@ -1,4 +1,5 @@
 """AutoML through boto3: tabular and text jobs end to end (train, rank, report, deploy, predict), v1 and v2, stop, bad input."""
+import ast
 import csv
 import io
 import json
@@ -357,6 +358,78 @@ def test_bad_automl_requests_are_validation_exceptions_and_create_nothing(endpoi
         raise AssertionError("described a job that does not exist")
     except botocore.exceptions.ClientError as e:
         assert e.response["Error"]["Code"] == "ResourceNotFound", e.response
+
+
+def test_inference_output_keys_choose_the_answer(endpoint):
+    """SAGEMAKER_INFERENCE_OUTPUT on the model's container picks Autopilot's response keys, in the order listed."""
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    described, _, _, header, held, _ = breast_cancer_job(sm, s3, seed=11)
+    containers = described["BestCandidate"]["InferenceContainers"]
+    assert containers[0]["Environment"]["SAGEMAKER_INFERENCE_OUTPUT"] == "predicted_label", containers
+    assert containers[0]["Environment"]["SAGEMAKER_INFERENCE_SUPPORTED"] == "predicted_label,probability,probabilities,labels", containers
+    target = header.index("diagnosis")
+    features = "\n".join(",".join(cell for i, cell in enumerate(row) if i != target) for row in held)
+    truth = [row[target] for row in held]
+
+    # As generated: the label alone, B or M, one per line.
+    plain = described["AutoMLJobName"] + "-plain"
+    deploy(sm, plain, described["BestCandidate"])
+    answer = runtime.invoke_endpoint(EndpointName=plain, ContentType="text/csv", Accept="text/csv", Body=features)["Body"].read().decode()
+    labels = answer.split("\n")[:-1]
+    assert set(labels) <= {"B", "M"} and len(labels) == len(held), answer[:200]
+    assert sum(a == b for a, b in zip(labels, truth)) / len(truth) >= 0.9
+
+    # All four keys, in the caller's order.
+    keys = "predicted_label,probability,labels,probabilities"
+    full = described["AutoMLJobName"] + "-full"
+    sm.create_model(ModelName=full, ExecutionRoleArn=ROLE, Containers=[dict(containers[0], Environment=dict(containers[0]["Environment"], SAGEMAKER_INFERENCE_OUTPUT=keys))])
+    sm.create_endpoint_config(EndpointConfigName=full, ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": full, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large", "InitialVariantWeight": 1}])
+    sm.create_endpoint(EndpointName=full, EndpointConfigName=full)
+    sm.get_waiter("endpoint_in_service").wait(EndpointName=full, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    answer = runtime.invoke_endpoint(EndpointName=full, ContentType="text/csv", Accept="text/csv", Body=features)["Body"].read().decode()
+    rows = list(csv.reader(io.StringIO(answer)))
+    assert len(rows) == len(held), answer[:300]
+    for row, label in zip(rows, labels):
+        assert len(row) == 4, row
+        predicted, probability, names, probabilities = row[0], float(row[1]), ast.literal_eval(row[2]), ast.literal_eval(row[3])
+        assert predicted == label and names == ["B", "M"], row  # the same model: the same labels as the plain endpoint
+        assert abs(sum(probabilities) - 1) < 1e-6 and probability == probabilities[names.index(predicted)] and probability >= 0.5, row
+    assert re.fullmatch(r'[BM],[0-9.eE-]+,"\[\'B\', \'M\'\]","\[[0-9.eE-]+, [0-9.eE-]+\]"', answer.split("\n")[0]), answer.split("\n")[0]
+    response = runtime.invoke_endpoint(EndpointName=full, ContentType="text/csv", Accept="application/json", Body=features)
+    predictions = json.loads(response["Body"].read())["predictions"]
+    assert [list(p) for p in predictions[:2]] == [keys.split(",")] * 2, predictions[:2]
+    assert [p["predicted_label"] for p in predictions] == labels and all(p["labels"] == ["B", "M"] for p in predictions)
+    assert all(abs(p["probability"] - max(p["probabilities"])) < 1e-12 for p in predictions)
+
+    # Not a key: refused at CreateModel, since Kiln is the container and knows its keys.
+    for bad in ["predicted_label,confidence", "probability,probability", ""]:
+        if not bad:
+            continue
+        try:
+            sm.create_model(ModelName=f"{full}-bad", ExecutionRoleArn=ROLE, Containers=[dict(containers[0], Environment={"SAGEMAKER_INFERENCE_OUTPUT": bad})])
+            raise AssertionError(f"accepted {bad!r}")
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "ValidationException" and "SAGEMAKER_INFERENCE_OUTPUT" in e.response["Error"]["Message"], e.response["Error"]
+    # Keys the model cannot answer (probabilities of a regression model): the container's ModelError at invoke.
+    from sagemaker_training import XGBOOST, upload_breast_cancer, wait as wait_training, xgboost_job
+    prefix = upload_breast_cancer(s3, "kiln-automl-regression")
+    regression = "reg-" + uuid.uuid4().hex[:8]
+    sm.create_training_job(**xgboost_job(regression, prefix, hyperparameters={"objective": "reg:squarederror", "num_round": "10"}))
+    job = wait_training(sm, regression)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    sm.create_model(ModelName=regression, ExecutionRoleArn=ROLE, PrimaryContainer={
+        "Image": XGBOOST, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"], "Environment": {"SAGEMAKER_INFERENCE_OUTPUT": "predicted_label,probabilities"}})
+    sm.create_endpoint_config(EndpointConfigName=regression, ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": regression, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large", "InitialVariantWeight": 1}])
+    sm.create_endpoint(EndpointName=regression, EndpointConfigName=regression)
+    sm.get_waiter("endpoint_in_service").wait(EndpointName=regression, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    row = features.split("\n")[0]
+    try:
+        runtime.invoke_endpoint(EndpointName=regression, ContentType="text/csv", Body=row)
+        raise AssertionError("a regression model answered probabilities")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "ModelError" and "not a classifier" in e.response["Error"]["Message"], e.response["Error"]
 
 
 if __name__ == "__main__":

@@ -131,6 +131,8 @@ internal sealed record CreateProcessingJobRequest
     public List<Tag>? Tags { get; init; }
 
     public ExperimentConfig? ExperimentConfig { get; init; }
+
+    public System.Text.Json.JsonElement? NetworkConfig { get; init; }
 }
 
 internal sealed record CreateProcessingJobResponse(string ProcessingJobArn);
@@ -174,6 +176,8 @@ internal sealed record DescribeProcessingJobResponse
     public DateTimeOffset? LastModifiedTime { get; init; }
 
     public required DateTimeOffset CreationTime { get; init; }
+
+    public System.Text.Json.JsonElement? NetworkConfig { get; init; }
 }
 
 internal sealed record ListProcessingJobsRequest : JobListRequestShape, IJobListRequest

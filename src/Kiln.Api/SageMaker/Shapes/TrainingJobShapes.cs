@@ -42,6 +42,17 @@ internal sealed record CreateTrainingJobRequest
     public Dictionary<string, string>? Environment { get; init; }
 
     public RetryStrategy? RetryStrategy { get; init; }
+
+    // Kept as sent and echoed; Kiln does not act on them (see TrainingSettingsNotActedOn).
+    public System.Text.Json.JsonElement? DebugHookConfig { get; init; }
+
+    public System.Text.Json.JsonElement? DebugRuleConfigurations { get; init; }
+
+    public System.Text.Json.JsonElement? ProfilerConfig { get; init; }
+
+    public System.Text.Json.JsonElement? ProfilerRuleConfigurations { get; init; }
+
+    public System.Text.Json.JsonElement? TensorBoardOutputConfig { get; init; }
 }
 
 internal sealed record AlgorithmSpecification
@@ -257,6 +268,20 @@ internal sealed record DescribeTrainingJobResponse
     public ExperimentConfig? ExperimentConfig { get; init; }
 
     public Dictionary<string, string>? Environment { get; init; }
+
+    public CheckpointConfig? CheckpointConfig { get; init; }
+
+    public RetryStrategy? RetryStrategy { get; init; }
+
+    public System.Text.Json.JsonElement? DebugHookConfig { get; init; }
+
+    public System.Text.Json.JsonElement? DebugRuleConfigurations { get; init; }
+
+    public System.Text.Json.JsonElement? ProfilerConfig { get; init; }
+
+    public System.Text.Json.JsonElement? ProfilerRuleConfigurations { get; init; }
+
+    public System.Text.Json.JsonElement? TensorBoardOutputConfig { get; init; }
 }
 
 internal sealed record ListTrainingJobsRequest

@@ -48,7 +48,7 @@ internal sealed class BoostingPredictor(Booster booster, ModelManifest manifest)
         {
             case "binary":
                 var p = output[0];
-                return new PredictionRow(p, manifest.Encoder?.ClassName(p >= 0.5 ? 1 : 0), [1 - p, p]);
+                return new PredictionRow(p, manifest.Encoder?.ClassName(p >= 0.5 ? 1 : 0), [1 - p, p], Classes: manifest.Encoder?.Classes);
             case "multiclass":
                 var best = 0;
                 for (var c = 1; c < output.Length; c++)
@@ -59,7 +59,7 @@ internal sealed class BoostingPredictor(Booster booster, ModelManifest manifest)
                     }
                 }
 
-                return new PredictionRow(best, manifest.Encoder?.ClassName(best), output.ToArray());
+                return new PredictionRow(best, manifest.Encoder?.ClassName(best), output.ToArray(), Classes: manifest.Encoder?.Classes);
             default:
                 return new PredictionRow(output[0]);
         }

@@ -85,7 +85,7 @@ public static class EnsembleModel
 
         var label = classes is { } names && best < names.Count ? names[best] : best.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Binary members report the positive class's probability as their value; keep that convention.
-        return new PredictionRow(width == 2 ? blended[1] : best, label, blended);
+        return new PredictionRow(width == 2 ? blended[1] : best, label, blended, Classes: classes);
     }
 
     private sealed class EnsemblePredictor(IReadOnlyList<(IPredictor Predictor, double Weight)> members, ModelManifest manifest) : IPredictor

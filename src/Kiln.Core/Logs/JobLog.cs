@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text;
+
+namespace Kiln.Core.Logs;
+
+/// <summary>One line of a job's log and when it was written (milliseconds since the epoch).</summary>
+public readonly record struct JobLogLine(long Timestamp, string Message);
+
+/// <summary>The kinds of job whose logs Kiln keeps.</summary>
+public enum JobLogKind
+{
+    TrainingJob,
+    ProcessingJob,
+    TransformJob,
+}
+
+/// <summary>Where the jobs' logs are on this node.</summary>
+public interface IJobLogFiles
+{
+    /// <summary>The jobs of this kind that have a log file.</summary>
+    IEnumerable<string> Jobs(JobLogKind kind);
+
+    string LogFile(JobLogKind kind, string job);
+}
+
+/// <summary>
+/// Appends lines to a job's text log (what <c>kiln jobs logs</c> shows) and, beside it in <c>{log}.times</c>,
+/// when each line was written, one epoch-milliseconds number a line, so the log can also be served as
+/// timestamped events (CloudWatch Logs) without changing the text log's format.
+/// </summary>
+public sealed class JobLogWriter : IDisposable
+{
+    private readonly StreamWriter _log;
+    private readonly StreamWriter _times;
+    private readonly TimeProvider _clock;
+    private readonly object _gate = new();
+
+    public JobLogWriter(string path, TimeProvider clock)
+    {
+        _clock = clock;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        _log = Open(path);
+        _times = Open(JobLogReader.TimesFile(path));
+    }
+
+    public void WriteLine(string line)
+    {
+        lock (_gate)
+        {
+            foreach (var piece in line.Split('\n'))
+            {
+                // The time goes first: a reader pairs only the lines that have one.
+                _times.WriteLine(_clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+                _log.WriteLine(piece.TrimEnd('\r'));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _log.Dispose();
+            _times.Dispose();
+        }
+    }
+
+    private static StreamWriter Open(string path) =>
+        new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true, NewLine = "\n" };
+}
+
+/// <summary>Reads a log written by <see cref="JobLogWriter"/> as timestamped lines (whole lines only).</summary>
+public static class JobLogReader
+{
+    public static string TimesFile(string logFile) => logFile + ".times";
+
+    /// <summary>The log's complete lines, oldest first; empty when there is no log. A log without times (written before they were kept) takes the file's write time.</summary>
+    public static IReadOnlyList<JobLogLine> Read(string logFile)
+    {
+        if (!File.Exists(logFile))
+        {
+            return [];
+        }
+
+        var lines = CompleteLines(logFile);
+        var times = File.Exists(TimesFile(logFile)) ? CompleteLines(TimesFile(logFile)) : [];
+        var fallback = new DateTimeOffset(File.GetLastWriteTimeUtc(logFile)).ToUnixTimeMilliseconds();
+        var result = new List<JobLogLine>(lines.Count);
+        var last = long.MinValue;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var time = i < times.Count && long.TryParse(times[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var t) ? t : fallback;
+            if (i < times.Count || times.Count == 0)
+            {
+                // Times never go back, so a time range is a contiguous run of lines.
+                last = Math.Max(last, time);
+                result.Add(new JobLogLine(last, lines[i]));
+            }
+        }
+
+        return result;
+    }
+
+    private static List<string> CompleteLines(string path)
+    {
+        byte[] bytes;
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            bytes = new byte[file.Length];
+            bytes = bytes[..file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false)];
+        }
+
+        var end = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+        var text = Encoding.UTF8.GetString(bytes, 0, end);
+        var lines = text.Split('\n').ToList();
+        lines.RemoveAt(lines.Count - 1);
+        return lines.Select(line => line.TrimEnd('\r')).ToList();
+    }
+}
