@@ -1,0 +1,26 @@
+# Helpers the benchmark scripts source: a free loopback port, and waiting for a server that says why it did not
+# come up (its exit code if it died, otherwise that it is still running) with the tail of its log.
+
+free_port() { /usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
+
+# wait_for_server <name> <url> <pid> <log> [seconds]
+wait_for_server() {
+  local name="$1" url="$2" pid="$3" log="$4" limit="${5:-120}" start=$SECONDS
+  while (( SECONDS - start < limit )); do
+    if curl -fs -o /dev/null "$url"; then
+      echo "$name answered $url after $(( SECONDS - start )) s" >&2
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      local code=0
+      wait "$pid" || code=$?
+      echo "$name (pid $pid) exited with code $code before answering $url; last lines of $log:" >&2
+      tail -n 30 "$log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "$name (pid $pid) is still running but did not answer $url within $limit s; last lines of $log:" >&2
+  tail -n 30 "$log" >&2
+  return 1
+}
