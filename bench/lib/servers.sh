@@ -24,3 +24,28 @@ wait_for_server() {
   tail -n 30 "$log" >&2
   return 1
 }
+
+# address_from_log <name> <pid> <log> <sed expression printing the URL> [seconds]: for servers started on port 0.
+address_from_log() {
+  local name="$1" pid="$2" log="$3" expression="$4" limit="${5:-120}" start=$SECONDS address
+  while (( SECONDS - start < limit )); do
+    address=$(sed -n "$expression" "$log" | head -n 1)
+    if [[ -n "$address" ]]; then echo "$address"; return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      local code=0
+      wait "$pid" || code=$?
+      echo "$name (pid $pid) exited with code $code before it listened; last lines of $log:" >&2
+      tail -n 30 "$log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "$name (pid $pid) printed no listening address within $limit s; last lines of $log:" >&2
+  tail -n 30 "$log" >&2
+  return 1
+}
+
+# ASP.NET's default host watches its content root (the working directory) for appsettings changes; that costs an
+# inotify instance per process (128 per user by default, shared with every other dotnet process on the machine)
+# and recursive watches over whatever tree the script was started from. Benchmarked servers need none of it.
+export DOTNET_hostBuilder__reloadConfigOnChange=false
