@@ -95,7 +95,7 @@ url[mlflow]="http://127.0.0.1:$mlflow_port/invocations"
 for name in kiln bare flask; do row[$name]="$work/row.csv"; content_type[$name]="text/csv"; done
 row[mlflow]="$work/row.json"; content_type[mlflow]="application/json"
 servers=(kiln bare flask mlflow)
-# Warm up each server (JIT tiers, pools, caches), then interleave the peak runs — kiln, bare, flask, three
+# Warm up each server (JIT tiers, pools, caches), then interleave the peak runs — kiln, bare, flask, mlflow, three
 # rounds — so a slow minute of this shared VM does not fall on one server only; each takes the median.
 declare -A runs p99s
 for name in "${servers[@]}"; do
