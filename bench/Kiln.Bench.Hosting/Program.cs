@@ -15,8 +15,9 @@ await using (var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.D
 }
 
 using var predictor = new AlgorithmCatalog().LoadPredictor(directory);
-// The model path and port are not settings, so they stay out of configuration.
-var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+// The model path and port are not settings, so they stay out of configuration. No appsettings reload: its watcher
+// walks the working directory's whole tree (started from / on a busy machine, /ping took 17-59 s instead of 3-5 s).
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
 builder.Logging.ClearProviders();
 builder.WebHost.UseKestrel(kestrel => kestrel.AddServerHeader = false).UseUrls($"http://127.0.0.1:{port}");
 var app = builder.Build();

@@ -29,7 +29,7 @@ wait_for_server() {
 address_from_log() {
   local name="$1" pid="$2" log="$3" expression="$4" limit="${5:-120}" start=$SECONDS address
   while (( SECONDS - start < limit )); do
-    address=$(sed -n "$expression" "$log" | head -n 1)
+    address=$(sed -n "$expression" "$log" 2>/dev/null | head -n 1)
     if [[ -n "$address" ]]; then echo "$address"; return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then
       local code=0
