@@ -30,7 +30,8 @@ dotnet build bench/Kiln.Bench.Tracking -c Release --nologo -v quiet >&2
 # setsid: each server leads its own process group, so cleanup reaches gunicorn's workers too.
 setsid dotnet .build/bench-server/kiln.dll server --port 0 --data-dir "$work/kiln" >"$work/kiln.log" 2>&1 &
 pids+=($!)
-kiln=$(address_from_log kiln "${pids[-1]}" "$work/kiln.log" 's|.*Kiln listening on \(http://[^ ]*\).*|\1|p')
+address_from_log kiln "${pids[-1]}" "$work/kiln.log" 's|.*Kiln listening on \(http://[^ ]*\).*|\1|p'
+kiln="$server_address"
 wait_for_server kiln "$kiln/health" "${pids[-1]}" "$work/kiln.log"
 
 mlflow_port=$(free_port)

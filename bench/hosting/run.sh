@@ -36,7 +36,8 @@ dotnet publish "$root/bench/Kiln.Bench.Hosting" -c Release -o "$work/bare" --nol
 # Kiln: train xgboost on churn through the CLI, deploy it with capture on.
 setsid dotnet "$work/kiln/kiln.dll" server --port 0 --data-dir "$work/kiln-data" >"$work/kiln.log" 2>&1 &
 pids+=($!)
-kiln_url=$(address_from_log kiln "${pids[-1]}" "$work/kiln.log" 's|.*Kiln listening on \(http://[^ ]*\).*|\1|p')
+address_from_log kiln "${pids[-1]}" "$work/kiln.log" 's|.*Kiln listening on \(http://[^ ]*\).*|\1|p'
+kiln_url="$server_address"
 wait_for_server kiln "$kiln_url/health" "${pids[-1]}" "$work/kiln.log"
 kiln() { dotnet "$work/kiln/kiln.dll" --url "$kiln_url" "$@"; }
 kiln train --data "$root/samples/data/churn.csv" --target churn --name bench-churn --hp num_round=100 --hp max_depth=6 >&2
@@ -47,7 +48,8 @@ test -f "$model"
 # The same model behind a bare handler.
 setsid dotnet "$work/bare/Kiln.Bench.Hosting.dll" "$model" 0 >"$work/bare.log" 2>&1 &
 pids+=($!)
-bare_url=$(address_from_log bare "${pids[-1]}" "$work/bare.log" 's|^listening on \(http://[^ ]*\).*|\1|p')
+address_from_log bare "${pids[-1]}" "$work/bare.log" 's|^listening on \(http://[^ ]*\).*|\1|p'
+bare_url="$server_address"
 wait_for_server bare "$bare_url/ping" "${pids[-1]}" "$work/bare.log"
 
 # scikit-learn under gunicorn. One OpenMP thread per worker: with several workers on 2 cores, scikit-learn's default

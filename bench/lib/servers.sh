@@ -25,12 +25,14 @@ wait_for_server() {
   return 1
 }
 
-# address_from_log <name> <pid> <log> <sed expression printing the URL> [seconds]: for servers started on port 0.
+# address_from_log <name> <pid> <log> <sed expression printing the URL> [seconds]: for servers started on port 0;
+# sets server_address. Called directly, not in $( ), so that `wait` can read the exit code of the server (a child).
 address_from_log() {
-  local name="$1" pid="$2" log="$3" expression="$4" limit="${5:-120}" start=$SECONDS address
+  local name="$1" pid="$2" log="$3" expression="$4" limit="${5:-120}" start=$SECONDS
+  server_address=""
   while (( SECONDS - start < limit )); do
-    address=$(sed -n "$expression" "$log" 2>/dev/null | head -n 1)
-    if [[ -n "$address" ]]; then echo "$address"; return 0; fi
+    server_address=$(sed -n "$expression" "$log" 2>/dev/null | head -n 1)
+    if [[ -n "$server_address" ]]; then return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then
       local code=0
       wait "$pid" || code=$?
