@@ -60,7 +60,11 @@ for (var i = 0; i < scenarios.Length; i++)
 await File.WriteAllTextAsync(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
 return 0;
 
-static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+}
 
 async Task<double[]> WorkloadAsync(HttpClient http)
 {
