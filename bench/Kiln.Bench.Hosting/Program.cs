@@ -1,5 +1,6 @@
 // The limit for Kiln's endpoint: a bare ASP.NET Core handler that calls the same loaded Kiln model in process,
 // with no routing between variants, no replicas, no capture. Usage: Kiln.Bench.Hosting <model.tar.gz> <port>
+// Port 0 takes a free port; the address it listens on is printed once it does ("listening on http://...").
 using System.Formats.Tar;
 using System.IO.Compression;
 using Kiln.Hosting.Inference;
@@ -14,7 +15,9 @@ await using (var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.D
 }
 
 using var predictor = new AlgorithmCatalog().LoadPredictor(directory);
-var builder = WebApplication.CreateSlimBuilder(args);
+// The model path and port are not settings, so they stay out of configuration. No appsettings reload: its watcher
+// walks the working directory's whole tree (started from / on a busy machine, /ping took 17-59 s instead of 3-5 s).
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
 builder.Logging.ClearProviders();
 builder.WebHost.UseKestrel(kestrel => kestrel.AddServerHeader = false).UseUrls($"http://127.0.0.1:{port}");
 var app = builder.Build();
@@ -27,4 +30,6 @@ app.MapPost("/invocations", async (HttpContext http) =>
     await http.Response.Body.WriteAsync(output);
 });
 app.MapGet("/ping", () => "ok");
-await app.RunAsync();
+await app.StartAsync();
+Console.WriteLine($"listening on {app.Urls.First()}");
+await app.WaitForShutdownAsync();

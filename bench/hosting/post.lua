@@ -1,10 +1,10 @@
--- POST one churn row as text/csv; with RATE set, each connection waits an exponentially distributed
+-- POST one churn row (ROW_FILE, as CONTENT_TYPE, text/csv by default); with RATE set, each connection waits an exponentially distributed
 -- time between requests so that all connections together send RATE requests/s as a Poisson stream.
 local f = io.open(os.getenv("ROW_FILE"), "r")
 wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
-wrk.headers["Content-Type"] = "text/csv"
+wrk.headers["Content-Type"] = os.getenv("CONTENT_TYPE") or "text/csv"
 local rate = tonumber(os.getenv("RATE") or "0")
 local connections = tonumber(os.getenv("CONNECTIONS") or "64")
 function delay()

@@ -59,7 +59,9 @@ public static class KilnServer
     public static WebApplication Build(KilnServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         options.Validate();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // Kiln has no appsettings files, and reloading them costs a watcher over the working directory's whole tree
+        // (an inotify instance, and tens of seconds at start when that is / on a busy machine).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.WebHost.UseKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
         builder.Logging.ClearProviders();
