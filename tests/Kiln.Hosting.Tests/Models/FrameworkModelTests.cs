@@ -40,6 +40,16 @@ public sealed class FrameworkModelTests : IDisposable
     }
 
     [Fact]
+    public void An_onnx_model_made_with_a_framework_image_and_no_handlers_is_served_natively()
+    {
+        Assert.NotNull(FrameworkModel.Detect(Model(Sklearn, []), _directory));
+
+        File.WriteAllBytes(Path.Combine(_directory, "model.onnx"), [8, 1]);
+        Assert.Null(FrameworkModel.Detect(Model(Sklearn, []), _directory));
+        Assert.NotNull(FrameworkModel.Detect(Model(Sklearn, new() { ["SAGEMAKER_PROGRAM"] = "serve.py" }), _directory));
+    }
+
+    [Fact]
     public void Any_image_with_a_program_or_a_packaged_inference_script_is_one()
     {
         Assert.Equal("serve.py", FrameworkModel.Detect(Model(XGBoost, new() { ["SAGEMAKER_PROGRAM"] = "serve.py" }), _directory)?.Program);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Kiln.Core.Common;
 using Kiln.Core.Hosting;
+using Kiln.Training.Algorithms;
 
 namespace Kiln.Hosting.Models.Python;
 
@@ -30,8 +31,9 @@ public sealed record FrameworkModel(string? Program, string? SubmitDirectory, in
     ];
 
     /// <summary>
-    /// The framework model a container describes, or null for Kiln, ONNX and ML.NET models: a framework
-    /// image, a <c>SAGEMAKER_PROGRAM</c>, or model data holding <c>code/inference.py</c>.
+    /// The framework model a container describes, or null for Kiln, ONNX and ML.NET models: a
+    /// <c>SAGEMAKER_PROGRAM</c>, model data holding <c>code/inference.py</c>, or a framework image whose model data
+    /// holds no model Kiln serves natively.
     /// </summary>
     public static FrameworkModel? Detect(HostedModel model, string directory)
     {
@@ -39,7 +41,9 @@ public sealed record FrameworkModel(string? Program, string? SubmitDirectory, in
         var program = environment.GetValueOrDefault(ProgramVariable) is { Length: > 0 } named ? named : null;
         var packagedScript = File.Exists(Path.Combine(directory, "code", "inference.py"));
         var frameworkImage = model.Image is { } image && Array.Exists(FrameworkImages, name => image.Contains(name, StringComparison.Ordinal));
-        if (program is null && !packagedScript && !frameworkImage)
+        // A framework image alone does not make a framework model: a scikit-learn job that exported ONNX (the pipeline
+        // sample does) or a Kiln model registered under that image is served natively, with no handlers to run.
+        if (program is null && !packagedScript && (!frameworkImage || HoldsNativeModel(directory)))
         {
             return null;
         }
@@ -50,6 +54,11 @@ public sealed record FrameworkModel(string? Program, string? SubmitDirectory, in
             PositiveInt(environment, WorkersVariable) ?? 1,
             PositiveInt(environment, TimeoutVariable) is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTimeout);
     }
+
+    private static bool HoldsNativeModel(string directory) =>
+        ModelPackage.IsPackage(directory)
+        || Directory.EnumerateFiles(directory, "*.onnx", SearchOption.AllDirectories).Any()
+        || Directory.EnumerateFiles(directory, "*.zip", SearchOption.AllDirectories).Any();
 
     /// <summary>Whether the code comes with the model data (<c>/opt/ml/model/code</c>, or no submit directory at all).</summary>
     public bool CodeInModelData => SubmitDirectory is null || SubmitDirectory.StartsWith(ContainerModelDirectory, StringComparison.Ordinal);
