@@ -6,7 +6,7 @@ namespace Kiln.Core.Objects;
 /// Reads through to another stream while hashing (MD5, and the S3 checksum <paramref name="checks"/> names) and
 /// counting; at the end it refuses (BadDigest) when a claimed digest does not match, before the writer keeps anything.
 /// </summary>
-internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentChecks? checks = null) : Stream
+internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentChecks? checks = null) : ForwardReadStream
 {
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     private readonly ChecksumHasher? _checksum = checks?.Algorithm is { } algorithm ? new ChecksumHasher(algorithm) : null;
@@ -19,12 +19,6 @@ internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentCh
     public ObjectChecksum? Checksum { get; private set; }
 
     public override long Length => _length;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Position { get => _length; set => throw new NotSupportedException(); }
 
@@ -41,19 +35,6 @@ internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentCh
         var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         return Account(buffer.Span[..read], buffer.Length);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -94,15 +75,9 @@ internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentCh
 }
 
 /// <summary>Several streams read one after the other.</summary>
-internal sealed class ConcatenatedStream(IReadOnlyList<Stream> parts) : Stream
+internal sealed class ConcatenatedStream(IReadOnlyList<Stream> parts) : ForwardReadStream
 {
     private int _current;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => throw new NotSupportedException();
 
@@ -126,31 +101,13 @@ internal sealed class ConcatenatedStream(IReadOnlyList<Stream> parts) : Stream
         return 0;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>The next <paramref name="length"/> bytes of another stream; the other stream is not disposed.</summary>
-internal sealed class BoundedStream(Stream inner, long length) : Stream
+internal sealed class BoundedStream(Stream inner, long length) : ForwardReadStream
 {
     private readonly long _length = length;
     private long _remaining = length;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => _length;
 
@@ -174,6 +131,19 @@ internal sealed class BoundedStream(Stream inner, long length) : Stream
         _remaining -= read;
         return read;
     }
+
+}
+
+/// <summary>A stream read once from start to end: no seeking, no writing.</summary>
+internal abstract class ForwardReadStream : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public abstract override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
