@@ -43,7 +43,7 @@ static async Task<(double Seconds, double Metric)> TrainAsync(string folder, str
     };
     var reporter = new Reporter();
     var clock = Stopwatch.StartNew();
-    await new XGBoostAlgorithm().TrainAsync(new TrainingContext("bench", hyperParameters, channels, Path.Combine(work, "model"), Path.Combine(work, "output"), work, reporter, CancellationToken.None));
+    await new XGBoostAlgorithm().TrainAsync(new TrainingContext("bench", hyperParameters, channels, Path.Combine(work, "model"), Path.Combine(work, "output"), work, reporter, TimeProvider.System, CancellationToken.None));
     var seconds = clock.Elapsed.TotalSeconds;
     Directory.Delete(work, recursive: true);
     return (seconds, reporter.Metrics[objective == "binary:logistic" ? "validation:auc" : "validation:rmse"]);

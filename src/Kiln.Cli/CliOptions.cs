@@ -16,7 +16,7 @@ internal static class CliOptions
     public static KilnClient Client(ParseResult result)
     {
         var url = result.GetValue(Url)!;
-        return new KilnClient(new Uri(url.EndsWith('/') ? url : url + "/"));
+        return new KilnClient(new Uri(url.EndsWith('/') ? url : url + "/"), TimeProvider.System);
     }
 
     private static Option<string> CreateUrl()

@@ -5,11 +5,13 @@ using System.Text.Json.Nodes;
 namespace Kiln.Cli;
 
 /// <summary>The CLI's view of a Kiln server: MLflow REST calls returning JSON nodes, errors as <see cref="KilnApiException"/>.</summary>
-internal sealed class KilnClient(Uri baseAddress) : IDisposable
+internal sealed class KilnClient(Uri baseAddress, TimeProvider clock) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
 
     public Uri BaseAddress => baseAddress;
+
+    public TimeProvider Clock => clock;
 
     public Task<JsonObject> GetAsync(string path, IEnumerable<KeyValuePair<string, string>>? query = null, CancellationToken ct = default)
     {
@@ -71,10 +73,10 @@ internal sealed class KilnClient(Uri baseAddress) : IDisposable
         }
     }
 
-    private static HttpRequestMessage S3Request(HttpMethod method, string path)
+    private HttpRequestMessage S3Request(HttpMethod method, string path)
     {
         var request = new HttpRequestMessage(method, path);
-        var date = DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        var date = clock.GetUtcNow().ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
         request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential=kiln-cli/{date}/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=unsigned");
         return request;
     }

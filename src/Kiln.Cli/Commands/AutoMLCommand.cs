@@ -50,7 +50,7 @@ internal static class AutoMLCommand
                     return Output.Fail($"The column '{targetColumn}' is not in {file.Name}'s header ({string.Join(", ", header.Take(12))}).");
                 }
 
-                var jobName = result.GetValue(name) ?? $"automl-{DateTime.UtcNow:MMdd-HHmmss}";
+                var jobName = result.GetValue(name) ?? $"automl-{client.Clock.GetUtcNow():MMdd-HHmmss}";
                 await client.PutObjectAsync(TrainingData.Bucket, $"{jobName}/input/{file.Name}", await File.ReadAllBytesAsync(file.FullName, ct), ct);
                 var maxCandidates = result.GetValue(candidates) ?? (result.GetValue(build) == "standard" ? 32 : 8);
                 var criteria = new { MaxCandidates = maxCandidates };

@@ -27,7 +27,7 @@ internal static class EndpointsCommand
             using var client = CliOptions.Client(result);
             var endpoint = result.GetValue(name)!;
             var modelName = await EnsureModelAsync(client, result.GetValue(model)!, ct);
-            var config = NewConfigName(endpoint);
+            var config = NewConfigName(endpoint, client.Clock);
             var body = new Dictionary<string, object?>
             {
                 ["EndpointConfigName"] = config,
@@ -299,9 +299,9 @@ internal static class EndpointsCommand
     /// A new endpoint config's name: the endpoint's, cut to leave room within SageMaker's 63 characters, and the time
     /// to the millisecond (to the second, two deploys in one second asked for the same config).
     /// </summary>
-    internal static string NewConfigName(string endpoint)
+    internal static string NewConfigName(string endpoint, TimeProvider clock)
     {
-        var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
+        var stamp = clock.GetUtcNow().ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
         return $"{endpoint[..Math.Min(endpoint.Length, 63 - stamp.Length - 1)].TrimEnd('-')}-{stamp}";
     }
 

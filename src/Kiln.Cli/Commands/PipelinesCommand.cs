@@ -143,7 +143,7 @@ internal static class PipelinesCommand
                     return 0;
                 }
 
-                AnsiConsole.Write(Render(pipeline, DefinitionParser.Parse(described["PipelineDefinition"]!.GetValue<string>()), summary, steps, null));
+                AnsiConsole.Write(Render(pipeline, DefinitionParser.Parse(described["PipelineDefinition"]!.GetValue<string>()), summary, steps, null, client.Clock));
                 return 0;
             }
             catch (KilnApiException e)
@@ -184,7 +184,7 @@ internal static class PipelinesCommand
             {
                 var summary = await client.SageMakerAsync("DescribePipelineExecution", new { PipelineExecutionArn = arn }, ct);
                 status = summary["PipelineExecutionStatus"]!.GetValue<string>();
-                live.UpdateTarget(Render(pipeline, definition, summary, await StepsAsync(client, arn, ct), clock.Elapsed));
+                live.UpdateTarget(Render(pipeline, definition, summary, await StepsAsync(client, arn, ct), clock.Elapsed, client.Clock));
                 if (status is "Succeeded" or "Failed" or "Stopped")
                 {
                     return;
@@ -206,7 +206,7 @@ internal static class PipelinesCommand
     /// The step graph in layers: a step sits one layer below the last step it waits for, so the graph reads top
     /// to bottom. Each box shows the step's status; a table under it gives times, cache hits and jobs.
     /// </summary>
-    internal static IRenderable Render(string pipeline, PipelineDefinition definition, JsonObject? summary, IReadOnlyDictionary<string, JsonObject> steps, TimeSpan? elapsed)
+    internal static IRenderable Render(string pipeline, PipelineDefinition definition, JsonObject? summary, IReadOnlyDictionary<string, JsonObject> steps, TimeSpan? elapsed, TimeProvider clock)
     {
         var layers = Layers(definition);
         var graph = new List<IRenderable>();
@@ -232,7 +232,7 @@ internal static class PipelinesCommand
                 continue;
             }
 
-            table.AddRow(Markup.Escape(step.Name), step.Type, StatusMarkup(run["StepStatus"]?.GetValue<string>()), JobsCommand.Seconds(run["StartTime"]), Took(run), Result(run));
+            table.AddRow(Markup.Escape(step.Name), step.Type, StatusMarkup(run["StepStatus"]?.GetValue<string>()), JobsCommand.Seconds(run["StartTime"]), Took(run, clock), Result(run));
         }
 
         var parts = new List<IRenderable> { header, new Rows(graph) };
@@ -292,14 +292,14 @@ internal static class PipelinesCommand
             .BorderColor(color switch { "green" => Color.Green, "red" => Color.Red, "yellow" => Color.Yellow, _ => Color.Grey });
     }
 
-    private static string Took(JsonObject run)
+    private static string Took(JsonObject run, TimeProvider clock)
     {
         if (run["StartTime"]?.GetValue<double>() is not { } start)
         {
             return "";
         }
 
-        var end = run["EndTime"]?.GetValue<double>() ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        var end = run["EndTime"]?.GetValue<double>() ?? clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
         return string.Create(CultureInfo.InvariantCulture, $"{end - start:F1}s");
     }
 

@@ -62,7 +62,7 @@ internal static class QuickstartCommand
         AnsiConsole.Write(new Rule("[bold orange1]Kiln quickstart[/]").LeftJustified());
         AnsiConsole.MarkupLine($"Kiln is listening on [link]{address}[/] — SQLite metadata at [grey]{options.DatabasePath}[/], artifacts under [grey]{options.ArtifactDirectory}[/]");
 
-        using var client = new KilnClient(new Uri(address + "/"));
+        using var client = new KilnClient(new Uri(address + "/"), TimeProvider.System);
         var summary = await RecordDemoRunAsync(client, ct);
 
         var table = new Table().Border(TableBorder.Rounded).AddColumns("What", "Where");
@@ -113,8 +113,8 @@ internal static class QuickstartCommand
         var run = (await client.PostAsync("runs/create", new
         {
             experiment_id = experimentId,
-            run_name = $"logreg-{DateTime.UtcNow:HHmmss}",
-            start_time = Now(),
+            run_name = $"logreg-{client.Clock.GetUtcNow():HHmmss}",
+            start_time = Now(client.Clock),
             tags = new[] { new { key = "mlflow.source.name", value = "kiln quickstart" }, new { key = "mlflow.user", value = Environment.UserName } },
         }, ct))["run"]!["info"]!;
         var runId = run["run_id"]!.GetValue<string>();
@@ -167,7 +167,7 @@ internal static class QuickstartCommand
                     }));
                 model = pipeline.Fit(split.TrainSet);
                 metrics = ml.BinaryClassification.Evaluate(model.Transform(split.TestSet));
-                var timestamp = Now();
+                var timestamp = Now(client.Clock);
                 await client.PostAsync("runs/log-batch", new
                 {
                     run_id = runId,
@@ -186,9 +186,9 @@ internal static class QuickstartCommand
         using var zip = new MemoryStream();
         ml.Model.Save(model!, split.TrainSet.Schema, zip);
         await client.UploadArtifactAsync(artifactUri, "model/model.zip", zip.ToArray(), ct);
-        var mlmodel = $"artifact_path: model\nflavors:\n  mlnet:\n    model_file: model.zip\n    framework: ML.NET\nrun_id: {runId}\nutc_time_created: '{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss.ffffff}'\n";
+        var mlmodel = $"artifact_path: model\nflavors:\n  mlnet:\n    model_file: model.zip\n    framework: ML.NET\nrun_id: {runId}\nutc_time_created: '{client.Clock.GetUtcNow():yyyy-MM-dd HH:mm:ss.ffffff}'\n";
         await client.UploadArtifactAsync(artifactUri, "model/MLmodel", System.Text.Encoding.UTF8.GetBytes(mlmodel), ct);
-        await client.PostAsync("runs/update", new { run_id = runId, status = "FINISHED", end_time = Now() }, ct);
+        await client.PostAsync("runs/update", new { run_id = runId, status = "FINISHED", end_time = Now(client.Clock) }, ct);
 
         try
         {
@@ -203,7 +203,7 @@ internal static class QuickstartCommand
         return new Summary(experimentId, runId, run["run_name"]!.GetValue<string>(), artifactUri, metrics!.Accuracy, metrics.AreaUnderRocCurve, version);
     }
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private static long Now(TimeProvider clock) => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     private static string ReadBundledCsv()
     {

@@ -46,7 +46,7 @@ internal static class ReproduceCommand
                 }
 
                 request["HyperParameters"] = hyperParameters;
-                var reproduction = result.GetValue(name) ?? $"{(original.Length > 40 ? original[..40].TrimEnd('-') : original)}-repro-{DateTime.UtcNow:HHmmss}";
+                var reproduction = result.GetValue(name) ?? $"{(original.Length > 40 ? original[..40].TrimEnd('-') : original)}-repro-{client.Clock.GetUtcNow():HHmmss}";
                 request["TrainingJobName"] = reproduction;
                 await client.SageMakerAsync("CreateTrainingJob", request, ct);
                 AnsiConsole.MarkupLine($"Reproducing [bold]{Markup.Escape(original)}[/] as [bold]{Markup.Escape(reproduction)}[/] from {recorded.Count} recorded input(s).");

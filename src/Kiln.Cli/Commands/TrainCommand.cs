@@ -39,7 +39,7 @@ internal static class TrainCommand
                 }
 
                 var algorithmName = result.GetValue(algorithm)!;
-                var jobName = result.GetValue(name) ?? $"{algorithmName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+                var jobName = result.GetValue(name) ?? $"{algorithmName}-{client.Clock.GetUtcNow():yyyyMMdd-HHmmss}";
                 var upload = await TrainingData.UploadAsync(client, file, result.GetValue(target)!, result.GetValue(validation), jobName, ct);
                 if (upload is null)
                 {

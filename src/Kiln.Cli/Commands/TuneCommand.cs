@@ -43,7 +43,7 @@ internal static class TuneCommand
                     return Output.Fail($"No such file: {file.FullName}");
                 }
 
-                var jobName = result.GetValue(name) ?? $"tune-{DateTime.UtcNow:MMdd-HHmmss}";
+                var jobName = result.GetValue(name) ?? $"tune-{client.Clock.GetUtcNow():MMdd-HHmmss}";
                 var upload = await TrainingData.UploadAsync(client, file, result.GetValue(target)!, result.GetValue(validation), jobName, ct);
                 if (upload is null)
                 {

@@ -13,6 +13,7 @@ public sealed record TrainingContext(
     string OutputDirectory,
     string WorkingDirectory,
     ITrainingReporter Reporter,
+    TimeProvider Clock,
     CancellationToken CancellationToken);
 
 /// <summary>One input channel ("train", "validation", …) on local disk.</summary>

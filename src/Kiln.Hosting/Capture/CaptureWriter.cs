@@ -35,7 +35,7 @@ public sealed record CaptureRecord(
 /// and stores each buffer as an object under <c>{destination}/{endpoint}/{variant}/yyyy/mm/dd/hh/</c> once it is
 /// a few seconds old or a few megabytes, which keeps the number of objects reasonable.
 /// </summary>
-public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWriter> logger) : BackgroundService
+public sealed partial class CaptureWriter(ObjectStore objects, TimeProvider clock, ILogger<CaptureWriter> logger) : BackgroundService
 {
     private const int Capacity = 100_000;
     private const int MaxObjectBytes = 8 * 1024 * 1024;
@@ -154,7 +154,7 @@ public sealed partial class CaptureWriter(ObjectStore objects, ILogger<CaptureWr
                 ArrayPool<byte>.Shared.Return(queued.Line.Array);
             }
 
-            var now = DateTimeOffset.UtcNow;
+            var now = clock.GetUtcNow();
             var thisHour = now.UtcTicks / TimeSpan.TicksPerHour;
             foreach (var (key, pending) in _pending.ToList())
             {

@@ -92,7 +92,7 @@ public sealed partial class TrainingJobRunner(
             var outputDirectory = Directory.CreateDirectory(Path.Combine(directory, "output", "data")).FullName;
             using var reporter = new JobReporter(attempt, tracking, runId, workspace.LogFile(job.Name), clock, job.Spec, stopRule, stopEarly);
             reporterOfRun = reporter;
-            var context = new TrainingContext(job.Name, job.Spec.HyperParameters, channels, modelDirectory, outputDirectory, directory, reporter, cancel.Token);
+            var context = new TrainingContext(job.Name, job.Spec.HyperParameters, channels, modelDirectory, outputDirectory, directory, reporter, clock, cancel.Token);
             await trainer.TrainAsync(context).ConfigureAwait(false);
             await reporter.FlushAsync().ConfigureAwait(false);
 

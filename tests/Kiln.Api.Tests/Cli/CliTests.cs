@@ -213,7 +213,7 @@ public sealed class CliTests(KilnServerFixture server) : IClassFixture<KilnServe
     [InlineData("an-endpoint-named-with-forty-five-characters-x-and-more")]
     public void A_deploy_names_its_endpoint_config_within_SageMakers_rules(string endpoint)
     {
-        var config = Kiln.Cli.Commands.EndpointsCommand.NewConfigName(endpoint);
+        var config = Kiln.Cli.Commands.EndpointsCommand.NewConfigName(endpoint, TimeProvider.System);
         Assert.Matches("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", config);
         Assert.StartsWith(endpoint[..Math.Min(endpoint.Length, 20)], config, StringComparison.Ordinal);
         Assert.Matches("-[0-9]{17}$", config);

@@ -6,6 +6,7 @@ using Kiln.Training.Algorithms.KMeans;
 using Kiln.Training.Algorithms.LinearLearner;
 using Kiln.Training.Algorithms.Pca;
 using Kiln.Training.Algorithms.RandomCutForest;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kiln.Training.Tests.Algorithms;
 
@@ -58,6 +59,16 @@ public sealed class OtherAlgorithmsTests : IDisposable
         var clusters = predictor.Predict([new FeatureRow([0.5f, 0.5f]), new FeatureRow([0.4f, 0.6f]), new FeatureRow([20.5f, 20.5f])]);
         Assert.Equal(clusters[0].Value, clusters[1].Value);
         Assert.NotEqual(clusters[0].Value, clusters[2].Value);
+    }
+
+    [Fact]
+    public async Task A_trained_model_is_stamped_with_the_jobs_clock()
+    {
+        var trainedAt = new DateTimeOffset(2021, 3, 4, 5, 6, 7, TimeSpan.Zero);
+        _harness.Clock = new FakeTimeProvider(trainedAt);
+        _harness.Channel("train", "blobs.csv", Blobs(new Random(1), 40, (0, 0), (20, 20)));
+        await _harness.TrainAsync(new KMeansAlgorithm(), new() { ["k"] = "2", ["feature_dim"] = "2" });
+        Assert.Equal(trainedAt, ModelPackage.ReadManifest(_harness.ModelDirectory).TrainedAt);
     }
 
     [Fact]

@@ -11,6 +11,8 @@ public sealed class TrainerHarness : IDisposable
 
     public RecordingReporter Reporter { get; } = new();
 
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     public string ModelDirectory => Path.Combine(Root, "model");
 
     public Dictionary<string, TrainingChannel> Channels { get; } = [];
@@ -27,7 +29,7 @@ public sealed class TrainerHarness : IDisposable
         trainer.Validate(hyperParameters, Channels.Keys.ToList());
         Directory.CreateDirectory(ModelDirectory);
         var output = Directory.CreateDirectory(Path.Combine(Root, "output")).FullName;
-        await trainer.TrainAsync(new TrainingContext("test-job", hyperParameters, Channels, ModelDirectory, output, Root, Reporter, CancellationToken.None));
+        await trainer.TrainAsync(new TrainingContext("test-job", hyperParameters, Channels, ModelDirectory, output, Root, Reporter, Clock, CancellationToken.None));
     }
 
     public void Dispose()

@@ -76,7 +76,7 @@ public sealed class BlazingTextAlgorithm : BuiltInAlgorithm
         }
 
         var encoder = new FeatureEncoder([], nameof(TextRow.Label), classes);
-        ModelPackage.Save(context.ModelDirectory, ml, model, trainView.Schema, new ModelManifest(Name, "text", 0, encoder, context.HyperParameters, DateTimeOffset.UtcNow));
+        ModelPackage.Save(context.ModelDirectory, ml, model, trainView.Schema, new ModelManifest(Name, "text", 0, encoder, context.HyperParameters, context.Clock.GetUtcNow()));
     }
 
     public override IPredictor LoadPredictor(string modelDirectory, ModelManifest manifest)

@@ -62,7 +62,7 @@ public sealed class KMeansAlgorithm : BuiltInAlgorithm
             context.Reporter.Metric("test:ssd", testMsd * testRows.Length);
         }
 
-        ModelPackage.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, "clustering", encoder.FeatureCount, encoder, context.HyperParameters, DateTimeOffset.UtcNow));
+        ModelPackage.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, "clustering", encoder.FeatureCount, encoder, context.HyperParameters, context.Clock.GetUtcNow()));
     }
 
     public override IPredictor LoadPredictor(string modelDirectory, ModelManifest manifest)

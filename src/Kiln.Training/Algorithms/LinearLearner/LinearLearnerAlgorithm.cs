@@ -93,7 +93,7 @@ public sealed class LinearLearnerAlgorithm : BuiltInAlgorithm
             }
         }
 
-        ModelPackage.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, DateTimeOffset.UtcNow));
+        ModelPackage.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, context.Clock.GetUtcNow()));
     }
 
     public override IPredictor LoadPredictor(string modelDirectory, ModelManifest manifest)

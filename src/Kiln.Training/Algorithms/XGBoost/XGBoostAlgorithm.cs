@@ -118,7 +118,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
 
                 Directory.CreateDirectory(context.ModelDirectory);
                 booster.Save(Path.Combine(context.ModelDirectory, BoosterFile), kept);
-                ModelPackage.SaveManifest(context.ModelDirectory, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, DateTimeOffset.UtcNow, kept));
+                ModelPackage.SaveManifest(context.ModelDirectory, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, context.Clock.GetUtcNow(), kept));
                 WriteImportance(context, inputs.Encoder, booster.Importance());
             }
         }, context.CancellationToken).ConfigureAwait(false);
