@@ -267,6 +267,8 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         await Task.WhenAll(shadows).ConfigureAwait(false);
     }
 
+    private static string FirstLine(string text) => text.IndexOf('\n', StringComparison.Ordinal) is var end and >= 0 ? text[..end].TrimEnd('\r') : text;
+
     private static string Key(string endpoint, string inferenceId) => endpoint + "\n" + inferenceId;
 
     private static bool Sampled(DataCaptureSpec capture) =>
@@ -286,7 +288,8 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         catch (ModelErrorException e)
         {
             variant.Stats.Served(Stopwatch.GetElapsedTime(started), failed: true);
-            replica.Log?.Write($"ModelError: the model answered {e.Status}: {e.Message}");
+            // The first line only: a framework model's traceback is already in the log, from the worker's stderr.
+            replica.Log?.Write($"ModelError: the model answered {e.Status}: {FirstLine(e.Message)}");
             throw new ModelInvocationException(e.Status, e.Message, variant.Name);
         }
         catch (PayloadException e)
@@ -302,7 +305,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         catch (Exception e) when (e is not OperationCanceledException and not ModelInvocationException)
         {
             variant.Stats.Served(Stopwatch.GetElapsedTime(started), failed: true);
-            replica.Log?.Write($"ModelError: the model failed: {e.GetType().Name}: {e.Message}");
+            replica.Log?.Write($"ModelError: the model failed: {e.GetType().Name}: {FirstLine(e.Message)}");
             throw new ModelInvocationException(500, e.Message, variant.Name);
         }
         finally

@@ -414,9 +414,16 @@ def test_endpoint_log_bad_input(endpoint):
         expect_error("ResourceNotFoundException", no_group, logs.get_log_events, logGroupName=group, logStreamName="AllTraffic/i-0123456789abcdef0")
     assert logs.describe_log_groups(logGroupNamePrefix=ENDPOINTS + "no-such-endpoint")["logGroups"] == []
 
-    # A model whose data is missing: the endpoint fails, and its replica's log says why.
-    model = "logs-missing-" + uuid.uuid4().hex[:6]
-    sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": "s3://kiln-logs-none/missing/model.tar.gz"})
+    # A model whose data is not a tar.gz: the endpoint fails, and its replica's log says why.
+    s3 = client("s3", endpoint)
+    try:
+        s3.create_bucket(Bucket="kiln-logs-bad")
+    except botocore.exceptions.ClientError as e:
+        if e.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+    s3.put_object(Bucket="kiln-logs-bad", Key="broken/model.tar.gz", Body=b"this is not a tarball")
+    model = "logs-broken-" + uuid.uuid4().hex[:6]
+    sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": "s3://kiln-logs-bad/broken/model.tar.gz"})
     name = "logs-fail-" + uuid.uuid4().hex[:6]
     endpoint_config(sm, name, model, 1)
     sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
@@ -424,7 +431,8 @@ def test_endpoint_log_bad_input(endpoint):
     assert described["EndpointStatus"] == "Failed", described
     (stream,) = until(lambda: streams_of(logs, name, 1), "the failed replica's stream")
     lines = until(lambda: (m := messages_of(logs, name, stream)) and any("load failed" in x for x in m) and m, "the failure line")
-    assert any(line.startswith("Model load failed: Could not find model data at s3://kiln-logs-none/missing/model.tar.gz") for line in lines), lines
+    assert any(line.startswith("Model load failed: The model data at s3://kiln-logs-bad/broken/model.tar.gz is not a readable tar.gz archive") for line in lines), lines
+    assert described["FailureReason"] in [line[len("Model load failed: "):] for line in lines], (described, lines)
 
     group = ENDPOINTS + name
     for bad in ["AllTraffic/i-0123456789abcdef0", "AllTraffic", "../../../etc/passwd", "AllTraffic/../../x", stream + "x", "Other/" + stream.split("/")[1]]:
