@@ -1,7 +1,7 @@
 using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
-using Kiln.Hosting.Capture;
 using Kiln.Core.Logs;
+using Kiln.Hosting.Capture;
 using Kiln.Hosting.Deployment;
 using Kiln.Hosting.Logs;
 using Kiln.Hosting.Models;
