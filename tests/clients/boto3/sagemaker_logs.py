@@ -335,11 +335,26 @@ def test_endpoint_replicas_log_their_model_loading(endpoint):
     (new,) = set(streams) - set(first)
     assert any(f"(endpoint config {name}-b)" in line for line in messages_of(logs, name, new))
 
+    # An update whose model cannot load rolls back: its replica's stream says why, the serving replica's says it rolled back.
+    s3.put_object(Bucket="kiln-logs-ep", Key="broken/model.tar.gz", Body=b"not a tarball")
+    broken = model + "-broken"
+    sm.create_model(ModelName=broken, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": "s3://kiln-logs-ep/broken/model.tar.gz"})
+    endpoint_config(sm, name + "-c", broken, 1)
+    sm.update_endpoint(EndpointName=name, EndpointConfigName=name + "-c")
+    described = settle(sm, name)
+    assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] == name + "-b", described
+    after = until(lambda: (s := streams_of(logs, name, 4)) and len(s) == 4 and s, "the failed replica's stream")
+    (failed,) = set(after) - set(streams)
+    assert any(line.startswith("Model load failed: The model data at s3://kiln-logs-ep/broken/model.tar.gz") for line in messages_of(logs, name, failed))
+    rolled = until(lambda: [x for x in messages_of(logs, name, new) if x.startswith("Blue/green deployment rolling back")], "the rollback line")
+    assert "could not be brought up" in rolled[0], rolled
+    streams = after
+
     # Deleting the endpoint keeps its logs, as CloudWatch keeps the group.
     sm.delete_endpoint(EndpointName=name)
     until(lambda: not [e for e in sm.list_endpoints(NameContains=name)["Endpoints"] if e["EndpointName"] == name], "the endpoint is deleted")
     assert [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix=ENDPOINTS + name)["logGroups"]] == [ENDPOINTS + name]
-    assert sorted(streams_of(logs, name, 3)) == sorted(streams)
+    assert sorted(streams_of(logs, name, 4)) == sorted(streams)
 
 
 FAILING_HANDLER = b"""import os
