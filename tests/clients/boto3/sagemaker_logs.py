@@ -3,6 +3,7 @@ import collections
 import io
 import os
 import re
+import signal
 import tarfile
 import time
 import uuid
@@ -11,7 +12,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from kiln_boto import client, main, session
-from sagemaker_framework_models import BUCKET, SKLEARN_IMAGE, csv_body, model_error, rows_and_labels, settle, trained_sklearn
+from sagemaker_framework_models import BUCKET, SKLEARN_IMAGE, csv_body, model_error, rows_and_labels, settle, trained_sklearn, workers_of
 from sagemaker_script_mode import model_files
 from sagemaker_training import ROLE, XGBOOST, channel, upload_breast_cancer, wait, xgboost_job
 
@@ -418,6 +419,12 @@ def test_framework_model_prints_and_tracebacks_reach_the_endpoint_log(endpoint):
     errors = logs.filter_log_events(logGroupName=ENDPOINTS + name, filterPattern="Traceback", logStreamNamePrefix="AllTraffic/")["events"]
     assert [x["message"] for x in errors] == ["Traceback (most recent call last):"], errors
     assert logs.filter_log_events(logGroupName=ENDPOINTS + name, filterPattern=marker + "-nope")["events"] == []
+
+    # A worker that dies is started again, and the replica's log says so (and shows the new worker loading the model).
+    (worker,) = workers_of(model)
+    os.kill(worker, signal.SIGKILL)
+    lines = until(lambda: (m := messages_of(logs, name, stream)) and m.count("model_fn: loading model.joblib") == 2 and m, "the restarted worker's lines")
+    assert any(line.startswith("An inference worker ended") for line in lines), lines
 
 
 def test_endpoint_log_bad_input(endpoint):
