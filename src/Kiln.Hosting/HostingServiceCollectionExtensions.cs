@@ -1,7 +1,9 @@
 using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
+using Kiln.Core.Logs;
 using Kiln.Hosting.Capture;
 using Kiln.Hosting.Deployment;
+using Kiln.Hosting.Logs;
 using Kiln.Hosting.Models;
 using Kiln.Hosting.Runtime;
 using Kiln.Hosting.Transform;
@@ -25,6 +27,9 @@ public static class HostingServiceCollectionExtensions
         services.AddSingleton<TransformJobService>();
         services.AddSingleton<ModelLoader>();
         services.AddSingleton<CaptureWriter>();
+        services.AddSingleton<EndpointLogFiles>();
+        services.AddSingleton<IEndpointLogFiles>(provider => provider.GetRequiredService<EndpointLogFiles>());
+        services.AddSingleton<EndpointLogWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<CaptureWriter>());
         services.AddSingleton<EndpointRuntime>();
         services.AddSingleton<IEndpointInvoker>(provider => provider.GetRequiredService<EndpointRuntime>());

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kiln.Api.SageMaker;
 using Kiln.Core.Common;
+using Kiln.Core.Hosting;
 using Kiln.Core.Logs;
 using Microsoft.Extensions.Logging;
 
@@ -26,14 +27,16 @@ internal static class CloudWatchLogsApi
     {
         try
         {
-            var groups = new LogGroups(http.RequestServices.GetRequiredService<IJobLogFiles>());
+            var services = http.RequestServices;
+            var groups = new LogGroups(services.GetRequiredService<IJobLogFiles>(), services.GetRequiredService<IEndpointLogFiles>(), services.GetRequiredService<IHostingStore>());
             var region = AwsCaller.From(http.Request).Region;
+            var ct = http.RequestAborted;
             object response = operation switch
             {
-                "GetLogEvents" => GetLogEvents(await ReadAsync<GetLogEventsRequest>(http), groups),
-                "DescribeLogStreams" => DescribeLogStreams(await ReadAsync<DescribeLogStreamsRequest>(http), groups, region),
-                "FilterLogEvents" => FilterLogEvents(await ReadAsync<FilterLogEventsRequest>(http), groups),
-                "DescribeLogGroups" => DescribeLogGroups(await ReadAsync<DescribeLogGroupsRequest>(http), region),
+                "GetLogEvents" => await GetLogEventsAsync(await ReadAsync<GetLogEventsRequest>(http), groups, ct),
+                "DescribeLogStreams" => await DescribeLogStreamsAsync(await ReadAsync<DescribeLogStreamsRequest>(http), groups, region, ct),
+                "FilterLogEvents" => await FilterLogEventsAsync(await ReadAsync<FilterLogEventsRequest>(http), groups, ct),
+                "DescribeLogGroups" => await DescribeLogGroupsAsync(await ReadAsync<DescribeLogGroupsRequest>(http), groups, region, ct),
                 _ => throw new LogsException("UnknownOperationException", $"The CloudWatch Logs operation {operation} is not supported by Kiln (it serves GetLogEvents, FilterLogEvents, DescribeLogStreams and DescribeLogGroups)."),
             };
             http.Response.ContentType = AwsJson.ContentType;
@@ -53,21 +56,21 @@ internal static class CloudWatchLogsApi
         }
     }
 
-    private static GetLogEventsResponse GetLogEvents(GetLogEventsRequest request, LogGroups groups)
+    private static async Task<GetLogEventsResponse> GetLogEventsAsync(GetLogEventsRequest request, LogGroups groups, CancellationToken ct)
     {
-        var kind = LogGroups.Kind(LogGroups.Resolve(request.LogGroupName, request.LogGroupIdentifier));
+        var group = await groups.OpenAsync(LogGroups.Resolve(request.LogGroupName, request.LogGroupIdentifier), ct);
         if (string.IsNullOrEmpty(request.LogStreamName))
         {
             throw LogsException.Invalid("logStreamName is required.");
         }
 
-        return LogEventPages.Get(groups.Stream(kind, request.LogStreamName).Events, request);
+        return LogEventPages.Get(group.Stream(request.LogStreamName).Events, request);
     }
 
-    private static DescribeLogStreamsResponse DescribeLogStreams(DescribeLogStreamsRequest request, LogGroups groups, string region)
+    private static async Task<DescribeLogStreamsResponse> DescribeLogStreamsAsync(DescribeLogStreamsRequest request, LogGroups groups, string region, CancellationToken ct)
     {
         var group = LogGroups.Resolve(request.LogGroupName, request.LogGroupIdentifier);
-        var kind = LogGroups.Kind(group);
+        var source = await groups.OpenAsync(group, ct);
         var limit = LogEventPages.Limit(request.Limit, 50);
         var byTime = request.OrderBy switch
         {
@@ -80,7 +83,7 @@ internal static class CloudWatchLogsApi
             throw LogsException.Invalid("Cannot order by LastEventTime with a logStreamNamePrefix.");
         }
 
-        IEnumerable<LogStreamEvents> streams = groups.Streams(kind, request.LogStreamNamePrefix);
+        IEnumerable<LogStreamEvents> streams = source.Streams(request.LogStreamNamePrefix);
         if (byTime)
         {
             streams = streams.OrderBy(stream => stream.Events[^1].Timestamp).ThenBy(stream => stream.Name, StringComparer.Ordinal);
@@ -104,9 +107,9 @@ internal static class CloudWatchLogsApi
         return new DescribeLogStreamsResponse(page, offset + page.Count < all.Count ? PageToken.Encode(offset + page.Count) : null);
     }
 
-    private static FilterLogEventsResponse FilterLogEvents(FilterLogEventsRequest request, LogGroups groups)
+    private static async Task<FilterLogEventsResponse> FilterLogEventsAsync(FilterLogEventsRequest request, LogGroups groups, CancellationToken ct)
     {
-        var kind = LogGroups.Kind(LogGroups.Resolve(request.LogGroupName, request.LogGroupIdentifier));
+        var group = await groups.OpenAsync(LogGroups.Resolve(request.LogGroupName, request.LogGroupIdentifier), ct);
         var limit = LogEventPages.Limit(request.Limit, LogEventPages.MaxEvents);
         if (request.LogStreamNames is not null && request.LogStreamNamePrefix is not null)
         {
@@ -120,8 +123,8 @@ internal static class CloudWatchLogsApi
 
         var pattern = FilterPattern.Parse(request.FilterPattern);
         var streams = request.LogStreamNames is { } wanted
-            ? wanted.Distinct(StringComparer.Ordinal).Select(name => groups.Stream(kind, name)).ToList()
-            : groups.Streams(kind, request.LogStreamNamePrefix);
+            ? wanted.Distinct(StringComparer.Ordinal).Select(group.Stream).ToList()
+            : group.Streams(request.LogStreamNamePrefix);
         var matches = streams
             .SelectMany(stream =>
             {
@@ -151,7 +154,7 @@ internal static class CloudWatchLogsApi
             more ? PageToken.Encode(offset + events.Count) : null);
     }
 
-    private static DescribeLogGroupsResponse DescribeLogGroups(DescribeLogGroupsRequest request, string region)
+    private static async Task<DescribeLogGroupsResponse> DescribeLogGroupsAsync(DescribeLogGroupsRequest request, LogGroups groups, string region, CancellationToken ct)
     {
         var limit = LogEventPages.Limit(request.Limit, 50);
         if (request.LogGroupNamePrefix is not null && request.LogGroupNamePattern is not null)
@@ -159,7 +162,7 @@ internal static class CloudWatchLogsApi
             throw LogsException.Invalid("logGroupNamePrefix and logGroupNamePattern are mutually exclusive.");
         }
 
-        var all = LogGroups.Names.Keys
+        var all = (await groups.NamesAsync(ct))
             .Where(name => request.LogGroupNamePrefix is not { } prefix || name.StartsWith(prefix, StringComparison.Ordinal))
             .Where(name => request.LogGroupNamePattern is not { } pattern || name.Contains(pattern, StringComparison.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal)

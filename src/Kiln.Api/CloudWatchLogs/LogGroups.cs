@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Kiln.Core.Hosting;
 using Kiln.Core.Logs;
 
 namespace Kiln.Api.CloudWatchLogs;
@@ -6,14 +7,26 @@ namespace Kiln.Api.CloudWatchLogs;
 /// <summary>One job's log as a log stream: its SageMaker-style name and its events.</summary>
 internal sealed record LogStreamEvents(string Name, IReadOnlyList<JobLogLine> Events);
 
-/// <summary>
-/// SageMaker's log groups over the logs Kiln keeps: one stream per job, named as SageMaker names the
-/// first instance's stream, <c>{job}/algo-1-{epoch seconds of its first line}</c>. A stream exists once
-/// its job has logged a line, as in CloudWatch.
-/// </summary>
-internal sealed partial class LogGroups(IJobLogFiles files)
+/// <summary>A log group's streams.</summary>
+internal interface ILogGroup
 {
-    public static readonly IReadOnlyDictionary<string, JobLogKind> Names = new Dictionary<string, JobLogKind>(StringComparer.Ordinal)
+    /// <summary>The group's streams whose names start with the prefix, in name order.</summary>
+    IReadOnlyList<LogStreamEvents> Streams(string? prefix);
+
+    /// <summary>One stream; ResourceNotFoundException when it does not exist.</summary>
+    LogStreamEvents Stream(string name);
+}
+
+/// <summary>
+/// SageMaker's log groups over the logs Kiln keeps: the job groups (<see cref="JobLogGroup"/>) and one group per
+/// endpoint, <c>/aws/sagemaker/Endpoints/{endpoint}</c> (<see cref="EndpointLogGroup"/>). An endpoint's group
+/// exists while the endpoint does, and after it is deleted while its logs are kept, as in CloudWatch.
+/// </summary>
+internal sealed class LogGroups(IJobLogFiles jobs, IEndpointLogFiles endpoints, IHostingStore store)
+{
+    public const string EndpointPrefix = "/aws/sagemaker/Endpoints/";
+
+    public static readonly IReadOnlyDictionary<string, JobLogKind> JobGroups = new Dictionary<string, JobLogKind>(StringComparer.Ordinal)
     {
         ["/aws/sagemaker/TrainingJobs"] = JobLogKind.TrainingJob,
         ["/aws/sagemaker/ProcessingJobs"] = JobLogKind.ProcessingJob,
@@ -39,11 +52,39 @@ internal sealed partial class LogGroups(IJobLogFiles files)
         return group;
     }
 
-    public static JobLogKind Kind(string group) =>
-        Names.TryGetValue(group, out var kind) ? kind : throw LogsException.GroupNotFound();
+    /// <summary>All the groups' names: the job groups, and every endpoint's that exists or has logs.</summary>
+    public async Task<IEnumerable<string>> NamesAsync(CancellationToken ct)
+    {
+        var live = await store.AllEndpointsAsync(ct).ConfigureAwait(false);
+        return JobGroups.Keys
+            .Concat(live.Select(endpoint => endpoint.Name).Concat(endpoints.Endpoints()).Select(name => EndpointPrefix + name))
+            .Distinct(StringComparer.Ordinal);
+    }
 
-    /// <summary>The group's streams whose names start with the prefix, in name order.</summary>
-    public IReadOnlyList<LogStreamEvents> Streams(JobLogKind kind, string? prefix)
+    public async Task<ILogGroup> OpenAsync(string group, CancellationToken ct)
+    {
+        if (JobGroups.TryGetValue(group, out var kind))
+        {
+            return new JobLogGroup(jobs, kind);
+        }
+
+        if (group.StartsWith(EndpointPrefix, StringComparison.Ordinal) && group[EndpointPrefix.Length..] is var endpoint && EndpointLogGroup.IsName(endpoint)
+            && (endpoints.Streams(endpoint).Any() || await store.FindEndpointAsync(endpoint, ct).ConfigureAwait(false) is not null))
+        {
+            return new EndpointLogGroup(endpoints, endpoint);
+        }
+
+        throw LogsException.GroupNotFound();
+    }
+}
+
+/// <summary>
+/// A job group: one stream per job, named as SageMaker names the first instance's stream,
+/// <c>{job}/algo-1-{epoch seconds of its first line}</c>. A stream exists once its job has logged a line, as in CloudWatch.
+/// </summary>
+internal sealed partial class JobLogGroup(IJobLogFiles files, JobLogKind kind) : ILogGroup
+{
+    public IReadOnlyList<LogStreamEvents> Streams(string? prefix)
     {
         prefix ??= "";
         var slash = prefix.IndexOf('/', StringComparison.Ordinal);
@@ -51,21 +92,21 @@ internal sealed partial class LogGroups(IJobLogFiles files)
         var jobs = slash >= 0 ? [prefix[..slash]] : files.Jobs(kind).Where(job => job.StartsWith(prefix, StringComparison.Ordinal));
         return jobs
             .Where(IsJobName)
-            .Select(job => Read(kind, job))
+            .Select(Read)
             .OfType<LogStreamEvents>()
             .Where(stream => stream.Name.StartsWith(prefix, StringComparison.Ordinal))
             .OrderBy(stream => stream.Name, StringComparer.Ordinal)
             .ToList();
     }
 
-    public LogStreamEvents Stream(JobLogKind kind, string name)
+    public LogStreamEvents Stream(string name)
     {
         var slash = name.IndexOf('/', StringComparison.Ordinal);
         var job = slash < 0 ? "" : name[..slash];
-        return IsJobName(job) && Read(kind, job) is { } stream && stream.Name == name ? stream : throw LogsException.StreamNotFound();
+        return IsJobName(job) && Read(job) is { } stream && stream.Name == name ? stream : throw LogsException.StreamNotFound();
     }
 
-    private LogStreamEvents? Read(JobLogKind kind, string job)
+    private LogStreamEvents? Read(string job)
     {
         var events = JobLogReader.Read(files.LogFile(kind, job));
         return events.Count == 0 ? null : new LogStreamEvents($"{job}/algo-1-{events[0].Timestamp / 1000}", events);
@@ -76,4 +117,29 @@ internal sealed partial class LogGroups(IJobLogFiles files)
 
     [GeneratedRegex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")]
     private static partial Regex JobName();
+}
+
+/// <summary>An endpoint's group: one stream per replica it has run, <c>{variant}/{instance id}</c>, once the replica has logged a line.</summary>
+internal sealed partial class EndpointLogGroup(IEndpointLogFiles files, string endpoint) : ILogGroup
+{
+    public IReadOnlyList<LogStreamEvents> Streams(string? prefix) =>
+        files.Streams(endpoint)
+            .Where(name => name.StartsWith(prefix ?? "", StringComparison.Ordinal))
+            .Select(Read)
+            .OfType<LogStreamEvents>()
+            .OrderBy(stream => stream.Name, StringComparer.Ordinal)
+            .ToList();
+
+    public LogStreamEvents Stream(string name) => Read(name) ?? throw LogsException.StreamNotFound();
+
+    public static bool IsName(string name) => EndpointName().IsMatch(name);
+
+    private LogStreamEvents? Read(string name)
+    {
+        var events = files.StreamFile(endpoint, name) is { } file ? JobLogReader.Read(file) : [];
+        return events.Count == 0 ? null : new LogStreamEvents(name, events);
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")]
+    private static partial Regex EndpointName();
 }

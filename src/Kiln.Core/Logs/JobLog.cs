@@ -43,14 +43,17 @@ public sealed class JobLogWriter : IDisposable
         _times = Open(JobLogReader.TimesFile(path));
     }
 
-    public void WriteLine(string line)
+    public void WriteLine(string line) => WriteLine(line, _clock.GetUtcNow().ToUnixTimeMilliseconds());
+
+    /// <summary>Appends a line written at <paramref name="timestamp"/> (epoch milliseconds): for lines queued before they reach the file.</summary>
+    public void WriteLine(string line, long timestamp)
     {
         lock (_gate)
         {
             foreach (var piece in line.Split('\n'))
             {
                 // The time goes first: a reader pairs only the lines that have one.
-                _times.WriteLine(_clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+                _times.WriteLine(timestamp.ToString(CultureInfo.InvariantCulture));
                 _log.WriteLine(piece.TrimEnd('\r'));
             }
         }

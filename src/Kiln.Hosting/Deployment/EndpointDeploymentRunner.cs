@@ -123,6 +123,7 @@ public sealed partial class EndpointDeploymentRunner(IHostingStore store, Endpoi
         foreach (var share in steps)
         {
             await ChangeAsync(endpoint.Name, current => current with { PendingTrafficShare = share }, ct).ConfigureAwait(false);
+            runtime.LogToReplicas(endpoint.Name, $"Blue/green deployment: the new fleet (endpoint config {endpoint.PendingConfigName}) takes {share:P0} of traffic; the old fleet (endpoint config {endpoint.ConfigName}) the rest");
             if (share >= 1)
             {
                 break;
@@ -144,6 +145,7 @@ public sealed partial class EndpointDeploymentRunner(IHostingStore store, Endpoi
             }
         }
 
+        runtime.LogToReplicas(endpoint.Name, $"Blue/green deployment: endpoint config {endpoint.PendingConfigName} takes over; the old fleet (endpoint config {endpoint.ConfigName}) stops");
         if (policy.TerminationWaitInSeconds is > 0 and var wait)
         {
             await Task.Delay(TimeSpan.FromSeconds(wait), clock, ct).ConfigureAwait(false);
@@ -168,6 +170,7 @@ public sealed partial class EndpointDeploymentRunner(IHostingStore store, Endpoi
     private async Task RollBackAsync(string name, string reason, CancellationToken ct)
     {
         LogRollingBack(name, reason);
+        runtime.LogToReplicas(name, $"Blue/green deployment rolling back: {reason}");
         await ChangeAsync(name, current => current with { Status = EndpointStatus.RollingBack, PendingTrafficShare = 0, FailureReason = Truncate(reason) }, ct).ConfigureAwait(false);
         await ChangeAsync(name, current => current with
         {

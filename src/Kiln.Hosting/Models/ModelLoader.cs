@@ -105,11 +105,14 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
     /// <see cref="KilnException"/>) when the model cannot load.
     /// </summary>
     /// <param name="concurrency">Requests the caller sends at once (a batch transform's MaxConcurrentTransforms): a framework model starts at least that many workers.</param>
-    public async Task<IServedModel> LoadServedAsync(HostedModel model, string directory, CancellationToken ct, int concurrency = 1)
+    /// <param name="log">Where the replica's log lines go (what the model is, the workers' output), if anywhere.</param>
+    public async Task<IServedModel> LoadServedAsync(HostedModel model, string directory, CancellationToken ct, int concurrency = 1, Action<string>? log = null)
     {
         if (FrameworkModel.Detect(model, directory) is not { } framework)
         {
-            return new PredictorModel(Load(directory), InferenceOutput.From(model.Environment));
+            var predictor = Load(directory);
+            log?.Invoke($"Model kind: {Kind(directory, predictor)}");
+            return new PredictorModel(predictor, InferenceOutput.From(model.Environment));
         }
 
         var code = await PrepareCodeAsync(framework, directory, ct).ConfigureAwait(false);
@@ -135,8 +138,10 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
             environment["OMP_NUM_THREADS"] = "1";
         }
 
-        var settings = new PythonWorkerSettings(scripts.Python, WorkerScript, model.Name, directory, code, environment, WorkerStartTimeout);
-        return await PythonInferenceModel.StartAsync(settings, Math.Max(framework.Workers, concurrency), framework.Timeout, logger, ct).ConfigureAwait(false);
+        var workers = Math.Max(framework.Workers, concurrency);
+        log?.Invoke($"Model kind: framework model (inference script {framework.Program ?? "(none)"}, image {model.Image ?? "(none)"}); starting {workers} Python inference worker(s)");
+        var settings = new PythonWorkerSettings(scripts.Python, WorkerScript, model.Name, directory, code, environment, WorkerStartTimeout, log);
+        return await PythonInferenceModel.StartAsync(settings, workers, framework.Timeout, logger, ct).ConfigureAwait(false);
     }
 
     /// <summary>Kiln's host for inference scripts, shipped beside the assemblies.</summary>
@@ -223,6 +228,14 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
         }
     }
 
+    private static string Kind(string directory, IPredictor predictor) => predictor switch
+    {
+        OnnxPredictor => "ONNX model",
+        MlNetModelPredictor => "ML.NET model",
+        _ when ModelPackage.IsPackage(directory) && ModelPackage.ReadManifest(directory) is var manifest => $"Kiln model (algorithm {manifest.Algorithm}, {manifest.Problem})",
+        _ => predictor.GetType().Name,
+    };
+
     /// <summary>A fresh predictor (one per replica) over a prepared model folder.</summary>
     public IPredictor Load(string directory) => LoadFrom(directory, algorithms);
 
@@ -256,6 +269,9 @@ public sealed class ModelLoader(DataUris data, AlgorithmCatalog algorithms, Host
 public sealed record HostingWorkspace(string Root)
 {
     public string TransformDirectory => Path.Combine(Root, "transform");
+
+    /// <summary>The endpoints' replica logs; kept when an endpoint is deleted, as CloudWatch keeps its log group.</summary>
+    public string EndpointLogDirectory => Path.Combine(Root, "endpoint-logs");
 
     /// <summary>A transform job's log, kept after its attempts' folders are removed.</summary>
     public string TransformLogFile(string job) => Path.Combine(TransformDirectory, job, "job.log");

@@ -7,6 +7,7 @@ using Kiln.Core.Hosting;
 using Kiln.Core.Training;
 using Kiln.Hosting.Capture;
 using Kiln.Hosting.Inference;
+using Kiln.Hosting.Logs;
 using Kiln.Hosting.Models;
 using Kiln.Hosting.Routing;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +29,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     private readonly IHostingStore _store;
     private readonly ModelLoader _loader;
     private readonly CaptureWriter _capture;
+    private readonly EndpointLogWriter _logs;
     private readonly TimeProvider _clock;
     private readonly ILogger<EndpointRuntime> _logger;
     private readonly ConcurrentDictionary<string, LiveEndpoint> _live = new(StringComparer.Ordinal);
@@ -41,11 +43,12 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         SingleReader = false,
     });
 
-    public EndpointRuntime(IHostingStore store, ModelLoader loader, CaptureWriter capture, HostingChanges changes, TimeProvider clock, ILogger<EndpointRuntime> logger)
+    public EndpointRuntime(IHostingStore store, ModelLoader loader, CaptureWriter capture, EndpointLogWriter logs, HostingChanges changes, TimeProvider clock, ILogger<EndpointRuntime> logger)
     {
         _store = store;
         _loader = loader;
         _capture = capture;
+        _logs = logs;
         _clock = clock;
         _logger = logger;
         changes.Subscribe(name => _ = RefreshInBackgroundAsync(name));
@@ -199,6 +202,18 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         }
     }
 
+    /// <summary>Writes a line (a deployment step) into the logs of every replica this node serves the endpoint with.</summary>
+    public void LogToReplicas(string name, string line)
+    {
+        if (_live.TryGetValue(name, out var live))
+        {
+            foreach (var replica in live.Fleets.SelectMany(fleet => fleet.All).SelectMany(variant => variant.Replicas))
+            {
+                replica.Log?.Write(line);
+            }
+        }
+    }
+
     /// <summary>The pending fleet's invocations and errors so far (for rolling back a bad update).</summary>
     public (long Invocations, long Errors) PendingHealth(string name)
     {
@@ -252,6 +267,8 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         await Task.WhenAll(shadows).ConfigureAwait(false);
     }
 
+    private static string FirstLine(string text) => text.IndexOf('\n', StringComparison.Ordinal) is var end and >= 0 ? text[..end].TrimEnd('\r') : text;
+
     private static string Key(string endpoint, string inferenceId) => endpoint + "\n" + inferenceId;
 
     private static bool Sampled(DataCaptureSpec capture) =>
@@ -271,6 +288,8 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         catch (ModelErrorException e)
         {
             variant.Stats.Served(Stopwatch.GetElapsedTime(started), failed: true);
+            // The first line only: a framework model's traceback is already in the log, from the worker's stderr.
+            replica.Log?.Write($"ModelError: the model answered {e.Status}: {FirstLine(e.Message)}");
             throw new ModelInvocationException(e.Status, e.Message, variant.Name);
         }
         catch (PayloadException e)
@@ -286,6 +305,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         catch (Exception e) when (e is not OperationCanceledException and not ModelInvocationException)
         {
             variant.Stats.Served(Stopwatch.GetElapsedTime(started), failed: true);
+            replica.Log?.Write($"ModelError: the model failed: {e.GetType().Name}: {FirstLine(e.Message)}");
             throw new ModelInvocationException(500, e.Message, variant.Name);
         }
         finally
@@ -380,12 +400,12 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         {
             foreach (var state in variants)
             {
-                live.Add(await BuildVariantAsync(configName, state, reusable, ct).ConfigureAwait(false));
+                live.Add(await BuildVariantAsync(endpoint, configName, state, reusable, ct).ConfigureAwait(false));
             }
 
             foreach (var state in shadows)
             {
-                liveShadows.Add(await BuildVariantAsync(configName, state, reusable, ct).ConfigureAwait(false));
+                liveShadows.Add(await BuildVariantAsync(endpoint, configName, state, reusable, ct).ConfigureAwait(false));
             }
         }
         catch
@@ -412,7 +432,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         return new Fleet(configName, [.. live], [.. liveShadows], router, config.Routing, config.DataCapture);
     }
 
-    private async Task<LiveVariant> BuildVariantAsync(string configName, VariantState state, List<LiveVariant> reusable, CancellationToken ct)
+    private async Task<LiveVariant> BuildVariantAsync(string endpoint, string configName, VariantState state, List<LiveVariant> reusable, CancellationToken ct)
     {
         var model = await _store.FindModelAsync(state.ModelName, ct).ConfigureAwait(false)
             ?? throw KilnException.InvalidParameter($"Could not find model \"{state.ModelName}\" for variant '{state.VariantName}'.");
@@ -427,25 +447,50 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
 
         if (replicas.Count < wanted)
         {
-            var directory = await _loader.PrepareAsync(model, ct).ConfigureAwait(false);
+            var log = _logs.Open(endpoint, state.VariantName);
+            log.Write($"Starting replica {replicas.Count + 1} of {wanted} of variant {state.VariantName} (endpoint config {configName}): loading model {model.Name} from {model.ModelDataUrl ?? "(no ModelDataUrl)"}");
+            string directory;
+            try
+            {
+                directory = await _loader.PrepareAsync(model, ct).ConfigureAwait(false);
+            }
+            catch (KilnException e)
+            {
+                log.Write($"Model load failed: {e.Message}");
+                throw;
+            }
+
             while (replicas.Count < wanted)
             {
                 IServedModel served;
+                var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    served = await _loader.LoadServedAsync(model, directory, ct).ConfigureAwait(false);
+                    served = await _loader.LoadServedAsync(model, directory, ct, log: log.Write).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is InvalidDataException or IOException or JsonException or InvalidOperationException or FormatException or ArgumentException)
+                catch (Exception e) when (e is InvalidDataException or IOException or JsonException or InvalidOperationException or FormatException or ArgumentException or KilnException)
                 {
+                    log.Write($"Model load failed: {e.Message}");
                     foreach (var loaded in replicas.Skip(donor is null ? 0 : Math.Min(wanted, donor.Replicas.Length)))
                     {
                         loaded.Retire();
                     }
 
+                    if (e is KilnException)
+                    {
+                        throw;
+                    }
+
                     throw KilnException.InvalidParameter($"The model data of model \"{model.Name}\" could not be loaded: {e.Message}");
                 }
 
-                replicas.Add(new Replica(served));
+                log.Write($"Model {model.Name} loaded in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms; replica {log.Stream} is ready");
+                replicas.Add(new Replica(served, log));
+                if (replicas.Count < wanted)
+                {
+                    log = _logs.Open(endpoint, state.VariantName);
+                    log.Write($"Starting replica {replicas.Count + 1} of {wanted} of variant {state.VariantName} (endpoint config {configName}): loading model {model.Name} from {model.ModelDataUrl ?? "(no ModelDataUrl)"}");
+                }
             }
         }
 

@@ -1,4 +1,5 @@
 using Kiln.Core.Hosting;
+using Kiln.Hosting.Logs;
 using Kiln.Hosting.Models;
 using Kiln.Hosting.Routing;
 
@@ -8,7 +9,7 @@ namespace Kiln.Hosting.Runtime;
 /// One loaded copy of a model: SageMaker's instance. Requests go to the replica with the fewest in flight. A
 /// retired replica (its variant was scaled in or replaced) is disposed once its last request is done.
 /// </summary>
-internal sealed class Replica(IServedModel model)
+internal sealed class Replica(IServedModel model, ReplicaLog? log = null)
 {
     private int _inFlight;
     private int _retired;
@@ -16,6 +17,9 @@ internal sealed class Replica(IServedModel model)
     private long _served;
 
     public IServedModel Model { get; } = model;
+
+    /// <summary>Where the replica's lifecycle and its model's output are logged.</summary>
+    public ReplicaLog? Log { get; } = log;
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -37,7 +41,11 @@ internal sealed class Replica(IServedModel model)
 
     public void Retire()
     {
-        Volatile.Write(ref _retired, 1);
+        if (Interlocked.Exchange(ref _retired, 1) == 0)
+        {
+            Log?.Write("Stopping replica: its fleet was replaced or scaled in, the endpoint was deleted, or the server is stopping");
+        }
+
         if (InFlight == 0)
         {
             DisposeOnce();

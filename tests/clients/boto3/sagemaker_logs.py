@@ -1,6 +1,10 @@
 """Job logs through the CloudWatch Logs API on Kiln's endpoint, read the way the SageMaker Python SDK reads them."""
 import collections
+import io
+import os
 import re
+import signal
+import tarfile
 import time
 import uuid
 
@@ -8,9 +12,12 @@ import botocore.exceptions
 from botocore.config import Config
 
 from kiln_boto import client, main, session
+from sagemaker_framework_models import BUCKET, SKLEARN_IMAGE, csv_body, model_error, rows_and_labels, settle, trained_sklearn, workers_of
+from sagemaker_script_mode import model_files
 from sagemaker_training import ROLE, XGBOOST, channel, upload_breast_cancer, wait, xgboost_job
 
 TRAINING, PROCESSING, TRANSFORM = "/aws/sagemaker/TrainingJobs", "/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TransformJobs"
+ENDPOINTS = "/aws/sagemaker/Endpoints/"
 Position = collections.namedtuple("Position", ["timestamp", "skip"])
 
 
@@ -249,6 +256,215 @@ def test_bad_input(endpoint):
     arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{TRAINING}:*"
     read = [e["message"] for e in logs.get_log_events(logGroupIdentifier=arn, logStreamName=stream, startFromHead=True)["events"]]
     assert read.index("one") < read.index("two"), read
+
+
+def endpoint_config(sm, name, model, count):
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": model, "InitialInstanceCount": count, "InstanceType": "ml.m5.large", "InitialVariantWeight": 1}])
+
+
+def streams_of(logs, name, wanted, timeout=30):
+    """The endpoint's streams once there are `wanted` of them (lines are written off the request path)."""
+    deadline = time.time() + timeout
+    while True:
+        streams = [s["logStreamName"] for s in logs.describe_log_streams(logGroupName=ENDPOINTS + name)["logStreams"]]
+        if len(streams) >= wanted or time.time() > deadline:
+            return streams
+        time.sleep(0.2)
+
+
+def messages_of(logs, name, stream):
+    return [e["message"] for e in logs.get_log_events(logGroupName=ENDPOINTS + name, logStreamName=stream, startFromHead=True)["events"]]
+
+
+def until(condition, what, timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.time() < deadline, what
+        time.sleep(0.2)
+
+
+def test_endpoint_replicas_log_their_model_loading(endpoint):
+    sm, s3, logs = client("sagemaker", endpoint), client("s3", endpoint), client("logs", endpoint)
+    prefix = upload_breast_cancer(s3, "kiln-logs-ep")
+    job_name = "logs-ep-xgb-" + uuid.uuid4().hex[:6]
+    sm.create_training_job(**xgboost_job(job_name, prefix))
+    job = wait(sm, job_name)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    data = job["ModelArtifacts"]["S3ModelArtifacts"]
+    model = "logs-ep-model-" + uuid.uuid4().hex[:6]
+    sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": data})
+    name = "logs-ep-" + uuid.uuid4().hex[:6]
+    endpoint_config(sm, name, model, 2)
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    assert settle(sm, name)["EndpointStatus"] == "InService"
+
+    # Every endpoint has its group, listed by prefix, with one stream per replica: SageMaker's {variant}/{instance id}.
+    groups = [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix=ENDPOINTS + name)["logGroups"]]
+    assert groups == [ENDPOINTS + name], groups
+    assert ENDPOINTS + name in [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePattern="logs-ep-", limit=50)["logGroups"]]
+    first = until(lambda: (s := streams_of(logs, name, 2)) and len(s) == 2 and s, "two replica streams")
+    assert len(set(first)) == 2 and all(re.fullmatch(r"AllTraffic/i-[0-9a-f]{17}", s) for s in first), first
+    for stream in first:
+        lines = until(lambda: (m := messages_of(logs, name, stream)) and any("ready" in x for x in m) and m, f"{stream} loaded")
+        assert any(f"loading model {model} from {data}" in line for line in lines), lines
+        assert any(line.startswith("Model kind: Kiln model (algorithm") for line in lines), lines
+        assert any(f"replica {stream} is ready" in line for line in lines), lines
+
+    # Successful invocations log nothing (the hot path stays quiet).
+    before = {s: len(messages_of(logs, name, s)) for s in first}
+    runtime = client("sagemaker-runtime", endpoint)
+    row = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,0.9053,8.589,153.4,0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,0.2654,0.4601,0.1189"
+    for _ in range(10):
+        runtime.invoke_endpoint(EndpointName=name, Body=row, ContentType="text/csv")["Body"].read()
+    time.sleep(0.5)
+    assert {s: len(messages_of(logs, name, s)) for s in first} == before
+
+    # An update brings a new fleet with new streams; the old fleet's streams stay, with the deployment's steps and their stop.
+    sm.create_endpoint_config(EndpointConfigName=name + "-b", ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large", "InitialVariantWeight": 1}])
+    sm.update_endpoint(EndpointName=name, EndpointConfigName=name + "-b")
+    assert settle(sm, name)["EndpointStatus"] == "InService"
+    streams = until(lambda: (s := streams_of(logs, name, 3)) and len(s) == 3 and s, "the new fleet's stream")
+    assert set(first) < set(streams), (first, streams)
+    for stream in first:
+        lines = until(lambda: (m := messages_of(logs, name, stream)) and any(x.startswith("Stopping replica") for x in m) and m, f"{stream} stopped")
+        assert any(f"endpoint config {name}-b takes over" in line for line in lines), lines
+    (new,) = set(streams) - set(first)
+    assert any(f"(endpoint config {name}-b)" in line for line in messages_of(logs, name, new))
+
+    # An update whose model cannot load rolls back: its replica's stream says why, the serving replica's says it rolled back.
+    s3.put_object(Bucket="kiln-logs-ep", Key="broken/model.tar.gz", Body=b"not a tarball")
+    broken = model + "-broken"
+    sm.create_model(ModelName=broken, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": "s3://kiln-logs-ep/broken/model.tar.gz"})
+    endpoint_config(sm, name + "-c", broken, 1)
+    sm.update_endpoint(EndpointName=name, EndpointConfigName=name + "-c")
+    described = settle(sm, name)
+    assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] == name + "-b", described
+    after = until(lambda: (s := streams_of(logs, name, 4)) and len(s) == 4 and s, "the failed replica's stream")
+    (failed,) = set(after) - set(streams)
+    assert any(line.startswith("Model load failed: The model data at s3://kiln-logs-ep/broken/model.tar.gz") for line in messages_of(logs, name, failed))
+    rolled = until(lambda: [x for x in messages_of(logs, name, new) if x.startswith("Blue/green deployment rolling back")], "the rollback line")
+    assert "could not be brought up" in rolled[0], rolled
+    streams = after
+
+    # Deleting the endpoint keeps its logs, as CloudWatch keeps the group.
+    sm.delete_endpoint(EndpointName=name)
+    until(lambda: not [e for e in sm.list_endpoints(NameContains=name)["Endpoints"] if e["EndpointName"] == name], "the endpoint is deleted")
+    assert [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix=ENDPOINTS + name)["logGroups"]] == [ENDPOINTS + name]
+    assert sorted(streams_of(logs, name, 4)) == sorted(streams)
+
+
+FAILING_HANDLER = b"""import os
+
+import joblib
+
+
+def model_fn(model_dir):
+    print("model_fn: loading model.joblib")
+    return joblib.load(os.path.join(model_dir, "model.joblib"))
+
+
+def input_fn(body, content_type):
+    text = body.decode() if isinstance(body, bytes) else body
+    if text.startswith("explode"):
+        print("input_fn saw the marked request: " + text.strip())
+        raise RuntimeError("the marked request is refused: " + text.strip())
+    import numpy
+    return numpy.array([[float(v) for v in line.split(",")] for line in text.splitlines() if line.strip()])
+"""
+
+
+def test_framework_model_prints_and_tracebacks_reach_the_endpoint_log(endpoint):
+    sm, s3, logs, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("logs", endpoint), client("sagemaker-runtime", endpoint)
+    job, _ = trained_sklearn(sm, s3)
+    repacked = io.BytesIO()
+    with tarfile.open(fileobj=repacked, mode="w:gz") as archive:
+        for file, data in list(model_files(s3, job["ModelArtifacts"]["S3ModelArtifacts"]).items()) + [("code/inference.py", FAILING_HANDLER)]:
+            info = tarfile.TarInfo(file)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    key = f"logs/{uuid.uuid4().hex[:8]}/model.tar.gz"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=repacked.getvalue())
+    model = "logs-fw-" + uuid.uuid4().hex[:6]
+    sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": SKLEARN_IMAGE, "ModelDataUrl": f"s3://{BUCKET}/{key}", "Environment": {
+        "SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}})
+    name = "logs-fw-" + uuid.uuid4().hex[:6]
+    endpoint_config(sm, name, model, 1)
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    described = settle(sm, name)
+    assert described["EndpointStatus"] == "InService", described.get("FailureReason")
+    _, rows, _ = rows_and_labels(2)
+    assert runtime.invoke_endpoint(EndpointName=name, Body=csv_body(rows), ContentType="text/csv", Accept="text/csv")["Body"].read()
+
+    marker = "explode-" + uuid.uuid4().hex[:8]
+    e = model_error(lambda: runtime.invoke_endpoint(EndpointName=name, Body=marker, ContentType="text/csv"))
+    assert e.response["Error"]["Code"] == "ModelError", e.response
+
+    # FilterLogEvents finds the handler's print, as `aws logs filter-log-events --filter-pattern` would.
+    found = until(lambda: logs.filter_log_events(logGroupName=ENDPOINTS + name, filterPattern=f'"saw the marked request: {marker}"')["events"], "the print")
+    assert len(found) == 1 and re.fullmatch(r"AllTraffic/i-[0-9a-f]{17}", found[0]["logStreamName"]), found
+    stream = found[0]["logStreamName"]
+    lines = until(lambda: (m := messages_of(logs, name, stream)) and any("ModelError" in x for x in m) and m, "the ModelError line")
+    assert any("Model kind: framework model (inference script inference.py" in line for line in lines), lines
+    assert "model_fn: loading model.joblib" in lines, lines
+    at = lines.index(f"input_fn saw the marked request: {marker}")
+    after = lines[at:]
+    assert "Traceback (most recent call last):" in after, after
+    assert f"RuntimeError: the marked request is refused: {marker}" in after, after
+    assert any(line.startswith("ModelError") and marker in line for line in after), after
+    errors = logs.filter_log_events(logGroupName=ENDPOINTS + name, filterPattern="Traceback", logStreamNamePrefix="AllTraffic/")["events"]
+    assert [x["message"] for x in errors] == ["Traceback (most recent call last):"], errors
+    assert logs.filter_log_events(logGroupName=ENDPOINTS + name, filterPattern=marker + "-nope")["events"] == []
+
+    # A worker that dies is started again, and the replica's log says so (and shows the new worker loading the model).
+    (worker,) = workers_of(model)
+    os.kill(worker, signal.SIGKILL)
+    lines = until(lambda: (m := messages_of(logs, name, stream)) and m.count("model_fn: loading model.joblib") == 2 and m, "the restarted worker's lines")
+    assert any(line.startswith("An inference worker ended") for line in lines), lines
+
+
+def test_endpoint_log_bad_input(endpoint):
+    sm, logs = client("sagemaker", endpoint), client("logs", endpoint)
+    no_group, no_stream = "The specified log group does not exist.", "The specified log stream does not exist."
+    for group in [ENDPOINTS + "no-such-endpoint", ENDPOINTS, ENDPOINTS + "../../etc", ENDPOINTS + "a/b", "/aws/sagemaker/Endpoints"]:
+        expect_error("ResourceNotFoundException", no_group, logs.describe_log_streams, logGroupName=group)
+        expect_error("ResourceNotFoundException", no_group, logs.filter_log_events, logGroupName=group)
+        expect_error("ResourceNotFoundException", no_group, logs.get_log_events, logGroupName=group, logStreamName="AllTraffic/i-0123456789abcdef0")
+    assert logs.describe_log_groups(logGroupNamePrefix=ENDPOINTS + "no-such-endpoint")["logGroups"] == []
+
+    # A model whose data is not a tar.gz: the endpoint fails, and its replica's log says why.
+    s3 = client("s3", endpoint)
+    try:
+        s3.create_bucket(Bucket="kiln-logs-bad")
+    except botocore.exceptions.ClientError as e:
+        if e.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+    s3.put_object(Bucket="kiln-logs-bad", Key="broken/model.tar.gz", Body=b"this is not a tarball")
+    model = "logs-broken-" + uuid.uuid4().hex[:6]
+    sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": "s3://kiln-logs-bad/broken/model.tar.gz"})
+    name = "logs-fail-" + uuid.uuid4().hex[:6]
+    endpoint_config(sm, name, model, 1)
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    described = settle(sm, name)
+    assert described["EndpointStatus"] == "Failed", described
+    (stream,) = until(lambda: streams_of(logs, name, 1), "the failed replica's stream")
+    lines = until(lambda: (m := messages_of(logs, name, stream)) and any("load failed" in x for x in m) and m, "the failure line")
+    assert any(line.startswith("Model load failed: The model data at s3://kiln-logs-bad/broken/model.tar.gz is not a readable tar.gz archive") for line in lines), lines
+    assert described["FailureReason"] in [line[len("Model load failed: "):] for line in lines], (described, lines)
+
+    group = ENDPOINTS + name
+    for bad in ["AllTraffic/i-0123456789abcdef0", "AllTraffic", "../../../etc/passwd", "AllTraffic/../../x", stream + "x", "Other/" + stream.split("/")[1]]:
+        expect_error("ResourceNotFoundException", no_stream, logs.get_log_events, logGroupName=group, logStreamName=bad)
+    expect_error("ResourceNotFoundException", no_stream, logs.filter_log_events, logGroupName=group, logStreamNames=[stream, "AllTraffic/i-0123456789abcdef0"])
+    assert logs.describe_log_streams(logGroupName=group, logStreamNamePrefix="Other/")["logStreams"] == []
+    expect_error("InvalidParameterException", "nextToken", logs.get_log_events, logGroupName=group, logStreamName=stream, nextToken="f/99999999")
+    # The group's ARN names it too.
+    arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"
+    assert [e["message"] for e in logs.get_log_events(logGroupIdentifier=arn, logStreamName=stream, startFromHead=True)["events"]] == lines
 
 
 if __name__ == "__main__":

@@ -158,6 +158,7 @@ public sealed partial class PythonInferenceModel : IServedModel
                 worker.Kill();
                 worker.Dispose();
                 LogRestart(_logger, _settings.ModelName);
+                _settings.Log?.Invoke("An inference worker ended (it exited, was killed, or overran SAGEMAKER_MODEL_SERVER_TIMEOUT); starting another");
                 _current = StartAsync();
             }
         }
@@ -191,6 +192,7 @@ public sealed partial class PythonInferenceModel : IServedModel
                     else
                     {
                         LogRestartFailed(_logger, started.Exception!.InnerException!, _settings.ModelName);
+                        _settings.Log?.Invoke($"The inference worker could not be started again: {started.Exception!.InnerException!.Message}");
                     }
                 },
                 CancellationToken.None,

@@ -6,9 +6,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Kiln.Hosting.Models.Python;
 
-/// <summary>How to start a model's inference workers.</summary>
+/// <summary>How to start a model's inference workers; <see cref="Log"/> receives each line the worker writes (the user's prints and tracebacks).</summary>
 public sealed record PythonWorkerSettings(
-    string Python, string WorkerScript, string ModelName, string ModelDirectory, string CodeDirectory, IReadOnlyDictionary<string, string> Environment, TimeSpan StartTimeout);
+    string Python, string WorkerScript, string ModelName, string ModelDirectory, string CodeDirectory, IReadOnlyDictionary<string, string> Environment, TimeSpan StartTimeout,
+    Action<string>? Log = null);
 
 /// <summary>
 /// One Python process running kiln_inference_worker.py: it loads the model once, then answers one request at a
@@ -65,6 +66,7 @@ internal sealed partial class PythonWorker : IDisposable
             if (line.Data is { } text)
             {
                 worker?.Remember(text);
+                settings.Log?.Invoke(text);
                 LogScript(logger, settings.ModelName, text);
             }
         };
