@@ -118,7 +118,7 @@ public abstract class TrackingStoreContract
             created.Add(await Store.CreateExperimentAsync($"paged-{i:D2}", null, [], 100 + i));
         }
 
-        var seen = await PageAll(token => Store.SearchExperimentsAsync(new ExperimentQuery(
+        var seen = await Paging.All(token => Store.SearchExperimentsAsync(new ExperimentQuery(
             ViewType.ActiveOnly, [new FilterClause(SearchEntity.Attribute, "name", Comparator.Like, new FilterValue.Text("paged-%"))], [], 3, token)), 3);
 
         var expected = created.AsEnumerable().Reverse().ToList();
@@ -267,7 +267,7 @@ public abstract class TrackingStoreContract
         await Store.LogBatchAsync(runId, points, [], []);
         await Store.LogBatchAsync(runId, [new Metric("other", 1, 1, 1)], [], []);
 
-        var seen = await PageAll(token => Store.GetMetricHistoryAsync(runId, "loss", 10, token), 10);
+        var seen = await Paging.All(token => Store.GetMetricHistoryAsync(runId, "loss", 10, token), 10);
 
         Assert.Equal(points.OrderBy(point => point.Timestamp).ThenBy(point => point.Step), seen);
         Assert.Empty((await Store.GetMetricHistoryAsync(runId, "missing", 10, null)).Items);
@@ -285,7 +285,7 @@ public abstract class TrackingStoreContract
 
         await Store.SetRunLifecycleAsync("run-8", LifecycleStage.Deleted, 5);
 
-        var all = await PageAll(token => Store.SearchRunsAsync(new RunQuery([experiment], [], ViewType.ActiveOnly, [], 2, token)), 2);
+        var all = await Paging.All(token => Store.SearchRunsAsync(new RunQuery([experiment], [], ViewType.ActiveOnly, [], 2, token)), 2);
         Assert.Equal(Enumerable.Range(0, 8).Reverse().Select(i => $"run-{i}"), all.Select(run => run.Info.RunId));
 
         var even = await Store.SearchRunsAsync(new RunQuery([experiment],
@@ -333,7 +333,7 @@ public abstract class TrackingStoreContract
             }
         })));
 
-        var history = await PageAll(token => Store.GetMetricHistoryAsync(runId, "loss", 1_000, token), 1_000);
+        var history = await Paging.All(token => Store.GetMetricHistoryAsync(runId, "loss", 1_000, token), 1_000);
         Assert.Equal(Writers * PointsEach, history.Count);
         var run = await Store.FindRunAsync(runId);
         Assert.Equal(Writers * PointsEach, run!.Data.Params.Count);
@@ -349,27 +349,5 @@ public abstract class TrackingStoreContract
         var runId = "run-" + name;
         await Store.CreateRunAsync(new NewRun(runId, experiment, name, "tester", 1, [], "a"));
         return runId;
-    }
-
-    /// <summary>Follows next-page tokens to the end; every page but the last must be full.</summary>
-    protected static async Task<List<T>> PageAll<T>(Func<string?, Task<Page<T>>> fetch, int pageSize)
-    {
-        var all = new List<T>();
-        string? token = null;
-        for (var pages = 0; pages < 1_000; pages++)
-        {
-            var page = await fetch(token);
-            all.AddRange(page.Items);
-            if (page.NextPageToken is null)
-            {
-                return all;
-            }
-
-            Assert.Equal(pageSize, page.Items.Count);
-            token = page.NextPageToken;
-        }
-
-        Assert.Fail("Paging never ended.");
-        return all;
     }
 }
