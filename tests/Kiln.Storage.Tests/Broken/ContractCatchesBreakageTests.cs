@@ -1,4 +1,5 @@
 using Kiln.Core.Tracking;
+using Kiln.Core.Training;
 using Kiln.Storage.Sqlite.Tracking;
 using Kiln.Storage.Tests.Contracts;
 using Kiln.Storage.Tests.Sqlite;
@@ -6,7 +7,7 @@ using Xunit.Sdk;
 
 namespace Kiln.Storage.Tests.Broken;
 
-/// <summary>Runs contract tests against <see cref="BrokenTrackingStore"/>: the ones about its bugs must fail.</summary>
+/// <summary>Runs contract tests against deliberately broken stores: the tests about their bugs must fail, the others pass.</summary>
 public sealed class ContractCatchesBreakageTests
 {
     [Theory]
@@ -31,8 +32,33 @@ public sealed class ContractCatchesBreakageTests
         await Invoke(contract, test);
     }
 
-    private static Task Invoke(TrackingStoreContract contract, string test) =>
-        (Task)typeof(TrackingStoreContract).GetMethod(test)!.Invoke(contract, null)!;
+    [Theory]
+    [InlineData(nameof(TrainingJobStoreContract.Listing_pages_through_every_item_exactly_once_newest_first))]
+    [InlineData(nameof(TrainingJobStoreContract.Parallel_updates_of_one_item_lose_no_change))]
+    public async Task The_training_job_contract_fails_an_in_memory_store_that_ignores_page_tokens_or_loses_updates(string test)
+    {
+        await Assert.ThrowsAnyAsync<XunitException>(() => Invoke(new BrokenTrainingJobStoreContract(), test));
+    }
+
+    [Theory]
+    [InlineData(nameof(TrainingJobStoreContract.An_item_round_trips_every_field))]
+    [InlineData(nameof(TrainingJobStoreContract.Creating_a_taken_name_is_resource_in_use))]
+    [InlineData(nameof(TrainingJobStoreContract.Listing_filters_by_name_status_and_times))]
+    [InlineData(nameof(TrainingJobStoreContract.Listing_sorts_by_name_or_creation_time_either_way))]
+    [InlineData(nameof(TrainingJobStoreContract.A_bad_page_token_is_an_invalid_parameter))]
+    [InlineData(nameof(TrainingJobStoreContract.Update_of_a_missing_item_or_a_declined_change_writes_nothing))]
+    public async Task The_training_job_contract_still_passes_what_the_in_memory_store_gets_right(string test)
+    {
+        await Invoke(new BrokenTrainingJobStoreContract(), test);
+    }
+
+    private static Task Invoke(object contract, string test) =>
+        (Task)contract.GetType().GetMethod(test)!.Invoke(contract, null)!;
+
+    private sealed class BrokenTrainingJobStoreContract : TrainingJobStoreContract
+    {
+        protected override ITrainingJobStore CreateStore() => new BrokenInMemoryTrainingJobStore();
+    }
 
     // Not public, so xunit does not discover the inherited tests and run them as (failing) tests of their own.
     private sealed class BrokenTrackingStoreContract : TrackingStoreContract, IDisposable
