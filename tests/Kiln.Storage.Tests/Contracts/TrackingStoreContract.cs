@@ -302,6 +302,24 @@ public abstract class TrackingStoreContract
     }
 
     [Fact]
+    public async Task Unknown_search_keys_and_duplicate_orderings_are_invalid_parameters()
+    {
+        var runId = await NewRunAsync("keys");
+        var experiment = (await Store.FindRunAsync(runId))!.Info.ExperimentId;
+
+        await StoreAssert.FailsWith(ErrorCode.InvalidParameterValue, () => Store.SearchExperimentsAsync(new ExperimentQuery(
+            ViewType.All, [new FilterClause(SearchEntity.Attribute, "colour", Comparator.Equal, new FilterValue.Text("x"))], [], 10, null)));
+        await StoreAssert.FailsWith(ErrorCode.InvalidParameterValue, () => Store.SearchExperimentsAsync(new ExperimentQuery(
+            ViewType.All, [], [new OrderByClause(SearchEntity.Attribute, "colour", true)], 10, null)));
+        await StoreAssert.FailsWith(ErrorCode.InvalidParameterValue, () => Store.SearchRunsAsync(new RunQuery(
+            [experiment], [new FilterClause(SearchEntity.Attribute, "colour", Comparator.Equal, new FilterValue.Text("x"))], ViewType.All, [], 10, null)));
+        await StoreAssert.FailsWith(ErrorCode.InvalidParameterValue, () => Store.SearchRunsAsync(new RunQuery(
+            [experiment], [], ViewType.All,
+            [new OrderByClause(SearchEntity.Attribute, "start_time", true), new OrderByClause(SearchEntity.Attribute, "start_time", false)], 10, null)));
+        await StoreAssert.FailsWith(ErrorCode.ResourceDoesNotExist, () => Store.RenameExperimentAsync("not-a-number", "x", 1));
+    }
+
+    [Fact]
     public async Task Dataset_inputs_round_trip_and_logging_the_same_one_twice_keeps_one()
     {
         var runId = await NewRunAsync("inputs");
