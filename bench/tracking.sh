@@ -15,13 +15,6 @@ source bench/lib/mlflow.sh
 repetitions="${REPETITIONS:-3}"
 count="${COUNT:-1000}"
 work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 ensure_mlflow
 dotnet publish src/Kiln.Cli -c Release -o .build/bench-server --nologo -v quiet -p:UseAppHost=false >&2

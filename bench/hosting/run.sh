@@ -19,13 +19,6 @@ connections="${CONNECTIONS:-64}"
 # gunicorn's own recommendation, 2 x cores + 1 sync workers, for both Python servers.
 python_workers=$(( $(nproc) * 2 + 1 ))
 work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 ensure_mlflow
 dotnet publish "$root/src/Kiln.Cli" -c Release -o "$work/kiln" --nologo -v quiet -p:PublishReadyToRun=true -r linux-x64 --self-contained false >&2

@@ -3,6 +3,24 @@
 
 free_port() { /usr/bin/python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
 
+# Servers a script starts: their pids go into `pids`; on exit each is stopped (its process group where it leads
+# one) and the script's `work` folder is removed.
+pids=()
+stop_servers() {
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "${work:-}"
+}
+trap stop_servers EXIT
+
+# report_exit <name> <pid> <log> <when>: a server exited; its exit code and the tail of its log.
+report_exit() {
+  local name="$1" pid="$2" log="$3" when="$4" code=0
+  wait "$pid" || code=$?
+  echo "$name (pid $pid) exited with code $code $when; last lines of $log:" >&2
+  tail -n 30 "$log" >&2
+}
+
 # wait_for_server <name> <url> <pid> <log> [seconds]
 wait_for_server() {
   local name="$1" url="$2" pid="$3" log="$4" limit="${5:-120}" start=$SECONDS
@@ -12,10 +30,7 @@ wait_for_server() {
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
-      local code=0
-      wait "$pid" || code=$?
-      echo "$name (pid $pid) exited with code $code before answering $url; last lines of $log:" >&2
-      tail -n 30 "$log" >&2
+      report_exit "$name" "$pid" "$log" "before answering $url"
       return 1
     fi
     sleep 0.2
@@ -34,10 +49,7 @@ address_from_log() {
     server_address=$(sed -n "$expression" "$log" 2>/dev/null | head -n 1)
     if [[ -n "$server_address" ]]; then return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then
-      local code=0
-      wait "$pid" || code=$?
-      echo "$name (pid $pid) exited with code $code before it listened; last lines of $log:" >&2
-      tail -n 30 "$log" >&2
+      report_exit "$name" "$pid" "$log" "before it listened"
       return 1
     fi
     sleep 0.2
