@@ -3,7 +3,7 @@
 // Port 0 takes a free port; the address it listens on is printed once it does ("listening on http://...").
 using System.Formats.Tar;
 using System.IO.Compression;
-using Kiln.Hosting.Inference;
+using Kiln.Serving.Inference;
 using Kiln.Training.Algorithms;
 
 var archive = args[0];

@@ -6,8 +6,8 @@ using Kiln.AutoML.Reports;
 using Kiln.Core.Artifacts;
 using Kiln.Core.AutoML;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Kiln.Core.Tuning;
@@ -32,7 +32,7 @@ public sealed partial class AutoMLJobRunner(
     EnsembleBuilder ensembles,
     BestCandidateRule bestRule,
     CandidateRefitter refitter,
-    HostingService hosting,
+    ServingService hosting,
     AutoMLWorkspace workspace,
     TrainingJobEvents events,
     TimeProvider clock,

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
 using Kiln.Core.Pipelines;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Pipelines.Definition;
 
@@ -62,7 +62,7 @@ public sealed class PipelineService(
     public async Task<Pipeline> DescribeAsync(string name, CancellationToken ct = default) =>
         await pipelines.FindAsync(name, ct).ConfigureAwait(false) ?? throw NotFound(name);
 
-    public Task<Page<Pipeline>> ListAsync(HostingQuery query, CancellationToken ct = default) => pipelines.ListAsync(query, ct);
+    public Task<Page<Pipeline>> ListAsync(ListQuery query, CancellationToken ct = default) => pipelines.ListAsync(query, ct);
 
     public async Task<Pipeline> DeleteAsync(string name, CancellationToken ct = default)
     {

@@ -10,7 +10,6 @@ using Kiln.AutoML;
 using Kiln.AutoML.Data;
 using Kiln.Core.Artifacts;
 using Kiln.Core.AutoML;
-using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
 using Kiln.Core.Lineage;
 using Kiln.Core.Logs;
@@ -18,22 +17,23 @@ using Kiln.Core.Objects;
 using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
 using Kiln.Core.Registry;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Kiln.Core.Tuning;
-using Kiln.Hosting;
-using Kiln.Hosting.Models;
-using Kiln.Jobs.Hosting;
+using Kiln.Jobs.Silo;
 using Kiln.Pipelines;
 using Kiln.Processing;
+using Kiln.Serving;
+using Kiln.Serving.Models;
 using Kiln.Storage.Sqlite;
 using Kiln.Storage.Sqlite.AutoML;
-using Kiln.Storage.Sqlite.Hosting;
 using Kiln.Storage.Sqlite.Lineage;
 using Kiln.Storage.Sqlite.Objects;
 using Kiln.Storage.Sqlite.Pipelines;
 using Kiln.Storage.Sqlite.Processing;
 using Kiln.Storage.Sqlite.Registry;
+using Kiln.Storage.Sqlite.Serving;
 using Kiln.Storage.Sqlite.Tracking;
 using Kiln.Storage.Sqlite.Training;
 using Kiln.Storage.Sqlite.Tuning;
@@ -112,7 +112,7 @@ public static class KilnServer
         services.AddSingleton<ITrainingJobStore>(provider => new SqliteTrainingJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IArtifactStore>(_ => new FileSystemArtifactStore(options.ArtifactDirectory));
         services.AddSingleton<IObjectIndex>(provider => new SqliteObjectIndex(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IHostingStore>(provider => new SqliteHostingStore(provider.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IServingStore>(provider => new SqliteServingStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<ITransformJobStore>(provider => new SqliteTransformJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<ITuningJobStore>(provider => new SqliteTuningJobStore(provider.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IAutoMLJobStore>(provider => new SqliteAutoMLJobStore(provider.GetRequiredService<SqliteDatabase>()));
@@ -151,10 +151,10 @@ public static class KilnServer
         services.AddSingleton<Kiln.Api.Native.ILogFiles>(new TrainingLogFiles(workspace));
         services.AddSingleton<TrainingJobEvents>();
         services.AddSingleton<IJobRunner, TrainingJobRunner>();
-        var hostingWorkspace = new HostingWorkspace(options.HostingDirectory);
+        var hostingWorkspace = new ServingWorkspace(options.ServingDirectory);
         var processingWorkspace = new ProcessingWorkspace(options.ProcessingDirectory);
         services.AddSingleton<IJobLogFiles>(new JobLogFiles(workspace, processingWorkspace, hostingWorkspace));
-        services.AddKilnHosting(hostingWorkspace);
+        services.AddKilnServing(hostingWorkspace);
         services.AddKilnTuning();
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
         services.AddKilnProcessing(processingWorkspace);
@@ -181,7 +181,7 @@ internal sealed class TrainingLogFiles(TrainingWorkspace workspace) : ILogFiles
 }
 
 /// <summary>The job logs on this node, by kind: each kind's workspace keeps one log file per job.</summary>
-internal sealed class JobLogFiles(TrainingWorkspace training, ProcessingWorkspace processing, HostingWorkspace hosting) : IJobLogFiles
+internal sealed class JobLogFiles(TrainingWorkspace training, ProcessingWorkspace processing, ServingWorkspace hosting) : IJobLogFiles
 {
     public IEnumerable<string> Jobs(JobLogKind kind)
     {

@@ -31,7 +31,7 @@ public sealed record KilnServerOptions
     public string ArtifactUploadDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "artifact-uploads");
 
     /// <summary>Where endpoints and batch transforms keep local copies of model data.</summary>
-    public string HostingDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "hosting");
+    public string ServingDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "hosting");
 
     /// <summary>Where AutoML jobs keep scratch files and the candidate models they score.</summary>
     public string AutoMLDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "automl");

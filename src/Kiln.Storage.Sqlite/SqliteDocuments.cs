@@ -38,7 +38,7 @@ internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T
     public Task<bool> DeleteAsync(string key, CancellationToken ct) =>
         db.WriteAsync(session => session.Execute($"DELETE FROM {table} WHERE name = $name", ("$name", key)) == 1, ct);
 
-    public Task<Page<T>> ListAsync(Kiln.Core.Hosting.HostingQuery query, CancellationToken ct)
+    public Task<Page<T>> ListAsync(ListQuery query, CancellationToken ct)
     {
         var where = new List<string> { "1 = 1" };
         var parameters = new List<(string, object?)>();
@@ -99,10 +99,10 @@ internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T
     public Task<IReadOnlyList<T>> AllAsync(CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<T>>(db.Read(session => session.Query($"SELECT document FROM {table}", reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!)));
 
-    private static string Column(Kiln.Core.Hosting.HostingSort sort) => sort switch
+    private static string Column(ListSort sort) => sort switch
     {
-        Kiln.Core.Hosting.HostingSort.Name => "name",
-        Kiln.Core.Hosting.HostingSort.Status => "status",
+        ListSort.Name => "name",
+        ListSort.Status => "status",
         _ => "creation_time",
     };
 

@@ -1,5 +1,5 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Core.Training;
 using Kiln.Core.Tuning;
 using Kiln.Tuning.EarlyStopping;
@@ -125,6 +125,6 @@ public sealed class TuningStopRuleTests
 
         public Task<TuningJob?> UpdateAsync(string name, Func<TuningJob, TuningJob?> change, CancellationToken ct = default) => throw new NotSupportedException();
 
-        public Task<Page<TuningJob>> ListAsync(HostingQuery query, CancellationToken ct = default) => throw new NotSupportedException();
+        public Task<Page<TuningJob>> ListAsync(ListQuery query, CancellationToken ct = default) => throw new NotSupportedException();
     }
 }

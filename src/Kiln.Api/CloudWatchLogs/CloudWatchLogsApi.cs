@@ -2,8 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kiln.Api.SageMaker;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
 using Kiln.Core.Logs;
+using Kiln.Core.Serving;
 using Microsoft.Extensions.Logging;
 
 namespace Kiln.Api.CloudWatchLogs;
@@ -28,7 +28,7 @@ internal static class CloudWatchLogsApi
         try
         {
             var services = http.RequestServices;
-            var groups = new LogGroups(services.GetRequiredService<IJobLogFiles>(), services.GetRequiredService<IEndpointLogFiles>(), services.GetRequiredService<IHostingStore>());
+            var groups = new LogGroups(services.GetRequiredService<IJobLogFiles>(), services.GetRequiredService<IEndpointLogFiles>(), services.GetRequiredService<IServingStore>());
             var region = AwsCaller.From(http.Request).Region;
             var ct = http.RequestAborted;
             object response = operation switch

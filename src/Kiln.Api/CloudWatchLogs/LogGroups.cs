@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Kiln.Core.Hosting;
 using Kiln.Core.Logs;
+using Kiln.Core.Serving;
 
 namespace Kiln.Api.CloudWatchLogs;
 
@@ -22,7 +22,7 @@ internal interface ILogGroup
 /// endpoint, <c>/aws/sagemaker/Endpoints/{endpoint}</c> (<see cref="EndpointLogGroup"/>). An endpoint's group
 /// exists while the endpoint does, and after it is deleted while its logs are kept, as in CloudWatch.
 /// </summary>
-internal sealed class LogGroups(IJobLogFiles jobs, IEndpointLogFiles endpoints, IHostingStore store)
+internal sealed class LogGroups(IJobLogFiles jobs, IEndpointLogFiles endpoints, IServingStore store)
 {
     public const string EndpointPrefix = "/aws/sagemaker/Endpoints/";
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Core.Training;
 
 namespace Kiln.Api.Native;
@@ -29,7 +29,7 @@ public static class NativeApi
     /// Reward feedback for bandit-routed endpoints, by inference id: <c>{"inference_id": "…", "reward": 1}</c>, or
     /// many at once as <c>{"rewards": [{…}, …]}</c>. Rewards are in [0, 1] (1 = success, as a click or a conversion).
     /// </summary>
-    private static async Task<IResult> FeedbackAsync(string name, HttpContext http, IEndpointInvoker invoker, HostingService hosting)
+    private static async Task<IResult> FeedbackAsync(string name, HttpContext http, IEndpointInvoker invoker, ServingService hosting)
     {
         JsonDocument document;
         try
@@ -86,7 +86,7 @@ public static class NativeApi
     }
 
     /// <summary>Live traffic per variant on this node: invocations, errors, share, weight, replicas, latency, and what a bandit has learned.</summary>
-    private static async Task<IResult> TrafficAsync(string name, HttpContext http, IEndpointInvoker invoker, HostingService hosting)
+    private static async Task<IResult> TrafficAsync(string name, HttpContext http, IEndpointInvoker invoker, ServingService hosting)
     {
         try
         {

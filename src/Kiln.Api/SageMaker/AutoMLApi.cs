@@ -1,7 +1,7 @@
 using Kiln.Api.SageMaker.Shapes;
 using Kiln.Core.AutoML;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 
 namespace Kiln.Api.SageMaker;
 

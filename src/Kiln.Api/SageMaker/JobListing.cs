@@ -1,5 +1,5 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 
 namespace Kiln.Api.SageMaker;
 
@@ -30,16 +30,16 @@ internal interface IJobListRequest
 /// <summary>Paging the way SageMaker pages: a list request becomes a store query; a NextToken Kiln did not issue is a ValidationException.</summary>
 internal static class JobListing
 {
-    public static async Task<Page<T>> PageAsync<T>(IJobListRequest request, Func<HostingQuery, Task<Page<T>>> list)
+    public static async Task<Page<T>> PageAsync<T>(IJobListRequest request, Func<ListQuery, Task<Page<T>>> list)
     {
-        var query = new HostingQuery(
+        var query = new ListQuery(
             NameContains: request.NameContains,
             Status: request.StatusEquals,
             CreatedAfter: request.CreationTimeAfter,
             CreatedBefore: request.CreationTimeBefore,
             ModifiedAfter: request.LastModifiedTimeAfter,
             ModifiedBefore: request.LastModifiedTimeBefore,
-            SortBy: request.SortBy switch { "Name" => HostingSort.Name, "Status" => HostingSort.Status, _ => HostingSort.CreationTime },
+            SortBy: request.SortBy switch { "Name" => ListSort.Name, "Status" => ListSort.Status, _ => ListSort.CreationTime },
             Ascending: request.SortOrder == "Ascending",
             MaxResults: request.MaxResults ?? 10,
             PageToken: request.NextToken);

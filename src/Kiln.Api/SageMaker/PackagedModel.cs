@@ -1,5 +1,5 @@
-using Kiln.Core.Hosting;
 using Kiln.Core.Registry;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Api.SageMaker;

@@ -1,8 +1,8 @@
 using Kiln.Api.SageMaker.Shapes;
 using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
 using Kiln.Core.Pipelines;
+using Kiln.Core.Serving;
 using Kiln.Pipelines;
 
 namespace Kiln.Api.SageMaker;
@@ -66,7 +66,7 @@ internal static class PipelinesApi
         }
         catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist && marker >= 0)
         {
-            var page = await service.ListAsync(new HostingQuery(NameContains: name, MaxResults: 100), call.Aborted);
+            var page = await service.ListAsync(new ListQuery(NameContains: name, MaxResults: 100), call.Aborted);
             return page.Items.FirstOrDefault(pipeline => string.Equals(pipeline.Name, name, StringComparison.OrdinalIgnoreCase))
                 ?? throw KilnException.NotFound(e.Message);
         }
@@ -114,11 +114,11 @@ internal static class PipelinesApi
 
     private static async Task<object?> ListAsync(ListPipelinesRequest request, SageMakerCall call)
     {
-        var query = new HostingQuery(
+        var query = new ListQuery(
             NameContains: request.PipelineNamePrefix,
             CreatedAfter: request.CreatedAfter,
             CreatedBefore: request.CreatedBefore,
-            SortBy: request.SortBy == "Name" ? HostingSort.Name : HostingSort.CreationTime,
+            SortBy: request.SortBy == "Name" ? ListSort.Name : ListSort.CreationTime,
             Ascending: request.SortOrder == "Ascending",
             MaxResults: request.MaxResults ?? 10,
             PageToken: request.NextToken);

@@ -21,7 +21,7 @@ public static class SageMakerApi
     static SageMakerApi()
     {
         TrainingJobsApi.Register();
-        HostingApi.Register();
+        ServingApi.Register();
         TransformJobsApi.Register();
         TuningApi.Register();
         AutoMLApi.Register();

@@ -2,11 +2,11 @@ using System.Globalization;
 using Kiln.Core.AutoML;
 using Kiln.Core.Common;
 using Kiln.Core.Experiments;
-using Kiln.Core.Hosting;
 using Kiln.Core.Lineage;
 using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
 using Kiln.Core.Registry;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Kiln.Core.Tuning;
@@ -44,11 +44,11 @@ internal static class TagTargets
                 (s, n, change) => s.UpdateAsync(n, change, ct), j => j.Spec.Tags, (j, tags) => j with { Spec = j.Spec with { Tags = tags } }),
             "automl-job" => await DocumentAsync(arn, name, call.Service<IAutoMLJobStore>(), (s, n) => s.FindAsync(n, ct), (s, q) => s.ListAsync(q, ct), j => j.Spec.Name,
                 (s, n, change) => s.UpdateAsync(n, change, ct), j => j.Spec.Tags, (j, tags) => j with { Spec = j.Spec with { Tags = tags } }),
-            "model" => await DocumentAsync(arn, name, call.Service<IHostingStore>(), (s, n) => s.FindModelAsync(n, ct), (s, q) => s.ListModelsAsync(q, ct), m => m.Name,
+            "model" => await DocumentAsync(arn, name, call.Service<IServingStore>(), (s, n) => s.FindModelAsync(n, ct), (s, q) => s.ListModelsAsync(q, ct), m => m.Name,
                 (s, n, change) => s.UpdateModelAsync(n, change, ct), m => m.Tags, (m, tags) => m with { Tags = tags }),
-            "endpoint-config" => await DocumentAsync(arn, name, call.Service<IHostingStore>(), (s, n) => s.FindConfigAsync(n, ct), (s, q) => s.ListConfigsAsync(q, ct), c => c.Name,
+            "endpoint-config" => await DocumentAsync(arn, name, call.Service<IServingStore>(), (s, n) => s.FindConfigAsync(n, ct), (s, q) => s.ListConfigsAsync(q, ct), c => c.Name,
                 (s, n, change) => s.UpdateConfigAsync(n, change, ct), c => c.Tags, (c, tags) => c with { Tags = tags }),
-            "endpoint" => await DocumentAsync(arn, name, call.Service<IHostingStore>(), (s, n) => s.FindEndpointAsync(n, ct), (s, q) => s.ListEndpointsAsync(q, ct), e => e.Name,
+            "endpoint" => await DocumentAsync(arn, name, call.Service<IServingStore>(), (s, n) => s.FindEndpointAsync(n, ct), (s, q) => s.ListEndpointsAsync(q, ct), e => e.Name,
                 (s, n, change) => s.UpdateEndpointAsync(n, change, ct), e => e.Tags, (e, tags) => e with { Tags = tags }),
             "pipeline" => await DocumentAsync(arn, name, call.Service<IPipelineStore>(), (s, n) => s.FindAsync(n, ct), (s, q) => s.ListAsync(q, ct), p => p.Name,
                 (s, n, change) => s.UpdateAsync(n, change, ct), p => p.Tags, (p, tags) => p with { Tags = tags }),
@@ -69,7 +69,7 @@ internal static class TagTargets
         string name,
         TStore store,
         Func<TStore, string, Task<T?>> find,
-        Func<TStore, HostingQuery, Task<Page<T>>> list,
+        Func<TStore, ListQuery, Task<Page<T>>> list,
         Func<T, string> nameOf,
         Func<TStore, string, Func<T, T?>, Task<T?>> update,
         Func<T, IReadOnlyList<Tag>> tags,
@@ -78,7 +78,7 @@ internal static class TagTargets
     {
         var exact = await find(store, name) is { } found
             ? nameOf(found)
-            : (await list(store, new HostingQuery(NameContains: name, MaxResults: 100))).Items.Select(nameOf).FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
+            : (await list(store, new ListQuery(NameContains: name, MaxResults: 100))).Items.Select(nameOf).FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
                 ?? throw NotFound(arn);
         return new DocumentTagTarget<T>(arn, _ => find(store, exact), (change, _) => update(store, exact, change), tags, withTags);
     }

@@ -1,6 +1,6 @@
 using Kiln.Api.SageMaker.Shapes;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 
 namespace Kiln.Api.SageMaker;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Kiln.Api.SageMaker.Shapes;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Core.Training;
 using Kiln.Core.Tuning;
 

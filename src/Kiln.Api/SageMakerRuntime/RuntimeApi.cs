@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kiln.Api.SageMaker;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Microsoft.Extensions.Logging;
 
 namespace Kiln.Api.SageMakerRuntime;

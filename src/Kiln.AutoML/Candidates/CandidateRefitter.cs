@@ -74,7 +74,7 @@ public sealed partial class CandidateRefitter(
         var hyperParameters = original.Spec.HyperParameters.ToDictionary(StringComparer.Ordinal);
         hyperParameters.Remove("early_stopping_rounds");
         var directory = await evaluator.UnpackAsync(candidate.Name, candidate.ModelDataUrl!, ct).ConfigureAwait(false);
-        if (ModelPackage.IsPackage(directory) && ModelPackage.ReadManifest(directory).Rounds is { } rounds)
+        if (ModelDirectory.IsPackage(directory) && ModelDirectory.ReadManifest(directory).Rounds is { } rounds)
         {
             hyperParameters["num_round"] = rounds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }

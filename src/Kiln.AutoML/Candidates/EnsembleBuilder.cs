@@ -121,7 +121,7 @@ public sealed class EnsembleBuilder(CandidateEvaluator evaluator, DataUris data,
             files.Add(new EnsembleMemberFile(folder, weight));
         }
 
-        var manifest = ModelPackage.ReadManifest(members[0].Directory) with { HyperParameters = weights, TrainedAt = clock.GetUtcNow(), Rounds = null };
+        var manifest = ModelDirectory.ReadManifest(members[0].Directory) with { HyperParameters = weights, TrainedAt = clock.GetUtcNow(), Rounds = null };
         EnsembleModel.Save(package, manifest, files);
         var archive = Path.Combine(work, "ensemble", $"{name}.tar.gz");
         await using (var file = File.Create(archive))

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Kiln.AutoML.Data;
 using Kiln.Core.AutoML;
 using Kiln.Core.Training;
-using Kiln.Hosting.Models;
+using Kiln.Serving.Models;
 using Kiln.Training.Algorithms;
 using Kiln.Training.Data;
 
@@ -74,7 +74,7 @@ public sealed class CandidateEvaluator(ModelLoader loader)
     public async Task<(IPredictor Predictor, IReadOnlyList<string>? Classes, string Directory)> LoadAsync(string candidate, string modelDataUrl, CancellationToken ct)
     {
         var directory = await UnpackAsync(candidate, modelDataUrl, ct).ConfigureAwait(false);
-        var classes = ModelPackage.IsPackage(directory) ? ModelPackage.ReadManifest(directory).Encoder?.Classes : null;
+        var classes = ModelDirectory.IsPackage(directory) ? ModelDirectory.ReadManifest(directory).Encoder?.Classes : null;
         return (loader.Load(directory), classes, directory);
     }
 

@@ -1,5 +1,5 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 
@@ -251,7 +251,7 @@ public interface IAutoMLJobStore
 
     Task<AutoMLJob?> UpdateAsync(string name, Func<AutoMLJob, AutoMLJob?> change, CancellationToken ct = default);
 
-    Task<Page<AutoMLJob>> ListAsync(HostingQuery query, CancellationToken ct = default);
+    Task<Page<AutoMLJob>> ListAsync(ListQuery query, CancellationToken ct = default);
 }
 
 /// <summary>What a first look at the training data says, before a job is accepted: enough to refuse it the way SageMaker does.</summary>

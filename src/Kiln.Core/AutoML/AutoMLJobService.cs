@@ -95,7 +95,7 @@ public sealed class AutoMLJobService(IAutoMLJobStore store, IAutoMLDataInspector
         await store.FindAsync(name, ct).ConfigureAwait(false)
         ?? throw KilnException.NotFound($"Could not find AutoML job with name {name}.");
 
-    public Task<Page<AutoMLJob>> ListAsync(Hosting.HostingQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
+    public Task<Page<AutoMLJob>> ListAsync(ListQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
 
     public async Task StopAsync(string name, CancellationToken ct = default)
     {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Core.Pipelines;
@@ -160,7 +160,7 @@ public interface IPipelineStore
 
     Task<bool> DeleteAsync(string name, CancellationToken ct = default);
 
-    Task<Page<Pipeline>> ListAsync(HostingQuery query, CancellationToken ct = default);
+    Task<Page<Pipeline>> ListAsync(ListQuery query, CancellationToken ct = default);
 }
 
 public interface IPipelineExecutionStore

@@ -1,6 +1,6 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
 using Kiln.Core.Jobs;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Core.Processing;
@@ -98,7 +98,7 @@ public interface IProcessingJobStore
 
     Task<ProcessingJob?> UpdateAsync(string name, Func<ProcessingJob, ProcessingJob?> change, CancellationToken ct = default);
 
-    Task<Page<ProcessingJob>> ListAsync(HostingQuery query, CancellationToken ct = default);
+    Task<Page<ProcessingJob>> ListAsync(ListQuery query, CancellationToken ct = default);
 }
 
 /// <summary>Processing jobs: accept (checked up front), describe, list, stop; the command runs on the job engine.</summary>
@@ -126,7 +126,7 @@ public sealed class ProcessingJobService(IProcessingJobStore store, IJobSchedule
     public async Task<ProcessingJob> DescribeAsync(string name, CancellationToken ct = default) =>
         await store.FindAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find requested job with name {name}");
 
-    public Task<Page<ProcessingJob>> ListAsync(HostingQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
+    public Task<Page<ProcessingJob>> ListAsync(ListQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
 
     public async Task StopAsync(string name, CancellationToken ct = default)
     {

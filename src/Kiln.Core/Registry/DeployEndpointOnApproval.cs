@@ -1,5 +1,5 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 
 namespace Kiln.Core.Registry;
 
@@ -7,7 +7,7 @@ namespace Kiln.Core.Registry;
 /// Deploys an approved version to the endpoint the group's <c>kiln.deploy.endpoint</c> tag names: a model and an
 /// endpoint config named after the version, then the endpoint created, or updated in place when it exists.
 /// </summary>
-public sealed class DeployEndpointOnApproval(HostingService hosting, TimeProvider clock, Lineage.ILineageRecorder? lineage = null) : IApprovalAction
+public sealed class DeployEndpointOnApproval(ServingService hosting, TimeProvider clock, Lineage.ILineageRecorder? lineage = null) : IApprovalAction
 {
     public async Task<ApprovalDeployment?> OnApprovedAsync(ModelPackage package, RegisteredModel group, string approvedBy, CancellationToken ct = default)
     {

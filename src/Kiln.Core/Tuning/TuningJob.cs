@@ -159,5 +159,5 @@ public interface ITuningJobStore
 
     Task<TuningJob?> UpdateAsync(string name, Func<TuningJob, TuningJob?> change, CancellationToken ct = default);
 
-    Task<Page<TuningJob>> ListAsync(Hosting.HostingQuery query, CancellationToken ct = default);
+    Task<Page<TuningJob>> ListAsync(ListQuery query, CancellationToken ct = default);
 }

@@ -55,7 +55,7 @@ public sealed class TuningJobService(ITuningJobStore store, ITrainingJobStore tr
         await store.FindAsync(name, ct).ConfigureAwait(false)
         ?? throw KilnException.NotFound($"Amazon SageMaker can't find a tuning job with name {name}");
 
-    public Task<Common.Page<TuningJob>> ListAsync(Hosting.HostingQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
+    public Task<Common.Page<TuningJob>> ListAsync(ListQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
 
     /// <summary>The trials as training jobs are now (status, times, final metrics).</summary>
     public async Task<IReadOnlyList<(Trial Trial, TrainingJob? Job)>> TrialsAsync(string name, CancellationToken ct = default)

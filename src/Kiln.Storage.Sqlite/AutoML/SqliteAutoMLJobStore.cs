@@ -1,6 +1,6 @@
 using Kiln.Core.AutoML;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 
 namespace Kiln.Storage.Sqlite.AutoML;
 
@@ -14,5 +14,5 @@ public sealed class SqliteAutoMLJobStore(SqliteDatabase db) : IAutoMLJobStore
 
     public Task<AutoMLJob?> UpdateAsync(string name, Func<AutoMLJob, AutoMLJob?> change, CancellationToken ct = default) => _jobs.UpdateAsync(name, change, ct);
 
-    public Task<Page<AutoMLJob>> ListAsync(HostingQuery query, CancellationToken ct = default) => _jobs.ListAsync(query, ct);
+    public Task<Page<AutoMLJob>> ListAsync(ListQuery query, CancellationToken ct = default) => _jobs.ListAsync(query, ct);
 }

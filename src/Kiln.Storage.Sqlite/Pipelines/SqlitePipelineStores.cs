@@ -1,6 +1,6 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
 using Kiln.Core.Pipelines;
+using Kiln.Core.Serving;
 
 namespace Kiln.Storage.Sqlite.Pipelines;
 
@@ -16,7 +16,7 @@ public sealed class SqlitePipelineStore(SqliteDatabase db) : IPipelineStore
 
     public Task<bool> DeleteAsync(string name, CancellationToken ct = default) => _pipelines.DeleteAsync(name, ct);
 
-    public Task<Page<Pipeline>> ListAsync(HostingQuery query, CancellationToken ct = default) => _pipelines.ListAsync(query, ct);
+    public Task<Page<Pipeline>> ListAsync(ListQuery query, CancellationToken ct = default) => _pipelines.ListAsync(query, ct);
 }
 
 public sealed class SqlitePipelineExecutionStore(SqliteDatabase db) : IPipelineExecutionStore

@@ -1,6 +1,6 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
 using Kiln.Core.Processing;
+using Kiln.Core.Serving;
 
 namespace Kiln.Storage.Sqlite.Processing;
 
@@ -14,5 +14,5 @@ public sealed class SqliteProcessingJobStore(SqliteDatabase db) : IProcessingJob
 
     public Task<ProcessingJob?> UpdateAsync(string name, Func<ProcessingJob, ProcessingJob?> change, CancellationToken ct = default) => _jobs.UpdateAsync(name, change, ct);
 
-    public Task<Page<ProcessingJob>> ListAsync(HostingQuery query, CancellationToken ct = default) => _jobs.ListAsync(query, ct);
+    public Task<Page<ProcessingJob>> ListAsync(ListQuery query, CancellationToken ct = default) => _jobs.ListAsync(query, ct);
 }

@@ -1,5 +1,5 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Core.Tuning;
 
 namespace Kiln.Storage.Sqlite.Tuning;
@@ -14,5 +14,5 @@ public sealed class SqliteTuningJobStore(SqliteDatabase db) : ITuningJobStore
 
     public Task<TuningJob?> UpdateAsync(string name, Func<TuningJob, TuningJob?> change, CancellationToken ct = default) => _jobs.UpdateAsync(name, change, ct);
 
-    public Task<Page<TuningJob>> ListAsync(HostingQuery query, CancellationToken ct = default) => _jobs.ListAsync(query, ct);
+    public Task<Page<TuningJob>> ListAsync(ListQuery query, CancellationToken ct = default) => _jobs.ListAsync(query, ct);
 }

@@ -59,7 +59,7 @@ public sealed class AlgorithmCatalog : ITrainerSource
     /// <summary>Loads a model a built-in algorithm trained (a folder holding kiln-model.json and model.zip).</summary>
     public IPredictor LoadPredictor(string modelDirectory)
     {
-        var manifest = ModelPackage.ReadManifest(modelDirectory);
+        var manifest = ModelDirectory.ReadManifest(modelDirectory);
         if (manifest.Algorithm == Ensemble.EnsembleModel.AlgorithmName)
         {
             return Ensemble.EnsembleModel.Load(modelDirectory, manifest, this);

@@ -1,5 +1,5 @@
 using Kiln.Core.Jobs;
-using Kiln.Jobs.Hosting;
+using Kiln.Jobs.Silo;
 using Kiln.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;

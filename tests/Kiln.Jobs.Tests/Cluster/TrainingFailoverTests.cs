@@ -1,5 +1,5 @@
 using Kiln.Core.Training;
-using Kiln.Jobs.Hosting;
+using Kiln.Jobs.Silo;
 using Kiln.Server;
 using Kiln.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;

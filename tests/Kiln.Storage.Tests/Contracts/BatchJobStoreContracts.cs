@@ -1,6 +1,6 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
 using Kiln.Core.Processing;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Storage.Tests.Contracts;
@@ -20,7 +20,7 @@ public abstract class ProcessingJobStoreContract : NamedResourceContract<Process
 
     protected override Task<ProcessingJob?> UpdateAsync(string name, Func<ProcessingJob, ProcessingJob?> change) => Store.UpdateAsync(name, change);
 
-    protected override Task<Page<ProcessingJob>> ListAsync(HostingQuery query) => Store.ListAsync(query);
+    protected override Task<Page<ProcessingJob>> ListAsync(ListQuery query) => Store.ListAsync(query);
 
     protected override IReadOnlyList<string> Statuses => [nameof(ProcessingJobStatus.InProgress), nameof(ProcessingJobStatus.Completed), nameof(ProcessingJobStatus.Stopped)];
 
@@ -80,7 +80,7 @@ public abstract class TransformJobStoreContract : NamedResourceContract<Transfor
 
     protected override Task<TransformJob?> UpdateAsync(string name, Func<TransformJob, TransformJob?> change) => Store.UpdateAsync(name, change);
 
-    protected override Task<Page<TransformJob>> ListAsync(HostingQuery query) => Store.ListAsync(query);
+    protected override Task<Page<TransformJob>> ListAsync(ListQuery query) => Store.ListAsync(query);
 
     protected override IReadOnlyList<string> Statuses => [nameof(TransformJobStatus.InProgress), nameof(TransformJobStatus.Completed), nameof(TransformJobStatus.Failed)];
 

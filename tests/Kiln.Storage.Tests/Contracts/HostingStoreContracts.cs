@@ -1,20 +1,20 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Storage.Tests.Contracts;
 
 /// <summary>
-/// <see cref="IHostingStore"/> keeps three resources; each has its contract here, and a binding derives from all three,
+/// <see cref="IServingStore"/> keeps three resources; each has its contract here, and a binding derives from all three,
 /// supplying only <see cref="CreateStore"/> (a fresh, empty store) in each.
 /// </summary>
 public abstract class HostedModelStoreContract : DeletableNamedResourceContract<HostedModel>
 {
-    private IHostingStore? _store;
+    private IServingStore? _store;
 
-    protected abstract IHostingStore CreateStore();
+    protected abstract IServingStore CreateStore();
 
-    protected IHostingStore Store => _store ??= CreateStore();
+    protected IServingStore Store => _store ??= CreateStore();
 
     protected override Task<bool> AddAsync(HostedModel item) => Store.AddModelAsync(item);
 
@@ -22,7 +22,7 @@ public abstract class HostedModelStoreContract : DeletableNamedResourceContract<
 
     protected override Task<HostedModel?> UpdateAsync(string name, Func<HostedModel, HostedModel?> change) => Store.UpdateModelAsync(name, change);
 
-    protected override Task<Page<HostedModel>> ListAsync(HostingQuery query) => Store.ListModelsAsync(query);
+    protected override Task<Page<HostedModel>> ListAsync(ListQuery query) => Store.ListModelsAsync(query);
 
     protected override Task<bool> DeleteAsync(string name) => Store.DeleteModelAsync(name);
 
@@ -44,11 +44,11 @@ public abstract class HostedModelStoreContract : DeletableNamedResourceContract<
 
 public abstract class EndpointConfigStoreContract : DeletableNamedResourceContract<EndpointConfig>
 {
-    private IHostingStore? _store;
+    private IServingStore? _store;
 
-    protected abstract IHostingStore CreateStore();
+    protected abstract IServingStore CreateStore();
 
-    protected IHostingStore Store => _store ??= CreateStore();
+    protected IServingStore Store => _store ??= CreateStore();
 
     protected override Task<bool> AddAsync(EndpointConfig item) => Store.AddConfigAsync(item);
 
@@ -56,7 +56,7 @@ public abstract class EndpointConfigStoreContract : DeletableNamedResourceContra
 
     protected override Task<EndpointConfig?> UpdateAsync(string name, Func<EndpointConfig, EndpointConfig?> change) => Store.UpdateConfigAsync(name, change);
 
-    protected override Task<Page<EndpointConfig>> ListAsync(HostingQuery query) => Store.ListConfigsAsync(query);
+    protected override Task<Page<EndpointConfig>> ListAsync(ListQuery query) => Store.ListConfigsAsync(query);
 
     protected override Task<bool> DeleteAsync(string name) => Store.DeleteConfigAsync(name);
 
@@ -80,11 +80,11 @@ public abstract class EndpointConfigStoreContract : DeletableNamedResourceContra
 
 public abstract class EndpointStoreContract : DeletableNamedResourceContract<Endpoint>
 {
-    private IHostingStore? _store;
+    private IServingStore? _store;
 
-    protected abstract IHostingStore CreateStore();
+    protected abstract IServingStore CreateStore();
 
-    protected IHostingStore Store => _store ??= CreateStore();
+    protected IServingStore Store => _store ??= CreateStore();
 
     [Fact]
     public async Task All_endpoints_lists_every_endpoint()
@@ -127,7 +127,7 @@ public abstract class EndpointStoreContract : DeletableNamedResourceContract<End
 
     protected override Task<Endpoint?> UpdateAsync(string name, Func<Endpoint, Endpoint?> change) => Store.UpdateEndpointAsync(name, change);
 
-    protected override Task<Page<Endpoint>> ListAsync(HostingQuery query) => Store.ListEndpointsAsync(query);
+    protected override Task<Page<Endpoint>> ListAsync(ListQuery query) => Store.ListEndpointsAsync(query);
 
     protected override Task<bool> DeleteAsync(string name) => Store.DeleteEndpointAsync(name);
 

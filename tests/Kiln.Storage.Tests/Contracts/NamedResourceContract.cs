@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 
 namespace Kiln.Storage.Tests.Contracts;
 
@@ -23,7 +23,7 @@ public abstract class NamedResourceContract<T>
 
     protected abstract Task<T?> UpdateAsync(string name, Func<T, T?> change);
 
-    protected abstract Task<Page<T>> ListAsync(HostingQuery query);
+    protected abstract Task<Page<T>> ListAsync(ListQuery query);
 
     /// <summary>An item with every field the type has set to a non-default value, created (and last modified) at <paramref name="created"/>.</summary>
     protected abstract T Sample(string name, DateTimeOffset created, string status);
@@ -117,7 +117,7 @@ public abstract class NamedResourceContract<T>
             }
         })));
 
-        var all = await Paging.All(token => ListAsync(new HostingQuery(MaxResults: 100, PageToken: token)), 100);
+        var all = await Paging.All(token => ListAsync(new ListQuery(MaxResults: 100, PageToken: token)), 100);
         Assert.Equal(40, all.Select(NameOf).Distinct().Count());
     }
 
@@ -126,7 +126,7 @@ public abstract class NamedResourceContract<T>
     {
         var names = await AddSeries(13);
 
-        var seen = await Paging.All(token => ListAsync(new HostingQuery(MaxResults: 4, PageToken: token)), 4);
+        var seen = await Paging.All(token => ListAsync(new ListQuery(MaxResults: 4, PageToken: token)), 4);
 
         Assert.Equal(names.AsEnumerable().Reverse(), seen.Select(NameOf));
     }
@@ -137,9 +137,9 @@ public abstract class NamedResourceContract<T>
         var names = await AddSeries(5);
         var byName = names.Order(StringComparer.Ordinal).ToList();
 
-        Assert.Equal(names, (await ListAsync(new HostingQuery(Ascending: true))).Items.Select(NameOf));
-        Assert.Equal(byName, (await ListAsync(new HostingQuery(SortBy: HostingSort.Name, Ascending: true))).Items.Select(NameOf));
-        Assert.Equal(byName.AsEnumerable().Reverse(), (await ListAsync(new HostingQuery(SortBy: HostingSort.Name))).Items.Select(NameOf));
+        Assert.Equal(names, (await ListAsync(new ListQuery(Ascending: true))).Items.Select(NameOf));
+        Assert.Equal(byName, (await ListAsync(new ListQuery(SortBy: ListSort.Name, Ascending: true))).Items.Select(NameOf));
+        Assert.Equal(byName.AsEnumerable().Reverse(), (await ListAsync(new ListQuery(SortBy: ListSort.Name))).Items.Select(NameOf));
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public abstract class NamedResourceContract<T>
     {
         await AddSeries(3);
 
-        await StoreAssert.FailsWith(ErrorCode.InvalidParameterValue, () => ListAsync(new HostingQuery(MaxResults: 1, PageToken: "not-a-token")));
+        await StoreAssert.FailsWith(ErrorCode.InvalidParameterValue, () => ListAsync(new ListQuery(MaxResults: 1, PageToken: "not-a-token")));
     }
 
     [Fact]
@@ -155,23 +155,23 @@ public abstract class NamedResourceContract<T>
     {
         var names = await AddSeries(6);
 
-        var contains = await ListAsync(new HostingQuery(NameContains: "ITEM-0", Ascending: true));
+        var contains = await ListAsync(new ListQuery(NameContains: "ITEM-0", Ascending: true));
         Assert.Equal(names, contains.Items.Select(NameOf));
-        Assert.Equal([names[3]], (await ListAsync(new HostingQuery(NameContains: "m-03"))).Items.Select(NameOf));
+        Assert.Equal([names[3]], (await ListAsync(new ListQuery(NameContains: "m-03"))).Items.Select(NameOf));
 
         foreach (var status in Statuses.Distinct())
         {
             var expected = names.Where((_, i) => Statuses[i % Statuses.Count] == status);
-            Assert.Equal(expected, (await ListAsync(new HostingQuery(Status: status, Ascending: true))).Items.Select(NameOf));
+            Assert.Equal(expected, (await ListAsync(new ListQuery(Status: status, Ascending: true))).Items.Select(NameOf));
         }
 
-        Assert.Empty((await ListAsync(new HostingQuery(Status: "NoSuchStatus"))).Items);
+        Assert.Empty((await ListAsync(new ListQuery(Status: "NoSuchStatus"))).Items);
 
         var middle = Epoch.AddMinutes(2);
-        Assert.Equal(names[3..], (await ListAsync(new HostingQuery(CreatedAfter: middle, Ascending: true))).Items.Select(NameOf));
-        Assert.Equal(names[..2], (await ListAsync(new HostingQuery(CreatedBefore: middle, Ascending: true))).Items.Select(NameOf));
-        Assert.Equal(names[3..], (await ListAsync(new HostingQuery(ModifiedAfter: middle, Ascending: true))).Items.Select(NameOf));
-        Assert.Equal(names[..2], (await ListAsync(new HostingQuery(ModifiedBefore: middle, Ascending: true))).Items.Select(NameOf));
+        Assert.Equal(names[3..], (await ListAsync(new ListQuery(CreatedAfter: middle, Ascending: true))).Items.Select(NameOf));
+        Assert.Equal(names[..2], (await ListAsync(new ListQuery(CreatedBefore: middle, Ascending: true))).Items.Select(NameOf));
+        Assert.Equal(names[3..], (await ListAsync(new ListQuery(ModifiedAfter: middle, Ascending: true))).Items.Select(NameOf));
+        Assert.Equal(names[..2], (await ListAsync(new ListQuery(ModifiedBefore: middle, Ascending: true))).Items.Select(NameOf));
     }
 
     /// <summary>Adds items named item-00, item-01, … created a minute apart, cycling through <see cref="Statuses"/>.</summary>

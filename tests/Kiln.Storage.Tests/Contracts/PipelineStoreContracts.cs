@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
 using Kiln.Core.Pipelines;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Storage.Tests.Contracts;
@@ -22,7 +22,7 @@ public abstract class PipelineStoreContract : DeletableNamedResourceContract<Pip
 
     protected override Task<Pipeline?> UpdateAsync(string name, Func<Pipeline, Pipeline?> change) => Store.UpdateAsync(name, change);
 
-    protected override Task<Page<Pipeline>> ListAsync(HostingQuery query) => Store.ListAsync(query);
+    protected override Task<Page<Pipeline>> ListAsync(ListQuery query) => Store.ListAsync(query);
 
     protected override Task<bool> DeleteAsync(string name) => Store.DeleteAsync(name);
 

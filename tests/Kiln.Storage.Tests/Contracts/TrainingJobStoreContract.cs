@@ -1,5 +1,5 @@
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 
@@ -54,14 +54,14 @@ public abstract class TrainingJobStoreContract : NamedResourceContract<TrainingJ
 
     protected override Task<TrainingJob?> UpdateAsync(string name, Func<TrainingJob, TrainingJob?> change) => Store.UpdateAsync(name, change);
 
-    protected override Task<Page<TrainingJob>> ListAsync(HostingQuery query) => Store.ListAsync(new TrainingJobQuery(
+    protected override Task<Page<TrainingJob>> ListAsync(ListQuery query) => Store.ListAsync(new TrainingJobQuery(
         query.NameContains,
         query.Status is null ? null : Enum.TryParse<TrainingJobStatus>(query.Status, out var status) ? status : (TrainingJobStatus)(-1),
         query.CreatedAfter,
         query.CreatedBefore,
         query.ModifiedAfter,
         query.ModifiedBefore,
-        query.SortBy switch { HostingSort.Name => TrainingJobSort.Name, HostingSort.Status => TrainingJobSort.Status, _ => TrainingJobSort.CreationTime },
+        query.SortBy switch { ListSort.Name => TrainingJobSort.Name, ListSort.Status => TrainingJobSort.Status, _ => TrainingJobSort.CreationTime },
         query.Ascending,
         query.MaxResults,
         query.PageToken));

@@ -1,6 +1,6 @@
 using Kiln.Core.AutoML;
 using Kiln.Core.Common;
-using Kiln.Core.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Kiln.Core.Tuning;
@@ -22,7 +22,7 @@ public abstract class TuningJobStoreContract : NamedResourceContract<TuningJob>
 
     protected override Task<TuningJob?> UpdateAsync(string name, Func<TuningJob, TuningJob?> change) => Store.UpdateAsync(name, change);
 
-    protected override Task<Page<TuningJob>> ListAsync(HostingQuery query) => Store.ListAsync(query);
+    protected override Task<Page<TuningJob>> ListAsync(ListQuery query) => Store.ListAsync(query);
 
     protected override IReadOnlyList<string> Statuses => [nameof(TuningJobStatus.InProgress), nameof(TuningJobStatus.Completed), nameof(TuningJobStatus.Failed)];
 
@@ -98,7 +98,7 @@ public abstract class AutoMLJobStoreContract : NamedResourceContract<AutoMLJob>
 
     protected override Task<AutoMLJob?> UpdateAsync(string name, Func<AutoMLJob, AutoMLJob?> change) => Store.UpdateAsync(name, change);
 
-    protected override Task<Page<AutoMLJob>> ListAsync(HostingQuery query) => Store.ListAsync(query);
+    protected override Task<Page<AutoMLJob>> ListAsync(ListQuery query) => Store.ListAsync(query);
 
     protected override IReadOnlyList<string> Statuses => [nameof(AutoMLJobStatus.InProgress), nameof(AutoMLJobStatus.Completed), nameof(AutoMLJobStatus.Stopped)];
 

@@ -1,7 +1,7 @@
-using Kiln.Core.Hosting;
 using Kiln.Core.Processing;
-using Kiln.Storage.Sqlite.Hosting;
+using Kiln.Core.Serving;
 using Kiln.Storage.Sqlite.Processing;
+using Kiln.Storage.Sqlite.Serving;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Sqlite;

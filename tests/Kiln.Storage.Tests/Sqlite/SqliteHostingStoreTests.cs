@@ -1,5 +1,5 @@
-using Kiln.Core.Hosting;
-using Kiln.Storage.Sqlite.Hosting;
+using Kiln.Core.Serving;
+using Kiln.Storage.Sqlite.Serving;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Sqlite;
@@ -8,7 +8,7 @@ public sealed class SqliteHostedModelStoreTests : HostedModelStoreContract, IDis
 {
     private readonly SqliteTestDatabase _database = new();
 
-    protected override IHostingStore CreateStore() => new SqliteHostingStore(_database.Database);
+    protected override IServingStore CreateStore() => new SqliteServingStore(_database.Database);
 
     public void Dispose() => _database.Dispose();
 }
@@ -17,7 +17,7 @@ public sealed class SqliteEndpointConfigStoreTests : EndpointConfigStoreContract
 {
     private readonly SqliteTestDatabase _database = new();
 
-    protected override IHostingStore CreateStore() => new SqliteHostingStore(_database.Database);
+    protected override IServingStore CreateStore() => new SqliteServingStore(_database.Database);
 
     public void Dispose() => _database.Dispose();
 }
@@ -26,7 +26,7 @@ public sealed class SqliteEndpointStoreTests : EndpointStoreContract, IDisposabl
 {
     private readonly SqliteTestDatabase _database = new();
 
-    protected override IHostingStore CreateStore() => new SqliteHostingStore(_database.Database);
+    protected override IServingStore CreateStore() => new SqliteServingStore(_database.Database);
 
     public void Dispose() => _database.Dispose();
 }

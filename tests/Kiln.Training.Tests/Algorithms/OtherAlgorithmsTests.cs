@@ -68,7 +68,7 @@ public sealed class OtherAlgorithmsTests : IDisposable
         _harness.Clock = new FakeTimeProvider(trainedAt);
         _harness.Channel("train", "blobs.csv", Blobs(new Random(1), 40, (0, 0), (20, 20)));
         await _harness.TrainAsync(new KMeansAlgorithm(), new() { ["k"] = "2", ["feature_dim"] = "2" });
-        Assert.Equal(trainedAt, ModelPackage.ReadManifest(_harness.ModelDirectory).TrainedAt);
+        Assert.Equal(trainedAt, ModelDirectory.ReadManifest(_harness.ModelDirectory).TrainedAt);
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public sealed class XGBoostTests : IDisposable
         await _harness.TrainAsync(_xgboost, new() { ["objective"] = "binary:logistic", ["num_round"] = "80", ["max_depth"] = "5", ["target_column"] = "churn" });
 
         Assert.True(_harness.Reporter.Metrics["validation:auc"] >= 0.85, _harness.Reporter.Show());
-        var manifest = ModelPackage.ReadManifest(_harness.ModelDirectory);
+        var manifest = ModelDirectory.ReadManifest(_harness.ModelDirectory);
         Assert.Equal(["no", "yes"], manifest.Encoder!.Classes);
         Assert.Contains(manifest.Encoder.Columns, column => column.Name == "state" && column.Categories!.Count > 10);
     }
@@ -71,7 +71,7 @@ public sealed class XGBoostTests : IDisposable
         // A high learning rate on a thousand rows overfits within a few dozen rounds, long before 2,000.
         await _harness.TrainAsync(_xgboost, new() { ["objective"] = "binary:logistic", ["num_round"] = "2000", ["eta"] = "0.5", ["max_depth"] = "6", ["early_stopping_rounds"] = "10", ["target_column"] = "churn" });
 
-        var rounds = ModelPackage.ReadManifest(_harness.ModelDirectory).Rounds;
+        var rounds = ModelDirectory.ReadManifest(_harness.ModelDirectory).Rounds;
         Assert.NotNull(rounds);
         Assert.InRange(rounds.Value, 1, 1990);
         Assert.Contains(_harness.Reporter.Lines, line => line.Contains($"keeping round {rounds} ", StringComparison.Ordinal));
@@ -96,7 +96,7 @@ public sealed class XGBoostTests : IDisposable
         _harness.Channel("train", "d.csv", string.Join('\n', lines) + "\n");
         await _harness.TrainAsync(_xgboost, new() { ["objective"] = "multi:softprob", ["num_class"] = "5", ["num_round"] = "30", ["target_column"] = "cut" });
         using var predictor = new AlgorithmCatalog().LoadPredictor(_harness.ModelDirectory);
-        var manifest = ModelPackage.ReadManifest(_harness.ModelDirectory);
+        var manifest = ModelDirectory.ReadManifest(_harness.ModelDirectory);
         var row = new FeatureRow(new float[manifest.FeatureCount]);
         var prediction = Assert.Single(predictor.Predict([row]));
         Assert.Equal(5, prediction.Probabilities!.Count);

@@ -82,7 +82,7 @@ internal sealed record CreateTransformJobRequest
     [AwsRequired, AwsLength(1, 63), AwsPattern(Patterns.EntityName)]
     public string? TransformJobName { get; init; }
 
-    [AwsRequired, AwsLength(0, 63), AwsPattern(HostingPatterns.ModelName)]
+    [AwsRequired, AwsLength(0, 63), AwsPattern(ServingPatterns.ModelName)]
     public string? ModelName { get; init; }
 
     [AwsRange(0)]

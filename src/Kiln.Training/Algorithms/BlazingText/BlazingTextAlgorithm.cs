@@ -76,13 +76,13 @@ public sealed class BlazingTextAlgorithm : BuiltInAlgorithm
         }
 
         var encoder = new FeatureEncoder([], nameof(TextRow.Label), classes);
-        ModelPackage.Save(context.ModelDirectory, ml, model, trainView.Schema, new ModelManifest(Name, "text", 0, encoder, context.HyperParameters, context.Clock.GetUtcNow()));
+        ModelDirectory.Save(context.ModelDirectory, ml, model, trainView.Schema, new ModelManifest(Name, "text", 0, encoder, context.HyperParameters, context.Clock.GetUtcNow()));
     }
 
     public override IPredictor LoadPredictor(string modelDirectory, ModelManifest manifest)
     {
         var ml = new MLContext();
-        return new TextPredictor(ml, ModelPackage.LoadModel(ml, modelDirectory), manifest);
+        return new TextPredictor(ml, ModelDirectory.LoadModel(ml, modelDirectory), manifest);
     }
 
     private static IDataView ToView(MLContext ml, List<(string Label, string Text)> rows, List<string> classes) =>

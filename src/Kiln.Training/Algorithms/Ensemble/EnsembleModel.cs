@@ -20,7 +20,7 @@ public static class EnsembleModel
 
     public static void Save(string directory, ModelManifest manifest, IReadOnlyList<EnsembleMemberFile> members)
     {
-        ModelPackage.SaveManifest(directory, manifest with { Algorithm = AlgorithmName });
+        ModelDirectory.SaveManifest(directory, manifest with { Algorithm = AlgorithmName });
         File.WriteAllText(Path.Combine(directory, MembersFile), JsonSerializer.Serialize(members, Json));
     }
 

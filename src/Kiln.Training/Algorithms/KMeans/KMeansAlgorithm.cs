@@ -62,13 +62,13 @@ public sealed class KMeansAlgorithm : BuiltInAlgorithm
             context.Reporter.Metric("test:ssd", testMsd * testRows.Length);
         }
 
-        ModelPackage.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, "clustering", encoder.FeatureCount, encoder, context.HyperParameters, context.Clock.GetUtcNow()));
+        ModelDirectory.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, "clustering", encoder.FeatureCount, encoder, context.HyperParameters, context.Clock.GetUtcNow()));
     }
 
     public override IPredictor LoadPredictor(string modelDirectory, ModelManifest manifest)
     {
         var ml = new MLContext();
-        return new VectorPredictor<ClusterOutput>(ml, ModelPackage.LoadModel(ml, modelDirectory), manifest, output =>
+        return new VectorPredictor<ClusterOutput>(ml, ModelDirectory.LoadModel(ml, modelDirectory), manifest, output =>
         {
             var cluster = (int)output.PredictedLabel - 1;
             return new PredictionRow(cluster, null, null, [output.Score.Length > cluster && cluster >= 0 ? output.Score[cluster] : 0]);

@@ -93,13 +93,13 @@ public sealed class LinearLearnerAlgorithm : BuiltInAlgorithm
             }
         }
 
-        ModelPackage.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, context.Clock.GetUtcNow()));
+        ModelDirectory.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, context.Clock.GetUtcNow()));
     }
 
     public override IPredictor LoadPredictor(string modelDirectory, ModelManifest manifest)
     {
         var ml = new MLContext();
-        var model = ModelPackage.LoadModel(ml, modelDirectory);
+        var model = ModelDirectory.LoadModel(ml, modelDirectory);
         return manifest.Problem switch
         {
             "binary" => new VectorPredictor<BinaryOutput>(ml, model, manifest, output => Outputs.Binary(output, manifest.Encoder)),

@@ -43,13 +43,13 @@ public sealed class PcaAlgorithm : BuiltInAlgorithm
             "Score", "Features", rank: components, overSampling: extra > 0 ? (int)extra : 20, ensureZeroMean: values.Bool("subtract_mean"), seed: 0);
         context.Reporter.Log($"Projecting {rows.Length} rows onto {components} principal components.");
         var model = await Fitting.RunAsync(() => estimator.Fit(train), context.CancellationToken).ConfigureAwait(false);
-        ModelPackage.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, "projection", encoder.FeatureCount, encoder, context.HyperParameters, context.Clock.GetUtcNow()));
+        ModelDirectory.Save(context.ModelDirectory, ml, model, train.Schema, new ModelManifest(Name, "projection", encoder.FeatureCount, encoder, context.HyperParameters, context.Clock.GetUtcNow()));
     }
 
     public override IPredictor LoadPredictor(string modelDirectory, ModelManifest manifest)
     {
         var ml = new MLContext();
-        return new VectorPredictor<MulticlassOutput>(ml, ModelPackage.LoadModel(ml, modelDirectory), manifest, output =>
+        return new VectorPredictor<MulticlassOutput>(ml, ModelDirectory.LoadModel(ml, modelDirectory), manifest, output =>
             new PredictionRow(output.Score.Length > 0 ? output.Score[0] : 0, null, null, output.Score.Select(v => (double)v).ToList()));
     }
 }

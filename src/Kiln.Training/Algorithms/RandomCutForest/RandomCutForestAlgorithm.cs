@@ -59,7 +59,7 @@ public sealed class RandomCutForestAlgorithm : BuiltInAlgorithm
         Directory.CreateDirectory(context.ModelDirectory);
         await File.WriteAllTextAsync(Path.Combine(context.ModelDirectory, ForestFile), forest.ToJson(), context.CancellationToken).ConfigureAwait(false);
         var hyperParameters = new Dictionary<string, string>(context.HyperParameters) { ["kiln_threshold"] = threshold.ToString("R", CultureInfo.InvariantCulture) };
-        ModelPackage.SaveManifest(context.ModelDirectory, new ModelManifest(Name, "anomaly", encoder.FeatureCount, encoder, hyperParameters, context.Clock.GetUtcNow()));
+        ModelDirectory.SaveManifest(context.ModelDirectory, new ModelManifest(Name, "anomaly", encoder.FeatureCount, encoder, hyperParameters, context.Clock.GetUtcNow()));
     }
 
     public override IPredictor LoadPredictor(string modelDirectory, ModelManifest manifest)

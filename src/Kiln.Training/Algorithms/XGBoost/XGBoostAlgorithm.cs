@@ -118,7 +118,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
 
                 Directory.CreateDirectory(context.ModelDirectory);
                 booster.Save(Path.Combine(context.ModelDirectory, BoosterFile), kept);
-                ModelPackage.SaveManifest(context.ModelDirectory, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, context.Clock.GetUtcNow(), kept));
+                ModelDirectory.SaveManifest(context.ModelDirectory, new ModelManifest(Name, problem, width, inputs.Encoder, context.HyperParameters, context.Clock.GetUtcNow(), kept));
                 WriteImportance(context, inputs.Encoder, booster.Importance());
             }
         }, context.CancellationToken).ConfigureAwait(false);
@@ -138,7 +138,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
         }
 
         var ml = new MLContext();
-        var model = ModelPackage.LoadModel(ml, modelDirectory);
+        var model = ModelDirectory.LoadModel(ml, modelDirectory);
         return manifest.Problem switch
         {
             "binary" => new VectorPredictor<BinaryOutput>(ml, model, manifest, output => Outputs.Binary(output, manifest.Encoder)),
