@@ -1,6 +1,7 @@
 using Kiln.Core.Jobs;
 using Kiln.Core.Logs;
 using Kiln.Core.Serving;
+using Kiln.Core.Transform;
 using Kiln.Serving.Capture;
 using Kiln.Serving.Deployment;
 using Kiln.Serving.Logs;

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Kiln.Core.Logs;
 using Kiln.Core.Serving;
+using Kiln.Core.Transform;
 
 namespace Kiln.Api.CloudWatchLogs;
 

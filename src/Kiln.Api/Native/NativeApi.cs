@@ -3,6 +3,7 @@ using System.Text.Json;
 using Kiln.Core.Common;
 using Kiln.Core.Serving;
 using Kiln.Core.Training;
+using Kiln.Core.Transform;
 
 namespace Kiln.Api.Native;
 

@@ -3,6 +3,7 @@ using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Pipelines;
 using Kiln.Core.Serving;
+using Kiln.Core.Transform;
 using Kiln.Pipelines;
 
 namespace Kiln.Api.SageMaker;

@@ -9,6 +9,7 @@ using Kiln.Core.Registry;
 using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
+using Kiln.Core.Transform;
 using Kiln.Core.Tuning;
 
 namespace Kiln.Api.SageMaker;

@@ -1,6 +1,7 @@
 using Kiln.Api.SageMaker.Shapes;
 using Kiln.Core.Common;
 using Kiln.Core.Serving;
+using Kiln.Core.Transform;
 
 namespace Kiln.Api.SageMaker;
 

@@ -242,23 +242,3 @@ public sealed record AutoMLJob
 
     public AutoMLCandidate? Best => BestCandidateName is { } name ? Candidates.FirstOrDefault(c => c.Name == name) : null;
 }
-
-public interface IAutoMLJobStore
-{
-    Task<bool> AddAsync(AutoMLJob job, CancellationToken ct = default);
-
-    Task<AutoMLJob?> FindAsync(string name, CancellationToken ct = default);
-
-    Task<AutoMLJob?> UpdateAsync(string name, Func<AutoMLJob, AutoMLJob?> change, CancellationToken ct = default);
-
-    Task<Page<AutoMLJob>> ListAsync(ListQuery query, CancellationToken ct = default);
-}
-
-/// <summary>What a first look at the training data says, before a job is accepted: enough to refuse it the way SageMaker does.</summary>
-public sealed record DataCheck(IReadOnlyList<string> Columns, int Rows, IReadOnlyList<string> TargetValues, bool TargetIsNumeric);
-
-/// <summary>Reads an AutoML job's training data far enough to check it (columns, rows, the target's distinct values).</summary>
-public interface IAutoMLDataInspector
-{
-    Task<DataCheck> InspectAsync(string uri, string? contentType, string targetColumn, CancellationToken ct);
-}

@@ -108,45 +108,5 @@ public sealed record LineageFilters(
 
 public sealed record LineageGraph(IReadOnlyList<LineageEntity> Vertices, IReadOnlyList<LineageAssociation> Edges);
 
-public interface ILineageStore
-{
-    /// <summary>Stores the entity; false when its ARN exists already.</summary>
-    Task<bool> AddAsync(LineageEntity entity, CancellationToken ct = default);
-
-    Task<LineageEntity?> FindAsync(string arn, CancellationToken ct = default);
-
-    Task<LineageEntity?> UpdateAsync(string arn, Func<LineageEntity, LineageEntity?> change, CancellationToken ct = default);
-
-    Task<bool> DeleteAsync(string arn, CancellationToken ct = default);
-
-    Task<IReadOnlyList<LineageEntity>> ListAsync(LineageKind kind, CancellationToken ct = default);
-
-    Task<IReadOnlyList<LineageEntity>> FindBySourceAsync(string sourceUri, CancellationToken ct = default);
-
-    /// <summary>Adds an edge; false when it exists.</summary>
-    Task<bool> AssociateAsync(LineageAssociation association, CancellationToken ct = default);
-
-    Task<bool> DisassociateAsync(string sourceArn, string destinationArn, CancellationToken ct = default);
-
-    /// <summary>Edges from a source and/or to a destination (either may be null: any).</summary>
-    Task<IReadOnlyList<LineageAssociation>> AssociationsAsync(string? sourceArn, string? destinationArn, CancellationToken ct = default);
-}
-
 /// <summary>One input or output of a job as lineage sees it: where it is, what its content hashed to, what it is.</summary>
 public sealed record LineageData(string Uri, string? ContentHash, string Type, IReadOnlyDictionary<string, string>? Properties = null);
-
-/// <summary>Records what the platform did: runners call it when a job ends; it links data, code, jobs, models and endpoints.</summary>
-public interface ILineageRecorder
-{
-    /// <summary>A finished job: its inputs contributed to it, it produced its outputs.</summary>
-    Task<string> RecordJobAsync(string jobName, string jobType, string region, IReadOnlyList<LineageData> inputs, IReadOnlyList<LineageData> outputs, IReadOnlyDictionary<string, string> properties, CancellationToken ct = default);
-
-    /// <summary>A model package registered from the model at <paramref name="modelDataUrl"/>.</summary>
-    Task RecordModelPackageAsync(string packageArn, string modelDataUrl, string region, CancellationToken ct = default);
-
-    /// <summary>An endpoint now serving the models at these URLs (and, when deployed by an approval, this package).</summary>
-    Task RecordEndpointAsync(string endpointName, string region, IReadOnlyList<string> modelDataUrls, string? packageArn, CancellationToken ct = default);
-
-    /// <summary>A pipeline execution ran this job (as one of its steps).</summary>
-    Task RecordPipelineStepAsync(string pipelineName, string executionId, string region, string jobTrialComponentArn, CancellationToken ct = default);
-}

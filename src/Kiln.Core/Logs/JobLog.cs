@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Kiln.Core.Transform;
 
 namespace Kiln.Core.Logs;
 

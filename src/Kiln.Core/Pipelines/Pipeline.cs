@@ -150,50 +150,7 @@ public sealed record PipelineExecution
     };
 }
 
-public interface IPipelineStore
-{
-    Task<bool> AddAsync(Pipeline pipeline, CancellationToken ct = default);
-
-    Task<Pipeline?> FindAsync(string name, CancellationToken ct = default);
-
-    Task<Pipeline?> UpdateAsync(string name, Func<Pipeline, Pipeline?> change, CancellationToken ct = default);
-
-    Task<bool> DeleteAsync(string name, CancellationToken ct = default);
-
-    Task<Page<Pipeline>> ListAsync(ListQuery query, CancellationToken ct = default);
-}
-
-public interface IPipelineExecutionStore
-{
-    Task<bool> AddAsync(PipelineExecution execution, CancellationToken ct = default);
-
-    Task<PipelineExecution?> FindAsync(string id, CancellationToken ct = default);
-
-    Task<PipelineExecution?> UpdateAsync(string id, Func<PipelineExecution, PipelineExecution?> change, CancellationToken ct = default);
-
-    /// <summary>A pipeline's executions, newest first.</summary>
-    Task<IReadOnlyList<PipelineExecution>> ListAsync(string pipelineName, CancellationToken ct = default);
-}
-
-/// <summary>
-/// How pipeline steps reach the rest of Kiln: as SageMaker operations (a Training step is CreateTrainingJob
-/// with the step's arguments), so a step is checked and run exactly as the same call from boto3 would be.
-/// </summary>
-public interface IPipelineOperations
-{
-    /// <summary>Runs the operation; throws <see cref="PipelineOperationException"/> with the service's error type when it fails.</summary>
-    Task<JsonElement> InvokeAsync(string operation, JsonElement request, string caller, CancellationToken ct = default);
-
-    /// <summary>Null when <paramref name="path"/> names a property of the operation's response; otherwise why not.</summary>
-    string? CheckPropertyPath(string describeOperation, IReadOnlyList<PropertyPathSegment> path);
-}
-
 /// <summary>One step of a property path: a member name, then optional indexes (<c>[0]</c>) or keys (<c>['train']</c>).</summary>
 public sealed record PropertyPathSegment(string Member, IReadOnlyList<PropertyIndex> Indexes);
 
 public sealed record PropertyIndex(int? Position, string? Key);
-
-public sealed class PipelineOperationException(string errorType, string message) : Exception(message)
-{
-    public string ErrorType { get; } = errorType;
-}

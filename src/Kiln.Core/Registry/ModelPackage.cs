@@ -76,25 +76,6 @@ public sealed record ModelPackage(ModelVersion Version, ModelPackageDetails Deta
     public long VersionNumber => long.Parse(Version.Version, System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>The model package side of registry versions, keyed by registered model name and version.</summary>
-public interface IModelPackageStore
-{
-    Task<ModelPackageDetails?> FindAsync(string group, long version, CancellationToken ct = default);
-
-    Task SaveAsync(string group, long version, ModelPackageDetails details, CancellationToken ct = default);
-
-    Task<ModelPackageDetails?> UpdateAsync(string group, long version, Func<ModelPackageDetails, ModelPackageDetails?> change, CancellationToken ct = default);
-
-    Task DeleteAsync(string group, long version, CancellationToken ct = default);
-}
-
-/// <summary>Something configured to happen when a version is approved: the group's tags say what.</summary>
-public interface IApprovalAction
-{
-    /// <summary>Runs the action if the group's tags configure it; null when they don't.</summary>
-    Task<ApprovalDeployment?> OnApprovedAsync(ModelPackage package, RegisteredModel group, string approvedBy, CancellationToken ct = default);
-}
-
 /// <summary>The registered model tags that configure what approval does.</summary>
 public static class ApprovalTags
 {

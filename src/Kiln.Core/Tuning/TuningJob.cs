@@ -150,14 +150,3 @@ public sealed record TuningJob
 
     public int? RuntimeInSeconds => (int)Math.Ceiling(((EndTime ?? LastModifiedTime) - CreationTime).TotalSeconds);
 }
-
-public interface ITuningJobStore
-{
-    Task<bool> AddAsync(TuningJob job, CancellationToken ct = default);
-
-    Task<TuningJob?> FindAsync(string name, CancellationToken ct = default);
-
-    Task<TuningJob?> UpdateAsync(string name, Func<TuningJob, TuningJob?> change, CancellationToken ct = default);
-
-    Task<Page<TuningJob>> ListAsync(ListQuery query, CancellationToken ct = default);
-}

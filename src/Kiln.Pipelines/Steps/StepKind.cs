@@ -1,3 +1,4 @@
+using Kiln.Core.Transform;
 using Kiln.Pipelines.Definition;
 
 namespace Kiln.Pipelines.Steps;

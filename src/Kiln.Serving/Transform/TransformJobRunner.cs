@@ -8,6 +8,7 @@ using Kiln.Core.Jobs;
 using Kiln.Core.Logs;
 using Kiln.Core.Serving;
 using Kiln.Core.Training;
+using Kiln.Core.Transform;
 using Kiln.Serving.Inference;
 using Kiln.Serving.Models;
 using Microsoft.Extensions.Logging;

@@ -2,6 +2,7 @@ using Kiln.Core.Common;
 using Kiln.Core.Processing;
 using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
+using Kiln.Core.Transform;
 
 namespace Kiln.Storage.Tests.Contracts;
 

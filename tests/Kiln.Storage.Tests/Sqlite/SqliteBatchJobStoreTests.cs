@@ -1,7 +1,9 @@
 using Kiln.Core.Processing;
 using Kiln.Core.Serving;
+using Kiln.Core.Transform;
 using Kiln.Storage.Sqlite.Processing;
 using Kiln.Storage.Sqlite.Serving;
+using Kiln.Storage.Sqlite.Transform;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Sqlite;

@@ -1,4 +1,5 @@
 using Kiln.Api.SageMaker.Validation;
+using Kiln.Core.Transform;
 
 namespace Kiln.Api.SageMaker.Shapes;
 

@@ -1,7 +1,9 @@
 using Kiln.Core.Common;
 using Kiln.Core.Serving;
+using Kiln.Core.Transform;
+using Kiln.Storage.Sqlite.Transform;
 
-namespace Kiln.Storage.Sqlite.Serving;
+namespace Kiln.Storage.Sqlite.Transform;
 
 public sealed class SqliteTransformJobStore(SqliteDatabase db) : ITransformJobStore
 {

@@ -1,19 +1,5 @@
 namespace Kiln.Core.Tracking;
 
-public enum LifecycleStage
-{
-    Active,
-    Deleted,
-}
-
-/// <summary>Which lifecycle stages a listing includes (MLflow's ViewType).</summary>
-public enum ViewType
-{
-    ActiveOnly,
-    DeletedOnly,
-    All,
-}
-
 public enum RunStatus
 {
     Running,
@@ -29,15 +15,6 @@ public sealed record Param(string Key, string Value);
 
 /// <summary>One point of a metric series. Timestamps are Unix milliseconds, as everywhere in tracking.</summary>
 public sealed record Metric(string Key, double Value, long Timestamp, long Step);
-
-public sealed record Experiment(
-    string ExperimentId,
-    string Name,
-    string ArtifactLocation,
-    LifecycleStage LifecycleStage,
-    long CreationTime,
-    long LastUpdateTime,
-    IReadOnlyList<Tag> Tags);
 
 public sealed record RunInfo(
     string RunId,
@@ -55,16 +32,4 @@ public sealed record RunData(IReadOnlyList<Metric> Metrics, IReadOnlyList<Param>
     public static readonly RunData Empty = new([], [], []);
 }
 
-public sealed record Dataset(string Name, string Digest, string SourceType, string Source, string? Schema, string? Profile);
-
-public sealed record DatasetInput(Dataset Dataset, IReadOnlyList<Tag> Tags);
-
 public sealed record Run(RunInfo Info, RunData Data, IReadOnlyList<DatasetInput> Inputs);
-
-/// <summary>Tag keys with meaning to MLflow clients (and so to Kiln).</summary>
-public static class SystemTags
-{
-    public const string RunName = "mlflow.runName";
-    public const string User = "mlflow.user";
-    public const string ParentRunId = "mlflow.parentRunId";
-}
