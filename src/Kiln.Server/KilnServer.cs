@@ -8,41 +8,19 @@ using Kiln.Api.SageMakerRuntime;
 using Kiln.Artifacts.FileSystem;
 using Kiln.AutoML;
 using Kiln.AutoML.Data;
-using Kiln.Core.Artifacts;
-using Kiln.Core.AutoML;
-using Kiln.Core.Jobs;
 using Kiln.Core.Lineage;
 using Kiln.Core.Logs;
 using Kiln.Core.Objects;
-using Kiln.Core.Pipelines;
-using Kiln.Core.Processing;
 using Kiln.Core.Registry;
-using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
-using Kiln.Core.Training;
-using Kiln.Core.Transform;
-using Kiln.Core.Tuning;
 using Kiln.Jobs.Silo;
 using Kiln.Pipelines;
 using Kiln.Processing;
 using Kiln.Serving;
 using Kiln.Serving.Models;
 using Kiln.Storage.Sqlite;
-using Kiln.Storage.Sqlite.AutoML;
-using Kiln.Storage.Sqlite.Lineage;
-using Kiln.Storage.Sqlite.Objects;
-using Kiln.Storage.Sqlite.Pipelines;
-using Kiln.Storage.Sqlite.Processing;
-using Kiln.Storage.Sqlite.Registry;
-using Kiln.Storage.Sqlite.Serving;
-using Kiln.Storage.Sqlite.Tracking;
-using Kiln.Storage.Sqlite.Training;
-using Kiln.Storage.Sqlite.Transform;
-using Kiln.Storage.Sqlite.Tuning;
 using Kiln.Training;
-using Kiln.Training.Algorithms;
 using Kiln.Training.Jobs;
-using Kiln.Training.ScriptMode;
 using Kiln.Tuning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -60,7 +38,6 @@ public static class KilnServer
 {
     public static WebApplication Build(KilnServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
-        options.Validate();
         // Kiln has no appsettings files, and reloading them costs a watcher over the working directory's whole tree
         // (an inotify instance, and tens of seconds at start when that is / on a busy machine).
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
@@ -78,9 +55,7 @@ public static class KilnServer
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddKilnEmbeddedStorage(options);
-        builder.Services.AddKilnServices(options);
+        builder.Services.AddKiln(options);
         builder.UseOrleans(silo =>
         {
             // One in-process silo: localhost clustering on free ports, the job engine, reminders in SQLite.
@@ -104,64 +79,33 @@ public static class KilnServer
         return app;
     }
 
-    /// <summary>SQLite metadata in WAL mode and artifacts on the local file system, both under the data folder.</summary>
-    public static IServiceCollection AddKilnEmbeddedStorage(this IServiceCollection services, KilnServerOptions options)
+    /// <summary>
+    /// Everything one Kiln node runs, area by area: the storage choice (SQLite and local files in the embedded
+    /// default), then each area's services and job runners, then what the API dialects need from the host.
+    /// </summary>
+    public static IServiceCollection AddKiln(this IServiceCollection services, KilnServerOptions options)
     {
-        services.AddSingleton(_ => new SqliteDatabase(options.DatabasePath));
-        services.AddSingleton<ITrackingStore>(provider => new SqliteTrackingStore(
-            provider.GetRequiredService<SqliteDatabase>(), MlflowApi.ArtifactScheme, provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IModelRegistryStore>(provider => new SqliteModelRegistryStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<ITrainingJobStore>(provider => new SqliteTrainingJobStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IArtifactStore>(_ => new FileSystemArtifactStore(options.ArtifactDirectory));
-        services.AddSingleton<IObjectIndex>(provider => new SqliteObjectIndex(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IServingStore>(provider => new SqliteServingStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<ITransformJobStore>(provider => new SqliteTransformJobStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<ITuningJobStore>(provider => new SqliteTuningJobStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IAutoMLJobStore>(provider => new SqliteAutoMLJobStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IModelPackageStore>(provider => new SqliteModelPackageStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IPipelineStore>(provider => new SqlitePipelineStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IPipelineExecutionStore>(provider => new SqlitePipelineExecutionStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<ILineageStore>(provider => new SqliteLineageStore(provider.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IProcessingJobStore>(provider => new SqliteProcessingJobStore(provider.GetRequiredService<SqliteDatabase>()));
-        return services;
-    }
-
-    public static IServiceCollection AddKilnServices(this IServiceCollection services, KilnServerOptions options)
-    {
+        options.Validate();
+        services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<TrackingService>();
-        services.AddSingleton<RegistryService>();
-        services.AddSingleton<ModelPackageService>();
-        services.AddSingleton<LineageService>();
-        services.AddSingleton<Kiln.Core.Experiments.ExperimentService>();
-        services.AddSingleton<ILineageRecorder>(provider => provider.GetRequiredService<LineageService>());
-        services.AddSingleton<IApprovalAction, DeployEndpointOnApproval>();
-        // Objects get a file tree of their own: the MLflow artifact proxy can't reach them, nor they it.
-        services.AddSingleton(provider => new ObjectStore(
-            provider.GetRequiredService<IObjectIndex>(), new FileSystemArtifactStore(options.ObjectDirectory), provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider => new ArtifactUploads(
-            provider.GetRequiredService<IArtifactStore>(), new FileSystemArtifactStore(options.ArtifactUploadDirectory), provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<DataUris>();
-        services.AddSingleton<TrainingJobService>();
-        services.AddSingleton(new AlgorithmCatalog());
-        services.AddSingleton<ITrainerSource>(provider => provider.GetRequiredService<AlgorithmCatalog>());
-        services.AddSingleton(new ScriptModeOptions());
-        services.AddSingleton<ITrainerSource, ScriptModeSource>();
-        services.AddSingleton<ITrainerCatalog, TrainerCatalog>();
-        var workspace = new TrainingWorkspace(options.JobsDirectory);
-        services.AddSingleton(workspace);
-        services.AddSingleton<Kiln.Api.Native.ILogFiles>(new TrainingLogFiles(workspace));
-        services.AddSingleton<TrainingJobEvents>();
-        services.AddSingleton<IJobRunner, TrainingJobRunner>();
-        var hostingWorkspace = new ServingWorkspace(options.ServingDirectory);
-        var processingWorkspace = new ProcessingWorkspace(options.ProcessingDirectory);
-        services.AddSingleton<IJobLogFiles>(new JobLogFiles(workspace, processingWorkspace, hostingWorkspace));
-        services.AddKilnServing(hostingWorkspace);
+
+        services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
+        services.AddKilnFileArtifacts(options.ArtifactDirectory, options.ObjectDirectory, options.ArtifactUploadDirectory);
+
+        services.AddKilnObjects();
+        services.AddKilnTracking();
+        services.AddKilnRegistry();
+        services.AddKilnLineage();
+        services.AddKilnTraining(new TrainingWorkspace(options.JobsDirectory));
+        services.AddKilnProcessing(new ProcessingWorkspace(options.ProcessingDirectory));
+        services.AddKilnServing(new ServingWorkspace(options.ServingDirectory));
         services.AddKilnTuning();
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
-        services.AddKilnProcessing(processingWorkspace);
         services.AddKilnPipelines();
+
         services.AddSageMakerPipelineOperations();
+        services.AddSingleton<ILogFiles, TrainingLogFiles>();
+        services.AddSingleton<IJobLogFiles, JobLogFiles>();
         return services;
     }
 

@@ -15,7 +15,11 @@ public static class JobEngineSiloExtensions
     /// </summary>
     public static ISiloBuilder AddKilnJobEngine(this ISiloBuilder silo, Action<JobEngineOptions>? configure = null)
     {
-        silo.Services.AddOptions<JobEngineOptions>().Configure(options => configure?.Invoke(options));
+        silo.Services.AddOptions<JobEngineOptions>()
+            .Configure(options => configure?.Invoke(options))
+            .Validate(options => options.JobSlots >= 0, "JobSlots must be 0 (an API-only node) or more.")
+            .Validate(options => options.WatchdogPeriod > TimeSpan.Zero, "WatchdogPeriod must be longer than zero.")
+            .ValidateOnStart();
         silo.Services.AddSingleton<JobSlots>();
         silo.Services.AddSingleton<IJobSlots>(provider => provider.GetRequiredService<JobSlots>());
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<JobSlots>());

@@ -16,8 +16,7 @@ public sealed class KilnSiloConfigurator : ISiloConfigurator
 
     public void Configure(ISiloBuilder siloBuilder)
     {
-        siloBuilder.Services.AddKilnEmbeddedStorage(Options);
-        siloBuilder.Services.AddKilnServices(Options);
+        siloBuilder.Services.AddKiln(Options);
         siloBuilder.AddKilnJobEngine(engine =>
         {
             engine.JobSlots = 2;
