@@ -20,7 +20,7 @@ public static class CoalitionPlan
         }
         var maxCoalitions = features >= 31 ? long.MaxValue : (1L << features) - 2;
         var budget = (int)Math.Min(samples, maxCoalitions);
-        var sizes = (features + 1) / 2;
+        var sizes = features / 2;
         var pairedSizes = (features - 1) / 2;
         var weights = new double[sizes + 1];
         for (var s = 1; s <= sizes; s++)
