@@ -13,7 +13,7 @@ public sealed class SmclarifyReferenceTests
 {
     private static readonly string ReferenceDir = Path.Combine(AppContext.BaseDirectory, "Reference");
 
-    public static TheoryData<string> Cases() => ["attrition", "breast_cancer", "synthetic"];
+    public static TheoryData<string> Cases() => ["attrition", "breast_cancer", "synthetic", "small_binary"];
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -25,17 +25,28 @@ public sealed class SmclarifyReferenceTests
         using var reader = new StreamReader(Path.Combine(ReferenceDir, "data", name + ".csv"));
         var data = DatasetReader.Read(config, reader);
 
-        var pre = BiasAnalyzer.PreTraining(config, data);
-        var post = BiasAnalyzer.PostTraining(config, data);
-
-        Assert.Equal(reference.GetProperty("label_value_or_threshold").GetString(), pre.LabelValueOrThreshold);
         var compared = 0;
         foreach (var facet in reference.GetProperty("facets").EnumerateObject())
         {
-            compared += Compare(facet.Value.GetProperty("pre_training"), pre.Facets.Single(f => f.Name == facet.Name), $"{name}/{facet.Name}/pre");
-            compared += Compare(facet.Value.GetProperty("post_training"), post.Facets.Single(f => f.Name == facet.Name), $"{name}/{facet.Name}/post");
+            // smclarify reports one facet at a time, so a facet it rejects does not hide the others.
+            var single = config with { Facets = [config.Facets.Single(f => f.Column.Name == facet.Name)] };
+            compared += Stage(facet.Value.GetProperty("pre_training"), () => BiasAnalyzer.PreTraining(single, data), reference, $"{name}/{facet.Name}/pre");
+            compared += Stage(facet.Value.GetProperty("post_training"), () => BiasAnalyzer.PostTraining(single, data), reference, $"{name}/{facet.Name}/post");
         }
-        Assert.True(compared > 50, $"only {compared} metrics compared");
+        Assert.True(compared >= 7, $"only {compared} metrics compared");
+    }
+
+    private static int Stage(JsonElement expected, Func<BiasReport> run, JsonElement reference, string where)
+    {
+        if (expected.ValueKind == JsonValueKind.Object)
+        {
+            var e = Assert.Throws<ClarifyValidationException>(run);
+            Assert.False(string.IsNullOrWhiteSpace(e.Message), where);
+            return 0;
+        }
+        var report = run();
+        Assert.Equal(reference.GetProperty("label_value_or_threshold").GetString(), report.LabelValueOrThreshold);
+        return Compare(expected, Assert.Single(report.Facets), where);
     }
 
     private static int Compare(JsonElement expected, FacetResult actual, string where)

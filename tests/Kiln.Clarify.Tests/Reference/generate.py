@@ -101,6 +101,24 @@ def synthetic():
     return "synthetic", df, config
 
 
+def small_binary():
+    # 20 rows with a 0/1 label: 2 distinct values of 20 is "continuous" under Clarify's 5% uniqueness rule,
+    # so label_values_or_threshold [1] becomes the interval (1, 1] and selects nothing. Kiln must agree.
+    rng = np.random.RandomState(3)
+    df = pd.DataFrame({"g": rng.choice(["x", "y"], size=20), "v": rng.randint(0, 2, size=20), "y": rng.randint(0, 2, size=20)})
+    df["p"] = rng.randint(0, 2, size=20)
+    config = {
+        "dataset_type": "text/csv",
+        "headers": list(df.columns),
+        "label": "y",
+        "predicted_label": "p",
+        "label_values_or_threshold": [1],
+        "facet": [{"name_or_index": "g", "value_or_threshold": ["x"]}, {"name_or_index": "v"}],
+        "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"}},
+    }
+    return "small_binary", df, config
+
+
 def methods_list(methods):
     return ["all"] if methods == "all" else methods
 
@@ -121,23 +139,30 @@ def run_case(name, df, config):
         fname = facet["name_or_index"]
         values = facet.get("value_or_threshold")
         entry = {}
-        entry["pre_training"] = report.bias_report(
-            features, report.FacetColumn(fname, list(values) if values else None),
-            report.LabelColumn(label, df[label], list(label_values)), report.StageType.PRE_TRAINING,
-            metrics=methods_list(config["methods"]["pre_training_bias"]["methods"]), group_variable=group)
+        try:
+            entry["pre_training"] = report.bias_report(
+                features, report.FacetColumn(fname, list(values) if values else None),
+                report.LabelColumn(label, df[label], list(label_values)), report.StageType.PRE_TRAINING,
+                metrics=methods_list(config["methods"]["pre_training_bias"]["methods"]), group_variable=group)
+        except ValueError as e:
+            entry["pre_training"] = {"error": str(e)}
         if pred:
-            entry["post_training"] = report.bias_report(
-                df, report.FacetColumn(fname, list(values) if values else None),
-                report.LabelColumn(label, df[label], list(label_values)), report.StageType.POST_TRAINING,
-                predicted_label_column=report.LabelColumn(pred, df[pred], list(label_values)),
-                metrics=methods_list(config["methods"]["post_training_bias"]["methods"]), group_variable=group)
+            try:
+                entry["post_training"] = report.bias_report(
+                    df, report.FacetColumn(fname, list(values) if values else None),
+                    report.LabelColumn(label, df[label], list(label_values)), report.StageType.POST_TRAINING,
+                    predicted_label_column=report.LabelColumn(pred, df[pred], list(label_values)),
+                    metrics=methods_list(config["methods"]["post_training_bias"]["methods"]), group_variable=group)
+            except ValueError as e:
+                # smclarify rejects the whole report (Kiln: ClarifyValidationException).
+                entry["post_training"] = {"error": str(e)}
         out["facets"][fname] = entry
     return name, out
 
 
 def main():
     os.makedirs(os.path.join(HERE, "data"), exist_ok=True)
-    cases = dict(run_case(*make()) for make in (attrition, breast_cancer, synthetic))
+    cases = dict(run_case(*make()) for make in (attrition, breast_cancer, synthetic, small_binary))
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump(cases, f, indent=1, sort_keys=True, allow_nan=True)
         f.write("\n")
