@@ -37,6 +37,21 @@ public static class ClarifyAnalysis
         return new AnalysisResult(pre, post, shap);
     }
 
+    /// <summary>
+    /// The whole processing job in one call: parse analysis_config.json, read the dataset in its dataset_type, run
+    /// every configured method and write the outputs (analysis.json, report, local SHAP values) into
+    /// <paramref name="outputDirectory"/>. Anything the config or data make impossible is a ClarifyValidationException.
+    /// </summary>
+    public static async Task<AnalysisResult> RunToDirectoryAsync(string analysisConfigJson, TextReader dataset, string outputDirectory,
+        ClarifyRunOptions options, CancellationToken cancellationToken)
+    {
+        var config = AnalysisConfigParser.Parse(analysisConfigJson);
+        var data = DatasetReader.Read(config, dataset);
+        var result = await RunAsync(config, data, options, cancellationToken);
+        await Reports.ClarifyOutput.WriteAsync(outputDirectory, config, result, cancellationToken);
+        return result;
+    }
+
     /// <summary>The feature columns: everything but the label, the predicted label and excluded_columns.</summary>
     public static IReadOnlyList<DataColumn> FeatureColumns(AnalysisConfig config, ClarifyDataset data)
     {

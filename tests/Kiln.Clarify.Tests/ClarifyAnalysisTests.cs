@@ -115,6 +115,29 @@ public sealed class ClarifyAnalysisTests
     }
 
     [Fact]
+    public async Task One_call_runs_a_job_from_its_config_text_and_dataset_into_a_directory()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "kiln-clarify-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            const string config = """
+                {"dataset_type": "text/csv", "label": "approved", "label_values_or_threshold": ["yes"],
+                 "facet": [{"name_or_index": "sex"}], "methods": {"pre_training_bias": {"methods": ["CI", "DPL"]}}}
+                """;
+            var result = await ClarifyAnalysis.RunToDirectoryAsync(config, new StringReader(Csv), dir, new ClarifyRunOptions(), default);
+            Assert.Equal(["F", "M"], result.PreTraining!.Facets[0].Values.Select(v => v.ValueOrThreshold));
+            // No report section in the config: analysis.json only.
+            Assert.Equal(["analysis.json"], Directory.GetFiles(dir).Select(Path.GetFileName));
+            await Assert.ThrowsAsync<ClarifyValidationException>(() =>
+                ClarifyAnalysis.RunToDirectoryAsync("{", new StringReader(Csv), dir, new ClarifyRunOptions(), default));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Infinite_values_are_written_as_clarify_writes_them()
     {
         var report = new Bias.BiasReport("y", "1", [new Bias.FacetResult("f", [new Bias.FacetValueResult("a",
