@@ -13,6 +13,7 @@ public sealed class KllSketch
 
     private readonly List<double[]> _levels = [];
     private readonly List<int> _sizes = [];
+    private readonly List<int> _capacities = [];
     private readonly Random _random;
     private int _maxSize;
     private int _size;
@@ -58,13 +59,27 @@ public sealed class KllSketch
             }
         }
 
+        sketch.SortUpperLevels();
         sketch.Compress();
         return sketch;
     }
 
     public void Add(double value)
     {
-        Append(0, value);
+        // The common case without the list look-ups of Append: level 0 has room.
+        var items = _levels[0];
+        var size = _sizes[0];
+        if (size < items.Length)
+        {
+            items[size] = value;
+            _sizes[0] = size + 1;
+            _size++;
+        }
+        else
+        {
+            Append(0, value);
+        }
+
         Count++;
         if (_size >= _maxSize)
         {
@@ -84,6 +99,7 @@ public sealed class KllSketch
         }
 
         Count += other.Count;
+        SortUpperLevels();
         Compress();
     }
 
@@ -117,17 +133,14 @@ public sealed class KllSketch
     {
         _levels.Add(new double[16]);
         _sizes.Add(0);
+        _capacities.Add(0);
         _maxSize = 0;
         for (var h = 0; h < _levels.Count; h++)
         {
-            _maxSize += Capacity(h);
+            var depth = _levels.Count - h - 1;
+            _capacities[h] = Math.Max(2, (int)Math.Ceiling(K * Math.Pow(C, depth)));
+            _maxSize += _capacities[h];
         }
-    }
-
-    private int Capacity(int level)
-    {
-        var depth = _levels.Count - level - 1;
-        return Math.Max(2, (int)Math.Ceiling(K * Math.Pow(C, depth)));
     }
 
     private void Append(int level, double value)
@@ -156,7 +169,7 @@ public sealed class KllSketch
         {
             for (var h = 0; h < _levels.Count; h++)
             {
-                if (_sizes[h] >= Capacity(h))
+                if (_sizes[h] >= _capacities[h])
                 {
                     if (h + 1 == _levels.Count)
                     {
@@ -170,19 +183,46 @@ public sealed class KllSketch
         }
     }
 
-    /// <summary>Sorts a level and promotes every other item; with an odd count the largest item stays.</summary>
+    /// <summary>
+    /// Promotes every other item of a level, from a random offset, into the level above; with an odd count the
+    /// largest item stays. Levels above 0 are kept sorted (the promoted run is merged in from the back), so only
+    /// level 0 is ever sorted: the sort of every level was most of the cost of an update.
+    /// </summary>
     private void Compact(int level)
     {
         var items = _levels[level];
         var size = _sizes[level];
-        Array.Sort(items, 0, size);
-        var pairs = size / 2;
-        var offset = _random.Next(2);
-        for (var i = 0; i < pairs; i++)
+        if (level == 0)
         {
-            Append(level + 1, items[(2 * i) + offset]);
+            items.AsSpan(0, size).Sort();
         }
 
+        var pairs = size / 2;
+        var offset = _random.Next(2);
+        var up = _levels[level + 1];
+        var upSize = _sizes[level + 1];
+        if (upSize + pairs > up.Length)
+        {
+            Array.Resize(ref up, Math.Max(up.Length * 2, upSize + pairs));
+            _levels[level + 1] = up;
+        }
+
+        int i = upSize - 1, j = pairs - 1, k = upSize + pairs - 1;
+        while (j >= 0)
+        {
+            var promoted = items[(2 * j) + offset];
+            if (i >= 0 && up[i] > promoted)
+            {
+                up[k--] = up[i--];
+            }
+            else
+            {
+                up[k--] = promoted;
+                j--;
+            }
+        }
+
+        _sizes[level + 1] = upSize + pairs;
         var kept = size - (2 * pairs);
         if (kept == 1)
         {
@@ -190,7 +230,16 @@ public sealed class KllSketch
         }
 
         _sizes[level] = kept;
-        _size -= 2 * pairs;
+        _size -= pairs;
+    }
+
+    /// <summary>After items were appended to levels above 0 out of order (loading, merging).</summary>
+    private void SortUpperLevels()
+    {
+        for (var h = 1; h < _levels.Count; h++)
+        {
+            _levels[h].AsSpan(0, _sizes[h]).Sort();
+        }
     }
 
     /// <summary>Sorted sketch items with the cumulative weight up to and including each.</summary>
