@@ -20,6 +20,6 @@ public static class ConstraintSuggester
                     : null;
             return new FeatureConstraints(feature.Name, feature.InferredType, completeness, nonNegative, domains);
         }).ToList();
-        return new DataQualityConstraints(features, config ?? new MonitoringConfig());
+        return new DataQualityConstraints(features, config ?? new MonitoringConfig(DistributionConstraints: new DistributionConstraints()));
     }
 }

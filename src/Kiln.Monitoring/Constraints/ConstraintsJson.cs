@@ -76,6 +76,18 @@ public static class ConstraintsJson
     /// <summary>Reads a constraints.json; absent monitoring_config fields take Model Monitor's defaults.</summary>
     public static DataQualityConstraints Read(Stream stream)
     {
+        try
+        {
+            return ReadDocument(stream);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new MonitoringInputException($"The constraints file does not have Model Monitor's schema: {e.Message}", e);
+        }
+    }
+
+    private static DataQualityConstraints ReadDocument(Stream stream)
+    {
         JsonDocument document;
         try
         {

@@ -1,5 +1,5 @@
-using nietras.SeparatedValues;
 using Kiln.Monitoring.Statistics;
+using nietras.SeparatedValues;
 
 namespace Kiln.Monitoring.Datasets;
 
@@ -38,12 +38,6 @@ internal static class CsvDatasetReader
             if (names.Count == 0 || (names.Count == 1 && names[0].Length == 0))
             {
                 throw new MonitoringInputException($"The {what} is empty: it has no header line.");
-            }
-
-            var duplicate = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-            if (duplicate is not null)
-            {
-                throw new MonitoringInputException($"The {what} names the column '{duplicate.Key}' more than once.");
             }
 
             columns = names.Select(profiler.Column).ToArray();

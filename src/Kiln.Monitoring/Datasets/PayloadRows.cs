@@ -1,6 +1,6 @@
 using System.Text.Json;
-using nietras.SeparatedValues;
 using Kiln.Monitoring.Statistics;
+using nietras.SeparatedValues;
 
 namespace Kiln.Monitoring.Datasets;
 

@@ -97,6 +97,18 @@ public sealed record ModelQualityConstraints(ProblemType ProblemType, IReadOnlyL
 
     public static ModelQualityConstraints Parse(string json)
     {
+        try
+        {
+            return ParseDocument(json);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new MonitoringInputException($"The model quality constraints file does not have Model Monitor's schema: {e.Message}", e);
+        }
+    }
+
+    private static ModelQualityConstraints ParseDocument(string json)
+    {
         JsonDocument document;
         try
         {

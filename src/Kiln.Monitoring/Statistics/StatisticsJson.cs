@@ -126,6 +126,10 @@ public static class StatisticsJson
         {
             throw new MonitoringInputException($"The statistics file is not JSON: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw new MonitoringInputException($"The statistics file does not have Model Monitor's schema: {e.Message}", e);
+        }
     }
 
     public static DatasetStatistics Parse(string json)
