@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Runtime.InteropServices;
 using Kiln.Monitoring.Sketches;
 
 namespace Kiln.Monitoring.Statistics;
@@ -63,19 +63,19 @@ internal sealed class ColumnProfiler
             return;
         }
 
-        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integral))
+        switch (NumberParser.Parse(text, out var number))
         {
-            Integral++;
-            AddNumber(integral);
-        }
-        else if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var fractional) && double.IsFinite(fractional))
-        {
-            Fractional++;
-            AddNumber(fractional);
-        }
-        else
-        {
-            Strings++;
+            case NumberKind.Integral:
+                Integral++;
+                AddNumber(number);
+                break;
+            case NumberKind.Fractional:
+                Fractional++;
+                AddNumber(number);
+                break;
+            default:
+                Strings++;
+                break;
         }
 
         Count(text);
@@ -121,26 +121,30 @@ internal sealed class ColumnProfiler
             return;
         }
 
-        if (_lookup.TryGetValue(text, out var count))
+        if (_distinct is null)
         {
-            _lookup[text] = count + 1;
-        }
-        else if (_distinct is null)
-        {
-            if (_values.Count < MaxTrackedValues)
+            // One hash look-up for the common case: the value is counted, or added while there is room.
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_lookup, text, out var exists);
+            slot++;
+            if (exists || _values.Count <= MaxTrackedValues)
             {
-                _lookup[text] = 1;
                 return;
             }
 
+            _lookup.Remove(text);
             _distinct = new HyperLogLog();
             foreach (var value in _values.Keys)
             {
                 _distinct.Add(value);
             }
         }
+        else if (_lookup.TryGetValue(text, out var count))
+        {
+            _lookup[text] = count + 1;
+            return;
+        }
 
-        _distinct?.Add(text);
+        _distinct.Add(text);
     }
 
     public InferredType InferredType =>
