@@ -6,7 +6,7 @@ namespace Kiln.Monitoring.Statistics;
 /// Profiles a dataset row by row (readers call <see cref="Column"/>, then add cells, then <see cref="EndRow"/>).
 /// A column first seen on a later row counts as missing on the rows before it.
 /// </summary>
-public sealed class DatasetProfiler
+internal sealed class DatasetProfiler
 {
     private readonly List<ColumnProfiler> _columns = [];
     private readonly Dictionary<string, int> _byName = new(StringComparer.Ordinal);
