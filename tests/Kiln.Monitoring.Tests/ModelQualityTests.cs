@@ -140,3 +140,31 @@ public sealed class ModelQualityTests
 
     internal static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 }
+
+public sealed class BaselineDatasetTests
+{
+    [Fact]
+    public void A_labeled_csv_becomes_a_model_quality_baseline()
+    {
+        var csv = "label,prediction,probability\n1,1,0.9\n0,1,0.8\n0,0,0.3\n1,0,0.4\n";
+        var pairs = BaselineDataset.ReadCsv(Data.Text(csv), header: true, "label", "prediction", "probability");
+        var (statistics, constraints) = ModelQualityMonitor.SuggestBaseline(pairs, new ModelQualityConfig(ProblemType.BinaryClassification));
+
+        Assert.Equal(0.5, statistics.Metrics["accuracy"].Value, 12);
+        Assert.Equal(0.75, statistics.Metrics["auc"].Value, 12); // positives 0.9, 0.4 against negatives 0.8, 0.3
+        Assert.Contains(constraints.Constraints, c => c.MetricName == "auc" && c.Threshold == 0.75);
+
+        var headerless = BaselineDataset.ReadCsv(Data.Text("2.5,2.0\n1.0,1.5\n"), header: false, "_c0", "_c1");
+        Assert.Equal(0.5, ModelQualityMonitor.Evaluate(headerless, new ModelQualityConfig(ProblemType.Regression)).Statistics.Metrics["mae"].Value, 12);
+    }
+
+    [Theory]
+    [InlineData("label,prediction\n1,1\n", "score", "no column 'score'")]
+    [InlineData("label,prediction\n", "prediction", "no records")]
+    [InlineData("label,prediction\n1,1\n0\n", "prediction", "not valid CSV")]
+    public void A_bad_baseline_dataset_is_rejected(string csv, string inference, string message)
+    {
+        var e = Assert.Throws<MonitoringInputException>(() => BaselineDataset.ReadCsv(Data.Text(csv), header: true, "label", inference));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+}
