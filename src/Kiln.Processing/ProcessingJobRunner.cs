@@ -27,6 +27,7 @@ public sealed partial class ProcessingJobRunner(
     ScriptModeOptions options,
     TimeProvider clock,
     ILogger<ProcessingJobRunner> logger,
+    IEnumerable<IBuiltInProcessor> builtIns,
     ILineageRecorder? lineage = null) : IJobRunner
 {
     private const int MaxReason = 1024;
@@ -210,8 +211,6 @@ public sealed partial class ProcessingJobRunner(
 
     private async Task<ContainerProcess.Result> RunCommandAsync(ProcessingJob job, ContainerRoot container, CancellationToken ct)
     {
-        var command = job.Spec.ContainerEntrypoint.Concat(job.Spec.ContainerArguments).Select(container.Rewrite).ToList();
-        var program = command[0] is "python3" or "python" ? options.Python : command[0];
         var environment = job.Spec.Environment.ToDictionary(pair => pair.Key, pair => container.Rewrite(pair.Value));
         environment["PYTHONUNBUFFERED"] = "1";
         environment["PROCESSING_JOB_NAME"] = job.Name;
@@ -223,6 +222,13 @@ public sealed partial class ProcessingJobRunner(
             OnLine(note, false);
         }
 
+        if (builtIns.FirstOrDefault(processor => processor.Handles(job.Spec.ImageUri)) is { } builtIn)
+        {
+            return await RunBuiltInAsync(builtIn, job, container, environment, line => OnLine(line, false), ct).ConfigureAwait(false);
+        }
+
+        var command = job.Spec.ContainerEntrypoint.Concat(job.Spec.ContainerArguments).Select(container.Rewrite).ToList();
+        var program = command[0] is "python3" or "python" ? options.Python : command[0];
         OnLine($"Running: {program} {string.Join(' ', command.Skip(1))}", false);
         // The working directory exists even for a job with neither inputs nor outputs.
         Directory.CreateDirectory(container.Host("/opt/ml/processing"));
@@ -233,6 +239,29 @@ public sealed partial class ProcessingJobRunner(
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new ProcessingFailedException($"ClientError: could not start '{program}': {e.Message}");
+        }
+    }
+
+    /// <summary>An image Kiln runs itself (Model Monitor's analyzer, Clarify): it leaves its exit message where a container would.</summary>
+    private static async Task<ContainerProcess.Result> RunBuiltInAsync(IBuiltInProcessor processor, ProcessingJob job, ContainerRoot container,
+        Dictionary<string, string> environment, Action<string> log, CancellationToken ct)
+    {
+        log($"Running Kiln's built-in {job.Spec.ImageUri} (no container)");
+        try
+        {
+            var result = await processor.RunAsync(new BuiltInProcessingRun(job, environment, container.Host, log), ct).ConfigureAwait(false);
+            if (result.ExitMessage is { } message)
+            {
+                var file = container.Host("/opt/ml/output/message");
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                await File.WriteAllTextAsync(file, message, ct).ConfigureAwait(false);
+            }
+
+            return new ContainerProcess.Result(0, []);
+        }
+        catch (BuiltInProcessingException e)
+        {
+            throw new ProcessingFailedException(e.Message);
         }
     }
 

@@ -1,5 +1,6 @@
 using Kiln.Core.Jobs;
 using Kiln.Core.Processing;
+using Kiln.Processing.BuiltIn;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kiln.Processing;
@@ -10,6 +11,8 @@ public static class ProcessingServiceCollectionExtensions
     {
         services.AddSingleton(workspace);
         services.AddSingleton<ProcessingJobService>();
+        services.AddSingleton<IBuiltInProcessor, ModelMonitorAnalyzer>();
+        services.AddSingleton<IBuiltInProcessor, ClarifyProcessor>();
         services.AddSingleton<IJobRunner, ProcessingJobRunner>();
         return services;
     }

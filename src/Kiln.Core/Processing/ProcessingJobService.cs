@@ -6,7 +6,7 @@ using Kiln.Core.Tracking;
 namespace Kiln.Core.Processing;
 
 /// <summary>Processing jobs: accept (checked up front), describe, list, stop; the command runs on the job engine.</summary>
-public sealed class ProcessingJobService(IProcessingJobStore store, IJobScheduler scheduler, TimeProvider clock)
+public sealed class ProcessingJobService(IProcessingJobStore store, IJobScheduler scheduler, TimeProvider clock, IEnumerable<IBuiltInProcessor> builtIns)
 {
     public const string JobKind = "processing";
 
@@ -46,9 +46,9 @@ public sealed class ProcessingJobService(IProcessingJobStore store, IJobSchedule
         await scheduler.StopAsync(JobKind, name, ct).ConfigureAwait(false);
     }
 
-    private static void Validate(ProcessingJobSpec spec)
+    private void Validate(ProcessingJobSpec spec)
     {
-        if (spec.ContainerEntrypoint.Count == 0)
+        if (spec.ContainerEntrypoint.Count == 0 && !builtIns.Any(processor => processor.Handles(spec.ImageUri)))
         {
             throw KilnException.InvalidParameter(
                 "AppSpecification.ContainerEntrypoint is required: Kiln runs the processing command on the host, so it needs the command to run (for example [\"python3\", \"/opt/ml/processing/input/code/script.py\"]).");
