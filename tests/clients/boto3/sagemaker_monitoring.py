@@ -12,6 +12,7 @@ import uuid
 import botocore.exceptions
 
 from kiln_boto import client, main
+import sagemaker_hosting as hosting
 
 BUCKET = "kiln-monitoring"
 ROLE = "arn:aws:iam::000000000000:role/kiln"
@@ -178,6 +179,48 @@ def test_clarify_pre_training_bias_matches_the_published_formulas(endpoint):
     assert abs(metrics["CI"] - (n_a - n_d) / (n_a + n_d)) < 1e-9, metrics
     assert abs(metrics["DPL"] - (q_a - q_d)) < 1e-9, metrics
     assert b"<html" in s3.get_object(Bucket=BUCKET, Key=f"{run_id}/clarify-out/report.html")["Body"].read().lower()
+
+
+def test_clarify_post_training_bias_and_shap_call_the_endpoint(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    ensure_bucket(s3)
+    job = hosting.trained_churn_model(sm, s3)
+    name = hosting.deploy(sm, [hosting.variant("main", hosting.create_model(sm, job))])
+    header, _, validation = hosting.churn_split()
+    rows = validation[:40]
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    put_csv(s3, f"{run_id}/data/data.csv", header, rows)
+    features = hosting.feature_rows(rows, header)
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/config/analysis_config.json", Body=json.dumps({
+        "dataset_type": "text/csv", "headers": header, "label": "churn", "label_values_or_threshold": ["yes"],
+        "facet": [{"name_or_index": "international_plan", "value_or_threshold": ["yes"]}],
+        "probability_threshold": 0.5,
+        "predictor": {"endpoint_name": name, "content_type": "text/csv", "accept_type": "text/csv"},
+        "methods": {"post_training_bias": {"methods": ["DPPL", "DI"]},
+                    "shap": {"baseline": [features[0]], "num_samples": 40, "agg_method": "mean_abs", "save_local_shap_values": True, "seed": 1}}}).encode())
+    done = run(sm, f"clarify-model-{run_id}", CLARIFY,
+               [s3_input("dataset", f"{prefix}/data/data.csv", "/opt/ml/processing/input/data"),
+                s3_input("analysis_config", f"{prefix}/config/analysis_config.json", "/opt/ml/processing/input/config")],
+               f"{prefix}/out", output_name="analysis_result")
+    assert done["ProcessingJobStatus"] == "Completed", done
+    analysis = read_json(s3, f"{run_id}/out/analysis.json")
+
+    scores = [float(line) for line in runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv",
+              Body="\n".join(",".join(row) for row in features).encode())["Body"].read().decode().split()]
+    predicted = [score > 0.5 for score in scores]
+    facet = [row[header.index("international_plan")] == "yes" for row in rows]
+    q_a = sum(p for p, f in zip(predicted, facet) if not f) / sum(1 for f in facet if not f)
+    q_d = sum(p for p, f in zip(predicted, facet) if f) / sum(1 for f in facet if f)
+    metrics = {m["name"]: m["value"] for m in analysis["post_training_bias_metrics"]["facets"]["international_plan"][0]["metrics"]}
+    assert abs(metrics["DPPL"] - (q_a - q_d)) < 1e-9, (metrics, q_a, q_d)
+
+    shap = analysis["explanations"]["kernel_shap"]["label0"]
+    assert set(shap["global_shap_values"]) == set(header) - {"churn"}, shap["global_shap_values"]
+    local = list(csv.reader(io.StringIO(s3.get_object(Bucket=BUCKET, Key=f"{run_id}/out/explanations_shap/out.csv")["Body"].read().decode())))
+    for i in (0, 7, 23):
+        attributions = sum(float(v) for v in local[i + 1])
+        assert abs(attributions - (scores[i] - shap["expected_value"])) < 1e-6, (i, attributions, scores[i], shap["expected_value"])
 
 
 if __name__ == "__main__":
