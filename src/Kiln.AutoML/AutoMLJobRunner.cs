@@ -42,21 +42,16 @@ public sealed partial class AutoMLJobRunner(
     private const double DefaultValidationFraction = 0.2;
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
 
-    private readonly JobLifecycle<AutoMLJob> _lifecycle = new(AutoMLJobService.JobKind, store.UpdateAsync, clock, logger);
+    private readonly JobLifecycle<AutoMLJob> _lifecycle = new(AutoMLJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
 
     public string Kind => AutoMLJobService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<AutoMLJob> attempt)
     {
-        var attempt = await _lifecycle.BeginAsync(run).ConfigureAwait(false);
-        if (attempt is null)
-        {
-            return;
-        }
-
         var work = Path.Combine(workspace.Root, "jobs", attempt.Name);
         var options = new JobRunOptions { ExpectedFailure = e => e is KilnException { Code: ErrorCode.InvalidParameterValue } ? $"ClientError: {e.Message}" : null };
         try

@@ -33,22 +33,17 @@ public sealed partial class PipelineExecutionRunner(
 {
     private readonly PipelineRunnerOptions _options = options ?? new PipelineRunnerOptions();
 
-    private readonly JobLifecycle<PipelineExecution> _lifecycle = new(PipelineService.JobKind, executions.UpdateAsync, clock, logger);
+    private readonly JobLifecycle<PipelineExecution> _lifecycle = new(PipelineService.JobKind, executions.FindAsync, executions.UpdateAsync, clock, logger);
 
     public string Kind => PipelineService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await executions.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<PipelineExecution> attempt)
     {
-        var attempt = await _lifecycle.BeginAsync(run).ConfigureAwait(false);
-        if (attempt is null)
-        {
-            return;
-        }
-
-        var execution = attempt.Job;
+        var (execution, run) = (attempt.Job, attempt.Run);
 
         var definition = DefinitionParser.Parse(execution.DefinitionJson);
         var running = new Dictionary<string, Task>(StringComparer.Ordinal);

@@ -31,21 +31,16 @@ public sealed partial class ProcessingJobRunner(
 {
     private static readonly string[] Hosts = ["algo-1"];
 
-    private readonly JobLifecycle<ProcessingJob> _lifecycle = new(ProcessingJobService.JobKind, store.UpdateAsync, clock, logger);
+    private readonly JobLifecycle<ProcessingJob> _lifecycle = new(ProcessingJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
 
     public string Kind => ProcessingJobService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<ProcessingJob> attempt)
     {
-        var attempt = await _lifecycle.BeginAsync(run).ConfigureAwait(false);
-        if (attempt is null)
-        {
-            return;
-        }
-
         var job = attempt.Job;
         var options = new JobRunOptions
         {

@@ -31,21 +31,16 @@ public sealed partial class TuningJobRunner(
     public const string Experiment = "training-jobs";
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
 
-    private readonly JobLifecycle<TuningJob> _lifecycle = new(TuningJobService.JobKind, store.UpdateAsync, clock, logger);
+    private readonly JobLifecycle<TuningJob> _lifecycle = new(TuningJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
 
     public string Kind => TuningJobService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<TuningJob> attempt)
     {
-        var attempt = await _lifecycle.BeginAsync(run).ConfigureAwait(false);
-        if (attempt is null)
-        {
-            return;
-        }
-
         // The search loop ends the job itself, on a stop too; only a failure is left to end here.
         await attempt.RunAsync(_ => TuneAsync(attempt), exit => exit.Kind == JobExitKind.Failed
             ? EndAsync(attempt, TuningJobStatus.Failed, failure: $"The tuning job failed: {exit.Error?.Message}")

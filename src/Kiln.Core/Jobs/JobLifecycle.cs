@@ -8,11 +8,26 @@ namespace Kiln.Core.Jobs;
 /// overwrite the attempt that replaced it. A runner keeps one of these and begins an attempt per run.
 /// </summary>
 /// <param name="kind">The kind of job, for the log ("training", "processing", …).</param>
+/// <param name="find">The store's read of one job.</param>
 /// <param name="update">The store's atomic update of one job.</param>
-public sealed partial class JobLifecycle<TJob>(string kind, JobUpdate<TJob> update, TimeProvider clock, ILogger logger)
+public sealed partial class JobLifecycle<TJob>(string kind, Func<string, CancellationToken, Task<TJob?>> find, JobUpdate<TJob> update, TimeProvider clock, ILogger logger)
     where TJob : class, IJobRecord<TJob>
 {
     internal TimeProvider Clock => clock;
+
+    /// <summary>True when the job no longer needs running: it ended, or does not exist (<see cref="IJobRunner.IsFinishedAsync"/>).</summary>
+    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
+        await find(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+
+    /// <summary>Claims the run's attempt (<see cref="BeginAsync"/>) and runs it; a job that has ended is not run again.</summary>
+    public async Task RunAsync(JobRun run, Func<JobAttempt<TJob>, Task> attempt, Func<TJob, DateTimeOffset, TJob>? restarted = null)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        if (await BeginAsync(run, restarted).ConfigureAwait(false) is { } claimed)
+        {
+            await attempt(claimed).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Claims the next attempt: null when the job has ended or does not exist. <paramref name="restarted"/> records

@@ -31,21 +31,16 @@ public sealed partial class TransformJobRunner(
 {
     private static readonly TimeSpan ProgressPeriod = TimeSpan.FromMilliseconds(500);
 
-    private readonly JobLifecycle<TransformJob> _lifecycle = new(TransformJobService.JobKind, store.UpdateAsync, clock, logger);
+    private readonly JobLifecycle<TransformJob> _lifecycle = new(TransformJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
 
     public string Kind => TransformJobService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<TransformJob> attempt)
     {
-        var attempt = await _lifecycle.BeginAsync(run).ConfigureAwait(false);
-        if (attempt is null)
-        {
-            return;
-        }
-
         var job = attempt.Job;
         if (job.StopRequested)
         {

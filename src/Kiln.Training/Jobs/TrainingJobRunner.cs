@@ -33,23 +33,18 @@ public sealed partial class TrainingJobRunner(
 {
     public const string DefaultExperiment = "training-jobs";
 
+    private readonly JobLifecycle<TrainingJob> _lifecycle = new(TrainingJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
+
     public string Kind => TrainingJobService.JobKind;
 
-    private readonly JobLifecycle<TrainingJob> _lifecycle = new(TrainingJobService.JobKind, store.UpdateAsync, clock, logger);
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync, (job, now) =>
+        job.WithSecondaryStatus(SecondaryStatus.Restarting, $"Restarting on {run.Node}: the node running attempt {job.Attempt - 1} was lost", now));
 
-    public async Task RunAsync(JobRun run)
+    private async Task RunAsync(JobAttempt<TrainingJob> claimed)
     {
-        var claimed = await _lifecycle.BeginAsync(run, (job, now) =>
-            job.WithSecondaryStatus(SecondaryStatus.Restarting, $"Restarting on {run.Node}: the node running attempt {job.Attempt - 1} was lost", now)).ConfigureAwait(false);
-        if (claimed is null)
-        {
-            return;
-        }
-
-        var job = claimed.Job;
+        var (job, run) = (claimed.Job, claimed.Run);
         var attempt = new Attempt(claimed, clock, events);
         using var stopEarly = new CancellationTokenSource();
         JobReporter? reporterOfRun = null;
