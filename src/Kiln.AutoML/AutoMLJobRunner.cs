@@ -42,36 +42,24 @@ public sealed partial class AutoMLJobRunner(
     private const double DefaultValidationFraction = 0.2;
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
 
+    private readonly JobLifecycle<AutoMLJob> _lifecycle = new(AutoMLJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
+
     public string Kind => AutoMLJobService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<AutoMLJob> attempt)
     {
-        var job = await store.UpdateAsync(run.Name, current => current.IsFinished ? null : current with { Attempt = current.Attempt + 1 }).ConfigureAwait(false);
-        if (job is null)
-        {
-            return;
-        }
-
-        var work = Path.Combine(workspace.Root, "jobs", job.Name);
+        var work = Path.Combine(workspace.Root, "jobs", attempt.Name);
+        var options = new JobRunOptions { ExpectedFailure = e => e is KilnException { Code: ErrorCode.InvalidParameterValue } ? $"ClientError: {e.Message}" : null };
         try
         {
-            await ExecuteAsync(job, run, work).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (run.NodeShutdown.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (KilnException e) when (e.Code == ErrorCode.InvalidParameterValue)
-        {
-            await EndAsync(run.Name, AutoMLJobStatus.Failed, AutoMLSecondaryStatus.Failed, $"ClientError: {e.Message}").ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogFailed(e, run.Name);
-            await EndAsync(run.Name, AutoMLJobStatus.Failed, AutoMLSecondaryStatus.Failed, $"AlgorithmError: {e.Message}").ConfigureAwait(false);
+            // The steps end the job themselves, on a stop too; only a failure is left to end here.
+            await attempt.RunAsync(_ => ExecuteAsync(attempt, work), exit => exit.Kind == JobExitKind.Failed
+                ? EndAsync(attempt, AutoMLJobStatus.Failed, AutoMLSecondaryStatus.Failed, exit.Unexpected ? $"AlgorithmError: {exit.Error?.Message}" : exit.FailureReason)
+                : Task.CompletedTask, options).ConfigureAwait(false);
         }
         finally
         {
@@ -82,12 +70,13 @@ public sealed partial class AutoMLJobRunner(
         }
     }
 
-    private async Task ExecuteAsync(AutoMLJob job, JobRun run, string work)
+    private async Task ExecuteAsync(JobAttempt<AutoMLJob> attempt, string work)
     {
+        var (job, run) = (attempt.Job, attempt.Run);
         var ct = run.NodeShutdown;
         if (job.TuningJobName is null)
         {
-            job = await PrepareAsync(job, run, work).ConfigureAwait(false);
+            job = await PrepareAsync(attempt, work).ConfigureAwait(false);
             if (job.IsFinished || job.TuningJobName is null)
             {
                 return;
@@ -114,7 +103,7 @@ public sealed partial class AutoMLJobRunner(
         if (best is null)
         {
             var failure = job.Candidates.FirstOrDefault(c => c.FailureReason is not null)?.FailureReason;
-            await EndAsync(job.Name, stopped ? AutoMLJobStatus.Stopped : AutoMLJobStatus.Failed, stopped ? AutoMLSecondaryStatus.Stopped : AutoMLSecondaryStatus.Failed,
+            await EndAsync(attempt, stopped ? AutoMLJobStatus.Stopped : AutoMLJobStatus.Failed, stopped ? AutoMLSecondaryStatus.Stopped : AutoMLSecondaryStatus.Failed,
                 stopped ? null : $"No candidate completed{(failure is null ? "." : $"; the first failure: {failure}")}").ConfigureAwait(false);
             return;
         }
@@ -140,7 +129,7 @@ public sealed partial class AutoMLJobRunner(
 
         if (stopped)
         {
-            await EndAsync(job.Name, AutoMLJobStatus.Stopped, AutoMLSecondaryStatus.Stopped).ConfigureAwait(false);
+            await EndAsync(attempt, AutoMLJobStatus.Stopped, AutoMLSecondaryStatus.Stopped).ConfigureAwait(false);
             return;
         }
 
@@ -155,12 +144,13 @@ public sealed partial class AutoMLJobRunner(
         var secondary = tuned.CompletionReason?.StartsWith("MaxRuntimeInSeconds", StringComparison.Ordinal) == true ? AutoMLSecondaryStatus.MaxAutoMLJobRuntimeReached
             : tuned.Trials.Count >= (spec.MaxCandidates ?? AutoMLJobService.DefaultMaxCandidates) ? AutoMLSecondaryStatus.MaxCandidatesReached
             : AutoMLSecondaryStatus.Completed;
-        await EndAsync(job.Name, AutoMLJobStatus.Completed, secondary).ConfigureAwait(false);
+        await EndAsync(attempt, AutoMLJobStatus.Completed, secondary).ConfigureAwait(false);
     }
 
     /// <summary>Analysing data and feature engineering: read, profile, split, report, and start the candidates' tuning job.</summary>
-    private async Task<AutoMLJob> PrepareAsync(AutoMLJob job, JobRun run, string work)
+    private async Task<AutoMLJob> PrepareAsync(JobAttempt<AutoMLJob> attempt, string work)
     {
+        var (job, run) = (attempt.Job, attempt.Run);
         var ct = run.NodeShutdown;
         var spec = job.Spec;
         await SetStatusAsync(job.Name, AutoMLSecondaryStatus.AnalyzingData).ConfigureAwait(false);
@@ -221,13 +211,13 @@ public sealed partial class AutoMLJobRunner(
             var definitions = $"{Prefix(job)}/reports/candidate-definitions.html";
             await data.UploadTextAsync(AutoMLReports.CandidateDefinitions(job, pipelines), definitions, "text/html; charset=utf-8", ct).ConfigureAwait(false);
             await ChangeAsync(job.Name, current => current with { CandidateReportUri = definitions }).ConfigureAwait(false);
-            await EndAsync(job.Name, AutoMLJobStatus.Completed, AutoMLSecondaryStatus.CandidateDefinitionsGenerated).ConfigureAwait(false);
+            await EndAsync(attempt, AutoMLJobStatus.Completed, AutoMLSecondaryStatus.CandidateDefinitionsGenerated).ConfigureAwait(false);
             return (await store.FindAsync(job.Name, ct).ConfigureAwait(false))!;
         }
 
         if (job.StopRequested || run.StopRequested.IsCancellationRequested)
         {
-            await EndAsync(job.Name, AutoMLJobStatus.Stopped, AutoMLSecondaryStatus.Stopped).ConfigureAwait(false);
+            await EndAsync(attempt, AutoMLJobStatus.Stopped, AutoMLSecondaryStatus.Stopped).ConfigureAwait(false);
             return (await store.FindAsync(job.Name, ct).ConfigureAwait(false))!;
         }
 
@@ -492,19 +482,15 @@ public sealed partial class AutoMLJobRunner(
         await store.UpdateAsync(name, current => change(current) with { LastModifiedTime = clock.GetUtcNow() }).ConfigureAwait(false)
         ?? throw KilnException.NotFound($"The AutoML job {name} disappeared.");
 
-    private async Task EndAsync(string name, AutoMLJobStatus status, string secondary, string? failure = null) =>
-        await store.UpdateAsync(name, current => current.IsFinished ? null : current with
+    private static Task<AutoMLJob?> EndAsync(JobAttempt<AutoMLJob> attempt, AutoMLJobStatus status, string secondary, string? failure = null) =>
+        attempt.EndAsync((current, now) => current with
         {
             Status = status,
             SecondaryStatus = secondary,
-            FailureReason = failure,
-            EndTime = clock.GetUtcNow(),
-            LastModifiedTime = clock.GetUtcNow(),
-        }).ConfigureAwait(false);
+            FailureReason = JobFailure.Truncate(failure),
+            EndTime = now,
+        });
 
     [LoggerMessage(Level = LogLevel.Information, Message = "AutoML job {Name}: tuning job {Tuning} trains the pipelines {Pipelines}")]
     private partial void LogTuning(string name, string tuning, string pipelines);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "AutoML job {Name} failed inside Kiln")]
-    private partial void LogFailed(Exception exception, string name);
 }

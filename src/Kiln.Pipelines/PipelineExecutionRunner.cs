@@ -33,18 +33,17 @@ public sealed partial class PipelineExecutionRunner(
 {
     private readonly PipelineRunnerOptions _options = options ?? new PipelineRunnerOptions();
 
+    private readonly JobLifecycle<PipelineExecution> _lifecycle = new(PipelineService.JobKind, executions.FindAsync, executions.UpdateAsync, clock, logger);
+
     public string Kind => PipelineService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await executions.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<PipelineExecution> attempt)
     {
-        var execution = await executions.UpdateAsync(run.Name, current => current.IsFinished ? null : current with { Attempt = current.Attempt + 1 }).ConfigureAwait(false);
-        if (execution is null)
-        {
-            return;
-        }
+        var (execution, run) = (attempt.Job, attempt.Run);
 
         var definition = DefinitionParser.Parse(execution.DefinitionJson);
         var running = new Dictionary<string, Task>(StringComparer.Ordinal);
@@ -74,14 +73,14 @@ public sealed partial class PipelineExecutionRunner(
                     // A step recorded as started belongs to an earlier attempt of this execution: carry it on.
                     if (record is not null || Ready(definition, step, execution))
                     {
-                        running[step.Name] = RunStepAsync(step, execution, record, run, stopping.Token);
+                        running[step.Name] = RunStepAsync(attempt, step, execution, record, stopping.Token);
                     }
                 }
             }
 
             if (running.Count == 0)
             {
-                await FinishAsync(execution, stopRequested).ConfigureAwait(false);
+                await FinishAsync(attempt, execution, stopRequested).ConfigureAwait(false);
                 return;
             }
 
@@ -110,7 +109,7 @@ public sealed partial class PipelineExecutionRunner(
         return step.ConditionStep is not { } condition || execution.Step(condition)?.Outcome == step.OnTrue;
     }
 
-    private async Task FinishAsync(PipelineExecution execution, bool stopRequested)
+    private async Task FinishAsync(JobAttempt<PipelineExecution> attempt, PipelineExecution execution, bool stopRequested)
     {
         var failedStep = execution.Steps.FirstOrDefault(step => step.Status is StepStatus.Failed or StepStatus.Stopped);
         var (status, reason) = stopRequested
@@ -120,17 +119,14 @@ public sealed partial class PipelineExecutionRunner(
                 : failedStep is not null
                     ? (PipelineExecutionStatus.Failed, $"Step failure: One or multiple steps failed. {failedStep.Name}: {failedStep.FailureReason}")
                     : (PipelineExecutionStatus.Succeeded, null);
-        await executions.UpdateAsync(execution.Id, current => current with
-        {
-            Status = status,
-            FailureReason = reason is { Length: > 1300 } ? reason[..1297] + "..." : reason,
-            LastModifiedTime = clock.GetUtcNow(),
-        }).ConfigureAwait(false);
+        // A pipeline execution's FailureReason may be longer than a job's.
+        await attempt.EndAsync((current, _) => current with { Status = status, FailureReason = JobFailure.Truncate(reason, 1300) }).ConfigureAwait(false);
         LogFinished(execution.Id, execution.PipelineName, status);
     }
 
-    private async Task RunStepAsync(StepDefinition step, PipelineExecution execution, StepExecution? resumed, JobRun run, CancellationToken stopping)
+    private async Task RunStepAsync(JobAttempt<PipelineExecution> attempt, StepDefinition step, PipelineExecution execution, StepExecution? resumed, CancellationToken stopping)
     {
+        var run = attempt.Run;
         var executionId = execution.Id;
         var record = resumed ?? new StepExecution
         {
@@ -144,7 +140,7 @@ public sealed partial class PipelineExecutionRunner(
         };
         if (resumed is null)
         {
-            await SaveAsync(executionId, record).ConfigureAwait(false);
+            await SaveAsync(attempt, record).ConfigureAwait(false);
         }
 
         try
@@ -158,7 +154,7 @@ public sealed partial class PipelineExecutionRunner(
                     Status = StepStatus.Failed,
                     ErrorMessage = step.Arguments.TryGetProperty("ErrorMessage", out var message) ? Text(Evaluator.Evaluate(message, scope)) : $"Fail step {step.Name} was reached",
                 },
-                _ => await RunOperationAsync(step, StepKind.ByType[step.Type], record, scope, run, stopping).ConfigureAwait(false),
+                _ => await RunOperationAsync(attempt, step, StepKind.ByType[step.Type], record, scope, stopping).ConfigureAwait(false),
             };
             if (record is { Status: StepStatus.Failed, Type: StepTypes.Fail })
             {
@@ -193,7 +189,7 @@ public sealed partial class PipelineExecutionRunner(
             await lineage.RecordPipelineStepAsync(execution.PipelineName, executionId, Arns.DefaultRegion, LineageService.TrialComponentArn(Arns.DefaultRegion, job, type), run.NodeShutdown).ConfigureAwait(false);
         }
 
-        await SaveAsync(executionId, record with { EndTime = clock.GetUtcNow(), FailureReason = Truncate(record.FailureReason) }).ConfigureAwait(false);
+        await SaveAsync(attempt, record with { EndTime = clock.GetUtcNow(), FailureReason = JobFailure.Truncate(record.FailureReason) }).ConfigureAwait(false);
     }
 
     private static StepExecution RunCondition(StepDefinition step, StepExecution record, IEvaluationScope scope)
@@ -202,8 +198,9 @@ public sealed partial class PipelineExecutionRunner(
         return record with { Status = StepStatus.Succeeded, Outcome = outcome };
     }
 
-    private async Task<StepExecution> RunOperationAsync(StepDefinition step, StepKind kind, StepExecution record, ExecutionScope scope, JobRun run, CancellationToken stopping)
+    private async Task<StepExecution> RunOperationAsync(JobAttempt<PipelineExecution> claimed, StepDefinition step, StepKind kind, StepExecution record, ExecutionScope scope, CancellationToken stopping)
     {
+        var run = claimed.Run;
         var execution = scope.Execution;
         if (record.ResourceName is { } attached && kind.IsJob)
         {
@@ -251,7 +248,7 @@ public sealed partial class PipelineExecutionRunner(
                 ResourceName = name,
                 ResourceArn = name is null ? null : Arns.SageMaker(execution.Region, kind.ArnResource, name),
             };
-            await SaveAsync(execution.Id, record).ConfigureAwait(false);
+            await SaveAsync(claimed, record).ConfigureAwait(false);
             JsonElement response;
             try
             {
@@ -473,12 +470,11 @@ public sealed partial class PipelineExecutionRunner(
         return (prefix.Length > room ? prefix[..room].TrimEnd('-') : prefix) + suffix;
     }
 
-    private async Task SaveAsync(string executionId, StepExecution step) =>
-        await executions.UpdateAsync(executionId, current => current.WithStep(step) with { LastModifiedTime = clock.GetUtcNow() }).ConfigureAwait(false);
+    /// <summary>Records a step's state, unless a newer attempt of the execution has taken over.</summary>
+    private static Task<PipelineExecution?> SaveAsync(JobAttempt<PipelineExecution> attempt, StepExecution step) =>
+        attempt.ChangeAsync(current => current.WithStep(step));
 
     private static string Text(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
-
-    private static string? Truncate(string? reason) => reason is { Length: > 1024 } ? reason[..1021] + "..." : reason;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline execution {Id} of {Pipeline} ended {Status}")]
     private partial void LogFinished(string id, string pipeline, PipelineExecutionStatus status);

@@ -30,92 +30,70 @@ public sealed partial class ProcessingJobRunner(
     IEnumerable<IBuiltInProcessor> builtIns,
     ILineageRecorder? lineage = null) : IJobRunner
 {
-    private const int MaxReason = 1024;
-
     private static readonly string[] Hosts = ["algo-1"];
+
+    private readonly JobLifecycle<ProcessingJob> _lifecycle = new(ProcessingJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
 
     public string Kind => ProcessingJobService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<ProcessingJob> attempt)
     {
-        var job = await store.UpdateAsync(run.Name, current => current.IsFinished
-            ? null
-            : current with { Attempt = current.Attempt + 1, LastModifiedTime = clock.GetUtcNow() }).ConfigureAwait(false);
-        if (job is null)
+        var job = attempt.Job;
+        var options = new JobRunOptions
         {
+            EndIfStoppedBeforeStart = true,
+            HoldsSlot = true,
+            MaxRuntime = TimeSpan.FromSeconds(job.Spec.MaxRuntimeInSeconds),
+            ExpectedFailure = e => e switch
+            {
+                KilnException => $"ClientError: {e.Message}",
+                ProcessingFailedException => e.Message,
+                _ => null,
+            },
+        };
+        await attempt.RunAsync(ct => ProcessAsync(attempt, ct), exit => exit.Kind switch
+        {
+            JobExitKind.RuntimeExceeded => EndAsync(attempt, ProcessingJobStatus.Stopped, $"Processing job runtime exceeded MaxRuntimeInSeconds provided ({job.Spec.MaxRuntimeInSeconds} s)"),
+            JobExitKind.Failed => EndAsync(attempt, ProcessingJobStatus.Failed, exit.FailureReason),
+            _ => EndAsync(attempt, ProcessingJobStatus.Stopped, null),
+        }, options).ConfigureAwait(false);
+    }
+
+    private async Task ProcessAsync(JobAttempt<ProcessingJob> attempt, CancellationToken ct)
+    {
+        var job = attempt.Job;
+        await attempt.ChangeAsync(current => current with { ProcessingStartTime = current.ProcessingStartTime ?? clock.GetUtcNow() }, ct).ConfigureAwait(false);
+        var container = new ContainerRoot(Path.Combine(workspace.JobDirectory(job.Name), $"attempt-{job.Attempt}", "root"));
+        if (Directory.Exists(container.HostRoot))
+        {
+            Directory.Delete(container.HostRoot, recursive: true);
+        }
+
+        var hashes = await DownloadInputsAsync(job.Spec, container, ct).ConfigureAwait(false);
+        await attempt.ChangeAsync(current => current with { InputHashes = hashes }, ct).ConfigureAwait(false);
+        foreach (var output in job.Spec.Outputs)
+        {
+            Directory.CreateDirectory(container.Host(output.LocalPath));
+        }
+
+        WriteConfig(job.Spec, container);
+        var exit = await RunCommandAsync(job, container, ct).ConfigureAwait(false);
+        var message = ReadExitMessage(container);
+        if (exit.ExitCode != 0)
+        {
+            var reason = $"AlgorithmError: the command exited with code {exit.ExitCode}" +
+                (message is not null ? $": {message}" : exit.LastErrors.Count > 0 ? ": " + string.Join(" | ", exit.LastErrors) : "");
+            await EndAsync(attempt, ProcessingJobStatus.Failed, JobFailure.Truncate(reason), message).ConfigureAwait(false);
             return;
         }
 
-        if (job.StopRequested || run.StopRequested.IsCancellationRequested)
-        {
-            await EndAsync(job, ProcessingJobStatus.Stopped, null).ConfigureAwait(false);
-            return;
-        }
-
-        using var maxRuntime = new CancellationTokenSource(TimeSpan.FromSeconds(job.Spec.MaxRuntimeInSeconds));
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(run.StopRequested, run.NodeShutdown, maxRuntime.Token);
-        var attemptDirectory = Path.Combine(workspace.JobDirectory(job.Name), $"attempt-{job.Attempt}");
-        try
-        {
-            using var slot = await run.Slots.AcquireAsync(cancel.Token).ConfigureAwait(false);
-            await ChangeAsync(job, current => current with { ProcessingStartTime = current.ProcessingStartTime ?? clock.GetUtcNow() }).ConfigureAwait(false);
-            var container = new ContainerRoot(Path.Combine(attemptDirectory, "root"));
-            if (Directory.Exists(container.HostRoot))
-            {
-                Directory.Delete(container.HostRoot, recursive: true);
-            }
-
-            var hashes = await DownloadInputsAsync(job.Spec, container, cancel.Token).ConfigureAwait(false);
-            await ChangeAsync(job, current => current with { InputHashes = hashes }).ConfigureAwait(false);
-            foreach (var output in job.Spec.Outputs)
-            {
-                Directory.CreateDirectory(container.Host(output.LocalPath));
-            }
-
-            WriteConfig(job.Spec, container);
-            var exit = await RunCommandAsync(job, container, cancel.Token).ConfigureAwait(false);
-            var message = ReadExitMessage(container);
-            if (exit.ExitCode != 0)
-            {
-                var reason = $"AlgorithmError: the command exited with code {exit.ExitCode}" +
-                    (message is not null ? $": {message}" : exit.LastErrors.Count > 0 ? ": " + string.Join(" | ", exit.LastErrors) : "");
-                await EndAsync(job, ProcessingJobStatus.Failed, Truncate(reason), message).ConfigureAwait(false);
-                return;
-            }
-
-            await UploadOutputsAsync(job.Spec, container, cancel.Token).ConfigureAwait(false);
-            await RecordLineageAsync(job.Spec, hashes, container, cancel.Token).ConfigureAwait(false);
-            await EndAsync(job, ProcessingJobStatus.Completed, null, message).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (run.NodeShutdown.IsCancellationRequested)
-        {
-            LogInterrupted(job.Name, job.Attempt);
-            throw;
-        }
-        catch (OperationCanceledException) when (run.StopRequested.IsCancellationRequested)
-        {
-            await EndAsync(job, ProcessingJobStatus.Stopped, null).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (maxRuntime.IsCancellationRequested)
-        {
-            await EndAsync(job, ProcessingJobStatus.Stopped, $"Processing job runtime exceeded MaxRuntimeInSeconds provided ({job.Spec.MaxRuntimeInSeconds} s)").ConfigureAwait(false);
-        }
-        catch (AttemptSupersededException)
-        {
-            LogSuperseded(job.Name, job.Attempt);
-        }
-        catch (Exception e) when (e is KilnException or ProcessingFailedException)
-        {
-            await EndAsync(job, ProcessingJobStatus.Failed, Truncate(e is KilnException ? $"ClientError: {e.Message}" : e.Message)).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            LogFailed(e, job.Name);
-            await EndAsync(job, ProcessingJobStatus.Failed, Truncate($"InternalServerError: {e.Message}")).ConfigureAwait(false);
-        }
+        await UploadOutputsAsync(job.Spec, container, ct).ConfigureAwait(false);
+        await RecordLineageAsync(job.Spec, hashes, container, ct).ConfigureAwait(false);
+        await EndAsync(attempt, ProcessingJobStatus.Completed, null, message).ConfigureAwait(false);
     }
 
     /// <summary>The container's file system, rooted in a folder of the attempt.</summary>
@@ -268,7 +246,7 @@ public sealed partial class ProcessingJobRunner(
     private static string? ReadExitMessage(ContainerRoot container)
     {
         var file = container.Host("/opt/ml/output/message");
-        return File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } text ? Truncate(text) : null;
+        return File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } text ? JobFailure.Truncate(text) : null;
     }
 
     private async Task UploadOutputsAsync(ProcessingJobSpec spec, ContainerRoot container, CancellationToken ct)
@@ -307,47 +285,14 @@ public sealed partial class ProcessingJobRunner(
         await lineage.RecordJobAsync(spec.Name, LineageTypes.ProcessingJob, Arns.DefaultRegion, inputs, outputs, properties, ct).ConfigureAwait(false);
     }
 
-    private async Task EndAsync(ProcessingJob job, ProcessingJobStatus status, string? failureReason, string? exitMessage = null) =>
-        await ChangeAsync(job, current => current with
+    private static Task<ProcessingJob?> EndAsync(JobAttempt<ProcessingJob> attempt, ProcessingJobStatus status, string? failureReason, string? exitMessage = null) =>
+        attempt.EndAsync((current, now) => current with
         {
             Status = status,
             FailureReason = failureReason,
             ExitMessage = exitMessage,
-            ProcessingEndTime = clock.GetUtcNow(),
-        }).ConfigureAwait(false);
-
-    /// <summary>Writes only while this attempt is the job's latest, so a lost node's attempt can't overwrite its successor.</summary>
-    private async Task ChangeAsync(ProcessingJob attempt, Func<ProcessingJob, ProcessingJob> change)
-    {
-        var superseded = false;
-        await store.UpdateAsync(attempt.Name, current =>
-        {
-            if (current.Attempt != attempt.Attempt)
-            {
-                superseded = true;
-                return null;
-            }
-
-            return change(current) with { LastModifiedTime = clock.GetUtcNow() };
-        }).ConfigureAwait(false);
-        if (superseded)
-        {
-            throw new AttemptSupersededException();
-        }
-    }
-
-    private static string Truncate(string reason) => reason.Length <= MaxReason ? reason : reason[..(MaxReason - 3)] + "...";
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Processing job {Name} attempt {Attempt} interrupted: its node is shutting down")]
-    private partial void LogInterrupted(string name, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Processing job {Name} attempt {Attempt} gave way to a newer attempt")]
-    private partial void LogSuperseded(string name, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Processing job {Name} failed inside Kiln")]
-    private partial void LogFailed(Exception exception, string name);
-
-    private sealed class AttemptSupersededException : Exception;
+            ProcessingEndTime = now,
+        });
 
     private sealed class ProcessingFailedException(string message) : Exception(message);
 }

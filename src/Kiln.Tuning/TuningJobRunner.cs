@@ -31,36 +31,25 @@ public sealed partial class TuningJobRunner(
     public const string Experiment = "training-jobs";
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
 
+    private readonly JobLifecycle<TuningJob> _lifecycle = new(TuningJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
+
     public string Kind => TuningJobService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<TuningJob> attempt)
     {
-        var job = await store.UpdateAsync(run.Name, current => current.IsFinished ? null : current with { Attempt = current.Attempt + 1 }).ConfigureAwait(false);
-        if (job is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await TuneAsync(job, run).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (run.NodeShutdown.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogFailed(e, run.Name);
-            await EndAsync(run.Name, TuningJobStatus.Failed, failure: $"The tuning job failed: {e.Message}").ConfigureAwait(false);
-        }
+        // The search loop ends the job itself, on a stop too; only a failure is left to end here.
+        await attempt.RunAsync(_ => TuneAsync(attempt), exit => exit.Kind == JobExitKind.Failed
+            ? EndAsync(attempt, TuningJobStatus.Failed, failure: $"The tuning job failed: {exit.Error?.Message}")
+            : Task.CompletedTask).ConfigureAwait(false);
     }
 
-    private async Task TuneAsync(TuningJob job, JobRun run)
+    private async Task TuneAsync(JobAttempt<TuningJob> attempt)
     {
+        var (job, run) = (attempt.Job, attempt.Run);
         var spec = job.Spec;
         var parentRunId = job.ParentRunId ?? await CreateParentRunAsync(job).ConfigureAwait(false);
         var searches = spec.Definitions.Select(definition => new DefinitionSearch(definition, spec)).ToList();
@@ -93,7 +82,7 @@ public sealed partial class TuningJobRunner(
                 if (job.Trials.All(trial => trial.IsFinished))
                 {
                     await FinishParentRunAsync(parentRunId, job, stopReason == "complete" ? RunStatus.Finished : RunStatus.Killed).ConfigureAwait(false);
-                    await EndAsync(job.Name, stopReason == "complete" ? TuningJobStatus.Completed : TuningJobStatus.Stopped,
+                    await EndAsync(attempt, stopReason == "complete" ? TuningJobStatus.Completed : TuningJobStatus.Stopped,
                         reason: stopReason == "runtime" ? $"MaxRuntimeInSeconds ({spec.MaxRuntimeInSeconds} s) reached" : null).ConfigureAwait(false);
                     return;
                 }
@@ -118,7 +107,7 @@ public sealed partial class TuningJobRunner(
                 if (inFlight == 0 && (job.Trials.Count >= budget || exhausted))
                 {
                     await FinishParentRunAsync(parentRunId, job, RunStatus.Finished).ConfigureAwait(false);
-                    await EndAsync(job.Name, job.Trials.Any(t => t.Status == TrainingJobStatus.Completed) || job.Trials.Count == 0 ? TuningJobStatus.Completed : TuningJobStatus.Failed,
+                    await EndAsync(attempt, job.Trials.Any(t => t.Status == TrainingJobStatus.Completed) || job.Trials.Count == 0 ? TuningJobStatus.Completed : TuningJobStatus.Failed,
                         failure: job.Trials.All(t => t.Status == TrainingJobStatus.Failed) && job.Trials.Count > 0 ? $"All {job.Trials.Count} training jobs failed; the first: {job.Trials[0].FailureReason}" : null).ConfigureAwait(false);
                     return;
                 }
@@ -365,15 +354,14 @@ public sealed partial class TuningJobRunner(
     private Task<TuningJob> MarkAsync(string name, string trial, Func<Trial, Trial> change, CancellationToken ct) =>
         store.UpdateAsync(name, current => current with { Trials = current.Trials.Select(t => t.TrainingJobName == trial ? change(t) : t).ToList() }, ct)!;
 
-    private async Task EndAsync(string name, TuningJobStatus status, string? failure = null, string? reason = null) =>
-        await store.UpdateAsync(name, current => current.IsFinished ? null : current with
+    private static Task<TuningJob?> EndAsync(JobAttempt<TuningJob> attempt, TuningJobStatus status, string? failure = null, string? reason = null) =>
+        attempt.EndAsync((current, now) => current with
         {
             Status = status,
-            FailureReason = failure,
+            FailureReason = JobFailure.Truncate(failure),
             CompletionReason = current.CompletionReason ?? reason,
-            EndTime = clock.GetUtcNow(),
-            LastModifiedTime = clock.GetUtcNow(),
-        }).ConfigureAwait(false);
+            EndTime = now,
+        });
 
     private static int Index(TuningJobSpec spec, string? definition) =>
         Math.Max(0, spec.Definitions.ToList().FindIndex(d => d.Name == definition));
@@ -382,9 +370,6 @@ public sealed partial class TuningJobRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tuning job {Name}: started trial {Trial} ({Values})")]
     private partial void LogTrial(string name, string trial, string values);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Tuning job {Name} failed inside Kiln")]
-    private partial void LogFailed(Exception exception, string name);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not update the tuning job's run {RunId}")]
     private partial void LogRunNotUpdated(Exception exception, string runId);

@@ -1,4 +1,5 @@
 using Kiln.Core.Common;
+using Kiln.Core.Jobs;
 using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
@@ -177,8 +178,12 @@ public sealed record AutoMLPipeline(string Name, string Algorithm, string Image,
 /// <summary>A candidate inside an ensemble and the weight its predictions get in the blend.</summary>
 public sealed record EnsembleMember(string Candidate, double Weight);
 
-public sealed record AutoMLJob
+public sealed record AutoMLJob : IJobRecord<AutoMLJob>
 {
+    public AutoMLJob WithAttempt(int attempt) => this with { Attempt = attempt };
+
+    public AutoMLJob WithLastModifiedTime(DateTimeOffset time) => this with { LastModifiedTime = time };
+
     public required AutoMLJobSpec Spec { get; init; }
 
     public string Name => Spec.Name;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kiln.Core.Common;
+using Kiln.Core.Jobs;
 using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 
@@ -100,8 +101,12 @@ public sealed record StepExecution
 }
 
 /// <summary>One run of a pipeline: the definition and parameter values it started with, and each step it ran.</summary>
-public sealed record PipelineExecution
+public sealed record PipelineExecution : IJobRecord<PipelineExecution>
 {
+    public PipelineExecution WithAttempt(int attempt) => this with { Attempt = attempt };
+
+    public PipelineExecution WithLastModifiedTime(DateTimeOffset time) => this with { LastModifiedTime = time };
+
     public required string Id { get; init; }
 
     public required string PipelineName { get; init; }

@@ -58,8 +58,12 @@ public sealed record ProcessingJobSpec
     public IReadOnlyList<string> NotActedOn { get; init; } = [];
 }
 
-public sealed record ProcessingJob
+public sealed record ProcessingJob : IJobRecord<ProcessingJob>
 {
+    public ProcessingJob WithAttempt(int attempt) => this with { Attempt = attempt };
+
+    public ProcessingJob WithLastModifiedTime(DateTimeOffset time) => this with { LastModifiedTime = time };
+
     public required ProcessingJobSpec Spec { get; init; }
 
     public string Name => Spec.Name;

@@ -1,3 +1,4 @@
+using Kiln.Core.Jobs;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Core.Training;
@@ -113,8 +114,12 @@ public sealed record StatusTransition(string Status, DateTimeOffset StartTime, D
 public sealed record FinalMetric(string Name, double Value, DateTimeOffset Timestamp);
 
 /// <summary>A training job: its spec and where it has got to.</summary>
-public sealed record TrainingJob
+public sealed record TrainingJob : IJobRecord<TrainingJob>
 {
+    public TrainingJob WithAttempt(int attempt) => this with { Attempt = attempt };
+
+    public TrainingJob WithLastModifiedTime(DateTimeOffset time) => this with { LastModifiedTime = time };
+
     public required TrainingJobSpec Spec { get; init; }
 
     public TrainingJobStatus Status { get; init; } = TrainingJobStatus.InProgress;

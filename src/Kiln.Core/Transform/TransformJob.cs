@@ -71,8 +71,12 @@ public sealed record TransformJobSpec
 /// <summary>How far a transform job has got: files and records done of those found.</summary>
 public sealed record TransformProgress(int FilesTotal, int FilesDone, long RecordsTotal, long RecordsDone);
 
-public sealed record TransformJob
+public sealed record TransformJob : IJobRecord<TransformJob>
 {
+    public TransformJob WithAttempt(int attempt) => this with { Attempt = attempt };
+
+    public TransformJob WithLastModifiedTime(DateTimeOffset time) => this with { LastModifiedTime = time };
+
     public required TransformJobSpec Spec { get; init; }
 
     public string Name => Spec.Name;

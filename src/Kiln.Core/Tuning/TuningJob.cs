@@ -1,4 +1,5 @@
 using Kiln.Core.Common;
+using Kiln.Core.Jobs;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 
@@ -110,8 +111,12 @@ public sealed record Trial(
     public bool IsFinished => Status is TrainingJobStatus.Completed or TrainingJobStatus.Failed or TrainingJobStatus.Stopped;
 }
 
-public sealed record TuningJob
+public sealed record TuningJob : IJobRecord<TuningJob>
 {
+    public TuningJob WithAttempt(int attempt) => this with { Attempt = attempt };
+
+    public TuningJob WithLastModifiedTime(DateTimeOffset time) => this with { LastModifiedTime = time };
+
     public required TuningJobSpec Spec { get; init; }
 
     public string Name => Spec.Name;

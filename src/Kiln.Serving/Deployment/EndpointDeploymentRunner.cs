@@ -63,7 +63,7 @@ public sealed partial class EndpointDeploymentRunner(IServingStore store, Endpoi
         }
         catch (KilnException e)
         {
-            await ChangeAsync(endpoint.Name, current => current with { Status = EndpointStatus.Failed, Operation = EndpointOperation.None, FailureReason = Truncate(e.Message) }, ct).ConfigureAwait(false);
+            await ChangeAsync(endpoint.Name, current => current with { Status = EndpointStatus.Failed, Operation = EndpointOperation.None, FailureReason = JobFailure.Truncate(e.Message) }, ct).ConfigureAwait(false);
             return;
         }
 
@@ -88,7 +88,7 @@ public sealed partial class EndpointDeploymentRunner(IServingStore store, Endpoi
             {
                 Status = EndpointStatus.InService,
                 Operation = EndpointOperation.None,
-                FailureReason = Truncate($"The weights and capacities update failed: {e.Message}"),
+                FailureReason = JobFailure.Truncate($"The weights and capacities update failed: {e.Message}"),
                 Variants = current.Variants.Select(v => v with { DesiredWeight = v.CurrentWeight, DesiredInstanceCount = v.CurrentInstanceCount }).ToList(),
             }, ct).ConfigureAwait(false);
             return;
@@ -171,7 +171,7 @@ public sealed partial class EndpointDeploymentRunner(IServingStore store, Endpoi
     {
         LogRollingBack(name, reason);
         runtime.LogToReplicas(name, $"Blue/green deployment rolling back: {reason}");
-        await ChangeAsync(name, current => current with { Status = EndpointStatus.RollingBack, PendingTrafficShare = 0, FailureReason = Truncate(reason) }, ct).ConfigureAwait(false);
+        await ChangeAsync(name, current => current with { Status = EndpointStatus.RollingBack, PendingTrafficShare = 0, FailureReason = JobFailure.Truncate(reason) }, ct).ConfigureAwait(false);
         await ChangeAsync(name, current => current with
         {
             Status = EndpointStatus.InService,
@@ -211,8 +211,6 @@ public sealed partial class EndpointDeploymentRunner(IServingStore store, Endpoi
 
     private static List<VariantState> Settled(IReadOnlyList<VariantState> variants) =>
         variants.Select(v => v with { CurrentWeight = v.DesiredWeight, CurrentInstanceCount = Math.Max(1, v.DesiredInstanceCount) }).ToList();
-
-    private static string Truncate(string reason) => reason.Length <= 1024 ? reason : reason[..1021] + "...";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Endpoint {Endpoint}: config {Config} now takes {Share:P0} of traffic")]
     private partial void LogShifted(string endpoint, string config, double share);

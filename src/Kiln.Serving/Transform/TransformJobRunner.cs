@@ -31,59 +31,56 @@ public sealed partial class TransformJobRunner(
 {
     private static readonly TimeSpan ProgressPeriod = TimeSpan.FromMilliseconds(500);
 
+    private readonly JobLifecycle<TransformJob> _lifecycle = new(TransformJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
+
     public string Kind => TransformJobService.JobKind;
 
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    public async Task RunAsync(JobRun run)
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync);
+
+    private async Task RunAsync(JobAttempt<TransformJob> attempt)
     {
-        var job = await store.UpdateAsync(run.Name, current => current.IsFinished
-            ? null
-            : current with { Attempt = current.Attempt + 1, LastModifiedTime = clock.GetUtcNow() }).ConfigureAwait(false);
-        if (job is null)
-        {
-            return;
-        }
-
+        var job = attempt.Job;
         if (job.StopRequested)
         {
-            await EndAsync(job.Name, TransformJobStatus.Stopped, null).ConfigureAwait(false);
+            // Stopped before it began: it gets no log.
+            await EndAsync(attempt, TransformJobStatus.Stopped, null).ConfigureAwait(false);
             return;
         }
 
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(run.StopRequested, run.NodeShutdown);
         var directory = Path.Combine(workspace.TransformDirectory, job.Name, $"attempt-{job.Attempt}");
         using var log = new JobLogWriter(workspace.TransformLogFile(job.Name), clock);
+        var options = new JobRunOptions
+        {
+            HoldsSlot = true,
+            Interrupted = () => log.WriteLine("The node is shutting down; the job will resume on restart."),
+            ExpectedFailure = e => e is TransformFailedException or KilnException or InvalidDataException or TrainingFailedException or JsonException or PayloadException
+                ? $"ClientError: {e.Message}"
+                : null,
+        };
         try
         {
-            using var slot = await run.Slots.AcquireAsync(cancel.Token).ConfigureAwait(false);
-            await store.UpdateAsync(job.Name, current => current with { TransformStartTime = current.TransformStartTime ?? clock.GetUtcNow(), LastModifiedTime = clock.GetUtcNow() }, cancel.Token).ConfigureAwait(false);
-            log.WriteLine($"Transform job {job.Name}, attempt {job.Attempt}: model {job.Spec.ModelName}, input {job.Spec.InputUri}");
-            await TransformAsync(job.Spec, directory, log, cancel.Token).ConfigureAwait(false);
-            log.WriteLine($"Completed: output in {job.Spec.OutputPath}");
-            await EndAsync(job.Name, TransformJobStatus.Completed, null).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (run.NodeShutdown.IsCancellationRequested)
-        {
-            log.WriteLine("The node is shutting down; the job will resume on restart.");
-            throw;
-        }
-        catch (OperationCanceledException) when (run.StopRequested.IsCancellationRequested)
-        {
-            log.WriteLine("Stopped.");
-            await EndAsync(job.Name, TransformJobStatus.Stopped, null).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is TransformFailedException or KilnException or InvalidDataException or TrainingFailedException or JsonException or PayloadException)
-        {
-            log.WriteLine($"Failed: {e.Message}");
-            await EndAsync(job.Name, TransformJobStatus.Failed, e is KilnException { Code: ErrorCode.ResourceDoesNotExist } ? $"ClientError: {e.Message}" : $"ClientError: {e.Message}").ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            LogFailed(e, job.Name);
-            log.WriteLine($"Failed inside Kiln: {e.Message}");
-            await EndAsync(job.Name, TransformJobStatus.Failed, $"InternalServerError: {e.Message}").ConfigureAwait(false);
+            await attempt.RunAsync(
+                async ct =>
+                {
+                    await attempt.ChangeAsync(current => current with { TransformStartTime = current.TransformStartTime ?? clock.GetUtcNow() }, ct).ConfigureAwait(false);
+                    log.WriteLine($"Transform job {job.Name}, attempt {job.Attempt}: model {job.Spec.ModelName}, input {job.Spec.InputUri}");
+                    await TransformAsync(job.Spec, directory, log, ct).ConfigureAwait(false);
+                    log.WriteLine($"Completed: output in {job.Spec.OutputPath}");
+                    await EndAsync(attempt, TransformJobStatus.Completed, null).ConfigureAwait(false);
+                },
+                exit =>
+                {
+                    log.WriteLine(exit switch
+                    {
+                        { Kind: JobExitKind.Failed, Unexpected: true } => $"Failed inside Kiln: {exit.Error?.Message}",
+                        { Kind: JobExitKind.Failed } => $"Failed: {exit.Error?.Message}",
+                        _ => "Stopped.",
+                    });
+                    return EndAsync(attempt, exit.Kind == JobExitKind.Failed ? TransformJobStatus.Failed : TransformJobStatus.Stopped, exit.FailureReason);
+                },
+                options).ConfigureAwait(false);
         }
         finally
         {
@@ -431,14 +428,8 @@ public sealed partial class TransformJobRunner(
     private Task ReportAsync(string name, Progress progress, CancellationToken ct) =>
         store.UpdateAsync(name, current => current.IsFinished ? null : current with { Progress = progress.Snapshot(), LastModifiedTime = clock.GetUtcNow() }, ct);
 
-    private async Task EndAsync(string name, TransformJobStatus status, string? reason) =>
-        await store.UpdateAsync(name, current => current.IsFinished ? null : current with
-        {
-            Status = status,
-            FailureReason = reason is null ? null : reason.Length <= 1024 ? reason : reason[..1021] + "...",
-            TransformEndTime = clock.GetUtcNow(),
-            LastModifiedTime = clock.GetUtcNow(),
-        }).ConfigureAwait(false);
+    private static Task<TransformJob?> EndAsync(JobAttempt<TransformJob> attempt, TransformJobStatus status, string? reason) =>
+        attempt.EndAsync((current, now) => current with { Status = status, FailureReason = reason, TransformEndTime = now });
 
     private static void TryDelete(string directory)
     {
@@ -453,9 +444,6 @@ public sealed partial class TransformJobRunner(
         {
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Transform job {Name} failed inside Kiln")]
-    private partial void LogFailed(Exception exception, string name);
 
     private sealed record MiniBatch(int First, List<string> Records);
 

@@ -33,123 +33,99 @@ public sealed partial class TrainingJobRunner(
 {
     public const string DefaultExperiment = "training-jobs";
 
+    private readonly JobLifecycle<TrainingJob> _lifecycle = new(TrainingJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
+
     public string Kind => TrainingJobService.JobKind;
 
-    private ITrainingJobStore Store => store;
+    public Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) => _lifecycle.IsFinishedAsync(name, ct);
 
-    private TimeProvider Clock => clock;
+    public Task RunAsync(JobRun run) => _lifecycle.RunAsync(run, RunAsync, (job, now) =>
+        job.WithSecondaryStatus(SecondaryStatus.Restarting, $"Restarting on {run.Node}: the node running attempt {job.Attempt - 1} was lost", now));
 
-    private TrainingJobEvents? Events => events;
-
-    public async Task<bool> IsFinishedAsync(string name, CancellationToken ct = default) =>
-        await store.FindAsync(name, ct).ConfigureAwait(false) is not { IsFinished: false };
-
-    public async Task RunAsync(JobRun run)
+    private async Task RunAsync(JobAttempt<TrainingJob> claimed)
     {
-        var now = clock.GetUtcNow();
-        var job = await store.UpdateAsync(run.Name, current => current.IsFinished ? null : BeginAttempt(current, run, now)).ConfigureAwait(false);
-        if (job is null)
-        {
-            return;
-        }
-
-        var attempt = new Attempt(this, job.Name, job.Attempt);
-        if (job.StopRequested || run.StopRequested.IsCancellationRequested)
-        {
-            await attempt.EndAsync(TrainingJobStatus.Stopped, SecondaryStatus.Stopped, "The training job was stopped before it started").ConfigureAwait(false);
-            return;
-        }
-
-        using var maxRuntime = new CancellationTokenSource(TimeSpan.FromSeconds(job.Spec.MaxRuntimeInSeconds));
+        var (job, run) = (claimed.Job, claimed.Run);
+        var attempt = new Attempt(claimed, clock, events);
         using var stopEarly = new CancellationTokenSource();
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(run.StopRequested, run.NodeShutdown, maxRuntime.Token, stopEarly.Token);
         JobReporter? reporterOfRun = null;
         var directory = Path.Combine(workspace.JobDirectory(job.Name), $"attempt-{job.Attempt}");
-        string? runId = job.RunId;
-        try
+        var runId = job.RunId;
+        var options = new JobRunOptions
         {
-            if (run.Slots.Running >= run.Slots.Capacity)
+            EndIfStoppedBeforeStart = true,
+            HoldsSlot = true,
+            WaitingForSlot = message => attempt.StatusAsync(SecondaryStatus.Pending, message),
+            MaxRuntime = TimeSpan.FromSeconds(job.Spec.MaxRuntimeInSeconds),
+            Cancelled = stopEarly.Token,
+            ExpectedFailure = e => e switch
             {
-                await attempt.StatusAsync(SecondaryStatus.Pending, $"Waiting for a free job slot on {run.Node}: {run.Slots.Running} running, {run.Slots.Waiting} waiting").ConfigureAwait(false);
-            }
-
-            using var slot = await run.Slots.AcquireAsync(cancel.Token).ConfigureAwait(false);
-            await attempt.StatusAsync(SecondaryStatus.Starting, $"Preparing the instances for training on {run.Node}", markStart: true).ConfigureAwait(false);
-            var trainer = trainers.Resolve(job.Spec);
-            runId = await EnsureTrackedRunAsync(job, cancel.Token).ConfigureAwait(false);
-            await attempt.ChangeAsync(current => current with { RunId = runId }).ConfigureAwait(false);
-
-            await attempt.StatusAsync(SecondaryStatus.Downloading, "Downloading input data").ConfigureAwait(false);
-            var channels = await DownloadChannelsAsync(job.Spec, Path.Combine(directory, "input", "data"), cancel.Token).ConfigureAwait(false);
-            var channelHashes = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var channel in channels.Values)
+                KilnException { Code: ErrorCode.ResourceDoesNotExist } => $"ClientError: {e.Message}",
+                TrainingFailedException or TrainingValidationException or KilnException => $"AlgorithmError: {e.Message}",
+                _ => null,
+            },
+        };
+        await claimed.RunAsync(
+            async ct =>
             {
-                channelHashes[channel.Name] = await FolderHash.ComputeAsync(channel.Directory, cancel.Token).ConfigureAwait(false);
-            }
+                await attempt.StatusAsync(SecondaryStatus.Starting, $"Preparing the instances for training on {run.Node}", markStart: true).ConfigureAwait(false);
+                var trainer = trainers.Resolve(job.Spec);
+                var trackedRun = await EnsureTrackedRunAsync(job, ct).ConfigureAwait(false);
+                runId = trackedRun;
+                await attempt.ChangeAsync(current => current with { RunId = trackedRun }).ConfigureAwait(false);
 
-            await attempt.StatusAsync(SecondaryStatus.Training, "Training image download completed. Training in progress.").ConfigureAwait(false);
-            var modelDirectory = Directory.CreateDirectory(Path.Combine(directory, "model")).FullName;
-            var outputDirectory = Directory.CreateDirectory(Path.Combine(directory, "output", "data")).FullName;
-            using var reporter = new JobReporter(attempt, tracking, runId, workspace.LogFile(job.Name), clock, job.Spec, stopRule, stopEarly);
-            reporterOfRun = reporter;
-            var context = new TrainingContext(job.Name, job.Spec.HyperParameters, channels, modelDirectory, outputDirectory, directory, reporter, clock, cancel.Token);
-            await trainer.TrainAsync(context).ConfigureAwait(false);
-            await reporter.FlushAsync().ConfigureAwait(false);
+                await attempt.StatusAsync(SecondaryStatus.Downloading, "Downloading input data").ConfigureAwait(false);
+                var channels = await DownloadChannelsAsync(job.Spec, Path.Combine(directory, "input", "data"), ct).ConfigureAwait(false);
+                var channelHashes = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var channel in channels.Values)
+                {
+                    channelHashes[channel.Name] = await FolderHash.ComputeAsync(channel.Directory, ct).ConfigureAwait(false);
+                }
 
-            await attempt.StatusAsync(SecondaryStatus.Uploading, "Uploading generated training model").ConfigureAwait(false);
-            var modelUri = await UploadOutputsAsync(job.Spec, directory, modelDirectory, outputDirectory, runId, cancel.Token).ConfigureAwait(false);
-            await RecordLineageAsync(job.Spec, channelHashes, directory, modelUri, cancel.Token).ConfigureAwait(false);
-            await attempt.ChangeAsync(current => current with { ModelArtifacts = modelUri, FinalMetrics = reporter.FinalMetrics() }).ConfigureAwait(false);
-            await attempt.EndAsync(TrainingJobStatus.Completed, SecondaryStatus.Completed, "Training job completed").ConfigureAwait(false);
-            await FinishTrackedRunAsync(runId, RunStatus.Finished).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (run.NodeShutdown.IsCancellationRequested)
-        {
-            LogInterrupted(job.Name, job.Attempt);
-            throw;
-        }
-        catch (OperationCanceledException) when (stopEarly.IsCancellationRequested && reporterOfRun is { } stoppedEarly)
+                await attempt.StatusAsync(SecondaryStatus.Training, "Training image download completed. Training in progress.").ConfigureAwait(false);
+                var modelDirectory = Directory.CreateDirectory(Path.Combine(directory, "model")).FullName;
+                var outputDirectory = Directory.CreateDirectory(Path.Combine(directory, "output", "data")).FullName;
+                using var reporter = new JobReporter(attempt, tracking, trackedRun, workspace.LogFile(job.Name), clock, job.Spec, stopRule, stopEarly);
+                reporterOfRun = reporter;
+                var context = new TrainingContext(job.Name, job.Spec.HyperParameters, channels, modelDirectory, outputDirectory, directory, reporter, clock, ct);
+                await trainer.TrainAsync(context).ConfigureAwait(false);
+                await reporter.FlushAsync().ConfigureAwait(false);
+
+                await attempt.StatusAsync(SecondaryStatus.Uploading, "Uploading generated training model").ConfigureAwait(false);
+                var modelUri = await UploadOutputsAsync(job.Spec, directory, modelDirectory, outputDirectory, trackedRun, ct).ConfigureAwait(false);
+                await RecordLineageAsync(job.Spec, channelHashes, directory, modelUri, ct).ConfigureAwait(false);
+                await attempt.ChangeAsync(current => current with { ModelArtifacts = modelUri, FinalMetrics = reporter.FinalMetrics() }).ConfigureAwait(false);
+                await attempt.EndAsync(TrainingJobStatus.Completed, SecondaryStatus.Completed, "Training job completed").ConfigureAwait(false);
+                await FinishTrackedRunAsync(trackedRun, RunStatus.Finished).ConfigureAwait(false);
+            },
+            exit => EndAsync(attempt, exit, job.Spec, runId, reporterOfRun),
+            options).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends a job its work did not end, and its tracked run with it (a job stopped before it started has none running).</summary>
+    private async Task EndAsync(Attempt attempt, JobExit exit, TrainingJobSpec spec, string? runId, JobReporter? stoppedEarly)
+    {
+        if (exit.Kind == JobExitKind.Cancelled && stoppedEarly is not null)
         {
             // A tuning job's early stopping: the job ends Stopped, with the metrics it reached.
             await stoppedEarly.FlushAsync().ConfigureAwait(false);
             await attempt.ChangeAsync(current => current with { FinalMetrics = stoppedEarly.FinalMetrics() }).ConfigureAwait(false);
             await attempt.EndAsync(TrainingJobStatus.Stopped, SecondaryStatus.Stopped, stoppedEarly.StoppedEarlyBecause ?? "Training job stopped early").ConfigureAwait(false);
             await FinishTrackedRunAsync(runId, RunStatus.Killed).ConfigureAwait(false);
+            return;
         }
-        catch (OperationCanceledException) when (run.StopRequested.IsCancellationRequested)
-        {
-            await attempt.EndAsync(TrainingJobStatus.Stopped, SecondaryStatus.Stopped, "Training job stopped").ConfigureAwait(false);
-            await FinishTrackedRunAsync(runId, RunStatus.Killed).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (maxRuntime.IsCancellationRequested)
-        {
-            await attempt.EndAsync(TrainingJobStatus.Stopped, SecondaryStatus.MaxRuntimeExceeded, $"Training job runtime exceeded MaxRuntimeInSeconds provided ({job.Spec.MaxRuntimeInSeconds} s)").ConfigureAwait(false);
-            await FinishTrackedRunAsync(runId, RunStatus.Killed).ConfigureAwait(false);
-        }
-        catch (AttemptSupersededException)
-        {
-            LogSuperseded(job.Name, job.Attempt);
-        }
-        catch (Exception e) when (e is TrainingFailedException or TrainingValidationException or KilnException)
-        {
-            var reason = e is KilnException { Code: ErrorCode.ResourceDoesNotExist } ? $"ClientError: {e.Message}" : $"AlgorithmError: {e.Message}";
-            await attempt.EndAsync(TrainingJobStatus.Failed, SecondaryStatus.Failed, "Training job failed", Truncate(reason)).ConfigureAwait(false);
-            await FinishTrackedRunAsync(runId, RunStatus.Failed).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            LogFailed(e, job.Name);
-            await attempt.EndAsync(TrainingJobStatus.Failed, SecondaryStatus.Failed, "Training job failed", Truncate($"InternalServerError: {e.Message}")).ConfigureAwait(false);
-            await FinishTrackedRunAsync(runId, RunStatus.Failed).ConfigureAwait(false);
-        }
-    }
 
-    private static TrainingJob BeginAttempt(TrainingJob current, JobRun run, DateTimeOffset now)
-    {
-        var next = current with { Attempt = current.Attempt + 1 };
-        return run.IsRestart || current.Attempt > 0
-            ? next.WithSecondaryStatus(SecondaryStatus.Restarting, $"Restarting on {run.Node}: the node running attempt {current.Attempt} was lost", now)
-            : next with { LastModifiedTime = now };
+        var (status, secondary, message, runStatus) = exit.Kind switch
+        {
+            JobExitKind.StoppedBeforeStart => (TrainingJobStatus.Stopped, SecondaryStatus.Stopped, "The training job was stopped before it started", (RunStatus?)null),
+            JobExitKind.Stopped => (TrainingJobStatus.Stopped, SecondaryStatus.Stopped, "Training job stopped", RunStatus.Killed),
+            JobExitKind.RuntimeExceeded => (TrainingJobStatus.Stopped, SecondaryStatus.MaxRuntimeExceeded, $"Training job runtime exceeded MaxRuntimeInSeconds provided ({spec.MaxRuntimeInSeconds} s)", RunStatus.Killed),
+            _ => (TrainingJobStatus.Failed, SecondaryStatus.Failed, "Training job failed", RunStatus.Failed),
+        };
+        await attempt.EndAsync(status, secondary, message, exit.FailureReason).ConfigureAwait(false);
+        if (runStatus is { } ended)
+        {
+            await FinishTrackedRunAsync(runId, ended).ConfigureAwait(false);
+        }
     }
 
     private async Task<IReadOnlyDictionary<string, TrainingChannel>> DownloadChannelsAsync(TrainingJobSpec spec, string root, CancellationToken ct)
@@ -368,56 +344,26 @@ public sealed partial class TrainingJobRunner(
         }
     }
 
-    private static string Truncate(string reason) => reason.Length <= 1024 ? reason : reason[..1021] + "...";
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Training job {Name} attempt {Attempt} interrupted: its node is shutting down")]
-    private partial void LogInterrupted(string name, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Training job {Name} attempt {Attempt} gave way to a newer attempt")]
-    private partial void LogSuperseded(string name, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Training job {Name} failed inside Kiln")]
-    private partial void LogFailed(Exception exception, string name);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not update tracked run {RunId}")]
     private partial void LogRunNotUpdated(Exception exception, string runId);
 
-    /// <summary>Writes on behalf of one attempt, only while it is the job's latest attempt.</summary>
-    internal sealed class Attempt(TrainingJobRunner runner, string name, int number)
+    /// <summary>A training job's writes for one attempt: its secondary statuses, with their times, and its end.</summary>
+    internal sealed class Attempt(JobAttempt<TrainingJob> attempt, TimeProvider clock, TrainingJobEvents? events)
     {
         public Task StatusAsync(string status, string message, bool markStart = false) =>
             ChangeAsync(job =>
             {
-                var now = runner.Clock.GetUtcNow();
+                var now = clock.GetUtcNow();
                 var changed = job.WithSecondaryStatus(status, message, now);
                 return markStart && changed.TrainingStartTime is null ? changed with { TrainingStartTime = now } : changed;
             });
 
         public async Task EndAsync(TrainingJobStatus status, string secondary, string message, string? failureReason = null)
         {
-            await ChangeAsync(job => job.Ended(status, secondary, message, runner.Clock.GetUtcNow(), failureReason)).ConfigureAwait(false);
-            runner.Events?.Ended();
+            await attempt.EndAsync((job, now) => job.Ended(status, secondary, message, now, failureReason)).ConfigureAwait(false);
+            events?.Ended();
         }
 
-        public async Task ChangeAsync(Func<TrainingJob, TrainingJob> change)
-        {
-            var superseded = false;
-            await runner.Store.UpdateAsync(name, job =>
-            {
-                if (job.Attempt != number)
-                {
-                    superseded = true;
-                    return null;
-                }
-
-                return change(job) with { LastModifiedTime = runner.Clock.GetUtcNow() };
-            }).ConfigureAwait(false);
-            if (superseded)
-            {
-                throw new AttemptSupersededException();
-            }
-        }
+        public Task ChangeAsync(Func<TrainingJob, TrainingJob> change) => attempt.ChangeAsync(change);
     }
-
-    private sealed class AttemptSupersededException : Exception;
 }
