@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 
@@ -19,6 +20,10 @@ public sealed class SageMakerShapesGenerator : IIncrementalGenerator
 
     private static readonly DiagnosticDescriptor Unreadable = new(
         "KILN002", "SageMaker shapes unreadable", "sagemaker-shapes.json could not be read: {0}",
+        "Kiln.Generators", DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor BadPattern = new(
+        "KILN003", "SageMaker pattern is not a .NET regular expression", "shape {0}: pattern {1} does not compile as a .NET regular expression ({2}): translate it in tools/sagemaker-model/trim.py",
         "Kiln.Generators", DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -57,6 +62,19 @@ public sealed class SageMakerShapesGenerator : IIncrementalGenerator
             {
                 output.ReportDiagnostic(Diagnostic.Create(Stale, Location.None, string.Join(", ", missing)));
                 return;
+            }
+
+            // botocore's patterns are Java regular expressions; one .NET cannot compile would fail every request that reaches it.
+            foreach (var shape in model.Shapes.Values.Where(shape => shape.Pattern is not null))
+            {
+                try
+                {
+                    _ = new Regex($"^(?:{shape.Pattern})$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+                }
+                catch (ArgumentException e)
+                {
+                    output.ReportDiagnostic(Diagnostic.Create(BadPattern, Location.None, shape.Name, shape.Pattern, e.Message));
+                }
             }
 
             output.AddSource("SageMakerShapes.g.cs", SourceText.From(code, System.Text.Encoding.UTF8));

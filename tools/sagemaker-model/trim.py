@@ -17,6 +17,15 @@ import botocore
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MODEL_DIR = os.path.join(ROOT, "src", "Kiln.Api", "SageMaker", "Model")
+# botocore's patterns are Java regular expressions; these are the constructs .NET reads differently.
+# (The build fails with KILN003 on any pattern .NET cannot compile, so a new one is noticed.)
+JAVA_TO_DOTNET = [
+    # Java matches code points, so a surrogate pair is one character and this is the supplementary planes;
+    # .NET matches UTF-16 units, where the same range is the reverse range \uDC00-\uDBFF (an error).
+    ("\\uD800\\uDC00-\\uDBFF\\uDFFF", "\\uD800-\\uDFFF"),
+    # POSIX class Java knows by name and .NET does not.
+    ("\\p{Alnum}", "a-zA-Z0-9"),
+]
 KEPT = ("type", "required", "members", "member", "key", "value", "min", "max", "pattern", "enum", "union", "jsonvalue")
 
 
@@ -53,6 +62,9 @@ def reachable(shapes, roots):
 
 def trim(shape):
     kept = {k: v for k, v in shape.items() if k in KEPT}
+    if "pattern" in kept:
+        for java, dotnet in JAVA_TO_DOTNET:
+            kept["pattern"] = kept["pattern"].replace(java, dotnet)
     if "members" in kept:
         kept["members"] = {name: {k: v for k, v in member.items() if k in ("shape", "jsonvalue")}
                            for name, member in shape["members"].items()}
