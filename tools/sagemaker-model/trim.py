@@ -10,6 +10,7 @@ botocore and its data files are Apache-2.0 (Copyright Amazon.com, Inc.); the tri
 import gzip
 import json
 import os
+import re
 import sys
 
 import botocore
@@ -22,9 +23,11 @@ MODEL_DIR = os.path.join(ROOT, "src", "Kiln.Api", "SageMaker", "Model")
 JAVA_TO_DOTNET = [
     # Java matches code points, so a surrogate pair is one character and this is the supplementary planes;
     # .NET matches UTF-16 units, where the same range is the reverse range \uDC00-\uDBFF (an error).
-    ("\\uD800\\uDC00-\\uDBFF\\uDFFF", "\\uD800-\\uDFFF"),
+    (re.escape(r"\uD800\uDC00-\uDBFF\uDFFF"), r"\\uD800-\\uDFFF"),
     # POSIX class Java knows by name and .NET does not.
-    ("\\p{Alnum}", "a-zA-Z0-9"),
+    (re.escape(r"\p{Alnum}"), "a-zA-Z0-9"),
+    # Java lets any punctuation be escaped; .NET refuses \_ (an unescaped backslash before _ becomes plain _).
+    (r"(?<!\\)((?:\\\\)*)\\_", r"\1_"),
 ]
 KEPT = ("type", "required", "members", "member", "key", "value", "min", "max", "pattern", "enum", "union", "jsonvalue")
 
@@ -64,7 +67,7 @@ def trim(shape):
     kept = {k: v for k, v in shape.items() if k in KEPT}
     if "pattern" in kept:
         for java, dotnet in JAVA_TO_DOTNET:
-            kept["pattern"] = kept["pattern"].replace(java, dotnet)
+            kept["pattern"] = re.sub(java, dotnet, kept["pattern"])
     if "members" in kept:
         kept["members"] = {name: {k: v for k, v in member.items() if k in ("shape", "jsonvalue")}
                            for name, member in shape["members"].items()}
