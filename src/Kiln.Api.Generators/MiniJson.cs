@@ -10,17 +10,17 @@ namespace Kiln.Api.Generators;
 /// </summary>
 internal sealed class MiniJson
 {
-    private readonly string text;
-    private int at;
+    private readonly string _text;
+    private int _at;
 
-    private MiniJson(string text) => this.text = text;
+    private MiniJson(string text) => _text = text;
 
     public static object? Parse(string text)
     {
         var reader = new MiniJson(text);
         var value = reader.Value();
         reader.Space();
-        if (reader.at != text.Length)
+        if (reader._at != text.Length)
         {
             throw reader.Error("text after the value");
         }
@@ -31,12 +31,12 @@ internal sealed class MiniJson
     private object? Value()
     {
         Space();
-        if (at >= text.Length)
+        if (_at >= _text.Length)
         {
             throw Error("end of text");
         }
 
-        switch (text[at])
+        switch (_text[_at])
         {
             case '{':
                 return Object();
@@ -61,7 +61,7 @@ internal sealed class MiniJson
     private List<KeyValuePair<string, object?>> Object()
     {
         var members = new List<KeyValuePair<string, object?>>();
-        at++;
+        _at++;
         Space();
         if (Peek('}'))
         {
@@ -88,7 +88,7 @@ internal sealed class MiniJson
     private List<object?> Array()
     {
         var items = new List<object?>();
-        at++;
+        _at++;
         Space();
         if (Peek(']'))
         {
@@ -112,21 +112,21 @@ internal sealed class MiniJson
     {
         Expect('"');
         var result = new StringBuilder();
-        while (at < text.Length && text[at] != '"')
+        while (_at < _text.Length && _text[_at] != '"')
         {
-            var c = text[at++];
+            var c = _text[_at++];
             if (c != '\\')
             {
                 result.Append(c);
                 continue;
             }
 
-            if (at >= text.Length)
+            if (_at >= _text.Length)
             {
                 break;
             }
 
-            var escaped = text[at++];
+            var escaped = _text[_at++];
             switch (escaped)
             {
                 case 'n': result.Append('\n'); break;
@@ -135,13 +135,13 @@ internal sealed class MiniJson
                 case 'b': result.Append('\b'); break;
                 case 'f': result.Append('\f'); break;
                 case 'u':
-                    if (at + 4 > text.Length)
+                    if (_at + 4 > _text.Length)
                     {
                         throw Error("a short \\u escape");
                     }
 
-                    result.Append((char)int.Parse(text.Substring(at, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-                    at += 4;
+                    result.Append((char)int.Parse(_text.Substring(_at, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                    _at += 4;
                     break;
                 default: result.Append(escaped); break;
             }
@@ -153,30 +153,30 @@ internal sealed class MiniJson
 
     private string Number()
     {
-        var start = at;
-        while (at < text.Length && "+-0123456789.eE".IndexOf(text[at]) >= 0)
+        var start = _at;
+        while (_at < _text.Length && "+-0123456789.eE".IndexOf(_text[_at]) >= 0)
         {
-            at++;
+            _at++;
         }
 
-        return start == at ? throw Error("a value") : text.Substring(start, at - start);
+        return start == _at ? throw Error("a value") : _text.Substring(start, _at - start);
     }
 
     private void Word(string word)
     {
-        if (string.CompareOrdinal(text, at, word, 0, word.Length) != 0)
+        if (string.CompareOrdinal(_text, _at, word, 0, word.Length) != 0)
         {
             throw Error(word);
         }
 
-        at += word.Length;
+        _at += word.Length;
     }
 
     private bool Peek(char c)
     {
-        if (at < text.Length && text[at] == c)
+        if (_at < _text.Length && _text[_at] == c)
         {
-            at++;
+            _at++;
             return true;
         }
 
@@ -193,11 +193,11 @@ internal sealed class MiniJson
 
     private void Space()
     {
-        while (at < text.Length && char.IsWhiteSpace(text[at]))
+        while (_at < _text.Length && char.IsWhiteSpace(_text[_at]))
         {
-            at++;
+            _at++;
         }
     }
 
-    private FormatException Error(string expected) => new($"JSON: expected {expected} at offset {at}.");
+    private FormatException Error(string expected) => new($"JSON: expected {expected} at offset {_at}.");
 }
