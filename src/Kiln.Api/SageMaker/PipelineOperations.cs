@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using System.Text.Json;
 using Kiln.Api.SageMaker.Shapes;
+using Kiln.Api.SageMaker.Validation;
 using Kiln.Core.Pipelines;
 
 namespace Kiln.Api.SageMaker;
@@ -15,7 +16,7 @@ internal sealed class PipelineOperations(IServiceProvider services) : IPipelineO
     private static readonly Dictionary<string, Type> DescribeOutputs = new(StringComparer.Ordinal)
     {
         ["DescribeTrainingJob"] = typeof(DescribeTrainingJobResponse),
-        ["DescribeProcessingJob"] = typeof(DescribeProcessingJobResponse),
+        ["DescribeProcessingJob"] = typeof(Generated.DescribeProcessingJobResponse),
         ["DescribeHyperParameterTuningJob"] = typeof(DescribeHyperParameterTuningJobResponse),
         ["DescribeTransformJob"] = typeof(DescribeTransformJobResponse),
         ["DescribeModel"] = typeof(DescribeModelResponse),
@@ -89,5 +90,5 @@ internal sealed class PipelineOperations(IServiceProvider services) : IPipelineO
         return null;
     }
 
-    private static bool IsShapeOrValue(Type type) => type.Namespace == typeof(Tag).Namespace;
+    private static bool IsShapeOrValue(Type type) => ShapeValidator.IsShape(type);
 }

@@ -1,4 +1,5 @@
-using Kiln.Api.SageMaker.Shapes;
+using System.Text.Json;
+using Kiln.Api.SageMaker.Generated;
 using Kiln.Core.Processing;
 
 namespace Kiln.Api.SageMaker;
@@ -9,9 +10,9 @@ internal static class ProcessingJobsApi
     public static void Register()
     {
         SageMakerApi.Add<CreateProcessingJobRequest>("CreateProcessingJob", CreateAsync);
-        SageMakerApi.Add<ProcessingJobNameRequest>("DescribeProcessingJob", DescribeAsync);
+        SageMakerApi.Add<DescribeProcessingJobRequest>("DescribeProcessingJob", DescribeAsync);
         SageMakerApi.Add<ListProcessingJobsRequest>("ListProcessingJobs", ListAsync);
-        SageMakerApi.Add<ProcessingJobNameRequest>("StopProcessingJob", StopAsync);
+        SageMakerApi.Add<StopProcessingJobRequest>("StopProcessingJob", StopAsync);
     }
 
     private static async Task<object?> CreateAsync(CreateProcessingJobRequest request, SageMakerCall call)
@@ -46,7 +47,7 @@ internal static class ProcessingJobsApi
                 $"Kiln processes on one instance, so ProcessingResources.ClusterConfig.InstanceCount must be 1 (it is {cluster.InstanceCount}): the job's code would be told of one host, not {cluster.InstanceCount}.");
         }
 
-        var network = request.NetworkConfig is { ValueKind: System.Text.Json.JsonValueKind.Object } config ? config : (System.Text.Json.JsonElement?)null;
+        var network = request.NetworkConfig is null ? null : JsonSerializer.Serialize(request.NetworkConfig, AwsJson.Options);
         var spec = new ProcessingJobSpec
         {
             Name = request.ProcessingJobName!,
@@ -63,20 +64,20 @@ internal static class ProcessingJobsApi
             RoleArn = request.RoleArn,
             Tags = (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList(),
             CreatedBy = call.Caller.AccessKeyId,
-            NetworkConfig = network?.GetRawText(),
+            NetworkConfig = network,
             NotActedOn = network is null ? [] : ["Kiln runs the job's command on its own node: NetworkConfig (network isolation, traffic encryption, VPC) stored but not acted on."],
         };
         await call.Service<ProcessingJobService>().CreateAsync(spec, call.Aborted);
-        return new CreateProcessingJobResponse(call.Arn("processing-job", spec.Name));
+        return new CreateProcessingJobResponse { ProcessingJobArn = call.Arn("processing-job", spec.Name) };
     }
 
-    private static async Task<object?> DescribeAsync(ProcessingJobNameRequest request, SageMakerCall call)
+    private static async Task<object?> DescribeAsync(DescribeProcessingJobRequest request, SageMakerCall call)
     {
         var job = await call.Service<ProcessingJobService>().DescribeAsync(request.ProcessingJobName!, call.Aborted);
         var spec = job.Spec;
         return new DescribeProcessingJobResponse
         {
-            ProcessingInputs = spec.Inputs.Count == 0 ? null : spec.Inputs.Select(input => new Shapes.ProcessingInput
+            ProcessingInputs = spec.Inputs.Count == 0 ? null : spec.Inputs.Select(input => new Generated.ProcessingInput
             {
                 InputName = input.Name,
                 AppManaged = false,
@@ -92,7 +93,7 @@ internal static class ProcessingJobsApi
             }).ToList(),
             ProcessingOutputConfig = spec.Outputs.Count == 0 ? null : new ProcessingOutputConfig
             {
-                Outputs = spec.Outputs.Select(output => new Shapes.ProcessingOutput
+                Outputs = spec.Outputs.Select(output => new Generated.ProcessingOutput
                 {
                     OutputName = output.Name,
                     AppManaged = false,
@@ -121,20 +122,31 @@ internal static class ProcessingJobsApi
             ProcessingEndTime = job.ProcessingEndTime,
             LastModifiedTime = job.LastModifiedTime,
             CreationTime = job.CreationTime,
-            NetworkConfig = spec.NetworkConfig is null ? null : System.Text.Json.JsonDocument.Parse(spec.NetworkConfig).RootElement.Clone(),
+            NetworkConfig = spec.NetworkConfig is null ? null : JsonSerializer.Deserialize<NetworkConfig>(spec.NetworkConfig, AwsJson.Options),
         };
     }
 
     private static async Task<object?> ListAsync(ListProcessingJobsRequest request, SageMakerCall call)
     {
         var page = await JobListing.PageAsync(request, query => call.Service<ProcessingJobService>().ListAsync(query, call.Aborted));
-        return new ListProcessingJobsResponse(
-            page.Items.Select(job => new ProcessingJobSummary(
-                job.Name, call.Arn("processing-job", job.Name), job.CreationTime, job.ProcessingEndTime, job.LastModifiedTime, job.Status.ToString(), job.FailureReason, job.ExitMessage)).ToList(),
-            page.NextPageToken);
+        return new ListProcessingJobsResponse
+        {
+            ProcessingJobSummaries = page.Items.Select(job => new ProcessingJobSummary
+            {
+                ProcessingJobName = job.Name,
+                ProcessingJobArn = call.Arn("processing-job", job.Name),
+                CreationTime = job.CreationTime,
+                ProcessingEndTime = job.ProcessingEndTime,
+                LastModifiedTime = job.LastModifiedTime,
+                ProcessingJobStatus = job.Status.ToString(),
+                FailureReason = job.FailureReason,
+                ExitMessage = job.ExitMessage,
+            }).ToList(),
+            NextToken = page.NextPageToken,
+        };
     }
 
-    private static async Task<object?> StopAsync(ProcessingJobNameRequest request, SageMakerCall call)
+    private static async Task<object?> StopAsync(StopProcessingJobRequest request, SageMakerCall call)
     {
         await call.Service<ProcessingJobService>().StopAsync(request.ProcessingJobName!, call.Aborted);
         return null;

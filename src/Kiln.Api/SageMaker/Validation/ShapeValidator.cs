@@ -171,7 +171,8 @@ internal static class ShapeValidator
         _ => $"'{value}'",
     };
 
-    private static bool IsShape(Type type) => type.Namespace == typeof(ShapeValidator).Namespace!.Replace(".Validation", ".Shapes", StringComparison.Ordinal);
+    /// <summary>Hand-written shapes live in Kiln.Api.SageMaker.Shapes, shapes generated from botocore's model in Kiln.Api.SageMaker.Generated.</summary>
+    public static bool IsShape(Type type) => type.Namespace is "Kiln.Api.SageMaker.Shapes" or "Kiln.Api.SageMaker.Generated";
 
     private static Member[] Describe(Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance)

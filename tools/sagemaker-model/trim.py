@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Writes src/Kiln.Api/SageMaker/Model/sagemaker-shapes.json: botocore's SageMaker service model cut down to
+the operations listed in operations.txt and the shapes they reach, without documentation, with Kiln's few
+documented deviations (overrides.json) applied. The Kiln.Api.Generators source generator turns it into C#.
+
+Usage: python3 tools/sagemaker-model/trim.py   (needs botocore; the botocore version is recorded in the output)
+
+botocore and its data files are Apache-2.0 (Copyright Amazon.com, Inc.); the trimmed file keeps that notice.
+"""
+import gzip
+import json
+import os
+import re
+import sys
+
+import botocore
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+MODEL_DIR = os.path.join(ROOT, "src", "Kiln.Api", "SageMaker", "Model")
+# botocore's patterns are Java regular expressions; these are the constructs .NET reads differently.
+# (The build fails with KILN003 on any pattern .NET cannot compile, so a new one is noticed.)
+JAVA_TO_DOTNET = [
+    # Java matches code points, so a surrogate pair is one character and this is the supplementary planes;
+    # .NET matches UTF-16 units, where the same range is the reverse range \uDC00-\uDBFF (an error).
+    (re.escape(r"\uD800\uDC00-\uDBFF\uDFFF"), r"\\uD800-\\uDFFF"),
+    # POSIX class Java knows by name and .NET does not.
+    (re.escape(r"\p{Alnum}"), "a-zA-Z0-9"),
+    # Java lets any punctuation be escaped; .NET refuses \_ (an unescaped backslash before _ becomes plain _).
+    (r"(?<!\\)((?:\\\\)*)\\_", r"\1_"),
+]
+KEPT = ("type", "required", "members", "member", "key", "value", "min", "max", "pattern", "enum", "union", "jsonvalue")
+
+
+def load_service_model():
+    folder = os.path.join(os.path.dirname(botocore.__file__), "data", "sagemaker")
+    version = sorted(os.listdir(folder))[-1]
+    for name in ("service-2.json", "service-2.json.gz"):
+        path = os.path.join(folder, version, name)
+        if os.path.exists(path):
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(path, "rt", encoding="utf-8") as f:
+                return json.load(f)
+    sys.exit(f"no service-2.json under {folder}/{version}")
+
+
+def read_operations():
+    with open(os.path.join(MODEL_DIR, "operations.txt"), encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip() and not line.lstrip().startswith("#")]
+
+
+def reachable(shapes, roots):
+    seen, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        shape = shapes[name]
+        refs = [m["shape"] for m in shape.get("members", {}).values()]
+        refs += [shape[k]["shape"] for k in ("member", "key", "value") if k in shape]
+        todo.extend(refs)
+    return seen
+
+
+def trim(shape):
+    kept = {k: v for k, v in shape.items() if k in KEPT}
+    if "pattern" in kept:
+        for java, dotnet in JAVA_TO_DOTNET:
+            kept["pattern"] = re.sub(java, dotnet, kept["pattern"])
+    if "members" in kept:
+        kept["members"] = {name: {k: v for k, v in member.items() if k in ("shape", "jsonvalue")}
+                           for name, member in shape["members"].items()}
+    return kept
+
+
+def dump(out):
+    """One operation or shape a line, so a botocore update reads as a diff of the shapes it changed."""
+    def section(items):
+        return "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in items.items()) + "\n }"
+    return ("{\n"
+            f' "_notice": {json.dumps(out["_notice"])},\n'
+            f' "_overrides": {json.dumps(out["_overrides"], ensure_ascii=False)},\n'
+            f' "operations": {section(out["operations"])},\n'
+            f' "shapes": {section(out["shapes"])}\n'
+            "}\n")
+
+
+def main():
+    model = load_service_model()
+    operations = read_operations()
+    missing = [op for op in operations if op not in model["operations"]]
+    if missing:
+        sys.exit(f"not in botocore's sagemaker model: {', '.join(missing)}")
+    with open(os.path.join(HERE, "overrides.json"), encoding="utf-8") as f:
+        overrides = json.load(f)
+
+    ops = {}
+    for name in operations:
+        op = model["operations"][name]
+        ops[name] = {k: op[k]["shape"] for k in ("input", "output") if k in op}
+    names = reachable(model["shapes"], [s for op in ops.values() for s in op.values()])
+    shapes = {}
+    for name in sorted(names):
+        shape = trim(model["shapes"][name])
+        for key, value in overrides.get(name, {}).items():
+            if key != "why":
+                shape[key] = value
+        shapes[name] = shape
+
+    out = {
+        "_notice": "Trimmed from botocore's sagemaker service model (botocore "
+                   f"{botocore.__version__}, apiVersion {model['metadata']['apiVersion']}), "
+                   "Apache-2.0, Copyright Amazon.com, Inc. or its affiliates. "
+                   "Generated by tools/sagemaker-model/trim.py; do not edit by hand.",
+        "_overrides": {name: value["why"] for name, value in overrides.items()},
+        "operations": ops,
+        "shapes": shapes,
+    }
+    path = os.path.join(MODEL_DIR, "sagemaker-shapes.json")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(dump(out))
+    print(f"{path}: {len(ops)} operations, {len(shapes)} shapes")
+
+
+if __name__ == "__main__":
+    main()
