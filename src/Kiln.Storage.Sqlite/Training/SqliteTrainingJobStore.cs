@@ -11,7 +11,7 @@ public sealed class SqliteTrainingJobStore(SqliteDatabase db) : ITrainingJobStor
     private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
     /// <summary>The lists and dictionaries of a stored <see cref="TrainingJob"/>, for search paths.</summary>
-    private static readonly DocumentShape Shape = new DocumentShape()
+    internal static readonly DocumentShape SearchShape = new DocumentShape()
         .Dictionary("Spec.HyperParameters").Dictionary("Spec.Environment").Dictionary("Spec.StoredSettings").Dictionary("Spec.RunTags")
         .List("Spec.Channels", "Name").List("Spec.MetricDefinitions", "Name").List("Spec.Tags", "Key").List("FinalMetrics", "Name")
         .List("Spec.ContainerEntrypoint").List("Spec.ContainerArguments").List("Spec.NotActedOn").List("Transitions");
@@ -93,7 +93,7 @@ public sealed class SqliteTrainingJobStore(SqliteDatabase db) : ITrainingJobStor
         query.Validate();
         var offset = PageToken.Decode(query.PageToken);
         var sql = new SqlBuilder();
-        var search = new PropertySearchSql(sql, Shape);
+        var search = new PropertySearchSql(sql, SearchShape);
         var (condition, residual) = query.Where is { } where ? search.Translate("job", where) : (null, null);
         var key = search.FirstValue("job", query.SortBy);
         var filter = condition ?? "1 = 1";
