@@ -92,6 +92,7 @@ public sealed class SqliteDatabase : IDisposable
         // synchronous=NORMAL in WAL mode: a committed transaction survives a process crash (the WAL is
         // written before COMMIT returns); only an OS crash or power loss can lose the last commits.
         Execute(connection, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA temp_store=MEMORY;");
+        PropertySearchSql.AddFunctions(connection);
         return connection;
     }
 

@@ -154,7 +154,6 @@ internal static class ExperimentsApi
     public static TrialComponentRecord Component(SageMakerCall call, TrialComponent component, bool withParents = false)
     {
         var info = component.Run.Info;
-        var removed = component.Run.Data.Tags.Where(tag => tag.Key.StartsWith("sagemaker.removed_parameter/", StringComparison.Ordinal)).Select(tag => tag.Key["sagemaker.removed_parameter/".Length..]).ToHashSet(StringComparer.Ordinal);
         return new TrialComponentRecord
         {
             TrialComponentName = component.Name,
@@ -163,20 +162,14 @@ internal static class ExperimentsApi
             Source = component.SourceArn is { } source ? new TrialComponentSource(source, source.Contains(":training-job/", StringComparison.Ordinal) ? "SageMakerTrainingJob" : null) : null,
             Status = new TrialComponentStatus
             {
-                PrimaryStatus = info.Status switch
-                {
-                    RunStatus.Finished => "Completed",
-                    RunStatus.Failed => "Failed",
-                    RunStatus.Killed => "Stopped",
-                    _ => "InProgress",
-                },
+                PrimaryStatus = component.PrimaryStatus,
                 Message = component.StatusMessage,
             },
             StartTime = info.StartTime is { } start ? Time(start) : null,
             EndTime = info.EndTime is { } end ? Time(end) : null,
             CreationTime = Time(info.StartTime ?? 0),
             LastModifiedTime = Time(info.EndTime ?? info.StartTime ?? 0),
-            Parameters = component.Run.Data.Params.Where(param => !removed.Contains(param.Key)).ToDictionary(
+            Parameters = component.Parameters.ToDictionary(
                 param => param.Key,
                 param => double.TryParse(param.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)
                     ? new TrialComponentParameterValue { NumberValue = number }

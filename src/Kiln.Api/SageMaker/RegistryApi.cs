@@ -132,7 +132,12 @@ internal static class RegistryApi
     private static async Task<object?> DescribePackageAsync(ModelPackageNameInput request, SageMakerCall call)
     {
         var (group, version) = ParsePackageArn(request.ModelPackageName!);
-        var package = await Package(call, group, version);
+        return Describe(call, await Package(call, group, version));
+    }
+
+    /// <summary>A package as DescribeModelPackage (and Search) shows it.</summary>
+    internal static DescribeModelPackageOutput Describe(SageMakerCall call, ModelPackage package)
+    {
         var details = package.Details;
         return new DescribeModelPackageOutput
         {

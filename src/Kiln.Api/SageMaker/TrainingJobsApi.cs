@@ -64,9 +64,12 @@ internal static class TrainingJobsApi
         return new InputChannel(channel.ChannelName!, uri, channel.ContentType, channel.CompressionType ?? "None", s3?.S3DataType ?? "S3Prefix", channel.InputMode);
     }
 
-    private static async Task<object?> DescribeAsync(DescribeTrainingJobRequest request, SageMakerCall call)
+    private static async Task<object?> DescribeAsync(DescribeTrainingJobRequest request, SageMakerCall call) =>
+        Describe(call, await call.Service<TrainingJobService>().DescribeAsync(request.TrainingJobName!, call.Aborted));
+
+    /// <summary>A job as DescribeTrainingJob (and Search) shows it.</summary>
+    internal static DescribeTrainingJobResponse Describe(SageMakerCall call, TrainingJob job)
     {
-        var job = await call.Service<TrainingJobService>().DescribeAsync(request.TrainingJobName!, call.Aborted);
         var spec = job.Spec;
         return new DescribeTrainingJobResponse
         {

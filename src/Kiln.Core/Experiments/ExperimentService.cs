@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Kiln.Core.Common;
+using Kiln.Core.Search;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Core.Experiments;
@@ -16,6 +18,7 @@ public static class ExperimentTags
     public const string InputPrefix = "sagemaker.input/";
     public const string OutputPrefix = "sagemaker.output/";
     public const string StatusMessage = "sagemaker.status_message";
+    public const string RemovedParameterPrefix = "sagemaker.removed_parameter/";
 
     public const string TrialKind = "trial";
     public const string TrialComponentKind = "trial-component";
@@ -36,6 +39,10 @@ public sealed record SageMakerExperiment(Experiment Experiment)
 
     public IReadOnlyList<Tag> UserTags => Experiment.Tags.Where(tag => !ExperimentTags.Internal.Contains(tag.Key)).ToList();
 
+    public DateTimeOffset CreationTime => DateTimeOffset.FromUnixTimeMilliseconds(Experiment.CreationTime);
+
+    public DateTimeOffset LastModifiedTime => DateTimeOffset.FromUnixTimeMilliseconds(Experiment.LastUpdateTime);
+
     private string? Tag(string key) => Experiment.Tags.FirstOrDefault(tag => tag.Key == key)?.Value;
 }
 
@@ -44,6 +51,10 @@ public sealed record Trial(Run Run, string ExperimentName)
     public string Name => Run.Data.Tags.FirstOrDefault(tag => tag.Key == ExperimentTags.Name)?.Value ?? Run.Info.RunName;
 
     public string DisplayName => Run.Data.Tags.FirstOrDefault(tag => tag.Key == ExperimentTags.DisplayName)?.Value ?? Name;
+
+    public DateTimeOffset CreationTime => DateTimeOffset.FromUnixTimeMilliseconds(Run.Info.StartTime ?? 0);
+
+    public DateTimeOffset LastModifiedTime => DateTimeOffset.FromUnixTimeMilliseconds(Run.Info.EndTime ?? Run.Info.StartTime ?? 0);
 }
 
 /// <summary>A metric of a trial component, summarized over its history as SageMaker reports it.</summary>
@@ -65,6 +76,33 @@ public sealed record TrialComponent(Run Run, string ExperimentName, IReadOnlyLis
     public IReadOnlyDictionary<string, string> Outputs => Prefixed(ExperimentTags.OutputPrefix);
 
     public string? StatusMessage => Tag(ExperimentTags.StatusMessage);
+
+    /// <summary>SageMaker's status of the run: InProgress, Completed, Failed or Stopped.</summary>
+    public string PrimaryStatus => Run.Info.Status switch
+    {
+        RunStatus.Finished => "Completed",
+        RunStatus.Failed => "Failed",
+        RunStatus.Killed => "Stopped",
+        _ => "InProgress",
+    };
+
+    /// <summary>The run's params, less those UpdateTrialComponent removed (MLflow params cannot be deleted).</summary>
+    public IReadOnlyDictionary<string, string> Parameters
+    {
+        get
+        {
+            var removed = Run.Data.Tags.Where(tag => tag.Key.StartsWith(ExperimentTags.RemovedParameterPrefix, StringComparison.Ordinal)).Select(tag => tag.Key[ExperimentTags.RemovedParameterPrefix.Length..]).ToHashSet(StringComparer.Ordinal);
+            return Run.Data.Params.Where(param => !removed.Contains(param.Key)).ToDictionary(param => param.Key, param => param.Value, StringComparer.Ordinal);
+        }
+    }
+
+    public DateTimeOffset? StartTime => Run.Info.StartTime is { } start ? DateTimeOffset.FromUnixTimeMilliseconds(start) : null;
+
+    public DateTimeOffset? EndTime => Run.Info.EndTime is { } end ? DateTimeOffset.FromUnixTimeMilliseconds(end) : null;
+
+    public DateTimeOffset CreationTime => DateTimeOffset.FromUnixTimeMilliseconds(Run.Info.StartTime ?? 0);
+
+    public DateTimeOffset LastModifiedTime => DateTimeOffset.FromUnixTimeMilliseconds(Run.Info.EndTime ?? Run.Info.StartTime ?? 0);
 
     public IReadOnlyList<Tag> UserTags => Run.Data.Tags.Where(tag => !ExperimentTags.Internal.Contains(tag.Key) && !tag.Key.StartsWith("sagemaker.", StringComparison.Ordinal) && !tag.Key.StartsWith("mlflow.", StringComparison.Ordinal) && !tag.Key.StartsWith("kiln.", StringComparison.Ordinal)).ToList();
 
@@ -352,6 +390,23 @@ public sealed class ExperimentService(TrackingService tracking, TimeProvider clo
         return (await DescribeTrialComponentAsync(componentName, ct).ConfigureAwait(false), trial);
     }
 
+    /// <summary>
+    /// Experiments, trials and trial components a property search selects, its paths walking the records as these
+    /// types show them (<c>Name</c>, <c>Parameters.eta</c>, <c>Metrics.validation:auc</c>, <c>Trials</c>, <c>UserTags.team</c>).
+    /// They are views over MLflow experiments and runs (names, trials and artifacts are run tags, metrics summarize
+    /// metric histories), which no store holds as such, so the domain evaluates the search over them in memory.
+    /// </summary>
+    public async Task<Page<SageMakerExperiment>> SearchExperimentsAsync(PropertySearchQuery query, CancellationToken ct = default) =>
+        PropertySearch.Run(await ListExperimentsAsync(ct).ConfigureAwait(false), query, Document);
+
+    public async Task<Page<Trial>> SearchTrialsAsync(PropertySearchQuery query, CancellationToken ct = default) =>
+        PropertySearch.Run(await ListTrialsAsync(null, null, ct).ConfigureAwait(false), query, Document);
+
+    public async Task<Page<TrialComponent>> SearchTrialComponentsAsync(PropertySearchQuery query, CancellationToken ct = default) =>
+        PropertySearch.Run(await ComponentsAsync(ct).ConfigureAwait(false), query, Document);
+
+    private static JsonElement Document<T>(T record) => JsonSerializer.SerializeToElement(record);
+
     /// <summary>Every trial component (every active run that is not a trial), for listings and Search.</summary>
     public async Task<List<TrialComponent>> ComponentsAsync(CancellationToken ct = default)
     {
@@ -405,7 +460,7 @@ public sealed class ExperimentService(TrackingService tracking, TimeProvider clo
         foreach (var key in change.ParametersToRemove)
         {
             // MLflow can't remove a parameter; it is kept and marked removed.
-            await tracking.SetTagAsync(id, new Tag("sagemaker.removed_parameter/" + key, "true"), ct).ConfigureAwait(false);
+            await tracking.SetTagAsync(id, new Tag(ExperimentTags.RemovedParameterPrefix + key, "true"), ct).ConfigureAwait(false);
         }
 
         if (change.Status is not null || change.EndTime is not null)

@@ -74,6 +74,13 @@ public sealed record ModelPackage(ModelVersion Version, ModelPackageDetails Deta
     public string GroupName => Version.Name;
 
     public long VersionNumber => long.Parse(Version.Version, System.Globalization.CultureInfo.InvariantCulture);
+
+    public DateTimeOffset CreationTime => DateTimeOffset.FromUnixTimeMilliseconds(Version.CreationTimestamp);
+
+    public DateTimeOffset LastModifiedTime => Details.LastModifiedTime ?? DateTimeOffset.FromUnixTimeMilliseconds(Version.LastUpdatedTimestamp);
+
+    /// <summary>The version's tags less the ones Kiln and MLflow keep their own records under (<c>mlflow.*</c>, <c>sagemaker.*</c>).</summary>
+    public IReadOnlyList<Tag> UserTags => Version.Tags.Where(tag => !tag.Key.StartsWith("mlflow.", StringComparison.Ordinal) && !tag.Key.StartsWith("sagemaker.", StringComparison.Ordinal)).ToList();
 }
 
 /// <summary>The registered model tags that configure what approval does.</summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
 using Kiln.Core.Common;
+using Kiln.Core.Search;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Core.Registry;
@@ -127,6 +129,19 @@ public sealed class ModelPackageService(
             ? (query.Ascending ? matching.OrderBy(p => p.GroupName, StringComparer.Ordinal).ThenBy(p => p.VersionNumber) : matching.OrderByDescending(p => p.GroupName, StringComparer.Ordinal).ThenByDescending(p => p.VersionNumber))
             : (query.Ascending ? matching.OrderBy(p => p.Version.CreationTimestamp).ThenBy(p => p.VersionNumber) : matching.OrderByDescending(p => p.Version.CreationTimestamp).ThenByDescending(p => p.VersionNumber));
         return PageToken.Slice(ordered.ToList(), query.PageToken, query.MaxResults);
+    }
+
+    /// <summary>
+    /// The packages a property search selects, its paths walking <see cref="ModelPackage"/> (<c>GroupName</c>,
+    /// <c>Details.ApprovalStatus</c>, <c>UserTags.team</c>). A package joins a registry version with its details
+    /// from another store, so the domain evaluates the search over the joined records in memory; ties keep the
+    /// listing's order (newest first).
+    /// </summary>
+    public async Task<Page<ModelPackage>> SearchPackagesAsync(PropertySearchQuery query, CancellationToken ct = default)
+    {
+        query.Validate();
+        var all = await ListPackagesAsync(new PackageQuery(null, null, null, null, null, false, false, int.MaxValue, null), ct).ConfigureAwait(false);
+        return PropertySearch.Run(all.Items, query, package => JsonSerializer.SerializeToElement(package));
     }
 
     /// <summary>Changes approval, metadata or documentation; a change to Approved runs the group's approval actions.</summary>

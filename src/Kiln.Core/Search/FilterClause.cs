@@ -24,6 +24,9 @@ public enum Comparator
     NotIn,
     IsNull,
     IsNotNull,
+
+    /// <summary>The value holds the text, in any case (SageMaker Search's Contains).</summary>
+    Contains,
 }
 
 /// <summary>A literal on the right-hand side of a comparison.</summary>
@@ -62,6 +65,7 @@ public static class ComparatorText
         Comparator.NotIn => "NOT IN",
         Comparator.IsNull => "IS NULL",
         Comparator.IsNotNull => "IS NOT NULL",
+        Comparator.Contains => "CONTAINS",
         _ => throw new ArgumentOutOfRangeException(nameof(comparator)),
     };
 }

@@ -1,4 +1,5 @@
 using Kiln.Core.Common;
+using Kiln.Core.Search;
 
 namespace Kiln.Core.Training;
 
@@ -13,6 +14,13 @@ public interface ITrainingJobStore
     Task<TrainingJob?> UpdateAsync(string name, Func<TrainingJob, TrainingJob?> change, CancellationToken ct = default);
 
     Task<Page<TrainingJob>> ListAsync(TrainingJobQuery query, CancellationToken ct = default);
+
+    /// <summary>
+    /// The jobs a property search selects, its paths walking the job as stored (<c>Spec.HyperParameters.eta</c>,
+    /// <c>FinalMetrics.validation:auc</c>, <c>Spec.Tags.team</c>, <c>Spec.Channels.Name</c>). Records that tie on
+    /// the sort key keep creation order (oldest first, reversed when descending). An invalid query or page token is InvalidParameterValue.
+    /// </summary>
+    Task<Page<TrainingJob>> SearchAsync(PropertySearchQuery query, CancellationToken ct = default);
 }
 
 public enum TrainingJobSort

@@ -1,5 +1,6 @@
 using Kiln.Core.Common;
 using Kiln.Core.Jobs;
+using Kiln.Core.Search;
 
 namespace Kiln.Core.Training;
 
@@ -33,6 +34,9 @@ public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog 
         ?? throw KilnException.NotFound($"Requested resource not found: training job '{name}' does not exist.");
 
     public Task<Page<TrainingJob>> ListAsync(TrainingJobQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
+
+    /// <summary>The jobs a property search selects (see <see cref="ITrainingJobStore.SearchAsync"/>), evaluated by the store.</summary>
+    public Task<Page<TrainingJob>> SearchAsync(PropertySearchQuery query, CancellationToken ct = default) => store.SearchAsync(query, ct);
 
     public async Task StopAsync(string name, CancellationToken ct = default)
     {

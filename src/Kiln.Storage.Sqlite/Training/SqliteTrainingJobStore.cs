@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kiln.Core.Common;
+using Kiln.Core.Search;
 using Kiln.Core.Training;
 
 namespace Kiln.Storage.Sqlite.Training;
@@ -8,6 +9,12 @@ namespace Kiln.Storage.Sqlite.Training;
 public sealed class SqliteTrainingJobStore(SqliteDatabase db) : ITrainingJobStore
 {
     private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The lists and dictionaries of a stored <see cref="TrainingJob"/>, for search paths.</summary>
+    internal static readonly DocumentShape SearchShape = new DocumentShape()
+        .Dictionary("Spec.HyperParameters").Dictionary("Spec.Environment").Dictionary("Spec.StoredSettings").Dictionary("Spec.RunTags")
+        .List("Spec.Channels", "Name").List("Spec.MetricDefinitions", "Name").List("Spec.Tags", "Key").List("FinalMetrics", "Name")
+        .List("Spec.ContainerEntrypoint").List("Spec.ContainerArguments").List("Spec.NotActedOn").List("Transitions");
 
     public Task CreateAsync(TrainingJob job, CancellationToken ct = default) =>
         db.WriteAsync(session =>
@@ -79,6 +86,39 @@ public sealed class SqliteTrainingJobStore(SqliteDatabase db) : ITrainingJobStor
             reader => JsonSerializer.Deserialize<TrainingJob>(reader.GetString(0), Json)!,
             parameters.ToArray()));
         return Task.FromResult(Tracking.SqliteTrackingStore.Paged(jobs, query.MaxResults, offset));
+    }
+
+    public Task<Page<TrainingJob>> SearchAsync(PropertySearchQuery query, CancellationToken ct = default)
+    {
+        query.Validate();
+        var offset = PageToken.Decode(query.PageToken);
+        var sql = new SqlBuilder();
+        var search = new PropertySearchSql(sql, SearchShape);
+        var (condition, residual) = query.Where is { } where ? search.Translate("job", where) : (null, null);
+        var key = search.FirstValue("job", query.SortBy);
+        var filter = condition ?? "1 = 1";
+        if (residual is null && key is not null)
+        {
+            var direction = query.Ascending ? "ASC" : "DESC";
+            var nulls = query.Ascending ? "NULLS FIRST" : "NULLS LAST";
+            sql.Add("$limit", (long)query.MaxResults + 1);
+            sql.Add("$offset", offset);
+            var jobs = db.Read(session => session.Query(
+                $"SELECT job FROM (SELECT job, name, creation_time, {key} AS sort_key FROM training_jobs WHERE {filter}) "
+                + $"ORDER BY sort_key IS NOT NULL {direction}, kiln_search_number(sort_key) {direction} {nulls}, kiln_search_text(sort_key) {direction}, creation_time {direction}, name {direction} "
+                + "LIMIT $limit OFFSET $offset",
+                reader => JsonSerializer.Deserialize<TrainingJob>(reader.GetString(0), Json)!,
+                sql.Parameters.ToArray()));
+            return Task.FromResult(Tracking.SqliteTrackingStore.Paged(jobs, query.MaxResults, offset));
+        }
+
+        // SQL narrows what it can; the rest of the filter and the order are the domain's in-memory evaluation.
+        var candidates = db.Read(session => session.Query(
+            $"SELECT job FROM training_jobs WHERE {filter} ORDER BY creation_time ASC, name ASC",
+            reader => reader.GetString(0),
+            sql.Parameters.ToArray()));
+        var page = PropertySearch.Run(candidates, query with { Where = residual }, json => JsonSerializer.Deserialize<JsonElement>(json));
+        return Task.FromResult(new Page<TrainingJob>(page.Items.Select(json => JsonSerializer.Deserialize<TrainingJob>(json, Json)!).ToList(), page.NextPageToken));
     }
 
     private static void AddTimeBound(List<string> where, List<(string, object?)> parameters, string column, string op, string name, DateTimeOffset? bound)

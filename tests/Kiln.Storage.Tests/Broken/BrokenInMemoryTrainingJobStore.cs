@@ -1,16 +1,21 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Kiln.Core.Common;
+using Kiln.Core.Search;
 using Kiln.Core.Training;
 
 namespace Kiln.Storage.Tests.Broken;
 
 /// <summary>
-/// An in-memory training job store with two plausible bugs: an update reads, yields, then writes (so concurrent
-/// updates overwrite each other), and listing ignores the page token. The rest is correct, so the contract's other
-/// tests pass on it.
+/// An in-memory training job store with three plausible bugs: an update reads, yields, then writes (so concurrent
+/// updates overwrite each other), listing ignores the page token, and search checks a nested filter's conditions
+/// each on any element of the list rather than all on the same one. The rest is correct (search is the domain's
+/// in-memory evaluator), so the contract's other tests pass on it.
 /// </summary>
 internal sealed class BrokenInMemoryTrainingJobStore : ITrainingJobStore
 {
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
     private readonly ConcurrentDictionary<string, TrainingJob> _jobs = new(StringComparer.Ordinal);
 
     public Task CreateAsync(TrainingJob job, CancellationToken ct = default) =>
@@ -59,4 +64,19 @@ internal sealed class BrokenInMemoryTrainingJobStore : ITrainingJobStore
         PageToken.Decode(query.PageToken);
         return Task.FromResult(PageToken.Slice(sorted.ToList(), null, query.MaxResults));
     }
+
+    public Task<Page<TrainingJob>> SearchAsync(PropertySearchQuery query, CancellationToken ct = default)
+    {
+        var jobs = _jobs.Values.OrderBy(job => job.CreationTime).ThenBy(job => job.Name, StringComparer.Ordinal);
+        var where = query.Where is { } expression ? Flatten(expression) : null;
+        return Task.FromResult(PropertySearch.Run(jobs, query with { Where = where }, job => JsonSerializer.SerializeToElement(job, Json)));
+    }
+
+    // The bug: each nested condition becomes a plain filter on the list, so different elements can satisfy different conditions.
+    private static SearchExpression Flatten(SearchExpression expression) => expression with
+    {
+        Filters = [.. expression.Filters, .. expression.NestedFilters.SelectMany(nested => nested.Filters.Select(filter => filter with { Path = nested.Path + "." + filter.Path }))],
+        NestedFilters = [],
+        SubExpressions = expression.SubExpressions.Select(Flatten).ToList(),
+    };
 }

@@ -8,7 +8,7 @@ namespace Kiln.Storage.Tests.Contracts;
 /// <summary>
 /// What every <see cref="ITrainingJobStore"/> promises. A binding supplies <see cref="CreateStore"/>, a fresh, empty store.
 /// </summary>
-public abstract class TrainingJobStoreContract : NamedResourceContract<TrainingJob>
+public abstract partial class TrainingJobStoreContract : NamedResourceContract<TrainingJob>
 {
     private ITrainingJobStore? _store;
 
