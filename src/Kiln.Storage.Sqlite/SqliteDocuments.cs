@@ -38,56 +38,8 @@ internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T
     public Task<bool> DeleteAsync(string key, CancellationToken ct) =>
         db.WriteAsync(session => session.Execute($"DELETE FROM {table} WHERE name = $name", ("$name", key)) == 1, ct);
 
-    public Task<Page<T>> ListAsync(ListQuery query, CancellationToken ct)
-    {
-        var where = new List<string> { "1 = 1" };
-        var parameters = new List<(string, object?)>();
-        if (!string.IsNullOrEmpty(query.NameContains))
-        {
-            where.Add("instr(lower(name), lower($contains)) > 0");
-            parameters.Add(("$contains", query.NameContains));
-        }
-
-        if (query.Status is { } wanted)
-        {
-            where.Add("status = $status");
-            parameters.Add(("$status", wanted));
-        }
-
-        if (query.CreatedAfter is { } after)
-        {
-            where.Add("creation_time > $after");
-            parameters.Add(("$after", after.ToUnixTimeMilliseconds()));
-        }
-
-        if (query.CreatedBefore is { } before)
-        {
-            where.Add("creation_time < $before");
-            parameters.Add(("$before", before.ToUnixTimeMilliseconds()));
-        }
-
-        if (query.ModifiedAfter is { } modifiedAfter)
-        {
-            where.Add("last_modified > $modifiedAfter");
-            parameters.Add(("$modifiedAfter", modifiedAfter.ToUnixTimeMilliseconds()));
-        }
-
-        if (query.ModifiedBefore is { } modifiedBefore)
-        {
-            where.Add("last_modified < $modifiedBefore");
-            parameters.Add(("$modifiedBefore", modifiedBefore.ToUnixTimeMilliseconds()));
-        }
-
-        var offset = PageToken.Decode(query.PageToken);
-        var direction = query.Ascending ? "ASC" : "DESC";
-        parameters.Add(("$limit", (long)query.MaxResults + 1));
-        parameters.Add(("$offset", offset));
-        var rows = db.Read(session => session.Query(
-            $"SELECT document FROM {table} WHERE {string.Join(" AND ", where)} ORDER BY {Column(query.SortBy)} {direction}, name {direction} LIMIT $limit OFFSET $offset",
-            reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!,
-            parameters.ToArray()));
-        return Task.FromResult(Tracking.SqliteTrackingStore.Paged(rows, query.MaxResults, offset));
-    }
+    public Task<Page<T>> ListAsync(ListQuery query, CancellationToken ct) =>
+        Task.FromResult(SqliteListing.Read(db, query, table, "document", "last_modified", reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!));
 
     /// <summary>The documents whose member at <paramref name="jsonPath"/> (e.g. <c>$.PipelineName</c>) equals <paramref name="value"/>, newest first.</summary>
     public Task<IReadOnlyList<T>> WhereAsync(string jsonPath, string value, CancellationToken ct) =>
@@ -98,13 +50,6 @@ internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T
 
     public Task<IReadOnlyList<T>> AllAsync(CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<T>>(db.Read(session => session.Query($"SELECT document FROM {table}", reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!)));
-
-    private static string Column(ListSort sort) => sort switch
-    {
-        ListSort.Name => "name",
-        ListSort.Status => "status",
-        _ => "creation_time",
-    };
 
     private long Modified(T document) => (modified ?? created)(document).ToUnixTimeMilliseconds();
 

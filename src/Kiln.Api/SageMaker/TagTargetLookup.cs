@@ -88,7 +88,7 @@ internal static class TagTargets
     {
         var exact = await store.FindAsync(name, ct) is { } found
             ? found.Name
-            : (await store.ListAsync(new TrainingJobQuery(NameContains: name, MaxResults: 100), ct)).Items.Select(job => job.Name).FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
+            : (await store.ListAsync(new ListQuery(NameContains: name, MaxResults: 100), ct)).Items.Select(job => job.Name).FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
                 ?? throw NotFound(arn);
         return new DocumentTagTarget<TrainingJob>(arn, c => store.FindAsync(exact, c), (change, c) => store.UpdateAsync(exact, change, c),
             job => job.Spec.Tags, (job, tags) => job with { Spec = job.Spec with { Tags = tags } });

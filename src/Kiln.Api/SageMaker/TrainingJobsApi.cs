@@ -126,14 +126,14 @@ internal static class TrainingJobsApi
 
     private static async Task<object?> ListAsync(ListTrainingJobsRequest request, SageMakerCall call)
     {
-        var query = new TrainingJobQuery(
+        var query = new ListQuery(
             NameContains: request.NameContains,
-            Status: request.StatusEquals is null or "Deleting" ? null : Enum.Parse<TrainingJobStatus>(request.StatusEquals),
+            Status: request.StatusEquals is null or "Deleting" ? null : request.StatusEquals,
             CreatedAfter: request.CreationTimeAfter,
             CreatedBefore: request.CreationTimeBefore,
             ModifiedAfter: request.LastModifiedTimeAfter,
             ModifiedBefore: request.LastModifiedTimeBefore,
-            SortBy: request.SortBy switch { "Name" => TrainingJobSort.Name, "Status" => TrainingJobSort.Status, _ => TrainingJobSort.CreationTime },
+            SortBy: request.SortBy switch { "Name" => ListSort.Name, "Status" => ListSort.Status, _ => ListSort.CreationTime },
             Ascending: request.SortOrder != "Descending",
             MaxResults: request.MaxResults ?? 10,
             PageToken: request.NextToken);

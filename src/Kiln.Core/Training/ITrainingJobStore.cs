@@ -13,7 +13,7 @@ public interface ITrainingJobStore
     /// <summary>Reads, changes and writes a job atomically; returns the job as written (null when it does not exist, or when <paramref name="change"/> returns null to leave it alone).</summary>
     Task<TrainingJob?> UpdateAsync(string name, Func<TrainingJob, TrainingJob?> change, CancellationToken ct = default);
 
-    Task<Page<TrainingJob>> ListAsync(TrainingJobQuery query, CancellationToken ct = default);
+    Task<Page<TrainingJob>> ListAsync(ListQuery query, CancellationToken ct = default);
 
     /// <summary>
     /// The jobs a property search selects, its paths walking the job as stored (<c>Spec.HyperParameters.eta</c>,
@@ -22,22 +22,3 @@ public interface ITrainingJobStore
     /// </summary>
     Task<Page<TrainingJob>> SearchAsync(PropertySearchQuery query, CancellationToken ct = default);
 }
-
-public enum TrainingJobSort
-{
-    CreationTime,
-    Name,
-    Status,
-}
-
-public sealed record TrainingJobQuery(
-    string? NameContains = null,
-    TrainingJobStatus? Status = null,
-    DateTimeOffset? CreatedAfter = null,
-    DateTimeOffset? CreatedBefore = null,
-    DateTimeOffset? ModifiedAfter = null,
-    DateTimeOffset? ModifiedBefore = null,
-    TrainingJobSort SortBy = TrainingJobSort.CreationTime,
-    bool Ascending = false,
-    int MaxResults = 10,
-    string? PageToken = null);

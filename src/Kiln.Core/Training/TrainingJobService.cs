@@ -33,7 +33,7 @@ public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog 
         await store.FindAsync(name, ct).ConfigureAwait(false)
         ?? throw KilnException.NotFound($"Requested resource not found: training job '{name}' does not exist.");
 
-    public Task<Page<TrainingJob>> ListAsync(TrainingJobQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
+    public Task<Page<TrainingJob>> ListAsync(ListQuery query, CancellationToken ct = default) => store.ListAsync(query, ct);
 
     /// <summary>The jobs a property search selects (see <see cref="ITrainingJobStore.SearchAsync"/>), evaluated by the store.</summary>
     public Task<Page<TrainingJob>> SearchAsync(PropertySearchQuery query, CancellationToken ct = default) => store.SearchAsync(query, ct);

@@ -49,44 +49,8 @@ public sealed class SqliteTrainingJobStore(SqliteDatabase db) : ITrainingJobStor
             return changed;
         }, ct);
 
-    public Task<Page<TrainingJob>> ListAsync(TrainingJobQuery query, CancellationToken ct = default)
-    {
-        var where = new List<string> { "1 = 1" };
-        var parameters = new List<(string, object?)>();
-        if (!string.IsNullOrEmpty(query.NameContains))
-        {
-            // SageMaker matches NameContains without regard to case.
-            where.Add("instr(lower(name), lower($contains)) > 0");
-            parameters.Add(("$contains", query.NameContains));
-        }
-
-        if (query.Status is { } status)
-        {
-            where.Add("status = $status");
-            parameters.Add(("$status", status.ToString()));
-        }
-
-        AddTimeBound(where, parameters, "creation_time", ">", "$createdAfter", query.CreatedAfter);
-        AddTimeBound(where, parameters, "creation_time", "<", "$createdBefore", query.CreatedBefore);
-        AddTimeBound(where, parameters, "last_modified_time", ">", "$modifiedAfter", query.ModifiedAfter);
-        AddTimeBound(where, parameters, "last_modified_time", "<", "$modifiedBefore", query.ModifiedBefore);
-
-        var column = query.SortBy switch
-        {
-            TrainingJobSort.Name => "name",
-            TrainingJobSort.Status => "status",
-            _ => "creation_time",
-        };
-        var direction = query.Ascending ? "ASC" : "DESC";
-        var offset = PageToken.Decode(query.PageToken);
-        parameters.Add(("$limit", (long)query.MaxResults + 1));
-        parameters.Add(("$offset", offset));
-        var jobs = db.Read(session => session.Query(
-            $"SELECT job FROM training_jobs WHERE {string.Join(" AND ", where)} ORDER BY {column} {direction}, name {direction} LIMIT $limit OFFSET $offset",
-            reader => JsonSerializer.Deserialize<TrainingJob>(reader.GetString(0), Json)!,
-            parameters.ToArray()));
-        return Task.FromResult(Tracking.SqliteTrackingStore.Paged(jobs, query.MaxResults, offset));
-    }
+    public Task<Page<TrainingJob>> ListAsync(ListQuery query, CancellationToken ct = default) =>
+        Task.FromResult(SqliteListing.Read(db, query, "training_jobs", "job", "last_modified_time", reader => JsonSerializer.Deserialize<TrainingJob>(reader.GetString(0), Json)!));
 
     public Task<Page<TrainingJob>> SearchAsync(PropertySearchQuery query, CancellationToken ct = default)
     {
@@ -119,15 +83,6 @@ public sealed class SqliteTrainingJobStore(SqliteDatabase db) : ITrainingJobStor
             sql.Parameters.ToArray()));
         var page = PropertySearch.Run(candidates, query with { Where = residual }, json => JsonSerializer.Deserialize<JsonElement>(json));
         return Task.FromResult(new Page<TrainingJob>(page.Items.Select(json => JsonSerializer.Deserialize<TrainingJob>(json, Json)!).ToList(), page.NextPageToken));
-    }
-
-    private static void AddTimeBound(List<string> where, List<(string, object?)> parameters, string column, string op, string name, DateTimeOffset? bound)
-    {
-        if (bound is { } value)
-        {
-            where.Add($"{column} {op} {name}");
-            parameters.Add((name, value.ToUnixTimeMilliseconds()));
-        }
     }
 
     private static TrainingJob? Load(SqliteSession session, string name)

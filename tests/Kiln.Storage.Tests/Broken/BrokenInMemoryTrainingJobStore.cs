@@ -35,7 +35,7 @@ internal sealed class BrokenInMemoryTrainingJobStore : ITrainingJobStore
         return changed;
     }
 
-    public Task<Page<TrainingJob>> ListAsync(TrainingJobQuery query, CancellationToken ct = default)
+    public Task<Page<TrainingJob>> ListAsync(ListQuery query, CancellationToken ct = default)
     {
         IEnumerable<TrainingJob> jobs = _jobs.Values;
         if (!string.IsNullOrEmpty(query.NameContains))
@@ -45,7 +45,7 @@ internal sealed class BrokenInMemoryTrainingJobStore : ITrainingJobStore
 
         if (query.Status is { } status)
         {
-            jobs = jobs.Where(job => job.Status == status);
+            jobs = jobs.Where(job => job.Status.ToString() == status);
         }
 
         jobs = jobs.Where(job =>
@@ -53,8 +53,8 @@ internal sealed class BrokenInMemoryTrainingJobStore : ITrainingJobStore
             && (query.ModifiedAfter is not { } c || job.LastModifiedTime > c) && (query.ModifiedBefore is not { } d || job.LastModifiedTime < d));
         Func<TrainingJob, string> key = query.SortBy switch
         {
-            TrainingJobSort.Name => job => job.Name,
-            TrainingJobSort.Status => job => job.Status.ToString(),
+            ListSort.Name => job => job.Name,
+            ListSort.Status => job => job.Status.ToString(),
             _ => job => job.CreationTime.UtcTicks.ToString("D20", System.Globalization.CultureInfo.InvariantCulture),
         };
         var sorted = query.Ascending

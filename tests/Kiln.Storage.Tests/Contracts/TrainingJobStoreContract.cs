@@ -32,7 +32,7 @@ public abstract partial class TrainingJobStoreContract : NamedResourceContract<T
         await Store.CreateAsync(Sample("b", Epoch, nameof(TrainingJobStatus.Completed)));
         await Store.CreateAsync(Sample("c", Epoch, nameof(TrainingJobStatus.InProgress)));
 
-        var page = await Store.ListAsync(new TrainingJobQuery(SortBy: TrainingJobSort.Status, Ascending: true));
+        var page = await Store.ListAsync(new ListQuery(SortBy: ListSort.Status, Ascending: true));
 
         Assert.Equal(["b", "c", "a"], page.Items.Select(job => job.Name));
     }
@@ -54,17 +54,7 @@ public abstract partial class TrainingJobStoreContract : NamedResourceContract<T
 
     protected override Task<TrainingJob?> UpdateAsync(string name, Func<TrainingJob, TrainingJob?> change) => Store.UpdateAsync(name, change);
 
-    protected override Task<Page<TrainingJob>> ListAsync(ListQuery query) => Store.ListAsync(new TrainingJobQuery(
-        query.NameContains,
-        query.Status is null ? null : Enum.TryParse<TrainingJobStatus>(query.Status, out var status) ? status : (TrainingJobStatus)(-1),
-        query.CreatedAfter,
-        query.CreatedBefore,
-        query.ModifiedAfter,
-        query.ModifiedBefore,
-        query.SortBy switch { ListSort.Name => TrainingJobSort.Name, ListSort.Status => TrainingJobSort.Status, _ => TrainingJobSort.CreationTime },
-        query.Ascending,
-        query.MaxResults,
-        query.PageToken));
+    protected override Task<Page<TrainingJob>> ListAsync(ListQuery query) => Store.ListAsync(query);
 
     protected override IReadOnlyList<string> Statuses => [nameof(TrainingJobStatus.InProgress), nameof(TrainingJobStatus.Completed), nameof(TrainingJobStatus.Failed)];
 
