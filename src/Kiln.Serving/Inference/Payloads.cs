@@ -250,7 +250,8 @@ public static class Payloads
     /// <summary>The common request, numbers and missing values only, straight into a float vector; null when a cell is text.</summary>
     private static FeatureRow? NumericRow(CsvReader csv)
     {
-        var features = new float[csv.Count];
+        var wide = csv.Count > 256 ? new float[csv.Count] : null; // narrow rows parse on the stack: a text row costs nothing
+        var features = wide ?? stackalloc float[csv.Count];
         for (var i = 0; i < features.Length; i++)
         {
             var cell = csv[i];
@@ -273,7 +274,7 @@ public static class Payloads
             }
         }
 
-        return new FeatureRow(features);
+        return new FeatureRow(wide ?? features.ToArray());
     }
 
     /// <summary>A row with text: quoted cells stay text, numbers become doubles, missing values null.</summary>
