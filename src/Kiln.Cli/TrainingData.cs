@@ -15,17 +15,18 @@ internal sealed record TrainingData(string Name, string TargetColumn, IReadOnlyL
     /// <summary>Null when the target column is not in the header.</summary>
     public static async Task<TrainingData?> UploadAsync(KilnClient client, FileInfo file, string targetColumn, FileInfo? validationFile, string name, CancellationToken ct)
     {
-        var lines = await File.ReadAllLinesAsync(file.FullName, ct);
-        var targetIndex = Array.IndexOf(lines[0].Split(',').Select(c => c.Trim('"')).ToArray(), targetColumn);
+        var csv = CsvFile.Read(file);
+        var targetIndex = csv.Header.IndexOf(targetColumn);
         if (targetIndex < 0)
         {
             return null;
         }
 
+        var lines = await File.ReadAllLinesAsync(file.FullName, ct);
         var (train, validation) = validationFile is not null ? (lines, await File.ReadAllLinesAsync(validationFile.FullName, ct)) : Split(lines);
         await client.PutObjectAsync(Bucket, $"{name}/train/{file.Name}", Encoding.UTF8.GetBytes(string.Join('\n', train) + "\n"), ct);
         await client.PutObjectAsync(Bucket, $"{name}/validation/{file.Name}", Encoding.UTF8.GetBytes(string.Join('\n', validation) + "\n"), ct);
-        return new TrainingData(name, targetColumn, lines.Skip(1).Where(line => line.Length > 0).Select(line => Cell(line, targetIndex)).ToList(), train.Length - 1, validation.Length - 1);
+        return new TrainingData(name, targetColumn, csv.Column(targetIndex), train.Length - 1, validation.Length - 1);
     }
 
     /// <summary>The train and validation channels, in SageMaker's shape.</summary>
@@ -37,12 +38,6 @@ internal sealed record TrainingData(string Name, string TargetColumn, IReadOnlyL
         var rows = lines.Skip(1).Where(line => line.Length > 0).OrderBy(_ => random.Next()).ToList();
         var cut = (int)(rows.Count * 0.8);
         return ([lines[0], .. rows[..cut]], [lines[0], .. rows[cut..]]);
-    }
-
-    private static string Cell(string line, int index)
-    {
-        var cells = line.Split(',');
-        return index < cells.Length ? cells[index].Trim('"') : "";
     }
 
     private static object Channel(string name, string uri) => new

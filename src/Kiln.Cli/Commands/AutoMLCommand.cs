@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
@@ -43,7 +42,7 @@ internal static class AutoMLCommand
                     return Output.Fail($"No such file: {file.FullName}");
                 }
 
-                var header = (await File.ReadLinesAsync(file.FullName, ct).FirstOrDefaultAsync(ct) ?? "").Split(',').Select(c => c.Trim().Trim('"')).ToList();
+                var header = CsvFile.Read(file, headerOnly: true).Header;
                 var targetColumn = result.GetValue(target)!;
                 if (!header.Contains(targetColumn))
                 {
@@ -119,7 +118,7 @@ internal static class AutoMLCommand
                 }
 
                 var endpoint = described["ModelDeployResult"]?["EndpointName"]?.GetValue<string>() ?? await DeployAsync(client, name, best, ct);
-                var (body, contentType, rows) = await RequestAsync(file, described, ct);
+                var (body, contentType, rows) = Request(file, described);
                 var (response, _, _) = await client.InvokeAsync(endpoint, body, contentType, "application/json", null, ct);
                 var predictions = Output.Objects(JsonNode.Parse(response)?["predictions"]).ToList();
                 if (result.GetValue(CliOptions.Json))
@@ -151,62 +150,23 @@ internal static class AutoMLCommand
     }
 
     /// <summary>The rows as the endpoint takes them: CSV without the header and target column, or the text column as JSON instances.</summary>
-    private static async Task<(string Body, string ContentType, List<string> Rows)> RequestAsync(FileInfo file, JsonObject described, CancellationToken ct)
+    private static (string Body, string ContentType, List<string> Rows) Request(FileInfo file, JsonObject described)
     {
-        var lines = (await File.ReadAllLinesAsync(file.FullName, ct)).Where(line => line.Length > 0).ToList();
-        var header = Cells(lines[0]).Select(c => c.Trim()).ToList();
+        var csv = CsvFile.Read(file);
         var problem = described["AutoMLProblemTypeConfig"];
         if (problem?["TextClassificationJobConfig"] is JsonObject textConfig)
         {
-            var column = textConfig["ContentColumn"]!.GetValue<string>();
-            var texts = CsvColumn(lines, header.IndexOf(column));
+            var texts = csv.Column(csv.Header.IndexOf(textConfig["ContentColumn"]!.GetValue<string>()));
             return (JsonSerializer.Serialize(new { instances = texts }), "application/json", texts);
         }
 
         var target = problem?["TabularJobConfig"]?["TargetAttributeName"]?.GetValue<string>();
-        var targetIndex = target is null ? -1 : header.IndexOf(target);
-        var rows = lines.Skip(1).Select(line => string.Join(',', Cells(line).Where((_, i) => i != targetIndex).Select(Quote))).ToList();
+        var targetIndex = target is null ? -1 : csv.Header.IndexOf(target);
+        var rows = csv.Rows.Select(cells => string.Join(',', cells.Where((_, i) => i != targetIndex).Select(Quote))).ToList();
         return (string.Join('\n', rows), "text/csv", rows);
     }
 
     private static string Quote(string cell) => cell.AsSpan().IndexOfAny(",\"") >= 0 ? $"\"{cell.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : cell;
-
-    /// <summary>One column of a CSV whose cells may be quoted (reviews hold commas).</summary>
-    private static List<string> CsvColumn(List<string> lines, int index) =>
-        lines.Skip(1).Select(line => Cells(line) is var cells && index >= 0 && index < cells.Count ? cells[index] : "").ToList();
-
-    /// <summary>A CSV line's cells, unquoted ("a, b" stays one cell; doubled quotes are one quote).</summary>
-    private static List<string> Cells(string line)
-    {
-        var cells = new List<string>();
-        var cell = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"')
-            {
-                cell.Append('"');
-                i++;
-            }
-            else if (c == '"')
-            {
-                quoted = !quoted;
-            }
-            else if (c == ',' && !quoted)
-            {
-                cells.Add(cell.ToString());
-                cell.Clear();
-            }
-            else
-            {
-                cell.Append(c);
-            }
-        }
-
-        cells.Add(cell.ToString());
-        return cells;
-    }
 
     private static async Task<string> DeployAsync(KilnClient client, string job, JsonObject best, CancellationToken ct)
     {

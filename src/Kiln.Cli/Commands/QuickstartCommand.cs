@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
+using Kiln.Core.Tabular;
 using Kiln.Server;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -221,14 +222,21 @@ internal static class QuickstartCommand
     }
 
     /// <summary>30 numeric features, then the diagnosis (M = malignant is the positive class).</summary>
-    private static List<Row> ParseRows(string csv) =>
-        csv.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Skip(1)
-            .Select(line => line.Split(','))
-            .Select(cells => new Row
+    private static List<Row> ParseRows(string csv)
+    {
+        using var reader = CsvReader.FromText(csv, header: true);
+        var rows = new List<Row>();
+        while (reader.Read())
+        {
+            var features = new float[30];
+            for (var i = 0; i < features.Length; i++)
             {
-                Features = cells[..30].Select(cell => float.Parse(cell, CultureInfo.InvariantCulture)).ToArray(),
-                Label = cells[30].Trim('"') == "M",
-            })
-            .ToList();
+                features[i] = reader[i].ToFloat();
+            }
+
+            rows.Add(new Row { Features = features, Label = reader[30].ToString() == "M" });
+        }
+
+        return rows;
+    }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Kiln.Core.Tabular;
 using Kiln.Core.Training;
 
 namespace Kiln.Serving.Inference;
@@ -221,27 +222,21 @@ public static class Payloads
     private static List<FeatureRow> DecodeCsv(ReadOnlySpan<byte> body)
     {
         var rows = new List<FeatureRow>();
-        var width = -1;
-        var lineNumber = 0;
-        var position = 0;
-        while (position < body.Length)
+        try
         {
-            lineNumber++;
-            var rest = body[position..];
-            var (cells, consumed) = CsvLine(rest, lineNumber);
-            position += consumed;
-            if (cells is null)
+            using var csv = CsvReader.FromText(Encoding.UTF8.GetString(body));
+            while (csv.Read())
             {
-                continue;
+                rows.Add(NumericRow(csv) ?? Cells(TextRow(csv)));
             }
-
-            if (width >= 0 && cells.Length != width)
-            {
-                throw new PayloadException(400, $"Line {lineNumber} has {cells.Length} values but line 1 has {width}: every CSV row must have the same number of columns.");
-            }
-
-            width = cells.Length;
-            rows.Add(Cells(cells));
+        }
+        catch (CsvRaggedRowException e)
+        {
+            throw new PayloadException(400, $"Line {e.Line} has {e.Count} values but line 1 has {e.Width}: every CSV row must have the same number of columns.");
+        }
+        catch (CsvFormatException e)
+        {
+            throw new PayloadException(400, $"Line {e.Line}: {e.Problem}.");
         }
 
         if (rows.Count == 0)
@@ -252,104 +247,50 @@ public static class Payloads
         return rows;
     }
 
-    /// <summary>One CSV record (RFC 4180 quoting); null cells for a blank line. Numbers become doubles, empty cells null.</summary>
-    private static (object?[]? Cells, int Consumed) CsvLine(ReadOnlySpan<byte> text, int lineNumber)
+    /// <summary>The common request, numbers and missing values only, straight into a float vector; null when a cell is text.</summary>
+    private static FeatureRow? NumericRow(CsvReader csv)
     {
-        var end = text.IndexOf((byte)'\n');
-        var line = end < 0 ? text : text[..end];
-        var consumed = end < 0 ? text.Length : end + 1;
-        if (line.Length > 0 && line[^1] == '\r')
+        var wide = csv.Count > 256 ? new float[csv.Count] : null; // narrow rows parse on the stack: a text row costs nothing
+        var features = wide ?? stackalloc float[csv.Count];
+        for (var i = 0; i < features.Length; i++)
         {
-            line = line[..^1];
-        }
-
-        if (line.Trim((byte)' ').IsEmpty)
-        {
-            return (null, consumed);
-        }
-
-        if (line.IndexOf((byte)'"') < 0)
-        {
-            var count = line.Count((byte)',') + 1;
-            var cells = new object?[count];
-            var c = 0;
-            foreach (var range in line.Split((byte)','))
+            var cell = csv[i];
+            if (cell.Quoted)
             {
-                cells[c++] = Value(line[range].Trim((byte)' '));
+                return null;
             }
 
-            return (cells, consumed);
-        }
-
-        // Quoted fields may hold commas, doubled quotes and line breaks: walk the record byte by byte.
-        var fields = new List<object?>();
-        var field = new ArrayBufferWriter<byte>();
-        var quoted = false;
-        var inQuotes = false;
-        var i = 0;
-        for (; i < text.Length; i++)
-        {
-            var b = text[i];
-            if (inQuotes)
+            if (cell.TryDouble(out var number))
             {
-                if (b == '"' && i + 1 < text.Length && text[i + 1] == '"')
-                {
-                    field.Write("\""u8);
-                    i++;
-                }
-                else if (b == '"')
-                {
-                    inQuotes = false;
-                }
-                else
-                {
-                    field.Write([b]);
-                }
+                features[i] = (float)number;
             }
-            else if (b == '"')
+            else if (Missing(cell))
             {
-                inQuotes = quoted = true;
+                features[i] = float.NaN;
             }
-            else if (b == ',')
+            else
             {
-                fields.Add(quoted ? Encoding.UTF8.GetString(field.WrittenSpan) : Value(field.WrittenSpan.Trim((byte)' ')));
-                field.Clear();
-                quoted = false;
-            }
-            else if (b == '\n')
-            {
-                break;
-            }
-            else if (b != '\r')
-            {
-                field.Write([b]);
+                return null;
             }
         }
 
-        if (inQuotes)
-        {
-            throw new PayloadException(400, $"Line {lineNumber}: a quoted value is not closed.");
-        }
-
-        fields.Add(quoted ? Encoding.UTF8.GetString(field.WrittenSpan) : Value(field.WrittenSpan.Trim((byte)' ')));
-        return ([.. fields], Math.Min(text.Length, i + 1));
+        return new FeatureRow(wide ?? features.ToArray());
     }
 
-    private static object? Value(ReadOnlySpan<byte> cell)
+    /// <summary>A row with text: quoted cells stay text, numbers become doubles, missing values null.</summary>
+    private static object?[] TextRow(CsvReader csv)
     {
-        if (cell.IsEmpty)
+        var cells = new object?[csv.Count];
+        for (var i = 0; i < cells.Length; i++)
         {
-            return null;
+            var cell = csv[i];
+            cells[i] = cell.Quoted ? cell.ToString() : cell.TryDouble(out var number) ? number : Missing(cell) ? null : cell.ToString();
         }
 
-        if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
-        {
-            return number;
-        }
-
-        var text = Encoding.UTF8.GetString(cell);
-        return text is "NA" or "NaN" or "nan" or "null" ? null : text;
+        return cells;
     }
+
+    private static bool Missing(CsvCell cell) => cell.Text is "" or "NA" or "NaN" or "nan" or "null";
 
     private static byte[] EncodeCsv(IReadOnlyList<PredictionRow> predictions)
     {

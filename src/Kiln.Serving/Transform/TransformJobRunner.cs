@@ -7,6 +7,7 @@ using Kiln.Core.Common;
 using Kiln.Core.Jobs;
 using Kiln.Core.Logs;
 using Kiln.Core.Serving;
+using Kiln.Core.Tabular;
 using Kiln.Core.Training;
 using Kiln.Core.Transform;
 using Kiln.Serving.Inference;
@@ -295,7 +296,14 @@ public sealed partial class TransformJobRunner(
     {
         if (Payloads.IsCsv(media))
         {
-            return new JsonArray(CsvFields(record).Select(field => (JsonNode?)JsonValue.Create(field)).ToArray());
+            try
+            {
+                return new JsonArray(CsvFields(record).Select(field => (JsonNode?)JsonValue.Create(field)).ToArray());
+            }
+            catch (CsvFormatException e)
+            {
+                throw new TransformFailedException($"{file}, record {index + 1}: {e.Message}.");
+            }
         }
 
         try
@@ -333,46 +341,15 @@ public sealed partial class TransformJobRunner(
         return text.Contains(',', StringComparison.Ordinal) || text.Contains('"', StringComparison.Ordinal) ? $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : text;
     }
 
-    private static List<string> CsvFields(string line)
+    private static List<string> CsvFields(string record)
     {
         var fields = new List<string>();
-        var field = new StringBuilder();
-        var inQuotes = false;
-        for (var i = 0; i < line.Length; i++)
+        using var csv = CsvReader.FromText(record, ragged: true);
+        while (csv.Read())
         {
-            var c = line[i];
-            if (inQuotes)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
-                {
-                    field.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                {
-                    inQuotes = false;
-                }
-                else
-                {
-                    field.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                inQuotes = true;
-            }
-            else if (c == ',')
-            {
-                fields.Add(field.ToString());
-                field.Clear();
-            }
-            else
-            {
-                field.Append(c);
-            }
+            fields.AddRange(csv.ToStrings());
         }
 
-        fields.Add(field.ToString());
         return fields;
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Kiln.Core.Tabular;
 using Kiln.Core.Training;
 
 namespace Kiln.Training.Data;
@@ -52,71 +53,57 @@ public static class ChannelReader
 
     private static RawTable ReadLabelFirstCsv(string file, string shown, bool hasLabel)
     {
-        using var reader = new StreamReader(file);
-        RawTable? table = null;
-        foreach (var (fields, line) in CsvRecords.Read(reader))
+        try
         {
-            table ??= new RawTable(hasLabel
-                ? [LabelColumn, .. Enumerable.Range(1, fields.Count - 1).Select(i => $"f{i}")]
-                : Enumerable.Range(1, fields.Count).Select(i => $"f{i}").ToList());
-            if (fields.Count != table.Columns.Count)
+            using var csv = CsvReader.FromFile(file);
+            RawTable? table = null;
+            while (csv.Read())
             {
-                throw new TrainingFailedException(
-                    $"{shown} line {line}, column {Math.Min(fields.Count, table.Columns.Count) + 1}: the row has {fields.Count} columns where the first row has {table.Columns.Count} (a ragged row).");
+                table ??= new RawTable(hasLabel
+                    ? [LabelColumn, .. Enumerable.Range(1, csv.Count - 1).Select(i => $"f{i}")]
+                    : Enumerable.Range(1, csv.Count).Select(i => $"f{i}").ToList());
+                var cells = new object?[csv.Count];
+                for (var column = 0; column < cells.Length; column++)
+                {
+                    var cell = csv[column];
+                    cells[column] = LabelFirstCsv.Missing(cell, hasLabel && column == 0, shown) ? null : cell.ToDouble();
+                }
+
+                table.Add(cells, new RowSource(shown, csv.Line));
             }
 
-            var cells = new object?[fields.Count];
-            for (var column = 0; column < fields.Count; column++)
-            {
-                var text = fields[column];
-                if (text is null)
-                {
-                    if (column == 0 && hasLabel)
-                    {
-                        throw new TrainingFailedException($"{shown} line {line}, column 1: the label is missing (SageMaker's CSV format puts the label in the first column).");
-                    }
-
-                    cells[column] = null;
-                }
-                else if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
-                {
-                    cells[column] = number;
-                }
-                else
-                {
-                    throw new TrainingFailedException(
-                        $"{shown} line {line}, column {column + 1}: '{Shorten(text)}' is not a number (built-in algorithms read CSV without a header, label first, numbers only; for a header row pass the target_column hyperparameter or ContentType text/csv;header=present).");
-                }
-            }
-
-            table.Add(cells, new RowSource(shown, line));
+            return table ?? throw new TrainingFailedException($"{shown} line 1, column 1: the file has no rows.");
         }
-
-        return table ?? throw new TrainingFailedException($"{shown} line 1, column 1: the file has no rows.");
+        catch (CsvFormatException e)
+        {
+            throw LabelFirstCsv.Failed(shown, e);
+        }
     }
 
     private static RawTable ReadHeaderCsv(string file, string shown)
     {
-        using var reader = new StreamReader(file);
-        RawTable? table = null;
-        foreach (var (fields, line) in CsvRecords.Read(reader))
+        try
         {
-            if (table is null)
+            using var csv = CsvReader.FromFile(file, header: true);
+            var table = new RawTable(csv.Header?.Select((name, i) => name.Length == 0 ? $"column_{i + 1}" : name).ToList()
+                ?? throw new TrainingFailedException($"{shown} line 1, column 1: the file has no header."));
+            while (csv.Read())
             {
-                table = new RawTable(fields.Select((name, i) => string.IsNullOrEmpty(name) ? $"column_{i + 1}" : name!).ToList());
-                continue;
+                var cells = new object?[csv.Count];
+                for (var column = 0; column < cells.Length; column++)
+                {
+                    cells[column] = Cell(csv[column].ToString());
+                }
+
+                table.Add(cells, new RowSource(shown, csv.Line));
             }
 
-            if (fields.Count != table.Columns.Count)
-            {
-                throw new TrainingFailedException(
-                    $"{shown} line {line}, column {Math.Min(fields.Count, table.Columns.Count) + 1}: the row has {fields.Count} columns where the header has {table.Columns.Count} (a ragged row).");
-            }
-
-            table.Add(fields.Select(Cell).ToArray(), new RowSource(shown, line));
+            return table;
         }
-
-        return table ?? throw new TrainingFailedException($"{shown} line 1, column 1: the file has no header.");
+        catch (CsvFormatException e)
+        {
+            throw LabelFirstCsv.Failed(shown, e);
+        }
     }
 
     private static RawTable ReadJsonLines(string file, string shown)
@@ -252,6 +239,4 @@ public static class ChannelReader
 
         return table;
     }
-
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..37] + "...";
 }
