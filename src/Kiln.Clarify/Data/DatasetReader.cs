@@ -1,6 +1,6 @@
-using System.Text;
 using System.Text.Json;
 using Kiln.Clarify.Config;
+using Kiln.Core.Tabular;
 
 namespace Kiln.Clarify.Data;
 
@@ -138,72 +138,19 @@ public static class DatasetReader
     private static List<List<string?>> ParseCsv(TextReader reader)
     {
         var rows = new List<List<string?>>();
-        var row = new List<string?>();
-        var cell = new StringBuilder();
-        var quoted = false;
-        var any = false;
-        int ch;
-        while ((ch = reader.Read()) >= 0)
+        try
         {
-            var c = (char)ch;
-            if (quoted)
+            using var csv = CsvReader.FromText(reader.ReadToEnd(), header: false, ragged: true);
+            while (csv.Read())
             {
-                if (c == '"')
-                {
-                    if (reader.Peek() == '"')
-                    {
-                        cell.Append('"');
-                        reader.Read();
-                    }
-                    else
-                    {
-                        quoted = false;
-                    }
-                }
-                else
-                {
-                    cell.Append(c);
-                }
-                continue;
-            }
-            switch (c)
-            {
-                case '"':
-                    quoted = true;
-                    any = true;
-                    break;
-                case ',':
-                    row.Add(cell.ToString());
-                    cell.Clear();
-                    any = true;
-                    break;
-                case '\r':
-                    break;
-                case '\n':
-                    if (any || cell.Length > 0)
-                    {
-                        row.Add(cell.ToString());
-                        rows.Add(row);
-                    }
-                    row = [];
-                    cell.Clear();
-                    any = false;
-                    break;
-                default:
-                    cell.Append(c);
-                    any = true;
-                    break;
+                rows.Add([.. csv.ToStrings()]);
             }
         }
-        if (quoted)
+        catch (CsvFormatException e) when (e.Kind == CsvProblem.Malformed)
         {
-            throw new ClarifyValidationException("The CSV dataset ends inside a quoted value.");
+            throw new ClarifyValidationException($"The CSV dataset ends inside a quoted value or is malformed ({e.Message}).");
         }
-        if (any || cell.Length > 0)
-        {
-            row.Add(cell.ToString());
-            rows.Add(row);
-        }
+
         return rows;
     }
 }
