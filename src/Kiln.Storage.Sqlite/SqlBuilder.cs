@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Kiln.Core.Common;
 using Kiln.Core.Search;
 
 namespace Kiln.Storage.Sqlite;
@@ -19,6 +20,15 @@ internal sealed class SqlBuilder
     }
 
     public void Add(string name, object? value) => _parameters.Add((name, value));
+
+    /// <summary>Adds <c>$limit</c> and <c>$offset</c> for one page (a row more than asked, to tell whether another follows); returns the offset.</summary>
+    public long AddPage(string? pageToken, int maxResults)
+    {
+        var offset = PageToken.Decode(pageToken);
+        Add("$limit", (long)maxResults + 1);
+        Add("$offset", offset);
+        return offset;
+    }
 
     /// <summary>A comparison of a column with the clause's value.</summary>
     public string Compare(string column, FilterClause clause)

@@ -85,9 +85,7 @@ public sealed class SqliteModelRegistryStore(SqliteDatabase db) : IModelRegistry
             order.Add("m.name ASC");
         }
 
-        var offset = PageToken.Decode(query.PageToken);
-        sql.Add("$limit", (long)query.MaxResults + 1);
-        sql.Add("$offset", offset);
+        var offset = sql.AddPage(query.PageToken, query.MaxResults);
         var models = db.Read(session => LoadModels(
             session, $"WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT $limit OFFSET $offset", sql.Parameters));
         return Task.FromResult(SqliteTrackingStore.Paged(models, query.MaxResults, offset));
@@ -199,9 +197,7 @@ public sealed class SqliteModelRegistryStore(SqliteDatabase db) : IModelRegistry
             order.Add("v.version DESC");
         }
 
-        var offset = PageToken.Decode(query.PageToken);
-        sql.Add("$limit", (long)query.MaxResults + 1);
-        sql.Add("$offset", offset);
+        var offset = sql.AddPage(query.PageToken, query.MaxResults);
         var versions = db.Read(session => LoadVersions(
             session, $"WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT $limit OFFSET $offset", sql.Parameters));
         return Task.FromResult(SqliteTrackingStore.Paged(versions, query.MaxResults, offset));

@@ -91,10 +91,8 @@ public sealed partial class SqliteTrackingStore : ITrackingStore
             order.Add("e.experiment_id ASC");
         }
 
-        var offset = PageToken.Decode(query.PageToken);
+        var offset = sql.AddPage(query.PageToken, query.MaxResults);
         var condition = "WHERE " + string.Join(" AND ", where) + " ORDER BY " + string.Join(", ", order) + " LIMIT $limit OFFSET $offset";
-        sql.Add("$limit", query.MaxResults + 1);
-        sql.Add("$offset", offset);
         var experiments = _db.Read(session => LoadExperiments(session, condition, sql.Parameters));
         return Task.FromResult(Paged(experiments, query.MaxResults, offset));
     }
