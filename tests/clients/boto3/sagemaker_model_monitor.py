@@ -66,9 +66,21 @@ def report(s3, run_id, endpoint_name, schedule, name):
     return json.loads(s3.get_object(Bucket=BUCKET, Key=matching[0])["Body"].read())
 
 
-def invoke_all(runtime, endpoint_name, rows):
+def captured_records(s3, run_id):
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"{run_id}/capture/"):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return sum(1 for key in keys for line in s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode().splitlines() if line.strip())
+
+
+def invoke_all(s3, runtime, run_id, endpoint_name, rows, expected_total, timeout=60):
+    """Invokes the endpoint once per row, then waits until the capture writer has flushed every record to S3."""
     for row in rows:
         runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="text/csv", Body=hosting.csv_line(row))["Body"].read()
+    deadline = time.time() + timeout
+    while captured_records(s3, run_id) < expected_total:
+        assert time.time() < deadline, f"captured {captured_records(s3, run_id)} of {expected_total}"
+        time.sleep(0.5)
 
 
 def test_schedule_flags_only_the_shifted_feature(endpoint):
@@ -99,7 +111,7 @@ def test_schedule_flags_only_the_shifted_feature(endpoint):
     assert [d["MonitoringJobDefinitionName"] for d in listed] == [definition], listed
 
     normal = hosting.feature_rows(validation, header)
-    invoke_all(runtime, endpoint_name, normal)
+    invoke_all(s3, runtime, run_id, endpoint_name, normal, len(normal))
     first = f"normal-{run_id}"
     schedule_now(sm, first, definition)
     execution = finished_execution(sm, first)
@@ -116,7 +128,7 @@ def test_schedule_flags_only_the_shifted_feature(endpoint):
 
     column = features.index(SHIFTED)
     shifted = [row[:column] + [str(float(row[column]) * 5 + 300)] + row[column + 1:] for row in normal]
-    invoke_all(runtime, endpoint_name, shifted)
+    invoke_all(s3, runtime, run_id, endpoint_name, shifted, 2 * len(normal))
     second = f"shifted-{run_id}"
     schedule_now(sm, second, definition)
     execution = finished_execution(sm, second)
