@@ -45,7 +45,7 @@ def job_definition(sm, name, endpoint_name, prefix, baseline=True):
 def schedule_now(sm, name, definition):
     return sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig={
         "ScheduleConfig": {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "-PT1H", "DataAnalysisEndTime": "-PT0H"},
-        "MonitoringJobDefinitionName": definition, "MonitoringType": "DataQuality"})
+        "MonitoringJobDefinitionName": definition, "MonitoringType": "DataQuality"}, Tags=[{"Key": "owner", "Value": name}])
 
 
 def finished_execution(sm, schedule, timeout=300):
@@ -113,7 +113,9 @@ def test_schedule_flags_only_the_shifted_feature(endpoint):
     normal = hosting.feature_rows(validation, header)
     invoke_all(s3, runtime, run_id, endpoint_name, normal, len(normal))
     first = f"normal-{run_id}"
-    schedule_now(sm, first, definition)
+    schedule_arn = schedule_now(sm, first, definition)["MonitoringScheduleArn"]
+    assert schedule_arn.endswith(f":monitoring-schedule/{first}"), schedule_arn
+    assert sm.list_tags(ResourceArn=schedule_arn)["Tags"] == [{"Key": "owner", "Value": first}]
     execution = finished_execution(sm, first)
     assert execution["MonitoringExecutionStatus"] == "Completed", (execution, report(s3, run_id, endpoint_name, first, "constraint_violations.json"))
     assert execution["EndpointName"] == endpoint_name and execution["MonitoringJobDefinitionName"] == definition
