@@ -206,6 +206,16 @@ def test_bad_input_is_refused_and_nothing_is_stored(endpoint):
     assert execution["MonitoringExecutionStatus"] == "Failed" and "No data captured" in execution["FailureReason"], execution
     assert "ProcessingJobArn" not in execution, execution
 
+    # With captured data but a baseline that is not there, the processing job fails and the execution says why.
+    header, _, validation = hosting.churn_split()
+    invoke_all(s3, client("sagemaker-runtime", endpoint), run_id, captured, hosting.feature_rows(validation[:5], header), 5)
+    job_definition(sm, f"nobaseline-{run_id}", captured, prefix)
+    schedule_now(sm, f"nobaseline-{run_id}", f"nobaseline-{run_id}")
+    execution = finished_execution(sm, f"nobaseline-{run_id}")
+    assert execution["MonitoringExecutionStatus"] == "Failed" and "constraints.json" in execution["FailureReason"], execution
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    assert job["ProcessingJobStatus"] == "Failed", job
+
     for call in (lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=f"none-{run_id}"),
                  lambda: sm.delete_monitoring_schedule(MonitoringScheduleName=f"none-{run_id}"),
                  lambda: sm.start_monitoring_schedule(MonitoringScheduleName=f"none-{run_id}"),
