@@ -16,6 +16,7 @@ using Kiln.Core.Tracking;
 using Kiln.Jobs.Silo;
 using Kiln.Pipelines;
 using Kiln.Processing;
+using Kiln.Processing.Monitoring;
 using Kiln.Serving;
 using Kiln.Serving.Models;
 using Kiln.Storage.Sqlite;
@@ -102,6 +103,7 @@ public static class KilnServer
         services.AddKilnTuning();
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
         services.AddKilnPipelines();
+        services.AddKilnMonitoring();
 
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();

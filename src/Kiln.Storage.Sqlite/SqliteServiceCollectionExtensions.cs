@@ -1,5 +1,6 @@
 using Kiln.Core.AutoML;
 using Kiln.Core.Lineage;
+using Kiln.Core.Monitoring;
 using Kiln.Core.Objects;
 using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
@@ -11,6 +12,7 @@ using Kiln.Core.Transform;
 using Kiln.Core.Tuning;
 using Kiln.Storage.Sqlite.AutoML;
 using Kiln.Storage.Sqlite.Lineage;
+using Kiln.Storage.Sqlite.Monitoring;
 using Kiln.Storage.Sqlite.Objects;
 using Kiln.Storage.Sqlite.Pipelines;
 using Kiln.Storage.Sqlite.Processing;
@@ -49,6 +51,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IPipelineExecutionStore, SqlitePipelineExecutionStore>();
         services.AddSingleton<ILineageStore, SqliteLineageStore>();
         services.AddSingleton<IObjectIndex, SqliteObjectIndex>();
+        services.AddSingleton<IMonitoringStore, SqliteMonitoringStore>();
         return services;
     }
 }

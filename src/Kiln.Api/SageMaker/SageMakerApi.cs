@@ -26,6 +26,7 @@ public static class SageMakerApi
         TuningApi.Register();
         AutoMLApi.Register();
         ProcessingJobsApi.Register();
+        MonitoringApi.Register();
         RegistryApi.Register();
         PipelinesApi.Register();
         LineageApi.Register();

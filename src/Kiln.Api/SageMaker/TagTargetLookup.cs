@@ -3,6 +3,7 @@ using Kiln.Core.AutoML;
 using Kiln.Core.Common;
 using Kiln.Core.Experiments;
 using Kiln.Core.Lineage;
+using Kiln.Core.Monitoring;
 using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
 using Kiln.Core.Registry;
@@ -53,6 +54,8 @@ internal static class TagTargets
                 (s, n, change) => s.UpdateEndpointAsync(n, change, ct), e => e.Tags, (e, tags) => e with { Tags = tags }),
             "pipeline" => await DocumentAsync(arn, name, call.Service<IPipelineStore>(), (s, n) => s.FindAsync(n, ct), (s, q) => s.ListAsync(q, ct), p => p.Name,
                 (s, n, change) => s.UpdateAsync(n, change, ct), p => p.Tags, (p, tags) => p with { Tags = tags }),
+            "monitoring-schedule" => await DocumentAsync(arn, name, call.Service<IMonitoringStore>(), (s, n) => s.FindScheduleAsync(n, ct), async (s, q) => new Page<MonitoringSchedule>(await s.AllSchedulesAsync(ct), null), m => m.Name,
+                (s, n, change) => s.UpdateScheduleAsync(n, change, ct), m => m.Tags, (m, tags) => m with { Tags = tags }),
             "artifact" => await LineageAsync(arn, LineageKind.Artifact, call),
             "action" => await LineageAsync(arn, LineageKind.Action, call),
             "context" => await LineageAsync(arn, LineageKind.Context, call),

@@ -1,0 +1,307 @@
+using Kiln.Api.SageMaker.Generated;
+using Kiln.Core.Common;
+using Kiln.Core.Monitoring;
+
+namespace Kiln.Api.SageMaker;
+
+/// <summary>Model Monitor's data quality slice: job definitions, monitoring schedules and their executions.</summary>
+internal static class MonitoringApi
+{
+    private const string DataQuality = "DataQuality";
+
+    public static void Register()
+    {
+        SageMakerApi.Add<CreateDataQualityJobDefinitionRequest>("CreateDataQualityJobDefinition", CreateJobDefinitionAsync);
+        SageMakerApi.Add<DescribeDataQualityJobDefinitionRequest>("DescribeDataQualityJobDefinition", DescribeJobDefinitionAsync);
+        SageMakerApi.Add<ListDataQualityJobDefinitionsRequest>("ListDataQualityJobDefinitions", ListJobDefinitionsAsync);
+        SageMakerApi.Add<DeleteDataQualityJobDefinitionRequest>("DeleteDataQualityJobDefinition", DeleteJobDefinitionAsync);
+        SageMakerApi.Add<CreateMonitoringScheduleRequest>("CreateMonitoringSchedule", CreateScheduleAsync);
+        SageMakerApi.Add<DescribeMonitoringScheduleRequest>("DescribeMonitoringSchedule", DescribeScheduleAsync);
+        SageMakerApi.Add<ListMonitoringSchedulesRequest>("ListMonitoringSchedules", ListSchedulesAsync);
+        SageMakerApi.Add<UpdateMonitoringScheduleRequest>("UpdateMonitoringSchedule", UpdateScheduleAsync);
+        SageMakerApi.Add<DeleteMonitoringScheduleRequest>("DeleteMonitoringSchedule", DeleteScheduleAsync);
+        SageMakerApi.Add<StartMonitoringScheduleRequest>("StartMonitoringSchedule", StartScheduleAsync);
+        SageMakerApi.Add<StopMonitoringScheduleRequest>("StopMonitoringSchedule", StopScheduleAsync);
+        SageMakerApi.Add<ListMonitoringExecutionsRequest>("ListMonitoringExecutions", ListExecutionsAsync);
+    }
+
+    private static async Task<object?> CreateJobDefinitionAsync(CreateDataQualityJobDefinitionRequest request, SageMakerCall call)
+    {
+        var input = request.DataQualityJobInput!.EndpointInput
+            ?? throw Invalid("DataQualityJobInput.EndpointInput is required: Kiln monitors endpoints' captured data (BatchTransformInput is not supported yet).");
+        var app = request.DataQualityAppSpecification!;
+        var cluster = request.JobResources!.ClusterConfig!;
+        if (cluster.InstanceCount > 1)
+        {
+            throw Invalid($"Kiln analyzes on one instance, so JobResources.ClusterConfig.InstanceCount must be 1 (it is {cluster.InstanceCount}).");
+        }
+
+        var definition = new DataQualityJobDefinition
+        {
+            Name = request.JobDefinitionName!,
+            ImageUri = app.ImageUri!,
+            ContainerEntrypoint = app.ContainerEntrypoint ?? [],
+            ContainerArguments = app.ContainerArguments ?? [],
+            Environment = app.Environment ?? [],
+            RecordPreprocessorSourceUri = app.RecordPreprocessorSourceUri,
+            PostAnalyticsProcessorSourceUri = app.PostAnalyticsProcessorSourceUri,
+            BaseliningJobName = request.DataQualityBaselineConfig?.BaseliningJobName,
+            BaselineConstraintsUri = request.DataQualityBaselineConfig?.ConstraintsResource?.S3Uri,
+            BaselineStatisticsUri = request.DataQualityBaselineConfig?.StatisticsResource?.S3Uri,
+            EndpointName = input.EndpointName!,
+            LocalPath = input.LocalPath!,
+            S3InputMode = input.S3InputMode ?? "File",
+            S3DataDistributionType = input.S3DataDistributionType ?? "FullyReplicated",
+            StartTimeOffset = input.StartTimeOffset,
+            EndTimeOffset = input.EndTimeOffset,
+            Outputs = request.DataQualityJobOutputConfig!.MonitoringOutputs!
+                .Select(output => new MonitoringOutputSpec(output.S3Output!.S3Uri!, output.S3Output.LocalPath!, output.S3Output.S3UploadMode ?? "EndOfJob")).ToList(),
+            InstanceType = cluster.InstanceType!,
+            InstanceCount = cluster.InstanceCount!.Value,
+            VolumeSizeInGB = cluster.VolumeSizeInGB!.Value,
+            MaxRuntimeInSeconds = request.StoppingCondition?.MaxRuntimeInSeconds ?? 3600,
+            RoleArn = request.RoleArn!,
+            Tags = Tags(request.Tags),
+            CreationTime = DateTimeOffset.MinValue,
+        };
+        if (definition.S3InputMode == "Pipe")
+        {
+            throw Invalid("DataQualityJobInput.EndpointInput.S3InputMode Pipe is not supported by Kiln; use File.");
+        }
+
+        var created = await call.Service<MonitoringService>().CreateJobDefinitionAsync(definition with { CreationTime = call.Service<TimeProvider>().GetUtcNow() }, call.Aborted);
+        return new CreateDataQualityJobDefinitionResponse { JobDefinitionArn = DefinitionArn(call, created.Name) };
+    }
+
+    private static async Task<object?> DescribeJobDefinitionAsync(DescribeDataQualityJobDefinitionRequest request, SageMakerCall call)
+    {
+        var definition = await call.Service<MonitoringService>().DescribeJobDefinitionAsync(request.JobDefinitionName!, call.Aborted);
+        return new DescribeDataQualityJobDefinitionResponse
+        {
+            JobDefinitionArn = DefinitionArn(call, definition.Name),
+            JobDefinitionName = definition.Name,
+            CreationTime = definition.CreationTime,
+            DataQualityBaselineConfig = definition.BaselineConstraintsUri is null && definition.BaselineStatisticsUri is null && definition.BaseliningJobName is null ? null : new DataQualityBaselineConfig
+            {
+                BaseliningJobName = definition.BaseliningJobName,
+                ConstraintsResource = definition.BaselineConstraintsUri is null ? null : new MonitoringConstraintsResource { S3Uri = definition.BaselineConstraintsUri },
+                StatisticsResource = definition.BaselineStatisticsUri is null ? null : new MonitoringStatisticsResource { S3Uri = definition.BaselineStatisticsUri },
+            },
+            DataQualityAppSpecification = new DataQualityAppSpecification
+            {
+                ImageUri = definition.ImageUri,
+                ContainerEntrypoint = definition.ContainerEntrypoint.Count == 0 ? null : definition.ContainerEntrypoint.ToList(),
+                ContainerArguments = definition.ContainerArguments.Count == 0 ? null : definition.ContainerArguments.ToList(),
+                RecordPreprocessorSourceUri = definition.RecordPreprocessorSourceUri,
+                PostAnalyticsProcessorSourceUri = definition.PostAnalyticsProcessorSourceUri,
+                Environment = definition.Environment.Count == 0 ? null : definition.Environment.ToDictionary(),
+            },
+            DataQualityJobInput = new DataQualityJobInput
+            {
+                EndpointInput = new EndpointInput
+                {
+                    EndpointName = definition.EndpointName,
+                    LocalPath = definition.LocalPath,
+                    S3InputMode = definition.S3InputMode,
+                    S3DataDistributionType = definition.S3DataDistributionType,
+                    StartTimeOffset = definition.StartTimeOffset,
+                    EndTimeOffset = definition.EndTimeOffset,
+                },
+            },
+            DataQualityJobOutputConfig = new MonitoringOutputConfig
+            {
+                MonitoringOutputs = definition.Outputs.Select(output => new MonitoringOutput
+                {
+                    S3Output = new MonitoringS3Output { S3Uri = output.S3Uri, LocalPath = output.LocalPath, S3UploadMode = output.UploadMode },
+                }).ToList(),
+            },
+            JobResources = new MonitoringResources
+            {
+                ClusterConfig = new MonitoringClusterConfig { InstanceCount = definition.InstanceCount, InstanceType = definition.InstanceType, VolumeSizeInGB = definition.VolumeSizeInGB },
+            },
+            RoleArn = definition.RoleArn,
+            StoppingCondition = new MonitoringStoppingCondition { MaxRuntimeInSeconds = definition.MaxRuntimeInSeconds },
+        };
+    }
+
+    private static async Task<object?> ListJobDefinitionsAsync(ListDataQualityJobDefinitionsRequest request, SageMakerCall call)
+    {
+        var query = Query(request.NameContains, null, request.CreationTimeAfter, request.CreationTimeBefore, null, null, request.SortBy, request.SortOrder, request.MaxResults, request.NextToken);
+        var page = await call.Service<MonitoringService>().ListJobDefinitionsAsync(query, request.EndpointName, call.Aborted);
+        return new ListDataQualityJobDefinitionsResponse
+        {
+            JobDefinitionSummaries = page.Items.Select(definition => new MonitoringJobDefinitionSummary
+            {
+                MonitoringJobDefinitionName = definition.Name,
+                MonitoringJobDefinitionArn = DefinitionArn(call, definition.Name),
+                CreationTime = definition.CreationTime,
+                EndpointName = definition.EndpointName,
+            }).ToList(),
+            NextToken = page.NextPageToken,
+        };
+    }
+
+    private static async Task<object?> DeleteJobDefinitionAsync(DeleteDataQualityJobDefinitionRequest request, SageMakerCall call)
+    {
+        await call.Service<MonitoringService>().DeleteJobDefinitionAsync(request.JobDefinitionName!, call.Aborted);
+        return null;
+    }
+
+    private static async Task<object?> CreateScheduleAsync(CreateMonitoringScheduleRequest request, SageMakerCall call)
+    {
+        var (schedule, definition) = ScheduleOf(request.MonitoringScheduleConfig!);
+        var created = await call.Service<MonitoringService>().CreateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, Tags(request.Tags), call.Aborted);
+        return new CreateMonitoringScheduleResponse { MonitoringScheduleArn = ScheduleArn(call, created.Name) };
+    }
+
+    private static async Task<object?> UpdateScheduleAsync(UpdateMonitoringScheduleRequest request, SageMakerCall call)
+    {
+        var (schedule, definition) = ScheduleOf(request.MonitoringScheduleConfig!);
+        var updated = await call.Service<MonitoringService>().UpdateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, call.Aborted);
+        return new UpdateMonitoringScheduleResponse { MonitoringScheduleArn = ScheduleArn(call, updated.Name) };
+    }
+
+    private static async Task<object?> DescribeScheduleAsync(DescribeMonitoringScheduleRequest request, SageMakerCall call)
+    {
+        var service = call.Service<MonitoringService>();
+        var schedule = await service.DescribeScheduleAsync(request.MonitoringScheduleName!, call.Aborted);
+        var last = (await service.ListExecutionsAsync(new ListQuery(MaxResults: 1), new ExecutionFilter(ScheduleName: schedule.Name), byScheduledTime: true, call.Aborted)).Items;
+        return new DescribeMonitoringScheduleResponse
+        {
+            MonitoringScheduleArn = ScheduleArn(call, schedule.Name),
+            MonitoringScheduleName = schedule.Name,
+            MonitoringScheduleStatus = schedule.Status.ToString(),
+            MonitoringType = schedule.MonitoringType,
+            FailureReason = schedule.FailureReason,
+            CreationTime = schedule.CreationTime,
+            LastModifiedTime = schedule.LastModifiedTime,
+            MonitoringScheduleConfig = new MonitoringScheduleConfig
+            {
+                ScheduleConfig = new ScheduleConfig
+                {
+                    ScheduleExpression = schedule.Schedule.Expression,
+                    DataAnalysisStartTime = schedule.Schedule.DataAnalysisStartTime,
+                    DataAnalysisEndTime = schedule.Schedule.DataAnalysisEndTime,
+                },
+                MonitoringJobDefinitionName = schedule.JobDefinitionName,
+                MonitoringType = schedule.MonitoringType,
+            },
+            EndpointName = schedule.EndpointName,
+            LastMonitoringExecutionSummary = last.Count == 0 ? null : Summary(call, last[0]),
+        };
+    }
+
+    private static async Task<object?> ListSchedulesAsync(ListMonitoringSchedulesRequest request, SageMakerCall call)
+    {
+        if (request.MonitoringTypeEquals is { } type && type != DataQuality)
+        {
+            return new ListMonitoringSchedulesResponse { MonitoringScheduleSummaries = [] };
+        }
+
+        var query = Query(request.NameContains, request.StatusEquals, request.CreationTimeAfter, request.CreationTimeBefore, request.LastModifiedTimeAfter, request.LastModifiedTimeBefore, request.SortBy, request.SortOrder, request.MaxResults, request.NextToken);
+        var page = await call.Service<MonitoringService>().ListSchedulesAsync(query, request.EndpointName, request.MonitoringJobDefinitionName, call.Aborted);
+        return new ListMonitoringSchedulesResponse
+        {
+            MonitoringScheduleSummaries = page.Items.Select(schedule => new MonitoringScheduleSummary
+            {
+                MonitoringScheduleName = schedule.Name,
+                MonitoringScheduleArn = ScheduleArn(call, schedule.Name),
+                CreationTime = schedule.CreationTime,
+                LastModifiedTime = schedule.LastModifiedTime,
+                MonitoringScheduleStatus = schedule.Status.ToString(),
+                EndpointName = schedule.EndpointName,
+                MonitoringJobDefinitionName = schedule.JobDefinitionName,
+                MonitoringType = schedule.MonitoringType,
+            }).ToList(),
+            NextToken = page.NextPageToken,
+        };
+    }
+
+    private static async Task<object?> DeleteScheduleAsync(DeleteMonitoringScheduleRequest request, SageMakerCall call)
+    {
+        await call.Service<MonitoringService>().DeleteScheduleAsync(request.MonitoringScheduleName!, call.Aborted);
+        return null;
+    }
+
+    private static async Task<object?> StartScheduleAsync(StartMonitoringScheduleRequest request, SageMakerCall call)
+    {
+        await call.Service<MonitoringService>().StartScheduleAsync(request.MonitoringScheduleName!, call.Aborted);
+        return null;
+    }
+
+    private static async Task<object?> StopScheduleAsync(StopMonitoringScheduleRequest request, SageMakerCall call)
+    {
+        await call.Service<MonitoringService>().StopScheduleAsync(request.MonitoringScheduleName!, call.Aborted);
+        return null;
+    }
+
+    private static async Task<object?> ListExecutionsAsync(ListMonitoringExecutionsRequest request, SageMakerCall call)
+    {
+        if (request.MonitoringTypeEquals is { } type && type != DataQuality)
+        {
+            return new ListMonitoringExecutionsResponse { MonitoringExecutionSummaries = [] };
+        }
+
+        var query = Query(null, request.StatusEquals, request.CreationTimeAfter, request.CreationTimeBefore, request.LastModifiedTimeAfter, request.LastModifiedTimeBefore, request.SortBy, request.SortOrder, request.MaxResults, request.NextToken);
+        var filter = new ExecutionFilter(request.MonitoringScheduleName, request.EndpointName, request.MonitoringJobDefinitionName, request.ScheduledTimeAfter, request.ScheduledTimeBefore);
+        var page = await call.Service<MonitoringService>().ListExecutionsAsync(query, filter, request.SortBy is null or "ScheduledTime", call.Aborted);
+        return new ListMonitoringExecutionsResponse
+        {
+            MonitoringExecutionSummaries = page.Items.Select(execution => Summary(call, execution)).ToList(),
+            NextToken = page.NextPageToken,
+        };
+    }
+
+    private static MonitoringExecutionSummary Summary(SageMakerCall call, MonitoringExecution execution) => new()
+    {
+        MonitoringScheduleName = execution.ScheduleName,
+        ScheduledTime = execution.ScheduledTime,
+        CreationTime = execution.CreationTime,
+        LastModifiedTime = execution.LastModifiedTime,
+        MonitoringExecutionStatus = execution.Status.ToString(),
+        ProcessingJobArn = execution.ProcessingJobName is null ? null : call.Arn("processing-job", execution.ProcessingJobName),
+        EndpointName = execution.EndpointName,
+        FailureReason = execution.FailureReason,
+        MonitoringJobDefinitionName = execution.JobDefinitionName,
+        MonitoringType = execution.MonitoringType,
+    };
+
+    /// <summary>The schedule and job definition a MonitoringScheduleConfig names; Kiln takes a named data quality job definition, not an inline one.</summary>
+    private static (ScheduleSpec Schedule, string JobDefinitionName) ScheduleOf(MonitoringScheduleConfig config)
+    {
+        if (config.MonitoringJobDefinition is not null)
+        {
+            throw Invalid("MonitoringScheduleConfig.MonitoringJobDefinition (an inline job definition) is not supported by Kiln yet: create a data quality job definition and name it in MonitoringJobDefinitionName.");
+        }
+
+        var name = config.MonitoringJobDefinitionName ?? throw Invalid("MonitoringScheduleConfig.MonitoringJobDefinitionName is required.");
+        if ((config.MonitoringType ?? DataQuality) != DataQuality)
+        {
+            throw Invalid($"MonitoringScheduleConfig.MonitoringType {config.MonitoringType} is not supported by Kiln yet; DataQuality is.");
+        }
+
+        var schedule = config.ScheduleConfig ?? throw Invalid("MonitoringScheduleConfig.ScheduleConfig is required: Kiln runs a schedule by its ScheduleExpression.");
+        return (new ScheduleSpec(schedule.ScheduleExpression!, schedule.DataAnalysisStartTime, schedule.DataAnalysisEndTime), name);
+    }
+
+    private static ListQuery Query(string? nameContains, string? status, DateTimeOffset? createdAfter, DateTimeOffset? createdBefore, DateTimeOffset? modifiedAfter, DateTimeOffset? modifiedBefore, string? sortBy, string? sortOrder, int? maxResults, string? nextToken) =>
+        new(
+            NameContains: nameContains,
+            Status: status,
+            CreatedAfter: createdAfter,
+            CreatedBefore: createdBefore,
+            ModifiedAfter: modifiedAfter,
+            ModifiedBefore: modifiedBefore,
+            SortBy: sortBy switch { "Name" => ListSort.Name, "Status" => ListSort.Status, _ => ListSort.CreationTime },
+            Ascending: sortOrder == "Ascending",
+            MaxResults: maxResults ?? 10,
+            PageToken: nextToken);
+
+    private static List<Core.Tracking.Tag> Tags(List<Generated.Tag>? tags) => (tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
+
+    private static string DefinitionArn(SageMakerCall call, string name) => call.Arn("data-quality-job-definition", name);
+
+    private static string ScheduleArn(SageMakerCall call, string name) => call.Arn("monitoring-schedule", name);
+
+    private static SageMakerException Invalid(string message) => new("ValidationException", message);
+}

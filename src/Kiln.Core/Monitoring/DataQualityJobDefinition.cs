@@ -1,0 +1,59 @@
+using Kiln.Core.Tracking;
+
+namespace Kiln.Core.Monitoring;
+
+/// <summary>Where a monitoring job writes its reports: everything under <see cref="LocalPath"/> is uploaded to <see cref="S3Uri"/>.</summary>
+public sealed record MonitoringOutputSpec(string S3Uri, string LocalPath, string UploadMode = "EndOfJob");
+
+/// <summary>What CreateDataQualityJobDefinition asks for: the analyzer container, the endpoint whose capture it reads, the baseline, where reports go.</summary>
+public sealed record DataQualityJobDefinition
+{
+    public required string Name { get; init; }
+
+    public required string ImageUri { get; init; }
+
+    public IReadOnlyList<string> ContainerEntrypoint { get; init; } = [];
+
+    public IReadOnlyList<string> ContainerArguments { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    public string? RecordPreprocessorSourceUri { get; init; }
+
+    public string? PostAnalyticsProcessorSourceUri { get; init; }
+
+    public string? BaseliningJobName { get; init; }
+
+    public string? BaselineConstraintsUri { get; init; }
+
+    public string? BaselineStatisticsUri { get; init; }
+
+    public required string EndpointName { get; init; }
+
+    /// <summary>Where the captured files land inside the container.</summary>
+    public required string LocalPath { get; init; }
+
+    public string S3InputMode { get; init; } = "File";
+
+    public string S3DataDistributionType { get; init; } = "FullyReplicated";
+
+    public string? StartTimeOffset { get; init; }
+
+    public string? EndTimeOffset { get; init; }
+
+    public IReadOnlyList<MonitoringOutputSpec> Outputs { get; init; } = [];
+
+    public string InstanceType { get; init; } = "ml.m5.large";
+
+    public int InstanceCount { get; init; } = 1;
+
+    public int VolumeSizeInGB { get; init; } = 30;
+
+    public int MaxRuntimeInSeconds { get; init; } = 3600;
+
+    public required string RoleArn { get; init; }
+
+    public IReadOnlyList<Tag> Tags { get; init; } = [];
+
+    public required DateTimeOffset CreationTime { get; init; }
+}

@@ -1,0 +1,44 @@
+namespace Kiln.Core.Monitoring;
+
+public enum MonitoringExecutionStatus
+{
+    Pending,
+    InProgress,
+    Completed,
+    CompletedWithViolations,
+    Failed,
+    Stopping,
+    Stopped,
+}
+
+/// <summary>One run of a schedule: the processing job that analyzed one window of captured data.</summary>
+public sealed record MonitoringExecution
+{
+    /// <summary>The key: the schedule and its scheduled time (see <see cref="KeyOf"/>).</summary>
+    public string Name => KeyOf(ScheduleName, ScheduledTime);
+
+    public required string ScheduleName { get; init; }
+
+    public required string JobDefinitionName { get; init; }
+
+    public string MonitoringType { get; init; } = "DataQuality";
+
+    public required string EndpointName { get; init; }
+
+    public required DateTimeOffset ScheduledTime { get; init; }
+
+    public MonitoringExecutionStatus Status { get; init; } = MonitoringExecutionStatus.Pending;
+
+    /// <summary>The processing job that runs (or ran) the analysis; null until one is started.</summary>
+    public string? ProcessingJobName { get; init; }
+
+    public string? FailureReason { get; init; }
+
+    public required DateTimeOffset CreationTime { get; init; }
+
+    public required DateTimeOffset LastModifiedTime { get; init; }
+
+    public bool IsFinished => Status is MonitoringExecutionStatus.Completed or MonitoringExecutionStatus.CompletedWithViolations or MonitoringExecutionStatus.Failed or MonitoringExecutionStatus.Stopped;
+
+    public static string KeyOf(string schedule, DateTimeOffset scheduledTime) => $"{schedule}/{scheduledTime.ToUnixTimeMilliseconds()}";
+}

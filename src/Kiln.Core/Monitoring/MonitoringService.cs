@@ -1,0 +1,192 @@
+using Kiln.Core.Common;
+using Kiln.Core.Serving;
+
+namespace Kiln.Core.Monitoring;
+
+/// <summary>Model Monitor's control plane: data quality job definitions, monitoring schedules and the list of their executions.</summary>
+public sealed class MonitoringService(IMonitoringStore store, IServingStore serving, TimeProvider clock)
+{
+    public async Task<DataQualityJobDefinition> CreateJobDefinitionAsync(DataQualityJobDefinition definition, CancellationToken ct = default)
+    {
+        await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
+        ScheduleExpressions.ParseOffset("DataQualityJobInput.EndpointInput.StartTimeOffset", definition.StartTimeOffset, TimeSpan.Zero);
+        ScheduleExpressions.ParseOffset("DataQualityJobInput.EndpointInput.EndTimeOffset", definition.EndTimeOffset, TimeSpan.Zero);
+        if (definition.Outputs.Count == 0)
+        {
+            throw KilnException.InvalidParameter("DataQualityJobOutputConfig.MonitoringOutputs needs one output: where the reports go.");
+        }
+
+        if (!await store.AddJobDefinitionAsync(definition, ct).ConfigureAwait(false))
+        {
+            throw new KilnException(ErrorCode.ResourceInUse, $"Job definition {definition.Name} already exists: a data quality job definition name must be unique.");
+        }
+
+        return definition;
+    }
+
+    public async Task<DataQualityJobDefinition> DescribeJobDefinitionAsync(string name, CancellationToken ct = default) =>
+        await store.FindJobDefinitionAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find job definition {name}.");
+
+    public async Task DeleteJobDefinitionAsync(string name, CancellationToken ct = default)
+    {
+        await DescribeJobDefinitionAsync(name, ct).ConfigureAwait(false);
+        var users = (await store.AllSchedulesAsync(ct).ConfigureAwait(false)).Where(schedule => schedule.JobDefinitionName == name).Select(schedule => schedule.Name).ToList();
+        if (users.Count > 0)
+        {
+            throw new KilnException(ErrorCode.ResourceInUse, $"Job definition {name} is used by monitoring schedule(s) {string.Join(", ", users)}; delete them first.");
+        }
+
+        await store.DeleteJobDefinitionAsync(name, ct).ConfigureAwait(false);
+    }
+
+    public async Task<Page<DataQualityJobDefinition>> ListJobDefinitionsAsync(ListQuery query, string? endpointName, CancellationToken ct = default)
+    {
+        var all = await store.AllJobDefinitionsAsync(ct).ConfigureAwait(false);
+        var matching = all
+            .Where(definition => endpointName is null || definition.EndpointName == endpointName)
+            .Where(definition => Matches(query, definition.Name, definition.CreationTime, definition.CreationTime, null));
+        return PageToken.Slice(Sort(matching, query, definition => definition.Name, definition => definition.CreationTime, _ => ""), query.PageToken, query.MaxResults);
+    }
+
+    public async Task<MonitoringSchedule> CreateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct = default)
+    {
+        var definition = await CheckAsync(schedule, jobDefinitionName, ct).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        var created = new MonitoringSchedule
+        {
+            Name = name,
+            Schedule = schedule,
+            JobDefinitionName = jobDefinitionName,
+            EndpointName = definition.EndpointName,
+            CreationTime = now,
+            LastModifiedTime = now,
+            RunNowPending = schedule.Expression == ScheduleExpressions.Now,
+            Tags = tags,
+        };
+        if (!await store.AddScheduleAsync(created, ct).ConfigureAwait(false))
+        {
+            throw new KilnException(ErrorCode.ResourceInUse, $"Monitoring schedule {name} already exists.");
+        }
+
+        return created;
+    }
+
+    public async Task<MonitoringSchedule> DescribeScheduleAsync(string name, CancellationToken ct = default) =>
+        await store.FindScheduleAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
+
+    public async Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, CancellationToken ct = default)
+    {
+        await DescribeScheduleAsync(name, ct).ConfigureAwait(false);
+        var definition = await CheckAsync(schedule, jobDefinitionName, ct).ConfigureAwait(false);
+        return await store.UpdateScheduleAsync(name, current => current with
+        {
+            Schedule = schedule,
+            JobDefinitionName = jobDefinitionName,
+            EndpointName = definition.EndpointName,
+            LastModifiedTime = clock.GetUtcNow(),
+            RunNowPending = schedule.Expression == ScheduleExpressions.Now,
+        }, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
+    }
+
+    public async Task DeleteScheduleAsync(string name, CancellationToken ct = default)
+    {
+        if (!await store.DeleteScheduleAsync(name, ct).ConfigureAwait(false))
+        {
+            throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
+        }
+    }
+
+    public Task StartScheduleAsync(string name, CancellationToken ct = default) =>
+        SetStatusAsync(name, current => current with
+        {
+            Status = MonitoringScheduleStatus.Scheduled,
+            RunNowPending = current.Status == MonitoringScheduleStatus.Stopped && current.Schedule.Expression == ScheduleExpressions.Now,
+            LastScheduledTime = current.Status == MonitoringScheduleStatus.Stopped ? clock.GetUtcNow() : current.LastScheduledTime,
+        }, ct);
+
+    public Task StopScheduleAsync(string name, CancellationToken ct = default) =>
+        SetStatusAsync(name, current => current with { Status = MonitoringScheduleStatus.Stopped, RunNowPending = false }, ct);
+
+    public async Task<Page<MonitoringSchedule>> ListSchedulesAsync(ListQuery query, string? endpointName, string? jobDefinitionName, CancellationToken ct = default)
+    {
+        var all = await store.AllSchedulesAsync(ct).ConfigureAwait(false);
+        var matching = all
+            .Where(schedule => endpointName is null || schedule.EndpointName == endpointName)
+            .Where(schedule => jobDefinitionName is null || schedule.JobDefinitionName == jobDefinitionName)
+            .Where(schedule => Matches(query, schedule.Name, schedule.CreationTime, schedule.LastModifiedTime, schedule.Status.ToString()));
+        return PageToken.Slice(Sort(matching, query, schedule => schedule.Name, schedule => schedule.CreationTime, schedule => schedule.Status.ToString()), query.PageToken, query.MaxResults);
+    }
+
+    /// <summary>Executions, filtered like ListMonitoringExecutions; <paramref name="byScheduledTime"/> sorts by ScheduledTime instead of the query's key.</summary>
+    public async Task<Page<MonitoringExecution>> ListExecutionsAsync(ListQuery query, ExecutionFilter filter, bool byScheduledTime, CancellationToken ct = default)
+    {
+        var all = await store.ExecutionsAsync(filter.ScheduleName, ct).ConfigureAwait(false);
+        var matching = all
+            .Where(execution => filter.EndpointName is null || execution.EndpointName == filter.EndpointName)
+            .Where(execution => filter.JobDefinitionName is null || execution.JobDefinitionName == filter.JobDefinitionName)
+            .Where(execution => filter.ScheduledAfter is not { } after || execution.ScheduledTime > after)
+            .Where(execution => filter.ScheduledBefore is not { } before || execution.ScheduledTime < before)
+            .Where(execution => Matches(query, null, execution.CreationTime, execution.LastModifiedTime, execution.Status.ToString()));
+        var sorted = byScheduledTime
+            ? (query.Ascending ? matching.OrderBy(execution => execution.ScheduledTime) : matching.OrderByDescending(execution => execution.ScheduledTime)).ToList()
+            : Sort(matching, query, execution => execution.Name, execution => execution.CreationTime, execution => execution.Status.ToString());
+        return PageToken.Slice(sorted, query.PageToken, query.MaxResults);
+    }
+
+    /// <summary>Where the endpoint captures its traffic; a ValidationException when it does not exist or captures nothing.</summary>
+    public async Task<string> CaptureUriAsync(string endpointName, CancellationToken ct = default)
+    {
+        var endpoint = await serving.FindEndpointAsync(endpointName, ct).ConfigureAwait(false)
+            ?? throw KilnException.InvalidParameter($"Could not find endpoint \"{endpointName}\": a data quality monitor reads an existing endpoint's captured data.");
+        var config = await serving.FindConfigAsync(endpoint.ConfigName, ct).ConfigureAwait(false);
+        return config?.DataCapture is { Enabled: true, CaptureInput: true } capture
+            ? capture.DestinationUri
+            : throw KilnException.InvalidParameter($"Endpoint \"{endpointName}\" does not capture its input data: enable DataCaptureConfig (with CaptureMode Input) on its endpoint config before monitoring it.");
+    }
+
+    private async Task<DataQualityJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, CancellationToken ct)
+    {
+        ScheduleExpressions.Parse(schedule.Expression);
+        var start = ScheduleExpressions.ParseOffset("ScheduleConfig.DataAnalysisStartTime", schedule.DataAnalysisStartTime, TimeSpan.FromHours(-1));
+        var end = ScheduleExpressions.ParseOffset("ScheduleConfig.DataAnalysisEndTime", schedule.DataAnalysisEndTime, TimeSpan.Zero);
+        if (start >= end)
+        {
+            throw KilnException.InvalidParameter($"ScheduleConfig.DataAnalysisStartTime ({schedule.DataAnalysisStartTime}) must come before DataAnalysisEndTime ({schedule.DataAnalysisEndTime ?? "-PT0H"}).");
+        }
+
+        var definition = await store.FindJobDefinitionAsync(jobDefinitionName, ct).ConfigureAwait(false)
+            ?? throw KilnException.InvalidParameter($"Could not find job definition {jobDefinitionName}: create it with CreateDataQualityJobDefinition first.");
+        await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
+        return definition;
+    }
+
+    private async Task SetStatusAsync(string name, Func<MonitoringSchedule, MonitoringSchedule> change, CancellationToken ct)
+    {
+        if (await store.UpdateScheduleAsync(name, current => change(current) with { LastModifiedTime = clock.GetUtcNow() }, ct).ConfigureAwait(false) is null)
+        {
+            throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
+        }
+    }
+
+    private static bool Matches(ListQuery query, string? name, DateTimeOffset created, DateTimeOffset modified, string? status) =>
+        (query.NameContains is not { Length: > 0 } contains || (name ?? "").Contains(contains, StringComparison.OrdinalIgnoreCase))
+        && (query.Status is null || query.Status == status)
+        && (query.CreatedAfter is not { } createdAfter || created > createdAfter)
+        && (query.CreatedBefore is not { } createdBefore || created < createdBefore)
+        && (query.ModifiedAfter is not { } modifiedAfter || modified > modifiedAfter)
+        && (query.ModifiedBefore is not { } modifiedBefore || modified < modifiedBefore);
+
+    private static List<T> Sort<T>(IEnumerable<T> items, ListQuery query, Func<T, string> name, Func<T, DateTimeOffset> created, Func<T, string> status)
+    {
+        IOrderedEnumerable<T> ordered = query.SortBy switch
+        {
+            ListSort.Name => query.Ascending ? items.OrderBy(name, StringComparer.Ordinal) : items.OrderByDescending(name, StringComparer.Ordinal),
+            ListSort.Status => query.Ascending ? items.OrderBy(status, StringComparer.Ordinal) : items.OrderByDescending(status, StringComparer.Ordinal),
+            _ => query.Ascending ? items.OrderBy(created) : items.OrderByDescending(created),
+        };
+        return (query.Ascending ? ordered.ThenBy(name, StringComparer.Ordinal) : ordered.ThenByDescending(name, StringComparer.Ordinal)).ToList();
+    }
+}
+
+/// <summary>ListMonitoringExecutions' filters beyond the common ones.</summary>
+public sealed record ExecutionFilter(string? ScheduleName = null, string? EndpointName = null, string? JobDefinitionName = null, DateTimeOffset? ScheduledAfter = null, DateTimeOffset? ScheduledBefore = null);

@@ -1,0 +1,53 @@
+using Kiln.Core.Monitoring;
+
+namespace Kiln.Storage.Sqlite.Monitoring;
+
+public sealed class SqliteMonitoringStore(SqliteDatabase db) : IMonitoringStore
+{
+    private readonly SqliteDocuments<DataQualityJobDefinition> _definitions = new(db, "monitoring_job_definitions", definition => definition.Name, _ => "", definition => definition.CreationTime);
+
+    private readonly SqliteDocuments<MonitoringSchedule> _schedules = new(db, "monitoring_schedules", schedule => schedule.Name, schedule => schedule.Status.ToString(), schedule => schedule.CreationTime, schedule => schedule.LastModifiedTime);
+
+    private readonly SqliteDocuments<MonitoringExecution> _executions = new(db, "monitoring_executions", execution => execution.Name, execution => execution.Status.ToString(), execution => execution.CreationTime, execution => execution.LastModifiedTime);
+
+    public Task<bool> AddJobDefinitionAsync(DataQualityJobDefinition definition, CancellationToken ct = default) => _definitions.AddAsync(definition, ct);
+
+    public Task<DataQualityJobDefinition?> FindJobDefinitionAsync(string name, CancellationToken ct = default) => _definitions.FindAsync(name, ct);
+
+    public Task<bool> DeleteJobDefinitionAsync(string name, CancellationToken ct = default) => _definitions.DeleteAsync(name, ct);
+
+    public async Task<IReadOnlyList<DataQualityJobDefinition>> AllJobDefinitionsAsync(CancellationToken ct = default) =>
+        (await _definitions.AllAsync(ct).ConfigureAwait(false)).OrderBy(definition => definition.Name, StringComparer.Ordinal).ToList();
+
+    public Task<bool> AddScheduleAsync(MonitoringSchedule schedule, CancellationToken ct = default) => _schedules.AddAsync(schedule, ct);
+
+    public Task<MonitoringSchedule?> FindScheduleAsync(string name, CancellationToken ct = default) => _schedules.FindAsync(name, ct);
+
+    public Task<MonitoringSchedule?> UpdateScheduleAsync(string name, Func<MonitoringSchedule, MonitoringSchedule?> change, CancellationToken ct = default) =>
+        _schedules.UpdateAsync(name, change, ct);
+
+    public Task<bool> DeleteScheduleAsync(string name, CancellationToken ct = default) =>
+        db.WriteAsync(session =>
+        {
+            if (session.Execute("DELETE FROM monitoring_schedules WHERE name = $name", ("$name", name)) != 1)
+            {
+                return false;
+            }
+
+            session.Execute("DELETE FROM monitoring_executions WHERE json_extract(document, '$.ScheduleName') = $name", ("$name", name));
+            return true;
+        }, ct);
+
+    public async Task<IReadOnlyList<MonitoringSchedule>> AllSchedulesAsync(CancellationToken ct = default) =>
+        (await _schedules.AllAsync(ct).ConfigureAwait(false)).OrderBy(schedule => schedule.Name, StringComparer.Ordinal).ToList();
+
+    public Task<bool> AddExecutionAsync(MonitoringExecution execution, CancellationToken ct = default) => _executions.AddAsync(execution, ct);
+
+    public Task<MonitoringExecution?> UpdateExecutionAsync(string name, Func<MonitoringExecution, MonitoringExecution?> change, CancellationToken ct = default) =>
+        _executions.UpdateAsync(name, change, ct);
+
+    public async Task<IReadOnlyList<MonitoringExecution>> ExecutionsAsync(string? scheduleName = null, CancellationToken ct = default) =>
+        scheduleName is null
+            ? (await _executions.AllAsync(ct).ConfigureAwait(false)).OrderByDescending(execution => execution.ScheduledTime).ThenBy(execution => execution.Name, StringComparer.Ordinal).ToList()
+            : await _executions.WhereAsync("$.ScheduleName", scheduleName, ct).ConfigureAwait(false);
+}

@@ -1,0 +1,12 @@
+using Kiln.Api.Tests.Infrastructure;
+
+namespace Kiln.Api.Tests.SageMaker;
+
+/// <summary>Model Monitor's data quality job definitions, schedules and executions through boto3 (tests/clients/boto3/sagemaker_model_monitor.py).</summary>
+public sealed class ModelMonitorTests(KilnServerFixture server) : IClassFixture<KilnServerFixture>
+{
+    [Theory]
+    [InlineData("test_schedule_flags_only_the_shifted_feature")]
+    [InlineData("test_bad_input_is_refused_and_nothing_is_stored")]
+    public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_model_monitor.py", test, TimeSpan.FromMinutes(8));
+}

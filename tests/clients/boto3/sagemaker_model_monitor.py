@@ -1,0 +1,229 @@
+"""Model Monitor's data quality schedules through boto3: a job definition on an endpoint that captures its traffic,
+a schedule that runs the analyzer over the captured window, executions that say Completed or CompletedWithViolations.
+Usage: python3 sagemaker_model_monitor.py <endpoint_url> <test_name>
+"""
+import json
+import time
+import uuid
+
+from kiln_boto import client, main
+import sagemaker_hosting as hosting
+import sagemaker_monitoring as monitoring
+
+BUCKET = monitoring.BUCKET
+ROLE = monitoring.ROLE
+ANALYZER = monitoring.ANALYZER
+RESOURCES = {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}}
+SHIFTED = "account_length"
+
+
+def capture_config(prefix):
+    return {"EnableCapture": True, "InitialSamplingPercentage": 100, "DestinationS3Uri": f"{prefix}/capture",
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]}}
+
+
+def churn_endpoint(sm, s3, capture=None):
+    job = hosting.trained_churn_model(sm, s3)
+    return hosting.deploy(sm, [hosting.variant("AllTraffic", hosting.create_model(sm, job))], capture=capture)
+
+
+def job_definition(sm, name, endpoint_name, prefix, baseline=True):
+    request = dict(
+        JobDefinitionName=name, RoleArn=ROLE, JobResources=RESOURCES,
+        DataQualityAppSpecification={"ImageUri": ANALYZER},
+        DataQualityJobInput={"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint"}},
+        DataQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]},
+        StoppingCondition={"MaxRuntimeInSeconds": 1800},
+        Tags=[{"Key": "team", "Value": "kiln"}])
+    if baseline:
+        request["DataQualityBaselineConfig"] = {"ConstraintsResource": {"S3Uri": f"{prefix}/baseline/constraints.json"},
+                                                "StatisticsResource": {"S3Uri": f"{prefix}/baseline/statistics.json"}}
+    return sm.create_data_quality_job_definition(**request)
+
+
+def schedule_now(sm, name, definition):
+    return sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "-PT1H", "DataAnalysisEndTime": "-PT0H"},
+        "MonitoringJobDefinitionName": definition, "MonitoringType": "DataQuality"}, Tags=[{"Key": "owner", "Value": name}])
+
+
+def finished_execution(sm, schedule, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        executions = sm.list_monitoring_executions(MonitoringScheduleName=schedule)["MonitoringExecutionSummaries"]
+        if executions and executions[0]["MonitoringExecutionStatus"] not in ("Pending", "InProgress", "Stopping"):
+            assert len(executions) == 1, executions
+            return executions[0]
+        time.sleep(1)
+    raise AssertionError(f"no finished execution of {schedule}: {executions}")
+
+
+def report(s3, run_id, endpoint_name, schedule, name):
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{run_id}/reports/{endpoint_name}/{schedule}/").get("Contents", [])]
+    matching = [key for key in keys if key.endswith("/" + name)]
+    assert len(matching) == 1, keys
+    return json.loads(s3.get_object(Bucket=BUCKET, Key=matching[0])["Body"].read())
+
+
+def captured_records(s3, run_id):
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"{run_id}/capture/"):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return sum(1 for key in keys for line in s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode().splitlines() if line.strip())
+
+
+def invoke_all(s3, runtime, run_id, endpoint_name, rows, expected_total, timeout=60):
+    """Invokes the endpoint once per row, then waits until the capture writer has flushed every record to S3."""
+    for row in rows:
+        runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="text/csv", Body=hosting.csv_line(row))["Body"].read()
+    deadline = time.time() + timeout
+    while captured_records(s3, run_id) < expected_total:
+        assert time.time() < deadline, f"captured {captured_records(s3, run_id)} of {expected_total}"
+        time.sleep(0.5)
+
+
+def test_schedule_flags_only_the_shifted_feature(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = churn_endpoint(sm, s3, capture_config(prefix))
+
+    # The baseline on the header-less feature CSV: captured requests carry no header, so both sides name columns _c0.._cN.
+    header, train, validation = hosting.churn_split()
+    features = [h for h in header if h != "churn"]
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/train/features.csv", Body=hosting.to_csv(hosting.feature_rows(train, header)))
+    environment = monitoring.analyzer_environment()
+    environment["dataset_format"] = json.dumps({"csv": {"header": False}})
+    baseline = monitoring.run(sm, f"baseline-{run_id}", ANALYZER,
+                              [monitoring.s3_input("baseline_dataset_input", f"{prefix}/train", "/opt/ml/processing/input/baseline_dataset_input")],
+                              f"{prefix}/baseline", environment)
+    assert baseline["ProcessingJobStatus"] == "Completed", baseline
+
+    definition = f"dq-{run_id}"
+    arn = job_definition(sm, definition, endpoint_name, prefix)["JobDefinitionArn"]
+    assert arn.endswith(f":data-quality-job-definition/{definition}"), arn
+    described = sm.describe_data_quality_job_definition(JobDefinitionName=definition)
+    assert described["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == endpoint_name
+    assert described["DataQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"] == f"{prefix}/baseline/constraints.json"
+    listed = sm.list_data_quality_job_definitions(EndpointName=endpoint_name)["JobDefinitionSummaries"]
+    assert [d["MonitoringJobDefinitionName"] for d in listed] == [definition], listed
+
+    normal = hosting.feature_rows(validation, header)
+    invoke_all(s3, runtime, run_id, endpoint_name, normal, len(normal))
+    first = f"normal-{run_id}"
+    schedule_arn = schedule_now(sm, first, definition)["MonitoringScheduleArn"]
+    assert schedule_arn.endswith(f":monitoring-schedule/{first}"), schedule_arn
+    assert sm.list_tags(ResourceArn=schedule_arn)["Tags"] == [{"Key": "owner", "Value": first}]
+    execution = finished_execution(sm, first)
+    assert execution["MonitoringExecutionStatus"] == "Completed", (execution, report(s3, run_id, endpoint_name, first, "constraint_violations.json"))
+    assert execution["EndpointName"] == endpoint_name and execution["MonitoringJobDefinitionName"] == definition
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    assert job["ProcessingJobStatus"] == "Completed" and job["AppSpecification"]["ImageUri"] == ANALYZER, job
+    assert report(s3, run_id, endpoint_name, first, "constraint_violations.json")["violations"] == []
+    statistics = report(s3, run_id, endpoint_name, first, "statistics.json")
+    assert statistics["dataset"]["item_count"] == len(normal), statistics["dataset"]
+    described = sm.describe_monitoring_schedule(MonitoringScheduleName=first)
+    assert described["MonitoringScheduleStatus"] == "Scheduled" and described["EndpointName"] == endpoint_name, described
+    assert described["LastMonitoringExecutionSummary"]["MonitoringExecutionStatus"] == "Completed", described
+
+    column = features.index(SHIFTED)
+    shifted = [row[:column] + [str(float(row[column]) * 5 + 300)] + row[column + 1:] for row in normal]
+    invoke_all(s3, runtime, run_id, endpoint_name, shifted, 2 * len(normal))
+    second = f"shifted-{run_id}"
+    schedule_now(sm, second, definition)
+    execution = finished_execution(sm, second)
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution
+    violations = report(s3, run_id, endpoint_name, second, "constraint_violations.json")["violations"]
+    drifted = {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"}
+    assert drifted == {f"_c{column}"}, violations
+
+    both = sm.list_monitoring_executions(EndpointName=endpoint_name, SortBy="ScheduledTime", SortOrder="Ascending")["MonitoringExecutionSummaries"]
+    assert [e["MonitoringScheduleName"] for e in both] == [first, second], both
+    page = sm.list_monitoring_executions(EndpointName=endpoint_name, SortBy="ScheduledTime", SortOrder="Descending", MaxResults=1)
+    assert [e["MonitoringScheduleName"] for e in page["MonitoringExecutionSummaries"]] == [second]
+    rest = sm.list_monitoring_executions(EndpointName=endpoint_name, SortBy="ScheduledTime", SortOrder="Descending", MaxResults=1, NextToken=page["NextToken"])
+    assert [e["MonitoringScheduleName"] for e in rest["MonitoringExecutionSummaries"]] == [first] and "NextToken" not in rest, rest
+    violated = sm.list_monitoring_executions(EndpointName=endpoint_name, StatusEquals="CompletedWithViolations")["MonitoringExecutionSummaries"]
+    assert [e["MonitoringScheduleName"] for e in violated] == [second], violated
+    schedules = sm.list_monitoring_schedules(EndpointName=endpoint_name, SortBy="Name", SortOrder="Ascending")["MonitoringScheduleSummaries"]
+    assert [s["MonitoringScheduleName"] for s in schedules] == [first, second], schedules
+
+    sm.stop_monitoring_schedule(MonitoringScheduleName=first)
+    assert sm.describe_monitoring_schedule(MonitoringScheduleName=first)["MonitoringScheduleStatus"] == "Stopped"
+    hosting.expect_error(lambda: sm.delete_data_quality_job_definition(JobDefinitionName=definition), "ResourceInUse", 400, first)
+    for name in (first, second):
+        sm.delete_monitoring_schedule(MonitoringScheduleName=name)
+    assert sm.list_monitoring_executions(EndpointName=endpoint_name)["MonitoringExecutionSummaries"] == []
+    sm.delete_data_quality_job_definition(JobDefinitionName=definition)
+    hosting.expect_error(lambda: sm.describe_data_quality_job_definition(JobDefinitionName=definition), "ResourceNotFound", 400)
+
+
+def test_bad_input_is_refused_and_nothing_is_stored(endpoint):
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+
+    hosting.expect_error(lambda: job_definition(sm, f"missing-{run_id}", f"no-such-endpoint-{run_id}", prefix), "ValidationException", 400, "Could not find endpoint")
+    hosting.expect_error(lambda: sm.describe_data_quality_job_definition(JobDefinitionName=f"missing-{run_id}"), "ResourceNotFound", 400)
+
+    uncaptured = churn_endpoint(sm, s3)
+    hosting.expect_error(lambda: job_definition(sm, f"uncaptured-{run_id}", uncaptured, prefix), "ValidationException", 400, "does not capture")
+    hosting.expect_error(lambda: sm.describe_data_quality_job_definition(JobDefinitionName=f"uncaptured-{run_id}"), "ResourceNotFound", 400)
+
+    captured = churn_endpoint(sm, s3, capture_config(prefix))
+    definition = f"dq-{run_id}"
+    job_definition(sm, definition, captured, prefix, baseline=False)
+    hosting.expect_error(lambda: job_definition(sm, definition, captured, prefix), "ResourceInUse", 400, definition)
+
+    hosting.expect_error(lambda: schedule_now(sm, f"nodef-{run_id}", f"no-such-definition-{run_id}"), "ValidationException", 400, "Could not find job definition")
+    for expression in ("cron(0 * * *)", "cron(61 * ? * * *)", "rate(1 hour)", "cron(0 * ? * * 2020)"):
+        hosting.expect_error(lambda: sm.create_monitoring_schedule(MonitoringScheduleName=f"badcron-{run_id}", MonitoringScheduleConfig={
+            "ScheduleConfig": {"ScheduleExpression": expression}, "MonitoringJobDefinitionName": definition}), "ValidationException", 400, "ScheduleExpression")
+    hosting.expect_error(lambda: sm.create_monitoring_schedule(MonitoringScheduleName=f"badwindow-{run_id}", MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "an hour ago"}, "MonitoringJobDefinitionName": definition}),
+        "ValidationException", 400, "DataAnalysisStartTime")
+    for name in (f"nodef-{run_id}", f"badcron-{run_id}", f"badwindow-{run_id}"):
+        hosting.expect_error(lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=name), "ResourceNotFound", 400)
+    assert sm.list_monitoring_schedules(NameContains=run_id)["MonitoringScheduleSummaries"] == []
+
+    hourly = f"hourly-{run_id}"
+    sm.create_monitoring_schedule(MonitoringScheduleName=hourly, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinitionName": definition})
+    hosting.expect_error(lambda: sm.create_monitoring_schedule(MonitoringScheduleName=hourly, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinitionName": definition}), "ResourceInUse", 400, hourly)
+    assert sm.describe_monitoring_schedule(MonitoringScheduleName=hourly)["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
+    hosting.expect_error(lambda: sm.update_monitoring_schedule(MonitoringScheduleName=hourly, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "cron(bad)"}, "MonitoringJobDefinitionName": definition}), "ValidationException", 400, "ScheduleExpression")
+    assert sm.describe_monitoring_schedule(MonitoringScheduleName=hourly)["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
+
+    # Nothing was invoked, so the window holds no captured data: the execution fails and says so.
+    sm.update_monitoring_schedule(MonitoringScheduleName=hourly, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW"}, "MonitoringJobDefinitionName": definition})
+    execution = finished_execution(sm, hourly)
+    assert execution["MonitoringExecutionStatus"] == "Failed" and "No data captured" in execution["FailureReason"], execution
+    assert "ProcessingJobArn" not in execution, execution
+
+    # With captured data but a baseline that is not there, the processing job fails and the execution says why.
+    header, _, validation = hosting.churn_split()
+    invoke_all(s3, client("sagemaker-runtime", endpoint), run_id, captured, hosting.feature_rows(validation[:5], header), 5)
+    job_definition(sm, f"nobaseline-{run_id}", captured, prefix)
+    schedule_now(sm, f"nobaseline-{run_id}", f"nobaseline-{run_id}")
+    execution = finished_execution(sm, f"nobaseline-{run_id}")
+    assert execution["MonitoringExecutionStatus"] == "Failed" and "constraints.json" in execution["FailureReason"], execution
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    assert job["ProcessingJobStatus"] == "Failed", job
+
+    for call in (lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=f"none-{run_id}"),
+                 lambda: sm.delete_monitoring_schedule(MonitoringScheduleName=f"none-{run_id}"),
+                 lambda: sm.start_monitoring_schedule(MonitoringScheduleName=f"none-{run_id}"),
+                 lambda: sm.stop_monitoring_schedule(MonitoringScheduleName=f"none-{run_id}"),
+                 lambda: sm.delete_data_quality_job_definition(JobDefinitionName=f"none-{run_id}")):
+        hosting.expect_error(call, "ResourceNotFound", 400)
+    hosting.expect_error(lambda: sm.list_monitoring_executions(NextToken="not-a-token"), "ValidationException", 400)
+
+
+if __name__ == "__main__":
+    main({name: value for name, value in globals().items() if name.startswith("test_")})
