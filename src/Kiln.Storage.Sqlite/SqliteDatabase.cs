@@ -68,6 +68,18 @@ public sealed class SqliteDatabase : IDisposable
         return work(new SqliteSession(connection, transaction, null));
     }
 
+    /// <summary>
+    /// <see cref="Read{T}"/> on a connection that also has the property-search functions (<c>kiln_search_*</c>).
+    /// Only searches register them: registering on every pooled read costs every plain read (get-run) about a third.
+    /// </summary>
+    internal T ReadSearching<T>(Func<SqliteSession, T> work)
+    {
+        using var connection = Open();
+        PropertySearchSql.AddFunctions(connection);
+        using var transaction = connection.BeginTransaction(deferred: true);
+        return work(new SqliteSession(connection, transaction, null));
+    }
+
     public void Dispose()
     {
         foreach (var command in _writerCommands.Values)
@@ -92,7 +104,6 @@ public sealed class SqliteDatabase : IDisposable
         // synchronous=NORMAL in WAL mode: a committed transaction survives a process crash (the WAL is
         // written before COMMIT returns); only an OS crash or power loss can lose the last commits.
         Execute(connection, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA temp_store=MEMORY;");
-        PropertySearchSql.AddFunctions(connection);
         return connection;
     }
 

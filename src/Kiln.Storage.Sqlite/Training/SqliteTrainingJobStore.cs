@@ -67,7 +67,7 @@ public sealed class SqliteTrainingJobStore(SqliteDatabase db) : ITrainingJobStor
             var nulls = query.Ascending ? "NULLS FIRST" : "NULLS LAST";
             sql.Add("$limit", (long)query.MaxResults + 1);
             sql.Add("$offset", offset);
-            var jobs = db.Read(session => session.Query(
+            var jobs = db.ReadSearching(session => session.Query(
                 $"SELECT job FROM (SELECT job, name, creation_time, {key} AS sort_key FROM training_jobs WHERE {filter}) "
                 + $"ORDER BY sort_key IS NOT NULL {direction}, kiln_search_number(sort_key) {direction} {nulls}, kiln_search_text(sort_key) {direction}, creation_time {direction}, name {direction} "
                 + "LIMIT $limit OFFSET $offset",
@@ -77,7 +77,7 @@ public sealed class SqliteTrainingJobStore(SqliteDatabase db) : ITrainingJobStor
         }
 
         // SQL narrows what it can; the rest of the filter and the order are the domain's in-memory evaluation.
-        var candidates = db.Read(session => session.Query(
+        var candidates = db.ReadSearching(session => session.Query(
             $"SELECT job FROM training_jobs WHERE {filter} ORDER BY creation_time ASC, name ASC",
             reader => reader.GetString(0),
             sql.Parameters.ToArray()));
