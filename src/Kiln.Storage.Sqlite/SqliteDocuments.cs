@@ -48,6 +48,17 @@ internal sealed class SqliteDocuments<T>(SqliteDatabase db, string table, Func<T
             reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!,
             ("$path", jsonPath), ("$value", value))));
 
+    /// <summary>The documents whose status is none of <paramref name="statuses"/>, oldest first.</summary>
+    public Task<IReadOnlyList<T>> StatusNotInAsync(IEnumerable<string> statuses, CancellationToken ct)
+    {
+        var parameters = statuses.Select((status, i) => ($"$s{i}", (object?)status)).ToArray();
+        var list = parameters.Length == 0 ? "''" : string.Join(", ", parameters.Select(p => p.Item1));
+        return Task.FromResult<IReadOnlyList<T>>(db.Read(session => session.Query(
+            $"SELECT document FROM {table} WHERE status NOT IN ({list}) ORDER BY creation_time ASC, name ASC",
+            reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!,
+            parameters)));
+    }
+
     public Task<IReadOnlyList<T>> AllAsync(CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<T>>(db.Read(session => session.Query($"SELECT document FROM {table}", reader => JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!)));
 

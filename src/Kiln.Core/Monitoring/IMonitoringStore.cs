@@ -30,6 +30,9 @@ public interface IMonitoringStore
 
     Task<MonitoringExecution?> UpdateExecutionAsync(string name, Func<MonitoringExecution, MonitoringExecution?> change, CancellationToken ct = default);
 
+    /// <summary>The executions that have not ended (what the executor advances on every tick), oldest scheduled first.</summary>
+    Task<IReadOnlyList<MonitoringExecution>> UnfinishedExecutionsAsync(CancellationToken ct = default);
+
     /// <summary>Every execution, or a schedule's only.</summary>
     Task<IReadOnlyList<MonitoringExecution>> ExecutionsAsync(string? scheduleName = null, CancellationToken ct = default);
 }

@@ -38,7 +38,13 @@ public sealed record MonitoringExecution
 
     public required DateTimeOffset LastModifiedTime { get; init; }
 
-    public bool IsFinished => Status is MonitoringExecutionStatus.Completed or MonitoringExecutionStatus.CompletedWithViolations or MonitoringExecutionStatus.Failed or MonitoringExecutionStatus.Stopped;
+    /// <summary>The statuses an execution ends in.</summary>
+    public static readonly IReadOnlySet<MonitoringExecutionStatus> EndStatuses = new HashSet<MonitoringExecutionStatus>
+    {
+        MonitoringExecutionStatus.Completed, MonitoringExecutionStatus.CompletedWithViolations, MonitoringExecutionStatus.Failed, MonitoringExecutionStatus.Stopped,
+    };
+
+    public bool IsFinished => EndStatuses.Contains(Status);
 
     public static string KeyOf(string schedule, DateTimeOffset scheduledTime) => $"{schedule}/{scheduledTime.ToUnixTimeMilliseconds()}";
 }

@@ -33,18 +33,15 @@ public sealed partial class MonitoringExecutor(
             }
         }
 
-        foreach (var execution in await store.ExecutionsAsync(null, ct).ConfigureAwait(false))
+        foreach (var execution in await store.UnfinishedExecutionsAsync(ct).ConfigureAwait(false))
         {
-            if (!execution.IsFinished)
+            try
             {
-                try
-                {
-                    await AdvanceAsync(execution, ct).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    LogAdvanceFailed(logger, execution.Name, e);
-                }
+                await AdvanceAsync(execution, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogAdvanceFailed(logger, execution.Name, e);
             }
         }
     }

@@ -46,6 +46,9 @@ public sealed class SqliteMonitoringStore(SqliteDatabase db) : IMonitoringStore
     public Task<MonitoringExecution?> UpdateExecutionAsync(string name, Func<MonitoringExecution, MonitoringExecution?> change, CancellationToken ct = default) =>
         _executions.UpdateAsync(name, change, ct);
 
+    public Task<IReadOnlyList<MonitoringExecution>> UnfinishedExecutionsAsync(CancellationToken ct = default) =>
+        _executions.StatusNotInAsync(MonitoringExecution.EndStatuses.Select(status => status.ToString()), ct);
+
     public async Task<IReadOnlyList<MonitoringExecution>> ExecutionsAsync(string? scheduleName = null, CancellationToken ct = default) =>
         scheduleName is null
             ? (await _executions.AllAsync(ct).ConfigureAwait(false)).OrderByDescending(execution => execution.ScheduledTime).ThenBy(execution => execution.Name, StringComparer.Ordinal).ToList()

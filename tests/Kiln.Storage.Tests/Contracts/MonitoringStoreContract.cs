@@ -71,6 +71,21 @@ public abstract class MonitoringStoreContract
     }
 
     [Fact]
+    public async Task Unfinished_executions_are_those_not_in_an_end_status_oldest_first()
+    {
+        await Store.AddScheduleAsync(Schedule("s1"));
+        Assert.True(await Store.AddExecutionAsync(Execution("s1", Epoch.AddHours(2))));
+        Assert.True(await Store.AddExecutionAsync(Execution("s1", Epoch)));
+        Assert.True(await Store.AddExecutionAsync(Execution("s1", Epoch.AddHours(1)) with { Status = MonitoringExecutionStatus.CompletedWithViolations }));
+        Assert.True(await Store.AddExecutionAsync(Execution("s1", Epoch.AddHours(3)) with { Status = MonitoringExecutionStatus.Failed }));
+
+        var unfinished = await Store.UnfinishedExecutionsAsync();
+
+        Assert.Equal([Epoch, Epoch.AddHours(2)], unfinished.Select(execution => execution.ScheduledTime));
+        Assert.All(unfinished, execution => Assert.False(execution.IsFinished));
+    }
+
+    [Fact]
     public async Task Executions_are_keyed_by_schedule_and_time_listed_per_schedule_and_deleted_with_it()
     {
         await Store.AddScheduleAsync(Schedule("s1"));
