@@ -58,9 +58,7 @@ public sealed class ClarifyProcessor(IEndpointInvoker endpoints) : IBuiltInProce
             return Path.Combine(folder, preferred);
         }
 
-        var file = Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).FirstOrDefault()
-            : null;
+        var file = InputFiles.Under(folder).FirstOrDefault();
         return file ?? throw new BuiltInProcessingException($"ClientError: the {input} input has no file (expected under {folder}).");
     }
 }

@@ -85,9 +85,7 @@ public sealed class ModelMonitorAnalyzer : IBuiltInProcessor
             return [source];
         }
 
-        var files = Directory.Exists(source)
-            ? Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(file => !Path.GetFileName(file).StartsWith('.')).Order(StringComparer.Ordinal).ToList()
-            : [];
+        var files = InputFiles.Under(source);
         return files.Count > 0 ? files : throw new BuiltInProcessingException($"ClientError: no dataset files under dataset_source ({source}).");
     }
 
