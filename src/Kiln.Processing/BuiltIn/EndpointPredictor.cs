@@ -67,7 +67,8 @@ internal sealed class EndpointPredictor(IEndpointInvoker endpoints, string endpo
     {
         var column = predictor?.Probability?.Index ?? predictor?.Label?.Index ?? 0;
         return body.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(line => Number(line.Split(',')[Math.Min(column, line.Split(',').Length - 1)]))
+            .Select(line => line.Split(','))
+            .Select(cells => Number(cells[Math.Min(column, cells.Length - 1)]))
             .ToList();
     }
 
