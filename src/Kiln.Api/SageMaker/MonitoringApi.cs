@@ -36,7 +36,7 @@ internal static class MonitoringApi
             throw Invalid($"Kiln analyzes on one instance, so JobResources.ClusterConfig.InstanceCount must be 1 (it is {cluster.InstanceCount}).");
         }
 
-        var definition = new DataQualityJobDefinition
+        var definition = new MonitorJobDefinition
         {
             Name = request.JobDefinitionName!,
             ImageUri = app.ImageUri!,

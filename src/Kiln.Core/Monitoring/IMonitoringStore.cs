@@ -4,13 +4,13 @@ namespace Kiln.Core.Monitoring;
 public interface IMonitoringStore
 {
     /// <summary>Adds a job definition; false when the name is taken.</summary>
-    Task<bool> AddJobDefinitionAsync(DataQualityJobDefinition definition, CancellationToken ct = default);
+    Task<bool> AddJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default);
 
-    Task<DataQualityJobDefinition?> FindJobDefinitionAsync(string name, CancellationToken ct = default);
+    Task<MonitorJobDefinition?> FindJobDefinitionAsync(string name, CancellationToken ct = default);
 
     Task<bool> DeleteJobDefinitionAsync(string name, CancellationToken ct = default);
 
-    Task<IReadOnlyList<DataQualityJobDefinition>> AllJobDefinitionsAsync(CancellationToken ct = default);
+    Task<IReadOnlyList<MonitorJobDefinition>> AllJobDefinitionsAsync(CancellationToken ct = default);
 
     /// <summary>Adds a schedule; false when the name is taken.</summary>
     Task<bool> AddScheduleAsync(MonitoringSchedule schedule, CancellationToken ct = default);

@@ -34,6 +34,9 @@ public sealed record MonitoringExecution
 
     public string? FailureReason { get; init; }
 
+    /// <summary>The s3:// folder the execution's reports (constraint_violations.json, statistics.json, …) are uploaded to; null until its job starts.</summary>
+    public string? ReportUri { get; init; }
+
     public required DateTimeOffset CreationTime { get; init; }
 
     public required DateTimeOffset LastModifiedTime { get; init; }

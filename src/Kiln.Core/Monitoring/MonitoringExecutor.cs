@@ -16,7 +16,13 @@ namespace Kiln.Core.Monitoring;
 /// execution, so starting it twice is harmless), a running one follows its job.
 /// </summary>
 public sealed partial class MonitoringExecutor(
-    IMonitoringStore store, MonitoringService monitoring, ProcessingJobService processing, ObjectStore objects, TimeProvider clock, ILogger<MonitoringExecutor> logger)
+    IMonitoringStore store,
+    MonitoringService monitoring,
+    ProcessingJobService processing,
+    ObjectStore objects,
+    IEnumerable<IMonitoringExecutionListener> listeners,
+    TimeProvider clock,
+    ILogger<MonitoringExecutor> logger)
 {
     public const string AnalyzerImage = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer";
 
@@ -94,7 +100,7 @@ public sealed partial class MonitoringExecutor(
         if (execution.ProcessingJobName is null)
         {
             string? failure = null;
-            string? job = null;
+            (string Name, string ReportUri)? job = null;
             try
             {
                 job = await StartProcessingJobAsync(execution, ct).ConfigureAwait(false);
@@ -104,11 +110,16 @@ public sealed partial class MonitoringExecutor(
                 failure = e.Message;
             }
 
-            await ChangeAsync(execution, current => current.ProcessingJobName is not null || current.IsFinished
+            var started = await ChangeAsync(execution, current => current.ProcessingJobName is not null || current.IsFinished
                 ? null
                 : failure is null
-                    ? current with { ProcessingJobName = job, Status = MonitoringExecutionStatus.InProgress }
+                    ? current with { ProcessingJobName = job!.Value.Name, ReportUri = job.Value.ReportUri, Status = MonitoringExecutionStatus.InProgress }
                     : current with { Status = MonitoringExecutionStatus.Failed, FailureReason = failure }, ct).ConfigureAwait(false);
+            if (started is { IsFinished: true })
+            {
+                await TellListenersAsync(started, ct).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -126,13 +137,36 @@ public sealed partial class MonitoringExecutor(
             ProcessingJobStatus.Stopped => (MonitoringExecutionStatus.Stopped, null),
             _ => (MonitoringExecutionStatus.Failed, processed.FailureReason ?? processed.ExitMessage),
         };
-        await ChangeAsync(execution, current => current.IsFinished ? null : current with { Status = status, FailureReason = reason }, ct).ConfigureAwait(false);
+        if (await ChangeAsync(execution, current => current.IsFinished ? null : current with { Status = status, FailureReason = reason }, ct).ConfigureAwait(false) is { } ended)
+        {
+            await TellListenersAsync(ended, ct).ConfigureAwait(false);
+        }
     }
 
-    private Task ChangeAsync(MonitoringExecution execution, Func<MonitoringExecution, MonitoringExecution?> change, CancellationToken ct) =>
+    private async Task TellListenersAsync(MonitoringExecution ended, CancellationToken ct)
+    {
+        if (await store.FindScheduleAsync(ended.ScheduleName, ct).ConfigureAwait(false) is not { } schedule)
+        {
+            return;
+        }
+
+        foreach (var listener in listeners)
+        {
+            try
+            {
+                await listener.OnExecutionEndedAsync(ended, schedule, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogListenerFailed(logger, ended.Name, listener.GetType().Name, e);
+            }
+        }
+    }
+
+    private Task<MonitoringExecution?> ChangeAsync(MonitoringExecution execution, Func<MonitoringExecution, MonitoringExecution?> change, CancellationToken ct) =>
         store.UpdateExecutionAsync(execution.Name, current => change(current) is { } changed ? changed with { LastModifiedTime = clock.GetUtcNow() } : null, ct);
 
-    private async Task<string> StartProcessingJobAsync(MonitoringExecution execution, CancellationToken ct)
+    private async Task<(string Name, string ReportUri)> StartProcessingJobAsync(MonitoringExecution execution, CancellationToken ct)
     {
         var definition = await monitoring.DescribeJobDefinitionAsync(execution.JobDefinitionName, ct).ConfigureAwait(false);
         var schedule = await monitoring.DescribeScheduleAsync(execution.ScheduleName, ct).ConfigureAwait(false);
@@ -200,11 +234,11 @@ public sealed partial class MonitoringExecutor(
             // Started by an earlier tick that did not live to record it.
         }
 
-        return name;
+        return (name, outputs[0].Uri);
     }
 
     /// <summary>One input per hour folder ({endpoint}/{variant}/yyyy/MM/dd/HH) of captured data that overlaps [start, end).</summary>
-    private async Task<List<ProcessingInput>> CapturedHoursAsync(string captureUri, DataQualityJobDefinition definition, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    private async Task<List<ProcessingInput>> CapturedHoursAsync(string captureUri, MonitorJobDefinition definition, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
     {
         if (!captureUri.StartsWith("s3://", StringComparison.Ordinal))
         {
@@ -253,6 +287,9 @@ public sealed partial class MonitoringExecutor(
             : null;
 
     private static string FileName(string uri) => uri[(uri.TrimEnd('/').LastIndexOf('/') + 1)..];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Listener {Listener} failed on the end of monitoring execution {Execution}")]
+    private static partial void LogListenerFailed(ILogger logger, string execution, string listener, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Monitoring execution {Execution} could not move on")]
     private static partial void LogAdvanceFailed(ILogger logger, string execution, Exception exception);

@@ -6,7 +6,7 @@ namespace Kiln.Core.Monitoring;
 /// <summary>Model Monitor's control plane: data quality job definitions, monitoring schedules and the list of their executions.</summary>
 public sealed class MonitoringService(IMonitoringStore store, IServingStore serving, TimeProvider clock)
 {
-    public async Task<DataQualityJobDefinition> CreateJobDefinitionAsync(DataQualityJobDefinition definition, CancellationToken ct = default)
+    public async Task<MonitorJobDefinition> CreateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default)
     {
         await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
         ScheduleExpressions.ParseOffset("DataQualityJobInput.EndpointInput.StartTimeOffset", definition.StartTimeOffset, TimeSpan.Zero);
@@ -24,7 +24,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         return definition;
     }
 
-    public async Task<DataQualityJobDefinition> DescribeJobDefinitionAsync(string name, CancellationToken ct = default) =>
+    public async Task<MonitorJobDefinition> DescribeJobDefinitionAsync(string name, CancellationToken ct = default) =>
         await store.FindJobDefinitionAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find job definition {name}.");
 
     public async Task DeleteJobDefinitionAsync(string name, CancellationToken ct = default)
@@ -39,7 +39,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         await store.DeleteJobDefinitionAsync(name, ct).ConfigureAwait(false);
     }
 
-    public async Task<Page<DataQualityJobDefinition>> ListJobDefinitionsAsync(ListQuery query, string? endpointName, CancellationToken ct = default)
+    public async Task<Page<MonitorJobDefinition>> ListJobDefinitionsAsync(ListQuery query, string? endpointName, CancellationToken ct = default)
     {
         var all = await store.AllJobDefinitionsAsync(ct).ConfigureAwait(false);
         var matching = all
@@ -144,7 +144,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             : throw KilnException.InvalidParameter($"Endpoint \"{endpointName}\" does not capture its input data: enable DataCaptureConfig (with CaptureMode Input) on its endpoint config before monitoring it.");
     }
 
-    private async Task<DataQualityJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, CancellationToken ct)
+    private async Task<MonitorJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, CancellationToken ct)
     {
         ScheduleExpressions.Parse(schedule.Expression);
         var start = ScheduleExpressions.ParseOffset("ScheduleConfig.DataAnalysisStartTime", schedule.DataAnalysisStartTime, TimeSpan.FromHours(-1));

@@ -4,19 +4,19 @@ namespace Kiln.Storage.Sqlite.Monitoring;
 
 public sealed class SqliteMonitoringStore(SqliteDatabase db) : IMonitoringStore
 {
-    private readonly SqliteDocuments<DataQualityJobDefinition> _definitions = new(db, "monitoring_job_definitions", definition => definition.Name, _ => "", definition => definition.CreationTime);
+    private readonly SqliteDocuments<MonitorJobDefinition> _definitions = new(db, "monitoring_job_definitions", definition => definition.Name, _ => "", definition => definition.CreationTime);
 
     private readonly SqliteDocuments<MonitoringSchedule> _schedules = new(db, "monitoring_schedules", schedule => schedule.Name, schedule => schedule.Status.ToString(), schedule => schedule.CreationTime, schedule => schedule.LastModifiedTime);
 
     private readonly SqliteDocuments<MonitoringExecution> _executions = new(db, "monitoring_executions", execution => execution.Name, execution => execution.Status.ToString(), execution => execution.CreationTime, execution => execution.LastModifiedTime);
 
-    public Task<bool> AddJobDefinitionAsync(DataQualityJobDefinition definition, CancellationToken ct = default) => _definitions.AddAsync(definition, ct);
+    public Task<bool> AddJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default) => _definitions.AddAsync(definition, ct);
 
-    public Task<DataQualityJobDefinition?> FindJobDefinitionAsync(string name, CancellationToken ct = default) => _definitions.FindAsync(name, ct);
+    public Task<MonitorJobDefinition?> FindJobDefinitionAsync(string name, CancellationToken ct = default) => _definitions.FindAsync(name, ct);
 
     public Task<bool> DeleteJobDefinitionAsync(string name, CancellationToken ct = default) => _definitions.DeleteAsync(name, ct);
 
-    public async Task<IReadOnlyList<DataQualityJobDefinition>> AllJobDefinitionsAsync(CancellationToken ct = default) =>
+    public async Task<IReadOnlyList<MonitorJobDefinition>> AllJobDefinitionsAsync(CancellationToken ct = default) =>
         (await _definitions.AllAsync(ct).ConfigureAwait(false)).OrderBy(definition => definition.Name, StringComparer.Ordinal).ToList();
 
     public Task<bool> AddScheduleAsync(MonitoringSchedule schedule, CancellationToken ct = default) => _schedules.AddAsync(schedule, ct);

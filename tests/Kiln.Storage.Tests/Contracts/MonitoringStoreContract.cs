@@ -112,7 +112,7 @@ public abstract class MonitoringStoreContract
         Assert.Equal(["s2"], (await Store.AllSchedulesAsync()).Select(schedule => schedule.Name));
     }
 
-    private static DataQualityJobDefinition Definition(string name) => new()
+    private static MonitorJobDefinition Definition(string name) => new()
     {
         Name = name,
         ImageUri = "1.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer",

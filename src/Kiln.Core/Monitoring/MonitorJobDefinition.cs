@@ -5,10 +5,17 @@ namespace Kiln.Core.Monitoring;
 /// <summary>Where a monitoring job writes its reports: everything under <see cref="LocalPath"/> is uploaded to <see cref="S3Uri"/>.</summary>
 public sealed record MonitoringOutputSpec(string S3Uri, string LocalPath, string UploadMode = "EndOfJob");
 
-/// <summary>What CreateDataQualityJobDefinition asks for: the analyzer container, the endpoint whose capture it reads, the baseline, where reports go.</summary>
-public sealed record DataQualityJobDefinition
+/// <summary>
+/// A Model Monitor job definition (what Create{DataQuality,ModelQuality,ModelBias,ModelExplainability}JobDefinition ask for):
+/// the analyzer container, the endpoint whose capture it reads, the baseline, where reports go. One name space for all four
+/// types, as in SageMaker; <see cref="MonitoringType"/> says which API owns it.
+/// </summary>
+public sealed record MonitorJobDefinition
 {
     public required string Name { get; init; }
+
+    /// <summary>DataQuality, ModelQuality, ModelBias or ModelExplainability (botocore's MonitoringType values).</summary>
+    public string MonitoringType { get; init; } = MonitoringTypes.DataQuality;
 
     public required string ImageUri { get; init; }
 
@@ -56,4 +63,13 @@ public sealed record DataQualityJobDefinition
     public IReadOnlyList<Tag> Tags { get; init; } = [];
 
     public required DateTimeOffset CreationTime { get; init; }
+}
+
+/// <summary>botocore's MonitoringType values.</summary>
+public static class MonitoringTypes
+{
+    public const string DataQuality = "DataQuality";
+    public const string ModelQuality = "ModelQuality";
+    public const string ModelBias = "ModelBias";
+    public const string ModelExplainability = "ModelExplainability";
 }
