@@ -75,7 +75,7 @@ internal static class MonitoringApi
 
     private static async Task<object?> DescribeJobDefinitionAsync(DescribeDataQualityJobDefinitionRequest request, SageMakerCall call)
     {
-        var definition = await call.Service<MonitoringService>().DescribeJobDefinitionAsync(request.JobDefinitionName!, call.Aborted);
+        var definition = await call.Service<MonitoringService>().DescribeJobDefinitionAsync(request.JobDefinitionName!, DataQuality, call.Aborted);
         return new DescribeDataQualityJobDefinitionResponse
         {
             JobDefinitionArn = DefinitionArn(call, definition.Name),
@@ -127,7 +127,7 @@ internal static class MonitoringApi
     private static async Task<object?> ListJobDefinitionsAsync(ListDataQualityJobDefinitionsRequest request, SageMakerCall call)
     {
         var query = Query(request.NameContains, null, request.CreationTimeAfter, request.CreationTimeBefore, null, null, request.SortBy, request.SortOrder, request.MaxResults, request.NextToken);
-        var page = await call.Service<MonitoringService>().ListJobDefinitionsAsync(query, request.EndpointName, call.Aborted);
+        var page = await call.Service<MonitoringService>().ListJobDefinitionsAsync(query, request.EndpointName, DataQuality, call.Aborted);
         return new ListDataQualityJobDefinitionsResponse
         {
             JobDefinitionSummaries = page.Items.Select(definition => new MonitoringJobDefinitionSummary
@@ -143,21 +143,21 @@ internal static class MonitoringApi
 
     private static async Task<object?> DeleteJobDefinitionAsync(DeleteDataQualityJobDefinitionRequest request, SageMakerCall call)
     {
-        await call.Service<MonitoringService>().DeleteJobDefinitionAsync(request.JobDefinitionName!, call.Aborted);
+        await call.Service<MonitoringService>().DeleteJobDefinitionAsync(request.JobDefinitionName!, DataQuality, call.Aborted);
         return null;
     }
 
     private static async Task<object?> CreateScheduleAsync(CreateMonitoringScheduleRequest request, SageMakerCall call)
     {
-        var (schedule, definition) = ScheduleOf(request.MonitoringScheduleConfig!);
-        var created = await call.Service<MonitoringService>().CreateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, Tags(request.Tags), call.Aborted);
+        var (schedule, definition, type) = ScheduleOf(request.MonitoringScheduleConfig!);
+        var created = await call.Service<MonitoringService>().CreateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, type, Tags(request.Tags), call.Aborted);
         return new CreateMonitoringScheduleResponse { MonitoringScheduleArn = ScheduleArn(call, created.Name) };
     }
 
     private static async Task<object?> UpdateScheduleAsync(UpdateMonitoringScheduleRequest request, SageMakerCall call)
     {
-        var (schedule, definition) = ScheduleOf(request.MonitoringScheduleConfig!);
-        var updated = await call.Service<MonitoringService>().UpdateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, call.Aborted);
+        var (schedule, definition, type) = ScheduleOf(request.MonitoringScheduleConfig!);
+        var updated = await call.Service<MonitoringService>().UpdateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, type, call.Aborted);
         return new UpdateMonitoringScheduleResponse { MonitoringScheduleArn = ScheduleArn(call, updated.Name) };
     }
 
@@ -193,13 +193,8 @@ internal static class MonitoringApi
 
     private static async Task<object?> ListSchedulesAsync(ListMonitoringSchedulesRequest request, SageMakerCall call)
     {
-        if (request.MonitoringTypeEquals is { } type && type != DataQuality)
-        {
-            return new ListMonitoringSchedulesResponse { MonitoringScheduleSummaries = [] };
-        }
-
         var query = Query(request.NameContains, request.StatusEquals, request.CreationTimeAfter, request.CreationTimeBefore, request.LastModifiedTimeAfter, request.LastModifiedTimeBefore, request.SortBy, request.SortOrder, request.MaxResults, request.NextToken);
-        var page = await call.Service<MonitoringService>().ListSchedulesAsync(query, request.EndpointName, request.MonitoringJobDefinitionName, call.Aborted);
+        var page = await call.Service<MonitoringService>().ListSchedulesAsync(query, request.EndpointName, request.MonitoringJobDefinitionName, request.MonitoringTypeEquals, call.Aborted);
         return new ListMonitoringSchedulesResponse
         {
             MonitoringScheduleSummaries = page.Items.Select(schedule => new MonitoringScheduleSummary
@@ -237,13 +232,8 @@ internal static class MonitoringApi
 
     private static async Task<object?> ListExecutionsAsync(ListMonitoringExecutionsRequest request, SageMakerCall call)
     {
-        if (request.MonitoringTypeEquals is { } type && type != DataQuality)
-        {
-            return new ListMonitoringExecutionsResponse { MonitoringExecutionSummaries = [] };
-        }
-
         var query = Query(null, request.StatusEquals, request.CreationTimeAfter, request.CreationTimeBefore, request.LastModifiedTimeAfter, request.LastModifiedTimeBefore, request.SortBy, request.SortOrder, request.MaxResults, request.NextToken);
-        var filter = new ExecutionFilter(request.MonitoringScheduleName, request.EndpointName, request.MonitoringJobDefinitionName, request.ScheduledTimeAfter, request.ScheduledTimeBefore);
+        var filter = new ExecutionFilter(request.MonitoringScheduleName, request.EndpointName, request.MonitoringJobDefinitionName, request.ScheduledTimeAfter, request.ScheduledTimeBefore, request.MonitoringTypeEquals);
         var page = await call.Service<MonitoringService>().ListExecutionsAsync(query, filter, request.SortBy is null or "ScheduledTime", call.Aborted);
         return new ListMonitoringExecutionsResponse
         {
@@ -266,25 +256,26 @@ internal static class MonitoringApi
         MonitoringType = execution.MonitoringType,
     };
 
-    /// <summary>The schedule and job definition a MonitoringScheduleConfig names; Kiln takes a named data quality job definition, not an inline one.</summary>
-    private static (ScheduleSpec Schedule, string JobDefinitionName) ScheduleOf(MonitoringScheduleConfig config)
+    /// <summary>The schedule, job definition and monitoring type a MonitoringScheduleConfig names; Kiln takes a named job definition, not an inline one.</summary>
+    private static (ScheduleSpec Schedule, string JobDefinitionName, string MonitoringType) ScheduleOf(MonitoringScheduleConfig config)
     {
         if (config.MonitoringJobDefinition is not null)
         {
-            throw Invalid("MonitoringScheduleConfig.MonitoringJobDefinition (an inline job definition) is not supported by Kiln yet: create a data quality job definition and name it in MonitoringJobDefinitionName.");
+            throw Invalid("MonitoringScheduleConfig.MonitoringJobDefinition (an inline job definition) is not supported by Kiln yet: create a job definition and name it in MonitoringJobDefinitionName.");
         }
 
         var name = config.MonitoringJobDefinitionName ?? throw Invalid("MonitoringScheduleConfig.MonitoringJobDefinitionName is required.");
-        if ((config.MonitoringType ?? DataQuality) != DataQuality)
+        var type = config.MonitoringType ?? DataQuality;
+        if (type is not (DataQuality or MonitoringTypes.ModelQuality))
         {
-            throw Invalid($"MonitoringScheduleConfig.MonitoringType {config.MonitoringType} is not supported by Kiln yet; DataQuality is.");
+            throw Invalid($"MonitoringScheduleConfig.MonitoringType {config.MonitoringType} is not supported by Kiln yet; DataQuality and ModelQuality are.");
         }
 
         var schedule = config.ScheduleConfig ?? throw Invalid("MonitoringScheduleConfig.ScheduleConfig is required: Kiln runs a schedule by its ScheduleExpression.");
-        return (new ScheduleSpec(schedule.ScheduleExpression!, schedule.DataAnalysisStartTime, schedule.DataAnalysisEndTime), name);
+        return (new ScheduleSpec(schedule.ScheduleExpression!, schedule.DataAnalysisStartTime, schedule.DataAnalysisEndTime), name, type);
     }
 
-    private static ListQuery Query(string? nameContains, string? status, DateTimeOffset? createdAfter, DateTimeOffset? createdBefore, DateTimeOffset? modifiedAfter, DateTimeOffset? modifiedBefore, string? sortBy, string? sortOrder, int? maxResults, string? nextToken) =>
+    internal static ListQuery Query(string? nameContains, string? status, DateTimeOffset? createdAfter, DateTimeOffset? createdBefore, DateTimeOffset? modifiedAfter, DateTimeOffset? modifiedBefore, string? sortBy, string? sortOrder, int? maxResults, string? nextToken) =>
         new(
             NameContains: nameContains,
             Status: status,
@@ -297,11 +288,11 @@ internal static class MonitoringApi
             MaxResults: maxResults ?? 10,
             PageToken: nextToken);
 
-    private static List<Core.Tracking.Tag> Tags(List<Generated.Tag>? tags) => (tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
+    internal static List<Core.Tracking.Tag> Tags(List<Generated.Tag>? tags) => (tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
 
     private static string DefinitionArn(SageMakerCall call, string name) => call.Arn("data-quality-job-definition", name);
 
     private static string ScheduleArn(SageMakerCall call, string name) => call.Arn("monitoring-schedule", name);
 
-    private static SageMakerException Invalid(string message) => new("ValidationException", message);
+    internal static SageMakerException Invalid(string message) => new("ValidationException", message);
 }

@@ -63,6 +63,27 @@ public sealed record MonitorJobDefinition
     public IReadOnlyList<Tag> Tags { get; init; } = [];
 
     public required DateTimeOffset CreationTime { get; init; }
+
+    /// <summary>What a ModelQuality definition adds: the problem, where the prediction is in the output, where ground truth lands.</summary>
+    public ModelQualitySpec? ModelQuality { get; init; }
+}
+
+/// <summary>
+/// A model-quality monitor's problem (<see cref="ProblemTypes"/>), where the prediction and its probability are in the
+/// captured output (a CSV column index or a JSON path), the score above which a binary prediction is positive, and
+/// where ground truth is uploaded ({GroundTruthS3Uri}/yyyy/MM/dd/HH/*.jsonl).
+/// </summary>
+public sealed record ModelQualitySpec(
+    string ProblemType,
+    string GroundTruthS3Uri,
+    string? InferenceAttribute = null,
+    string? ProbabilityAttribute = null,
+    double? ProbabilityThresholdAttribute = null);
+
+/// <summary>botocore's MonitoringProblemType values.</summary>
+public static class ProblemTypes
+{
+    public static readonly IReadOnlyList<string> All = ["BinaryClassification", "MulticlassClassification", "Regression"];
 }
 
 /// <summary>botocore's MonitoringType values.</summary>

@@ -3,33 +3,44 @@ using Kiln.Core.Serving;
 
 namespace Kiln.Core.Monitoring;
 
-/// <summary>Model Monitor's control plane: data quality job definitions, monitoring schedules and the list of their executions.</summary>
+/// <summary>Model Monitor's control plane: job definitions (one name space for every monitoring type), monitoring schedules and the list of their executions.</summary>
 public sealed class MonitoringService(IMonitoringStore store, IServingStore serving, TimeProvider clock)
 {
     public async Task<MonitorJobDefinition> CreateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default)
     {
+        var type = definition.MonitoringType;
         await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
-        ScheduleExpressions.ParseOffset("DataQualityJobInput.EndpointInput.StartTimeOffset", definition.StartTimeOffset, TimeSpan.Zero);
-        ScheduleExpressions.ParseOffset("DataQualityJobInput.EndpointInput.EndTimeOffset", definition.EndTimeOffset, TimeSpan.Zero);
+        ScheduleExpressions.ParseOffset($"{type}JobInput.EndpointInput.StartTimeOffset", definition.StartTimeOffset, TimeSpan.Zero);
+        ScheduleExpressions.ParseOffset($"{type}JobInput.EndpointInput.EndTimeOffset", definition.EndTimeOffset, TimeSpan.Zero);
         if (definition.Outputs.Count == 0)
         {
-            throw KilnException.InvalidParameter("DataQualityJobOutputConfig.MonitoringOutputs needs one output: where the reports go.");
+            throw KilnException.InvalidParameter($"{type}JobOutputConfig.MonitoringOutputs needs one output: where the reports go.");
+        }
+
+        if (type == MonitoringTypes.ModelQuality)
+        {
+            CheckModelQuality(definition.ModelQuality);
         }
 
         if (!await store.AddJobDefinitionAsync(definition, ct).ConfigureAwait(false))
         {
-            throw new KilnException(ErrorCode.ResourceInUse, $"Job definition {definition.Name} already exists: a data quality job definition name must be unique.");
+            throw new KilnException(ErrorCode.ResourceInUse, $"Job definition {definition.Name} already exists: job definition names are unique across all monitoring types.");
         }
 
         return definition;
     }
 
-    public async Task<MonitorJobDefinition> DescribeJobDefinitionAsync(string name, CancellationToken ct = default) =>
-        await store.FindJobDefinitionAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find job definition {name}.");
+    /// <summary>The job definition; with <paramref name="monitoringType"/>, one of that type only (another type's is not found, as SageMaker's per-type APIs answer).</summary>
+    public Task<MonitorJobDefinition> DescribeJobDefinitionAsync(string name, CancellationToken ct = default) => DescribeJobDefinitionAsync(name, null, ct);
 
-    public async Task DeleteJobDefinitionAsync(string name, CancellationToken ct = default)
+    public async Task<MonitorJobDefinition> DescribeJobDefinitionAsync(string name, string? monitoringType, CancellationToken ct = default) =>
+        await store.FindJobDefinitionAsync(name, ct).ConfigureAwait(false) is { } found && (monitoringType is null || found.MonitoringType == monitoringType)
+            ? found
+            : throw KilnException.NotFound($"Could not find {(monitoringType is null ? "" : monitoringType + " ")}job definition {name}.");
+
+    public async Task DeleteJobDefinitionAsync(string name, string monitoringType, CancellationToken ct = default)
     {
-        await DescribeJobDefinitionAsync(name, ct).ConfigureAwait(false);
+        await DescribeJobDefinitionAsync(name, monitoringType, ct).ConfigureAwait(false);
         var users = (await store.AllSchedulesAsync(ct).ConfigureAwait(false)).Where(schedule => schedule.JobDefinitionName == name).Select(schedule => schedule.Name).ToList();
         if (users.Count > 0)
         {
@@ -39,24 +50,26 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         await store.DeleteJobDefinitionAsync(name, ct).ConfigureAwait(false);
     }
 
-    public async Task<Page<MonitorJobDefinition>> ListJobDefinitionsAsync(ListQuery query, string? endpointName, CancellationToken ct = default)
+    public async Task<Page<MonitorJobDefinition>> ListJobDefinitionsAsync(ListQuery query, string? endpointName, string monitoringType, CancellationToken ct = default)
     {
         var all = await store.AllJobDefinitionsAsync(ct).ConfigureAwait(false);
         var matching = all
+            .Where(definition => definition.MonitoringType == monitoringType)
             .Where(definition => endpointName is null || definition.EndpointName == endpointName)
             .Where(definition => Matches(query, definition.Name, definition.CreationTime, definition.CreationTime, null));
         return PageToken.Slice(Sort(matching, query, definition => definition.Name, definition => definition.CreationTime, _ => ""), query.PageToken, query.MaxResults);
     }
 
-    public async Task<MonitoringSchedule> CreateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct = default)
+    public async Task<MonitoringSchedule> CreateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct = default)
     {
-        var definition = await CheckAsync(schedule, jobDefinitionName, ct).ConfigureAwait(false);
+        var definition = await CheckAsync(schedule, jobDefinitionName, monitoringType, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         var created = new MonitoringSchedule
         {
             Name = name,
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
+            MonitoringType = monitoringType,
             EndpointName = definition.EndpointName,
             CreationTime = now,
             LastModifiedTime = now,
@@ -74,14 +87,15 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
     public async Task<MonitoringSchedule> DescribeScheduleAsync(string name, CancellationToken ct = default) =>
         await store.FindScheduleAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
 
-    public async Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, CancellationToken ct = default)
+    public async Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, CancellationToken ct = default)
     {
         await DescribeScheduleAsync(name, ct).ConfigureAwait(false);
-        var definition = await CheckAsync(schedule, jobDefinitionName, ct).ConfigureAwait(false);
+        var definition = await CheckAsync(schedule, jobDefinitionName, monitoringType, ct).ConfigureAwait(false);
         return await store.UpdateScheduleAsync(name, current => current with
         {
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
+            MonitoringType = monitoringType,
             EndpointName = definition.EndpointName,
             LastModifiedTime = clock.GetUtcNow(),
             RunNowPending = schedule.Expression == ScheduleExpressions.Now,
@@ -107,10 +121,11 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
     public Task StopScheduleAsync(string name, CancellationToken ct = default) =>
         SetStatusAsync(name, current => current with { Status = MonitoringScheduleStatus.Stopped, RunNowPending = false }, ct);
 
-    public async Task<Page<MonitoringSchedule>> ListSchedulesAsync(ListQuery query, string? endpointName, string? jobDefinitionName, CancellationToken ct = default)
+    public async Task<Page<MonitoringSchedule>> ListSchedulesAsync(ListQuery query, string? endpointName, string? jobDefinitionName, string? monitoringType, CancellationToken ct = default)
     {
         var all = await store.AllSchedulesAsync(ct).ConfigureAwait(false);
         var matching = all
+            .Where(schedule => monitoringType is null || schedule.MonitoringType == monitoringType)
             .Where(schedule => endpointName is null || schedule.EndpointName == endpointName)
             .Where(schedule => jobDefinitionName is null || schedule.JobDefinitionName == jobDefinitionName)
             .Where(schedule => Matches(query, schedule.Name, schedule.CreationTime, schedule.LastModifiedTime, schedule.Status.ToString()));
@@ -124,6 +139,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         var matching = all
             .Where(execution => filter.EndpointName is null || execution.EndpointName == filter.EndpointName)
             .Where(execution => filter.JobDefinitionName is null || execution.JobDefinitionName == filter.JobDefinitionName)
+            .Where(execution => filter.MonitoringType is null || execution.MonitoringType == filter.MonitoringType)
             .Where(execution => filter.ScheduledAfter is not { } after || execution.ScheduledTime > after)
             .Where(execution => filter.ScheduledBefore is not { } before || execution.ScheduledTime < before)
             .Where(execution => Matches(query, null, execution.CreationTime, execution.LastModifiedTime, execution.Status.ToString()));
@@ -144,7 +160,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             : throw KilnException.InvalidParameter($"Endpoint \"{endpointName}\" does not capture its input data: enable DataCaptureConfig (with CaptureMode Input) on its endpoint config before monitoring it.");
     }
 
-    private async Task<MonitorJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, CancellationToken ct)
+    private async Task<MonitorJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, string monitoringType, CancellationToken ct)
     {
         ScheduleExpressions.Parse(schedule.Expression);
         var start = ScheduleExpressions.ParseOffset("ScheduleConfig.DataAnalysisStartTime", schedule.DataAnalysisStartTime, TimeSpan.FromHours(-1));
@@ -155,9 +171,38 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         }
 
         var definition = await store.FindJobDefinitionAsync(jobDefinitionName, ct).ConfigureAwait(false)
-            ?? throw KilnException.InvalidParameter($"Could not find job definition {jobDefinitionName}: create it with CreateDataQualityJobDefinition first.");
+            ?? throw KilnException.InvalidParameter($"Could not find job definition {jobDefinitionName}: create it with Create{monitoringType}JobDefinition first.");
+        if (definition.MonitoringType != monitoringType)
+        {
+            throw KilnException.InvalidParameter(
+                $"Job definition {jobDefinitionName} is a {definition.MonitoringType} job definition, but MonitoringScheduleConfig.MonitoringType is {monitoringType}: they must match.");
+        }
+
         await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
         return definition;
+    }
+
+    private static void CheckModelQuality(ModelQualitySpec? spec)
+    {
+        if (spec is null)
+        {
+            throw KilnException.InvalidParameter("A ModelQuality job definition needs ModelQualityAppSpecification.ProblemType and ModelQualityJobInput.GroundTruthS3Input.");
+        }
+
+        if (!ProblemTypes.All.Contains(spec.ProblemType))
+        {
+            throw KilnException.InvalidParameter($"ModelQualityAppSpecification.ProblemType '{spec.ProblemType}' is not one of {string.Join(", ", ProblemTypes.All)}.");
+        }
+
+        if (!spec.GroundTruthS3Uri.StartsWith("s3://", StringComparison.Ordinal))
+        {
+            throw KilnException.InvalidParameter($"ModelQualityJobInput.GroundTruthS3Input.S3Uri must be an s3:// URI (it is '{spec.GroundTruthS3Uri}').");
+        }
+
+        if (spec.ProbabilityThresholdAttribute is { } threshold && threshold is < 0 or > 1)
+        {
+            throw KilnException.InvalidParameter($"EndpointInput.ProbabilityThresholdAttribute must be between 0 and 1 (it is {threshold}).");
+        }
     }
 
     private async Task SetStatusAsync(string name, Func<MonitoringSchedule, MonitoringSchedule> change, CancellationToken ct)
@@ -189,4 +234,4 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
 }
 
 /// <summary>ListMonitoringExecutions' filters beyond the common ones.</summary>
-public sealed record ExecutionFilter(string? ScheduleName = null, string? EndpointName = null, string? JobDefinitionName = null, DateTimeOffset? ScheduledAfter = null, DateTimeOffset? ScheduledBefore = null);
+public sealed record ExecutionFilter(string? ScheduleName = null, string? EndpointName = null, string? JobDefinitionName = null, DateTimeOffset? ScheduledAfter = null, DateTimeOffset? ScheduledBefore = null, string? MonitoringType = null);
