@@ -186,10 +186,19 @@ public sealed partial class MonitoringExecutor(
             ["dataset_source"] = definition.LocalPath,
             ["dataset_format"] = "{\"sagemakerCaptureJson\": {\"captureIndexNames\": [\"endpointInput\", \"endpointOutput\"]}}",
             ["output_path"] = definition.Outputs[0].LocalPath,
-            ["analysis_type"] = "DATA_QUALITY",
             ["end_point"] = definition.EndpointName,
             ["monitoring_schedule_name"] = schedule.Name,
         };
+        switch (definition.MonitoringType)
+        {
+            case MonitoringTypes.ModelQuality:
+                await AddModelQualityAsync(definition, start, end, inputs, environment, ct).ConfigureAwait(false);
+                break;
+            default:
+                environment["analysis_type"] = "DATA_QUALITY";
+                break;
+        }
+
         if (definition.BaselineConstraintsUri is { } constraints)
         {
             inputs.Add(new ProcessingInput("constraints", constraints, $"{BaselineRoot}/constraints"));
@@ -247,6 +256,16 @@ public sealed partial class MonitoringExecutor(
 
         var (bucket, key) = DataUris.S3Location(captureUri);
         var prefix = key.Length == 0 ? $"{definition.EndpointName}/" : $"{key.TrimEnd('/')}/{definition.EndpointName}/";
+        var folders = await HourFoldersAsync(bucket, prefix, 1, start, end, ct).ConfigureAwait(false);
+        return folders.Select((folder, i) => new ProcessingInput($"endpoint_input_{i}", $"s3://{bucket}/{prefix}{folder}/", $"{definition.LocalPath.TrimEnd('/')}/{folder}")).ToList();
+    }
+
+    /// <summary>
+    /// The folders under <paramref name="prefix"/> that hold hourly data overlapping [start, end): each object's key
+    /// after the prefix has <paramref name="depth"/> folders (e.g. the capture's variant), then yyyy/MM/dd/HH, then the file.
+    /// </summary>
+    private async Task<SortedSet<string>> HourFoldersAsync(string bucket, string prefix, int depth, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    {
         var folders = new SortedSet<string>(StringComparer.Ordinal);
         var after = "";
         while (true)
@@ -264,9 +283,9 @@ public sealed partial class MonitoringExecutor(
             foreach (var item in page.Objects)
             {
                 var parts = item.Key[prefix.Length..].Split('/');
-                if (parts.Length >= 6 && HourOf(parts) is { } hour && hour < end && hour.AddHours(1) > start)
+                if (parts.Length >= depth + 5 && HourOf(parts[depth..]) is { } hour && hour < end && hour.AddHours(1) > start)
                 {
-                    folders.Add(string.Join('/', parts[..5]));
+                    folders.Add(string.Join('/', parts[..(depth + 4)]));
                 }
             }
 
@@ -278,11 +297,12 @@ public sealed partial class MonitoringExecutor(
             after = page.Objects[^1].Key;
         }
 
-        return folders.Select((folder, i) => new ProcessingInput($"endpoint_input_{i}", $"s3://{bucket}/{prefix}{folder}/", $"{definition.LocalPath.TrimEnd('/')}/{folder}")).ToList();
+        return folders;
     }
 
+    /// <summary>The hour of a yyyy/MM/dd/HH folder path.</summary>
     private static DateTimeOffset? HourOf(string[] parts) =>
-        DateTimeOffset.TryParseExact($"{parts[1]}-{parts[2]}-{parts[3]}T{parts[4]}", "yyyy-MM-dd'T'HH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var hour)
+        DateTimeOffset.TryParseExact($"{parts[0]}-{parts[1]}-{parts[2]}T{parts[3]}", "yyyy-MM-dd'T'HH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var hour)
             ? hour
             : null;
 
