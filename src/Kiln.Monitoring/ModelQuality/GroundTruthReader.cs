@@ -10,7 +10,8 @@ namespace Kiln.Monitoring.ModelQuality;
 /// </summary>
 public static class GroundTruthReader
 {
-    public static Dictionary<string, string> Read(IReadOnlyList<Stream> files)
+    /// <param name="names">The files' names, for errors that say where a bad record is (else they are numbered).</param>
+    public static Dictionary<string, string> Read(IReadOnlyList<Stream> files, IReadOnlyList<string>? names = null)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var f = 0; f < files.Count; f++)
@@ -22,7 +23,7 @@ public static class GroundTruthReader
                 number++;
                 if (!string.IsNullOrWhiteSpace(line))
                 {
-                    var (id, label) = Parse(line, $"line {number} of ground truth file {f + 1}");
+                    var (id, label) = Parse(line, $"line {number} of ground truth file {(names is null ? f + 1 : names[f])}");
                     labels[id] = label;
                 }
             }

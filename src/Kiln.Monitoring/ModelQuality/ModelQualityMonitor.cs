@@ -27,9 +27,10 @@ public static class ModelQualityMonitor
         IReadOnlyList<Stream> captureFiles,
         IReadOnlyList<Stream> groundTruthFiles,
         ModelQualityConfig config,
-        ModelQualityConstraints? constraints = null)
+        ModelQualityConstraints? constraints = null,
+        IReadOnlyList<string>? groundTruthNames = null)
     {
-        var truth = GroundTruthReader.Read(groundTruthFiles);
+        var truth = GroundTruthReader.Read(groundTruthFiles, groundTruthNames);
         var pairs = new List<LabeledPrediction>();
         var matched = new HashSet<string>(StringComparer.Ordinal);
         var unlabeled = 0;

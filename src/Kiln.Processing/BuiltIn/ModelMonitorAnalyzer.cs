@@ -24,9 +24,14 @@ public sealed class ModelMonitorAnalyzer : IBuiltInProcessor
     public async Task<BuiltInProcessingResult> RunAsync(BuiltInProcessingRun run, CancellationToken ct)
     {
         var environment = run.Environment;
+        if (string.Equals(environment.GetValueOrDefault("analysis_type"), "MODEL_QUALITY", StringComparison.OrdinalIgnoreCase))
+        {
+            return await ModelQualityAnalysis.RunAsync(run, ct).ConfigureAwait(false);
+        }
+
         if (environment.TryGetValue("analysis_type", out var analysis) && !string.Equals(analysis, "DATA_QUALITY", StringComparison.OrdinalIgnoreCase))
         {
-            throw new BuiltInProcessingException($"ClientError: analysis_type {analysis} is not run by Kiln's analyzer image yet; DATA_QUALITY is.");
+            throw new BuiltInProcessingException($"ClientError: analysis_type {analysis} is not run by Kiln's analyzer image yet; DATA_QUALITY and MODEL_QUALITY are.");
         }
 
         var source = Required(environment, "dataset_source");
@@ -73,12 +78,12 @@ public sealed class ModelMonitorAnalyzer : IBuiltInProcessor
         }
     }
 
-    private static string Required(IReadOnlyDictionary<string, string> environment, string name) =>
+    internal static string Required(IReadOnlyDictionary<string, string> environment, string name) =>
         environment.TryGetValue(name, out var value) && value.Length > 0
             ? value
             : throw new BuiltInProcessingException($"ClientError: the analyzer needs the environment variable {name}.");
 
-    private static List<string> DatasetFiles(string source)
+    internal static List<string> DatasetFiles(string source)
     {
         if (File.Exists(source))
         {
@@ -89,7 +94,7 @@ public sealed class ModelMonitorAnalyzer : IBuiltInProcessor
         return files.Count > 0 ? files : throw new BuiltInProcessingException($"ClientError: no dataset files under dataset_source ({source}).");
     }
 
-    private static async Task<string> ReadBaselineFile(string path, CancellationToken ct) =>
+    internal static async Task<string> ReadBaselineFile(string path, CancellationToken ct) =>
         File.Exists(path)
             ? await File.ReadAllTextAsync(path, ct).ConfigureAwait(false)
             : throw new BuiltInProcessingException($"ClientError: the baseline file {path} does not exist.");
