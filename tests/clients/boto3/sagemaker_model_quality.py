@@ -31,7 +31,7 @@ def deployed(endpoint, rows):
     target = header.index("churn")
     chosen = validation[:rows]
     features = hosting.feature_rows(chosen, header)
-    labels = {hosting.csv_line(f): row[target] for f, row in zip(features, chosen)}
+    labels = {hosting.csv_line(f): "1" if row[target] in ("1", "yes", "True") else "0" for f, row in zip(features, chosen)}
     mm.invoke_all(s3, runtime, run_id, endpoint_name, features, len(features))
     return sm, s3, run_id, prefix, endpoint_name, labels
 
@@ -178,7 +178,7 @@ def test_bad_input_is_refused_or_fails_with_a_clear_reason(endpoint):
     records = captured(s3, run_id)
     good = put_ground_truth(s3, run_id, "groundtruth", [truth_line(event, labels[line]) for event, line, _ in records])
 
-    hosting.expect_error(lambda: definition(sm, f"bad-problem-{run_id}", endpoint_name, prefix, good, problem_type="Ranking"), "ValidationException", 400, "ProblemType")
+    hosting.expect_error(lambda: definition(sm, f"bad-problem-{run_id}", endpoint_name, prefix, good, problem_type="Ranking"), "ValidationException", 400, "problemType")
     hosting.expect_error(lambda: sm.describe_model_quality_job_definition(JobDefinitionName=f"bad-problem-{run_id}"), "ResourceNotFound", 400)
 
     # A data quality definition named in a ModelQuality schedule, and the other way round, is refused.
