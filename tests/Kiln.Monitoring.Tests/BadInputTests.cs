@@ -97,6 +97,16 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void A_ground_truth_record_without_an_id_is_named_by_its_file_and_line()
+    {
+        var capture = StatisticsTests.Capture("1,2", "text/csv", "CSV", inferenceId: "a", output: "1");
+        var truth = "{\"groundTruthData\":{\"data\":\"1\"},\"eventMetadata\":{\"eventId\":\"a\"}}\n{\"groundTruthData\":{\"data\":\"0\"}}";
+        var e = Assert.Throws<MonitoringInputException>(() => ModelQualityMonitor.Analyze(
+            [Data.Text(capture)], [Data.Text(truth)], new ModelQualityConfig(ProblemType.BinaryClassification), groundTruthNames: ["2026/12/06/18/labels.jsonl"]));
+        Assert.Contains("line 2 of ground truth file 2026/12/06/18/labels.jsonl", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Ground_truth_matching_no_inference_and_labels_that_are_not_binary_are_rejected()
     {
         var capture = StatisticsTests.Capture("1,2", "text/csv", "CSV", inferenceId: "a", output: "1");
