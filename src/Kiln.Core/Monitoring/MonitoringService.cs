@@ -61,6 +61,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             CreationTime = now,
             LastModifiedTime = now,
             RunNowPending = schedule.Expression == ScheduleExpressions.Now,
+            RunNowTime = schedule.Expression == ScheduleExpressions.Now ? now : null,
             Tags = tags,
         };
         if (!await store.AddScheduleAsync(created, ct).ConfigureAwait(false))
@@ -78,13 +79,15 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
     {
         await DescribeScheduleAsync(name, ct).ConfigureAwait(false);
         var definition = await CheckAsync(schedule, jobDefinitionName, ct).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
         return await store.UpdateScheduleAsync(name, current => current with
         {
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
             EndpointName = definition.EndpointName,
-            LastModifiedTime = clock.GetUtcNow(),
+            LastModifiedTime = now,
             RunNowPending = schedule.Expression == ScheduleExpressions.Now,
+            RunNowTime = schedule.Expression == ScheduleExpressions.Now ? now : null,
         }, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
     }
 
@@ -101,11 +104,12 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         {
             Status = MonitoringScheduleStatus.Scheduled,
             RunNowPending = current.Status == MonitoringScheduleStatus.Stopped && current.Schedule.Expression == ScheduleExpressions.Now,
+            RunNowTime = current.Status == MonitoringScheduleStatus.Stopped && current.Schedule.Expression == ScheduleExpressions.Now ? clock.GetUtcNow() : current.RunNowTime,
             LastScheduledTime = current.Status == MonitoringScheduleStatus.Stopped ? clock.GetUtcNow() : current.LastScheduledTime,
         }, ct);
 
     public Task StopScheduleAsync(string name, CancellationToken ct = default) =>
-        SetStatusAsync(name, current => current with { Status = MonitoringScheduleStatus.Stopped, RunNowPending = false }, ct);
+        SetStatusAsync(name, current => current with { Status = MonitoringScheduleStatus.Stopped, RunNowPending = false, RunNowTime = null }, ct);
 
     public async Task<Page<MonitoringSchedule>> ListSchedulesAsync(ListQuery query, string? endpointName, string? jobDefinitionName, CancellationToken ct = default)
     {
