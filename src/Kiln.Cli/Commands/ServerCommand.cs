@@ -20,9 +20,15 @@ internal static class ServerCommand
         DefaultValueFactory = _ => 60,
     };
 
+    public static readonly Option<int> JobSlots = new("--job-slots")
+    {
+        Description = "How many jobs this node runs at once; more wait in order (0 accepts jobs without running them until a node with slots takes them over)",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    };
+
     public static Command Create()
     {
-        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds };
+        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots };
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions
@@ -31,6 +37,7 @@ internal static class ServerCommand
                 Port = result.GetValue(Port),
                 DataDirectory = Path.GetFullPath(result.GetValue(DataDir)!),
                 JobWatchdogPeriod = TimeSpan.FromSeconds(Math.Max(1, result.GetValue(JobWatchdogSeconds))),
+                JobSlots = Math.Max(0, result.GetValue(JobSlots)),
             };
             await using var app = KilnServer.Build(options);
             await app.StartAsync(ct);

@@ -57,7 +57,7 @@ public sealed partial class MonitoringExecutor(
     {
         if (schedule.RunNowPending)
         {
-            return now;
+            return schedule.RunNowTime ?? now;
         }
 
         if (ScheduleExpressions.Parse(schedule.Schedule.Expression) is not { } cron)
@@ -91,7 +91,7 @@ public sealed partial class MonitoringExecutor(
         await store.AddExecutionAsync(execution, ct).ConfigureAwait(false);
         await store.UpdateScheduleAsync(schedule.Name, current =>
             current.LastScheduledTime == schedule.LastScheduledTime && current.RunNowPending == schedule.RunNowPending
-                ? current with { LastScheduledTime = due, RunNowPending = false, LastExecutionName = execution.Name }
+                ? current with { LastScheduledTime = due, RunNowPending = false, RunNowTime = null, LastExecutionName = execution.Name }
                 : null, ct).ConfigureAwait(false);
     }
 

@@ -43,6 +43,13 @@ public sealed record MonitoringSchedule
     /// <summary>True while a NOW schedule still owes its one execution (set on create, update and start).</summary>
     public bool RunNowPending { get; init; }
 
+    /// <summary>
+    /// When the pending NOW run was asked for: its execution's scheduled time. Fixed when asked rather than read off the
+    /// clock at the tick, so a tick that retries after a node was lost between adding the execution and claiming it finds
+    /// the same execution instead of adding a second one.
+    /// </summary>
+    public DateTimeOffset? RunNowTime { get; init; }
+
     public string? LastExecutionName { get; init; }
 
     public IReadOnlyList<Tag> Tags { get; init; } = [];

@@ -74,6 +74,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             CreationTime = now,
             LastModifiedTime = now,
             RunNowPending = schedule.Expression == ScheduleExpressions.Now,
+            RunNowTime = schedule.Expression == ScheduleExpressions.Now ? now : null,
             Tags = tags,
         };
         if (!await store.AddScheduleAsync(created, ct).ConfigureAwait(false))
@@ -91,14 +92,16 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
     {
         await DescribeScheduleAsync(name, ct).ConfigureAwait(false);
         var definition = await CheckAsync(schedule, jobDefinitionName, monitoringType, ct).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
         return await store.UpdateScheduleAsync(name, current => current with
         {
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
             MonitoringType = monitoringType,
             EndpointName = definition.EndpointName,
-            LastModifiedTime = clock.GetUtcNow(),
+            LastModifiedTime = now,
             RunNowPending = schedule.Expression == ScheduleExpressions.Now,
+            RunNowTime = schedule.Expression == ScheduleExpressions.Now ? now : null,
         }, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
     }
 
@@ -115,11 +118,12 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         {
             Status = MonitoringScheduleStatus.Scheduled,
             RunNowPending = current.Status == MonitoringScheduleStatus.Stopped && current.Schedule.Expression == ScheduleExpressions.Now,
+            RunNowTime = current.Status == MonitoringScheduleStatus.Stopped && current.Schedule.Expression == ScheduleExpressions.Now ? clock.GetUtcNow() : current.RunNowTime,
             LastScheduledTime = current.Status == MonitoringScheduleStatus.Stopped ? clock.GetUtcNow() : current.LastScheduledTime,
         }, ct);
 
     public Task StopScheduleAsync(string name, CancellationToken ct = default) =>
-        SetStatusAsync(name, current => current with { Status = MonitoringScheduleStatus.Stopped, RunNowPending = false }, ct);
+        SetStatusAsync(name, current => current with { Status = MonitoringScheduleStatus.Stopped, RunNowPending = false, RunNowTime = null }, ct);
 
     public async Task<Page<MonitoringSchedule>> ListSchedulesAsync(ListQuery query, string? endpointName, string? jobDefinitionName, string? monitoringType, CancellationToken ct = default)
     {

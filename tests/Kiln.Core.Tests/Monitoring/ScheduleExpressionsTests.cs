@@ -40,6 +40,18 @@ public sealed class ScheduleExpressionsTests
         Assert.Null(MonitoringExecutor.Due(Schedule("NOW"), now.AddDays(1)));
     }
 
+    [Fact]
+    public void Now_asked_for_at_a_time_is_due_at_that_time_however_late_the_tick()
+    {
+        // A node lost after adding the execution but before claiming it leaves RunNowPending set: the retry must name the same
+        // scheduled time, or the schedule gets a second execution.
+        var asked = Created.AddSeconds(3);
+        var pending = Schedule("NOW") with { RunNowPending = true, RunNowTime = asked };
+
+        Assert.Equal(asked, MonitoringExecutor.Due(pending, asked.AddSeconds(2)));
+        Assert.Equal(asked, MonitoringExecutor.Due(pending, asked.AddMinutes(5)));
+    }
+
     [Theory]
     [InlineData("cron(0 * * *)")]
     [InlineData("cron(61 * ? * * *)")]

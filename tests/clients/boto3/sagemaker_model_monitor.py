@@ -185,7 +185,12 @@ def test_bad_input_is_refused_and_nothing_is_stored(endpoint):
     hosting.expect_error(lambda: sm.create_monitoring_schedule(MonitoringScheduleName=f"badwindow-{run_id}", MonitoringScheduleConfig={
         "ScheduleConfig": {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "an hour ago"}, "MonitoringJobDefinitionName": definition}),
         "ValidationException", 400, "DataAnalysisStartTime")
-    for name in (f"nodef-{run_id}", f"badcron-{run_id}", f"badwindow-{run_id}"):
+    # A definition whose endpoint has since been deleted cannot be scheduled.
+    doomed = churn_endpoint(sm, s3, capture_config(prefix))
+    job_definition(sm, f"doomed-{run_id}", doomed, prefix, baseline=False)
+    sm.delete_endpoint(EndpointName=doomed)
+    hosting.expect_error(lambda: schedule_now(sm, f"orphan-{run_id}", f"doomed-{run_id}"), "ValidationException", 400, "Could not find endpoint")
+    for name in (f"nodef-{run_id}", f"badcron-{run_id}", f"badwindow-{run_id}", f"orphan-{run_id}"):
         hosting.expect_error(lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=name), "ResourceNotFound", 400)
     assert sm.list_monitoring_schedules(NameContains=run_id)["MonitoringScheduleSummaries"] == []
 
@@ -225,5 +230,89 @@ def test_bad_input_is_refused_and_nothing_is_stored(endpoint):
     hosting.expect_error(lambda: sm.list_monitoring_executions(NextToken="not-a-token"), "ValidationException", 400)
 
 
+RESTART_STATE = "restart/state.json"
+
+
+def restart_set_up_a_captured_endpoint(endpoint):
+    """First server of ModelMonitorRestartTests: an endpoint with captured traffic, a data quality job definition on it
+    and an hourly schedule; the names go to S3 (which outlives the server) for the later halves."""
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = churn_endpoint(sm, s3, capture_config(prefix))
+    header, _, validation = hosting.churn_split()
+    rows = hosting.feature_rows(validation, header)
+    invoke_all(s3, runtime, run_id, endpoint_name, rows, len(rows))
+
+    definition = f"dq-{run_id}"
+    job_definition(sm, definition, endpoint_name, prefix, baseline=False)
+    hourly = f"hourly-{run_id}"
+    sm.create_monitoring_schedule(MonitoringScheduleName=hourly, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)", "DataAnalysisStartTime": "-PT2H", "DataAnalysisEndTime": "-PT0H"},
+        "MonitoringJobDefinitionName": definition, "MonitoringType": "DataQuality"})
+    state = {"run_id": run_id, "endpoint": endpoint_name, "rows": len(rows), "definition": definition, "hourly": hourly, "now": f"now-{run_id}"}
+    s3.put_object(Bucket=BUCKET, Key=RESTART_STATE, Body=json.dumps(state).encode())
+
+
+def restart_leave_a_processing_job_running(endpoint):
+    """Second server, started without job slots so the processing job it accepts cannot finish here: a NOW schedule
+    whose execution is InProgress when this returns and the server is killed; what was seen goes to S3."""
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    state = json.loads(s3.get_object(Bucket=BUCKET, Key=RESTART_STATE)["Body"].read())
+    now, hourly = state["now"], state["hourly"]
+    schedule_now(sm, now, state["definition"])
+
+    deadline = time.time() + 30
+    while not (executions := sm.list_monitoring_executions(MonitoringScheduleName=now)["MonitoringExecutionSummaries"]) \
+            or "ProcessingJobArn" not in executions[0]:
+        assert time.time() < deadline, f"the NOW schedule's execution did not start its processing job: {executions}"
+        time.sleep(0.2)
+    execution = executions[0]
+    assert execution["MonitoringExecutionStatus"] == "InProgress", execution
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    assert job["ProcessingJobStatus"] == "InProgress", job
+
+    schedules = {name: sm.describe_monitoring_schedule(MonitoringScheduleName=name) for name in (hourly, now)}
+    state["scheduled_time"] = execution["ScheduledTime"].isoformat()
+    state["processing_job"] = job["ProcessingJobName"]
+    state["schedules"] = {name: {"CreationTime": d["CreationTime"].isoformat(), "MonitoringScheduleConfig": d["MonitoringScheduleConfig"],
+                                 "MonitoringScheduleStatus": d["MonitoringScheduleStatus"]} for name, d in schedules.items()}
+    s3.put_object(Bucket=BUCKET, Key=RESTART_STATE, Body=json.dumps(state).encode())
+
+
+def restart_execution_completes_after_the_restart(endpoint):
+    """Third server, with job slots again, on the same data folder: it finishes that processing job and the execution, once."""
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    state = json.loads(s3.get_object(Bucket=BUCKET, Key=RESTART_STATE)["Body"].read())
+    now, hourly = state["now"], state["hourly"]
+
+    execution = finished_execution(sm, now)
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    assert execution["ScheduledTime"].isoformat() == state["scheduled_time"], (execution, state)
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    assert job["ProcessingJobName"] == state["processing_job"], (job, state)
+    assert job["ProcessingJobStatus"] == "Completed" and job["AppSpecification"]["ImageUri"] == ANALYZER, job
+    statistics = report(s3, state["run_id"], state["endpoint"], now, "statistics.json")
+    assert statistics["dataset"]["item_count"] == state["rows"], statistics["dataset"]
+
+    for name, before in state["schedules"].items():
+        after = sm.describe_monitoring_schedule(MonitoringScheduleName=name)
+        assert after["CreationTime"].isoformat() == before["CreationTime"], (name, after, before)
+        assert after["MonitoringScheduleConfig"] == before["MonitoringScheduleConfig"], (name, after, before)
+        assert after["MonitoringScheduleStatus"] == before["MonitoringScheduleStatus"] == "Scheduled", (name, after, before)
+    described = sm.describe_monitoring_schedule(MonitoringScheduleName=now)
+    assert described["LastMonitoringExecutionSummary"]["ScheduledTime"] == execution["ScheduledTime"], described
+    assert described["LastMonitoringExecutionSummary"]["MonitoringExecutionStatus"] == "Completed", described
+
+    # More ticks add nothing: one execution per scheduled time, the NOW schedule's only, and the hourly one's on full hours.
+    time.sleep(5)
+    everything = sm.list_monitoring_executions(MaxResults=100)["MonitoringExecutionSummaries"]
+    keys = [(e["MonitoringScheduleName"], e["ScheduledTime"]) for e in everything]
+    assert len(keys) == len(set(keys)), everything
+    assert [e for e in everything if e["MonitoringScheduleName"] == now] == [execution], everything
+    assert all(e["ScheduledTime"].minute == 0 and e["ScheduledTime"].second == 0 for e in everything if e["MonitoringScheduleName"] == hourly), everything
+
+
 if __name__ == "__main__":
-    main({name: value for name, value in globals().items() if name.startswith("test_")})
+    main({name: value for name, value in globals().items() if name.startswith(("test_", "restart_"))})
