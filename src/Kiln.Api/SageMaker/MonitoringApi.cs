@@ -275,16 +275,16 @@ internal static class MonitoringApi
         }
 
         var name = config.MonitoringJobDefinitionName ?? throw Invalid("MonitoringScheduleConfig.MonitoringJobDefinitionName is required.");
-        if ((config.MonitoringType ?? DataQuality) != DataQuality)
+        if ((config.MonitoringType ?? DataQuality) is not (DataQuality or MonitoringTypes.ModelBias or MonitoringTypes.ModelExplainability))
         {
-            throw Invalid($"MonitoringScheduleConfig.MonitoringType {config.MonitoringType} is not supported by Kiln yet; DataQuality is.");
+            throw Invalid($"MonitoringScheduleConfig.MonitoringType {config.MonitoringType} is not supported by Kiln yet; DataQuality, ModelBias and ModelExplainability are.");
         }
 
         var schedule = config.ScheduleConfig ?? throw Invalid("MonitoringScheduleConfig.ScheduleConfig is required: Kiln runs a schedule by its ScheduleExpression.");
         return (new ScheduleSpec(schedule.ScheduleExpression!, schedule.DataAnalysisStartTime, schedule.DataAnalysisEndTime), name);
     }
 
-    private static ListQuery Query(string? nameContains, string? status, DateTimeOffset? createdAfter, DateTimeOffset? createdBefore, DateTimeOffset? modifiedAfter, DateTimeOffset? modifiedBefore, string? sortBy, string? sortOrder, int? maxResults, string? nextToken) =>
+    internal static ListQuery Query(string? nameContains, string? status, DateTimeOffset? createdAfter, DateTimeOffset? createdBefore, DateTimeOffset? modifiedAfter, DateTimeOffset? modifiedBefore, string? sortBy, string? sortOrder, int? maxResults, string? nextToken) =>
         new(
             NameContains: nameContains,
             Status: status,
@@ -297,7 +297,7 @@ internal static class MonitoringApi
             MaxResults: maxResults ?? 10,
             PageToken: nextToken);
 
-    private static List<Core.Tracking.Tag> Tags(List<Generated.Tag>? tags) => (tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
+    internal static List<Core.Tracking.Tag> Tags(List<Generated.Tag>? tags) => (tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
 
     private static string DefinitionArn(SageMakerCall call, string name) => call.Arn("data-quality-job-definition", name);
 

@@ -57,6 +57,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             Name = name,
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
+            MonitoringType = definition.MonitoringType,
             EndpointName = definition.EndpointName,
             CreationTime = now,
             LastModifiedTime = now,
@@ -82,6 +83,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         {
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
+            MonitoringType = definition.MonitoringType,
             EndpointName = definition.EndpointName,
             LastModifiedTime = clock.GetUtcNow(),
             RunNowPending = schedule.Expression == ScheduleExpressions.Now,

@@ -23,6 +23,11 @@ public sealed class ClarifyProcessor(IEndpointInvoker endpoints) : IBuiltInProce
 
     public async Task<BuiltInProcessingResult> RunAsync(BuiltInProcessingRun run, CancellationToken ct)
     {
+        if (run.Environment.TryGetValue("monitoring_type", out var monitoringType))
+        {
+            return await ClarifyMonitorRun.RunAsync(run, monitoringType, endpoints, ct).ConfigureAwait(false);
+        }
+
         var configFile = FindFile(run.HostPath(ConfigPath), "analysis_config.json", "analysis_config");
         var dataFile = FindFile(run.HostPath(DataPath), null, "dataset");
         var output = run.HostPath(OutputPath);
