@@ -8,7 +8,7 @@ namespace Kiln.Processing.BuiltIn;
 /// <summary>
 /// A Clarify monitor's analysis_config.json, as the SDK's ModelBiasMonitor and ModelExplainabilityMonitor upload it:
 /// the bias one has no methods (the monitor runs post-training bias) and neither needs a predictor section (the
-/// monitored endpoint is the model). Both are filled in before Clarify's parser sees the config.
+/// monitored endpoint is the model). Both are filled in when absent before Clarify's parser sees the config.
 /// </summary>
 public sealed class ClarifyMonitorConfig : IClarifyConfigValidator
 {
@@ -38,7 +38,12 @@ public sealed class ClarifyMonitorConfig : IClarifyConfigValidator
         }
 
         root["dataset_type"] ??= AnalysisConfig.Csv;
-        root["predictor"] ??= new JsonObject { ["endpoint_name"] = endpointName };
+        root["predictor"] ??= new JsonObject();
+        if (root["predictor"] is JsonObject predictor && predictor["endpoint_name"] is null && predictor["model_name"] is null)
+        {
+            predictor["endpoint_name"] = endpointName;
+        }
+
         if (monitoringType == MonitoringTypes.ModelBias)
         {
             root["methods"] ??= new JsonObject { ["post_training_bias"] = new JsonObject { ["methods"] = "all" } };
