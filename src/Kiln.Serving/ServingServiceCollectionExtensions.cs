@@ -27,6 +27,7 @@ public static class ServingServiceCollectionExtensions
         services.AddSingleton<ServingService>();
         services.AddSingleton<TransformJobService>();
         services.AddSingleton<ModelLoader>();
+        services.AddSingleton<IModelInvoker, InProcessModelInvoker>();
         services.AddSingleton<CaptureWriter>();
         services.AddSingleton<EndpointLogFiles>();
         services.AddSingleton<IEndpointLogFiles>(provider => provider.GetRequiredService<EndpointLogFiles>());

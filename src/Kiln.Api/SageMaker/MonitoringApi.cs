@@ -266,9 +266,9 @@ internal static class MonitoringApi
 
         var name = config.MonitoringJobDefinitionName ?? throw Invalid("MonitoringScheduleConfig.MonitoringJobDefinitionName is required.");
         var type = config.MonitoringType ?? DataQuality;
-        if (type is not (DataQuality or MonitoringTypes.ModelQuality))
+        if (type is not (DataQuality or MonitoringTypes.ModelQuality or MonitoringTypes.ModelBias or MonitoringTypes.ModelExplainability))
         {
-            throw Invalid($"MonitoringScheduleConfig.MonitoringType {config.MonitoringType} is not supported by Kiln yet; DataQuality and ModelQuality are.");
+            throw Invalid($"MonitoringScheduleConfig.MonitoringType {config.MonitoringType} is not supported by Kiln yet; DataQuality, ModelQuality, ModelBias and ModelExplainability are.");
         }
 
         var schedule = config.ScheduleConfig ?? throw Invalid("MonitoringScheduleConfig.ScheduleConfig is required: Kiln runs a schedule by its ScheduleExpression.");

@@ -28,6 +28,7 @@ public static class SageMakerApi
         ProcessingJobsApi.Register();
         MonitoringApi.Register();
         ModelQualityMonitorApi.Register();
+        ClarifyMonitorApi.Register();
         RegistryApi.Register();
         PipelinesApi.Register();
         LineageApi.Register();

@@ -64,6 +64,9 @@ public sealed record MonitorJobDefinition
 
     public required DateTimeOffset CreationTime { get; init; }
 
+    /// <summary>What a ModelBias or ModelExplainability definition adds; null for the other types.</summary>
+    public ClarifyMonitorSpec? Clarify { get; init; }
+
     /// <summary>What a ModelQuality definition adds: the problem, where the prediction is in the output, where ground truth lands.</summary>
     public ModelQualitySpec? ModelQuality { get; init; }
 }
@@ -85,6 +88,19 @@ public static class ProblemTypes
 {
     public static readonly IReadOnlyList<string> All = ["BinaryClassification", "MulticlassClassification", "Regression"];
 }
+
+/// <summary>
+/// A Clarify monitor's inputs: the analysis config (analysis_config.json in Kiln's object store), how to read the
+/// captured predictions (EndpointInput's attributes) and, for bias, where ground truth labels are uploaded
+/// ({GroundTruthS3Uri}/yyyy/MM/dd/HH/*.jsonl).
+/// </summary>
+public sealed record ClarifyMonitorSpec(
+    string ConfigUri,
+    string? FeaturesAttribute = null,
+    string? InferenceAttribute = null,
+    string? ProbabilityAttribute = null,
+    double? ProbabilityThresholdAttribute = null,
+    string? GroundTruthS3Uri = null);
 
 /// <summary>botocore's MonitoringType values.</summary>
 public static class MonitoringTypes

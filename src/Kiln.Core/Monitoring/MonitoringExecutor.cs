@@ -181,6 +181,11 @@ public sealed partial class MonitoringExecutor(
                 $"No data captured in the analysis window {start:u} to {end:u}: endpoint {definition.EndpointName} wrote no capture files under {captureUri} for those hours.");
         }
 
+        if (definition.Clarify is { } clarify)
+        {
+            return await StartClarifyJobAsync(execution, schedule, definition, clarify, inputs, ct).ConfigureAwait(false);
+        }
+
         var environment = new Dictionary<string, string>(definition.Environment)
         {
             ["dataset_source"] = definition.LocalPath,

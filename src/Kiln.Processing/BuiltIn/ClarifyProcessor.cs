@@ -1,5 +1,6 @@
 using Kiln.Clarify;
 using Kiln.Clarify.Config;
+using Kiln.Core.Common;
 using Kiln.Core.Processing;
 using Kiln.Core.Serving;
 
@@ -9,9 +10,9 @@ namespace Kiln.Processing.BuiltIn;
 /// SageMaker Clarify's processing image (<c>sagemaker-clarify-processing</c>), as <c>SageMakerClarifyProcessor</c>
 /// starts it: <c>analysis_config.json</c> in the <c>analysis_config</c> input, the data in the <c>dataset</c> input,
 /// results (analysis.json, the report, local SHAP values) in the output. Bias and SHAP that need the model call the
-/// endpoint the config's predictor names.
+/// endpoint the config's predictor names, or the model it names (loaded in-process).
 /// </summary>
-public sealed class ClarifyProcessor(IEndpointInvoker endpoints) : IBuiltInProcessor
+public sealed class ClarifyProcessor(IEndpointInvoker endpoints, IModelInvoker models) : IBuiltInProcessor
 {
     public const string Repository = "sagemaker-clarify-processing";
 
@@ -23,6 +24,11 @@ public sealed class ClarifyProcessor(IEndpointInvoker endpoints) : IBuiltInProce
 
     public async Task<BuiltInProcessingResult> RunAsync(BuiltInProcessingRun run, CancellationToken ct)
     {
+        if (run.Environment.TryGetValue("monitoring_type", out var monitoringType))
+        {
+            return await ClarifyMonitorRun.RunAsync(run, monitoringType, endpoints, ct).ConfigureAwait(false);
+        }
+
         var configFile = FindFile(run.HostPath(ConfigPath), "analysis_config.json", "analysis_config");
         var dataFile = FindFile(run.HostPath(DataPath), null, "dataset");
         var output = run.HostPath(OutputPath);
@@ -31,13 +37,11 @@ public sealed class ClarifyProcessor(IEndpointInvoker endpoints) : IBuiltInProce
         {
             var json = await File.ReadAllTextAsync(configFile, ct).ConfigureAwait(false);
             var config = AnalysisConfigParser.Parse(json);
+            // predictor.model_name: SageMaker deploys a shadow endpoint for the job; Kiln loads the model in-process instead.
+            using var model = config.Predictor is { EndpointName: null, ModelName: { } modelName } ? await LoadModelAsync(modelName, ct).ConfigureAwait(false) : null;
             var predictor = config.Predictor?.EndpointName is { } endpoint
                 ? new EndpointPredictor(endpoints, endpoint, config.Predictor)
-                : null;
-            if (predictor is null && config.Predictor?.ModelName is { } model)
-            {
-                throw new BuiltInProcessingException($"ClientError: predictor.model_name ({model}) needs a shadow endpoint, which Kiln does not create yet; deploy the model and name the endpoint in predictor.endpoint_name.");
-            }
+                : model is not null ? new EndpointPredictor(model, config.Predictor!.ModelName!, config.Predictor) : null;
 
             run.Log($"Clarify analysis of {Path.GetFileName(dataFile)} with {configFile}");
             using var reader = new StreamReader(dataFile);
@@ -48,6 +52,18 @@ public sealed class ClarifyProcessor(IEndpointInvoker endpoints) : IBuiltInProce
         catch (ClarifyValidationException e)
         {
             throw new BuiltInProcessingException($"ClientError: {e.Message}");
+        }
+    }
+
+    private async Task<ILoadedModel> LoadModelAsync(string name, CancellationToken ct)
+    {
+        try
+        {
+            return await models.LoadAsync(name, ct).ConfigureAwait(false);
+        }
+        catch (KilnException e)
+        {
+            throw new BuiltInProcessingException($"ClientError: predictor.model_name {name}: {e.Message}");
         }
     }
 

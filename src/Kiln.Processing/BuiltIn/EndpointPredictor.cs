@@ -9,12 +9,30 @@ using Kiln.Core.Serving;
 namespace Kiln.Processing.BuiltIn;
 
 /// <summary>
-/// Scores rows on a Kiln endpoint the way Clarify does: the rows as a text/csv batch (split so no request is larger
+/// Scores rows on a Kiln endpoint (or a model loaded in-process) the way Clarify does: the rows as a text/csv batch (split so no request is larger
 /// than SageMaker's 6 MB payload), one score per row back, read from CSV (the <c>probability</c> or <c>label</c>
 /// column when the predictor names one, else the first) or from JSON (numbers, or objects with a score).
 /// </summary>
-internal sealed class EndpointPredictor(IEndpointInvoker endpoints, string endpoint, PredictorConfig? predictor) : IBatchPredictor
+internal sealed class EndpointPredictor(EndpointPredictor.Invoke invoke, string endpoint, PredictorConfig? predictor) : IBatchPredictor
 {
+    /// <summary>Sends one request body to the model, returns its answer and content type.</summary>
+    public delegate ValueTask<(ReadOnlyMemory<byte> Body, string ContentType)> Invoke(ReadOnlyMemory<byte> body, string contentType, string accept, CancellationToken ct);
+
+    public EndpointPredictor(IEndpointInvoker endpoints, string endpoint, PredictorConfig? predictor)
+        : this(async (body, contentType, accept, ct) =>
+        {
+            var result = await endpoints.InvokeAsync(new InvocationRequest(endpoint, body, contentType, accept), ct).ConfigureAwait(false);
+            return (result.Body, result.ContentType);
+        }, endpoint, predictor)
+    {
+    }
+
+    /// <summary>A model registered with CreateModel and loaded in-process (predictor.model_name).</summary>
+    public EndpointPredictor(ILoadedModel model, string modelName, PredictorConfig? predictor)
+        : this((body, contentType, accept, ct) => model.InvokeAsync(body, contentType, accept, ct), modelName, predictor)
+    {
+    }
+
     private const int MaxBatchBytes = 5 * 1024 * 1024;
 
     public async Task<double[]> PredictAsync(IReadOnlyList<string?[]> rows, CancellationToken cancellationToken)
@@ -46,14 +64,14 @@ internal sealed class EndpointPredictor(IEndpointInvoker endpoints, string endpo
 
     private async Task<IReadOnlyList<double>> ScoreAsync(string csv, int expected, CancellationToken ct)
     {
-        InvocationResult result;
+        (ReadOnlyMemory<byte> Body, string ContentType) result;
         try
         {
-            result = await endpoints.InvokeAsync(new InvocationRequest(endpoint, Encoding.UTF8.GetBytes(csv), predictor?.ContentType ?? "text/csv", predictor?.AcceptType ?? "text/csv"), ct).ConfigureAwait(false);
+            result = await invoke(Encoding.UTF8.GetBytes(csv), predictor?.ContentType ?? "text/csv", predictor?.AcceptType ?? "text/csv", ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is KilnException or ModelInvocationException)
         {
-            throw new Core.Processing.BuiltInProcessingException($"ClientError: the predictor endpoint {endpoint} refused the request: {e.Message}");
+            throw new Core.Processing.BuiltInProcessingException($"ClientError: the predictor {endpoint} refused the request: {e.Message}");
         }
 
         var body = Encoding.UTF8.GetString(result.Body.Span);

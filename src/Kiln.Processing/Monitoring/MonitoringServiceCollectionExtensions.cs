@@ -9,6 +9,8 @@ public static class MonitoringServiceCollectionExtensions
     public static IServiceCollection AddKilnMonitoring(this IServiceCollection services)
     {
         services.AddSingleton<MonitoringService>();
+        services.AddSingleton<ClarifyMonitorService>();
+        services.AddSingleton<IClarifyConfigValidator, BuiltIn.ClarifyMonitorConfig>();
         services.AddSingleton<MonitoringExecutor>();
         services.AddHostedService<MonitoringTicker>();
         return services;

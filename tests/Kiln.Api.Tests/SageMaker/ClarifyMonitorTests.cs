@@ -1,0 +1,12 @@
+using Kiln.Api.Tests.Infrastructure;
+
+namespace Kiln.Api.Tests.SageMaker;
+
+/// <summary>Model Monitor's ModelBias and ModelExplainability monitors, and Clarify's predictor.model_name, through boto3 (tests/clients/boto3/sagemaker_clarify_monitor.py).</summary>
+public sealed class ClarifyMonitorTests(KilnServerFixture server) : IClassFixture<KilnServerFixture>
+{
+    [Theory]
+    [InlineData("test_bias_and_explainability_monitors_analyze_captured_traffic")]
+    [InlineData("test_bad_definitions_are_refused_and_nothing_is_stored")]
+    public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_clarify_monitor.py", test, TimeSpan.FromMinutes(3));
+}

@@ -1,0 +1,220 @@
+"""Model Monitor's Clarify monitors through boto3: ModelBias and ModelExplainability job definitions on an endpoint
+that captures its traffic, NOW schedules whose executions run Clarify over the captured records (joined with the
+ground truth uploaded for them), and a Clarify processing job whose predictor is a model (predictor.model_name).
+Usage: python3 sagemaker_clarify_monitor.py <endpoint_url> <test_name>
+"""
+import csv
+import datetime
+import io
+import json
+import uuid
+
+from kiln_boto import client, main
+import sagemaker_hosting as hosting
+import sagemaker_model_monitor as model_monitor
+import sagemaker_monitoring as monitoring
+
+BUCKET = monitoring.BUCKET
+ROLE = monitoring.ROLE
+CLARIFY = monitoring.CLARIFY
+RESOURCES = model_monitor.RESOURCES
+FACET = "international_plan"
+ROWS = 60
+
+
+def bias_config(header):
+    """As the SDK's ModelBiasMonitor uploads it: no methods and no predictor (the monitor supplies both)."""
+    return {"headers": header, "label": "churn", "label_values_or_threshold": ["yes"],
+            "facet": [{"name_or_index": FACET, "value_or_threshold": ["yes"]}]}
+
+
+def explainability_config(features, baseline_row):
+    return {"headers": features, "methods": {"shap": {"baseline": [baseline_row], "num_samples": 30, "agg_method": "mean_abs",
+                                                      "save_local_shap_values": True, "seed": 1}},
+            "predictor": {"content_type": "text/csv", "accept_type": "text/csv"}}
+
+
+def put_config(s3, run_id, name, config):
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/config/{name}", Body=(config if isinstance(config, str) else json.dumps(config)).encode())
+    return f"s3://{BUCKET}/{run_id}/config/{name}"
+
+
+def endpoint_input(endpoint_name):
+    return {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint",
+            "ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5}
+
+
+def outputs(prefix):
+    return {"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]}
+
+
+def bias_definition(sm, name, endpoint_name, prefix, config_uri, constraints=None):
+    request = dict(JobDefinitionName=name, RoleArn=ROLE, JobResources=RESOURCES,
+                   ModelBiasAppSpecification={"ImageUri": CLARIFY, "ConfigUri": config_uri},
+                   ModelBiasJobInput={"EndpointInput": endpoint_input(endpoint_name), "GroundTruthS3Input": {"S3Uri": f"{prefix}/ground-truth"}},
+                   ModelBiasJobOutputConfig=outputs(prefix), StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    if constraints:
+        request["ModelBiasBaselineConfig"] = {"ConstraintsResource": {"S3Uri": constraints}}
+    return sm.create_model_bias_job_definition(**request)
+
+
+def explainability_definition(sm, name, endpoint_name, prefix, config_uri):
+    return sm.create_model_explainability_job_definition(
+        JobDefinitionName=name, RoleArn=ROLE, JobResources=RESOURCES,
+        ModelExplainabilityAppSpecification={"ImageUri": CLARIFY, "ConfigUri": config_uri},
+        ModelExplainabilityJobInput={"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint"}},
+        ModelExplainabilityJobOutputConfig=outputs(prefix), StoppingCondition={"MaxRuntimeInSeconds": 1800})
+
+
+def schedule_now(sm, name, definition, monitoring_type):
+    sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "-PT1H", "DataAnalysisEndTime": "-PT0H"},
+        "MonitoringJobDefinitionName": definition, "MonitoringType": monitoring_type})
+
+
+def invoke_with_ids(s3, runtime, run_id, endpoint_name, rows):
+    """One invocation per row with an InferenceId; returns {inference id: score}, once every record is captured."""
+    scores = {}
+    for i, row in enumerate(rows):
+        inference_id = f"{run_id}-{i}"
+        body = runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="text/csv", Body=hosting.csv_line(row), InferenceId=inference_id)["Body"].read()
+        scores[inference_id] = float(body.decode().strip())
+    model_monitor.invoke_all(s3, runtime, run_id, endpoint_name, [], len(rows))
+    return scores
+
+
+def upload_ground_truth(s3, run_id, labels):
+    """SageMaker's layout: {uri}/yyyy/MM/dd/HH/*.jsonl, one record per inference id."""
+    hour = datetime.datetime.now(datetime.timezone.utc).strftime("%Y/%m/%d/%H")
+    lines = [json.dumps({"groundTruthData": {"data": label, "encoding": "CSV"}, "eventMetadata": {"eventId": inference_id}, "eventVersion": "0"})
+             for inference_id, label in labels.items()]
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/ground-truth/{hour}/labels.jsonl", Body="\n".join(lines).encode())
+
+
+def test_bias_and_explainability_monitors_analyze_captured_traffic(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = model_monitor.churn_endpoint(sm, s3, model_monitor.capture_config(prefix))
+    header, _, validation = hosting.churn_split()
+    rows = validation[:ROWS]
+    features = hosting.feature_rows(rows, header)
+    scores = invoke_with_ids(s3, runtime, run_id, endpoint_name, features)
+
+    # Ground truth for the first 50 only: the other 10 captured records have no label and are left out of bias.
+    labelled = {f"{run_id}-{i}": rows[i][header.index("churn")] for i in range(50)}
+    upload_ground_truth(s3, run_id, labelled)
+    # A baseline where DPPL was exactly fair (any difference violates) and AD may move by up to 1 (never violates).
+    constraints = put_config(s3, run_id, "baseline-analysis.json", {"version": "1.0", "post_training_bias_metrics": {"label": "churn", "facets": {
+        FACET: [{"value_or_threshold": "yes", "metrics": [{"name": "DPPL", "value": 0.0}, {"name": "AD", "value": 0.0, "threshold": 1.0}]}]}}})
+    bias = f"bias-{run_id}"
+    arn = bias_definition(sm, bias, endpoint_name, prefix, put_config(s3, run_id, "bias.json", bias_config(header)), constraints)["JobDefinitionArn"]
+    assert arn.endswith(f":model-bias-job-definition/{bias}"), arn
+    described = sm.describe_model_bias_job_definition(JobDefinitionName=bias)
+    assert described["ModelBiasJobInput"]["EndpointInput"]["ProbabilityThresholdAttribute"] == 0.5, described
+    assert described["ModelBiasJobInput"]["GroundTruthS3Input"]["S3Uri"] == f"{prefix}/ground-truth", described
+    assert described["ModelBiasBaselineConfig"]["ConstraintsResource"]["S3Uri"] == constraints, described
+
+    explain = f"explain-{run_id}"
+    feature_names = [h for h in header if h != "churn"]
+    arn = explainability_definition(sm, explain, endpoint_name, prefix, put_config(s3, run_id, "shap.json", explainability_config(feature_names, features[0])))["JobDefinitionArn"]
+    assert arn.endswith(f":model-explainability-job-definition/{explain}"), arn
+
+    # Each API sees its own type only.
+    assert [d["MonitoringJobDefinitionName"] for d in sm.list_model_bias_job_definitions(EndpointName=endpoint_name)["JobDefinitionSummaries"]] == [bias]
+    assert [d["MonitoringJobDefinitionName"] for d in sm.list_model_explainability_job_definitions(EndpointName=endpoint_name)["JobDefinitionSummaries"]] == [explain]
+    hosting.expect_error(lambda: sm.describe_model_bias_job_definition(JobDefinitionName=explain), "ResourceNotFound", 400)
+    hosting.expect_error(lambda: sm.describe_model_explainability_job_definition(JobDefinitionName=bias), "ResourceNotFound", 400)
+    hosting.expect_error(lambda: sm.delete_model_explainability_job_definition(JobDefinitionName=bias), "ResourceNotFound", 400)
+
+    schedule_now(sm, bias, bias, "ModelBias")
+    schedule_now(sm, explain, explain, "ModelExplainability")
+    assert sm.describe_monitoring_schedule(MonitoringScheduleName=bias)["MonitoringType"] == "ModelBias"
+
+    execution = model_monitor.finished_execution(sm, bias, timeout=120)
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution
+    assert execution["MonitoringType"] == "ModelBias", execution
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    assert job["AppSpecification"]["ImageUri"] == CLARIFY, job
+    analysis = model_monitor.report(s3, run_id, endpoint_name, bias, "analysis.json")
+    metrics = {m["name"]: m["value"] for m in analysis["post_training_bias_metrics"]["facets"][FACET][0]["metrics"]}
+
+    # The same numbers from the captured scores and the labels, for the 50 labelled records.
+    facet = [rows[i][header.index(FACET)] == "yes" for i in range(50)]
+    predicted = [scores[f"{run_id}-{i}"] > 0.5 for i in range(50)]
+    actual = [rows[i][header.index("churn")] == "yes" for i in range(50)]
+    assert any(facet) and not all(facet)
+
+    def share(values, group):
+        chosen = [v for v, f in zip(values, facet) if f == group]
+        return sum(chosen) / len(chosen)
+
+    dppl = share(predicted, False) - share(predicted, True)
+    correct = [p == a for p, a in zip(predicted, actual)]
+    ad = share(correct, False) - share(correct, True)
+    assert abs(metrics["DPPL"] - dppl) < 1e-9, (metrics, dppl)
+    assert abs(metrics["AD"] - ad) < 1e-9, (metrics, ad)
+    violations = model_monitor.report(s3, run_id, endpoint_name, bias, "constraint_violations.json")["violations"]
+    if dppl != 0:
+        assert [v["metric_name"] for v in violations] == ["DPPL"], violations
+
+    execution = model_monitor.finished_execution(sm, explain, timeout=120)
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    analysis = model_monitor.report(s3, run_id, endpoint_name, explain, "analysis.json")
+    shap = analysis["explanations"]["kernel_shap"]["label0"]
+    assert set(shap["global_shap_values"]) == set(feature_names), shap["global_shap_values"]
+    assert any(value > 0 for value in shap["global_shap_values"].values()), shap
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{run_id}/reports/{endpoint_name}/{explain}/").get("Contents", [])]
+    local_key = [key for key in keys if key.endswith("explanations_shap/out.csv")]
+    assert len(local_key) == 1, keys
+    local = list(csv.reader(io.StringIO(s3.get_object(Bucket=BUCKET, Key=local_key[0])["Body"].read().decode())))
+    assert len(local) == ROWS + 1, len(local)
+    # Every row's attributions add up to its score minus the expected value (the endpoint scored the same rows).
+    captured = sorted(scores.values())
+    row_scores = sorted(sum(float(v) for v in row) + shap["expected_value"] for row in local[1:])
+    assert all(abs(a - b) < 1e-6 for a, b in zip(captured, row_scores)), (captured[:5], row_scores[:5])
+
+    for name in (bias, explain):
+        sm.delete_monitoring_schedule(MonitoringScheduleName=name)
+    sm.delete_model_bias_job_definition(JobDefinitionName=bias)
+    sm.delete_model_explainability_job_definition(JobDefinitionName=explain)
+    hosting.expect_error(lambda: sm.describe_model_bias_job_definition(JobDefinitionName=bias), "ResourceNotFound", 400)
+
+
+def test_bad_definitions_are_refused_and_nothing_is_stored(endpoint):
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    header, _, validation = hosting.churn_split()
+    features = [h for h in header if h != "churn"]
+    captured = model_monitor.churn_endpoint(sm, s3, model_monitor.capture_config(prefix))
+    good_bias = put_config(s3, run_id, "bias.json", bias_config(header))
+
+    cases = [
+        ("missing", lambda name: bias_definition(sm, name, captured, prefix, f"{prefix}/config/absent.json"), "Could not read the analysis config"),
+        ("malformed", lambda name: bias_definition(sm, name, captured, prefix, put_config(s3, run_id, "malformed.json", "{not json")), "not valid JSON"),
+        ("badlabel", lambda name: bias_definition(sm, name, captured, prefix, put_config(s3, run_id, "badlabel.json", dict(bias_config(header), label="churned"))), "label 'churned'"),
+        ("badfacet", lambda name: bias_definition(sm, name, captured, prefix, put_config(s3, run_id, "badfacet.json", dict(bias_config(header), facet=[{"name_or_index": "planet"}]))), "facet 'planet'"),
+        ("nolabel", lambda name: bias_definition(sm, name, captured, prefix, put_config(s3, run_id, "nolabel.json", {k: v for k, v in bias_config(header).items() if k != "label"})), "label is required"),
+        ("nofacet", lambda name: bias_definition(sm, name, captured, prefix, put_config(s3, run_id, "nofacet.json", {k: v for k, v in bias_config(header).items() if k != "facet"})), "facet is required"),
+        ("noshap", lambda name: explainability_definition(sm, name, captured, prefix, put_config(s3, run_id, "noshap.json", {"headers": features, "methods": {"report": {"name": "r"}}})), "methods"),
+        ("noendpoint", lambda name: bias_definition(sm, name, f"no-such-endpoint-{run_id}", prefix, good_bias), "Could not find endpoint"),
+        ("uncaptured", lambda name: bias_definition(sm, name, model_monitor.churn_endpoint(sm, s3), prefix, good_bias), "does not capture"),
+    ]
+    for case, create, message in cases:
+        name = f"{case}-{run_id}"
+        hosting.expect_error(lambda: create(name), "ValidationException", 400, message)
+        hosting.expect_error(lambda: sm.describe_model_bias_job_definition(JobDefinitionName=name), "ResourceNotFound", 400)
+        hosting.expect_error(lambda: sm.describe_model_explainability_job_definition(JobDefinitionName=name), "ResourceNotFound", 400)
+    assert sm.list_model_bias_job_definitions(NameContains=run_id)["JobDefinitionSummaries"] == []
+    assert sm.list_model_explainability_job_definitions(NameContains=run_id)["JobDefinitionSummaries"] == []
+
+    bias_definition(sm, f"ok-{run_id}", captured, prefix, good_bias)
+    hosting.expect_error(lambda: bias_definition(sm, f"ok-{run_id}", captured, prefix, good_bias), "ResourceInUse", 400)
+    sm.delete_model_bias_job_definition(JobDefinitionName=f"ok-{run_id}")
+
+
+if __name__ == "__main__":
+    main({name: value for name, value in globals().items() if name.startswith("test_")})
