@@ -27,6 +27,7 @@ public static class SageMakerApi
         AutoMLApi.Register();
         ProcessingJobsApi.Register();
         MonitoringApi.Register();
+        MonitoringAlertsApi.Register();
         RegistryApi.Register();
         PipelinesApi.Register();
         LineageApi.Register();
