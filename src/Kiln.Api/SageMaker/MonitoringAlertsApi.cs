@@ -6,8 +6,8 @@ namespace Kiln.Api.SageMaker;
 
 /// <summary>
 /// Model Monitor's alerts: ListMonitoringAlerts, ListMonitoringAlertHistory and UpdateMonitoringAlert. Kiln gives a
-/// schedule one alert per check it can raise (data quality: one per constraint check type; model quality: one per
-/// metric), each InAlert while at least DatapointsToAlert of the last EvaluationPeriod executions violated it (1 of 1
+/// schedule one alert per check it can raise (data quality: one per constraint check type, baseline_drift_check watched by
+/// baseline-drift-check; model quality: one per metric), each InAlert while at least DatapointsToAlert of the last EvaluationPeriod executions violated it (1 of 1
 /// until updated); see <see cref="MonitoringAlert"/>.
 /// </summary>
 internal static class MonitoringAlertsApi

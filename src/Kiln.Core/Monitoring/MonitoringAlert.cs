@@ -8,9 +8,10 @@ public enum MonitoringAlertStatus
 
 /// <summary>
 /// One of a schedule's alerts (SageMaker's MonitoringAlertSummary). Kiln's choice: a schedule has one alert per check
-/// it can raise, named after it: for data quality the six constraint check types (data_type_check, completeness_check,
-/// baseline_drift_check, missing_column_check, extra_column_check, categorical_values_check); for model quality one
-/// per metric its executions report. An alert starts with DatapointsToAlert = EvaluationPeriod = 1 and is InAlert
+/// it can raise, named after it with hyphens for underscores (SageMaker's alert names allow no underscores): for data
+/// quality the six constraint check types (data-type-check, completeness-check, baseline-drift-check,
+/// missing-column-check, extra-column-check, categorical-values-check); for model quality one per metric its
+/// executions report (f1 → f1, true_positive_rate → true-positive-rate). An alert starts with DatapointsToAlert = EvaluationPeriod = 1 and is InAlert
 /// while at least DatapointsToAlert of the schedule's last EvaluationPeriod executions violated its check
 /// (<see cref="AlertEvaluation"/>); each change of status appends a <see cref="MonitoringAlertHistoryEntry"/>.
 /// </summary>

@@ -70,8 +70,18 @@ public sealed class MonitoringAlertsService(IMonitoringStore monitoring, IMonito
     /// <summary>Whether one execution violated the check an alert watches: a check type for data quality, a metric otherwise.</summary>
     public static bool Violates(ExecutionResults results, string monitoringType, string alertName) =>
         monitoringType == MonitoringTypes.DataQuality
-            ? results.Violations.Any(violation => violation.CheckType == alertName)
-            : results.Violations.Any(violation => violation.Feature == alertName);
+            ? results.Violations.Any(violation => AlertNameOf(violation.CheckType) == alertName)
+            : results.Violations.Any(violation => AlertNameOf(violation.Feature) == alertName);
+
+    /// <summary>
+    /// The alert watching a check type or metric: SageMaker's alert names allow letters, digits and hyphens only
+    /// (<c>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}</c>), so <c>baseline_drift_check</c> is watched by <c>baseline-drift-check</c>.
+    /// </summary>
+    public static string AlertNameOf(string checkOrMetric)
+    {
+        var name = new string(checkOrMetric.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');
+        return name.Length > 63 ? name[..63].TrimEnd('-') : name;
+    }
 
     private async Task<MonitoringSchedule> ScheduleAsync(string name, CancellationToken ct) =>
         await monitoring.FindScheduleAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
@@ -79,8 +89,8 @@ public sealed class MonitoringAlertsService(IMonitoringStore monitoring, IMonito
     private async Task<IReadOnlyList<MonitoringAlert>> EnsureAlertsAsync(MonitoringSchedule schedule, IReadOnlyList<ExecutionResults> results, CancellationToken ct)
     {
         var names = schedule.MonitoringType == MonitoringTypes.DataQuality
-            ? DataQualityChecks
-            : results.SelectMany(result => result.Points.Select(point => point.Subject).Concat(result.Violations.Select(violation => violation.Feature))).Distinct().ToList();
+            ? DataQualityChecks.Select(AlertNameOf).ToList()
+            : results.SelectMany(result => result.Points.Select(point => point.Subject).Concat(result.Violations.Select(violation => violation.Feature))).Select(AlertNameOf).Distinct().ToList();
         var existing = (await store.AlertsAsync(schedule.Name, ct).ConfigureAwait(false)).Select(alert => alert.AlertName).ToHashSet(StringComparer.Ordinal);
         var now = clock.GetUtcNow();
         foreach (var name in names.Where(name => !existing.Contains(name)))

@@ -27,4 +27,11 @@ public sealed class AlertEvaluationTests
         Assert.Equal(MonitoringAlertStatus.InAlert, AlertEvaluation.Evaluate([true, true], 2, 3));
         Assert.Equal(MonitoringAlertStatus.OK, AlertEvaluation.Evaluate([], 1, 1));
     }
+
+    [Theory]
+    [InlineData("baseline_drift_check", "baseline-drift-check")]
+    [InlineData("f1", "f1")]
+    [InlineData("_weird name_", "weird-name")]
+    public void Alert_names_replace_what_SageMaker_names_disallow_with_hyphens(string check, string alert) =>
+        Assert.Equal(alert, MonitoringAlertsService.AlertNameOf(check));
 }

@@ -1,8 +1,9 @@
 """Model Monitor's alerts and metric series through boto3 and Kiln's HTTP: a data quality schedule over drifted
-traffic puts baseline_drift_check InAlert, the change lands in the alert history, UpdateMonitoringAlert re-evaluates,
+traffic puts baseline-drift-check (the alert on baseline_drift_check) InAlert, the change lands in the alert history, UpdateMonitoringAlert re-evaluates,
 and /api/kiln/monitoring-schedules/{name}/metrics and /report show the series.
 Usage: python3 sagemaker_monitoring_alerts.py <endpoint_url> <test_name>
 """
+import datetime
 import json
 import time
 import urllib.error
@@ -15,8 +16,9 @@ import sagemaker_model_monitor as monitor
 import sagemaker_monitoring as monitoring
 
 BUCKET = monitoring.BUCKET
-DATA_QUALITY_CHECKS = {"data_type_check", "completeness_check", "baseline_drift_check", "missing_column_check",
-                       "extra_column_check", "categorical_values_check"}
+# One alert per data quality check type; alert names allow no underscores, so baseline_drift_check is baseline-drift-check.
+DATA_QUALITY_ALERTS = {"data-type-check", "completeness-check", "baseline-drift-check", "missing-column-check",
+                       "extra-column-check", "categorical-values-check"}
 
 
 def drifted_schedule(sm, s3, runtime, run_id):
@@ -73,38 +75,41 @@ def test_drift_raises_an_alert_with_history_series_and_report(endpoint):
     run_id = uuid.uuid4().hex[:6]
     schedule, drifted_feature = drifted_schedule(sm, s3, runtime, run_id)
 
-    alerts = alert_status(sm, schedule, "baseline_drift_check", "InAlert")
-    assert set(alerts) == DATA_QUALITY_CHECKS, alerts
-    drift = alerts["baseline_drift_check"]
+    alerts = alert_status(sm, schedule, "baseline-drift-check", "InAlert")
+    assert set(alerts) == DATA_QUALITY_ALERTS, alerts
+    drift = alerts["baseline-drift-check"]
     assert drift["AlertStatus"] == "InAlert", drift
     assert (drift["DatapointsToAlert"], drift["EvaluationPeriod"]) == (1, 1), drift
     assert drift["Actions"]["ModelDashboardIndicator"]["Enabled"] is True, drift
-    assert alerts["missing_column_check"]["AlertStatus"] == "OK", alerts
+    assert alerts["missing-column-check"]["AlertStatus"] == "OK", alerts
 
-    history = sm.list_monitoring_alert_history(MonitoringScheduleName=schedule, MonitoringAlertName="baseline_drift_check")["MonitoringAlertHistory"]
-    assert [(h["MonitoringScheduleName"], h["MonitoringAlertName"], h["AlertStatus"]) for h in history] == [(schedule, "baseline_drift_check", "InAlert")], history
-    assert sm.list_monitoring_alert_history(MonitoringScheduleName=schedule, MonitoringAlertName="baseline_drift_check", StatusEquals="OK")["MonitoringAlertHistory"] == []
-    assert sm.list_monitoring_alert_history(MonitoringScheduleName=schedule, MonitoringAlertName="baseline_drift_check",
-                                            CreationTimeAfter=history[0]["CreationTime"])["MonitoringAlertHistory"] == []
+    history = sm.list_monitoring_alert_history(MonitoringScheduleName=schedule, MonitoringAlertName="baseline-drift-check")["MonitoringAlertHistory"]
+    assert [(h["MonitoringScheduleName"], h["MonitoringAlertName"], h["AlertStatus"]) for h in history] == [(schedule, "baseline-drift-check", "InAlert")], history
+    assert sm.list_monitoring_alert_history(MonitoringScheduleName=schedule, MonitoringAlertName="baseline-drift-check", StatusEquals="OK")["MonitoringAlertHistory"] == []
+    later = history[0]["CreationTime"] + datetime.timedelta(seconds=1)
+    assert sm.list_monitoring_alert_history(MonitoringScheduleName=schedule, MonitoringAlertName="baseline-drift-check",
+                                            CreationTimeAfter=later)["MonitoringAlertHistory"] == []
+    assert len(sm.list_monitoring_alert_history(MonitoringScheduleName=schedule, MonitoringAlertName="baseline-drift-check",
+                                                CreationTimeBefore=later)["MonitoringAlertHistory"]) == 1
 
-    hosting.expect_error(lambda: sm.update_monitoring_alert(MonitoringScheduleName=schedule, MonitoringAlertName="baseline_drift_check",
+    hosting.expect_error(lambda: sm.update_monitoring_alert(MonitoringScheduleName=schedule, MonitoringAlertName="baseline-drift-check",
                                                             DatapointsToAlert=2, EvaluationPeriod=1), "ValidationException", 400, "DatapointsToAlert")
-    hosting.expect_error(lambda: sm.update_monitoring_alert(MonitoringScheduleName=schedule, MonitoringAlertName="no_such_check",
+    hosting.expect_error(lambda: sm.update_monitoring_alert(MonitoringScheduleName=schedule, MonitoringAlertName="no-such-check",
                                                             DatapointsToAlert=1, EvaluationPeriod=1), "ResourceNotFound", 400)
-    hosting.expect_error(lambda: sm.update_monitoring_alert(MonitoringScheduleName=f"none-{run_id}", MonitoringAlertName="baseline_drift_check",
+    hosting.expect_error(lambda: sm.update_monitoring_alert(MonitoringScheduleName=f"none-{run_id}", MonitoringAlertName="baseline-drift-check",
                                                             DatapointsToAlert=1, EvaluationPeriod=1), "ResourceNotFound", 400)
     hosting.expect_error(lambda: sm.list_monitoring_alerts(MonitoringScheduleName=f"none-{run_id}"), "ResourceNotFound", 400)
-    assert alerts_of(sm, schedule)["baseline_drift_check"]["DatapointsToAlert"] == 1
+    assert alerts_of(sm, schedule)["baseline-drift-check"]["DatapointsToAlert"] == 1
 
     # Two violating executions of two are now needed and there is one: the alert goes back to OK, and says so in its history.
-    updated = sm.update_monitoring_alert(MonitoringScheduleName=schedule, MonitoringAlertName="baseline_drift_check", DatapointsToAlert=2, EvaluationPeriod=2)
-    assert updated["MonitoringScheduleArn"].endswith(f":monitoring-schedule/{schedule}") and updated["MonitoringAlertName"] == "baseline_drift_check", updated
-    drift = alerts_of(sm, schedule)["baseline_drift_check"]
+    updated = sm.update_monitoring_alert(MonitoringScheduleName=schedule, MonitoringAlertName="baseline-drift-check", DatapointsToAlert=2, EvaluationPeriod=2)
+    assert updated["MonitoringScheduleArn"].endswith(f":monitoring-schedule/{schedule}") and updated["MonitoringAlertName"] == "baseline-drift-check", updated
+    drift = alerts_of(sm, schedule)["baseline-drift-check"]
     assert (drift["AlertStatus"], drift["DatapointsToAlert"], drift["EvaluationPeriod"]) == ("OK", 2, 2), drift
-    history = sm.list_monitoring_alert_history(MonitoringScheduleName=schedule, MonitoringAlertName="baseline_drift_check",
+    history = sm.list_monitoring_alert_history(MonitoringScheduleName=schedule, MonitoringAlertName="baseline-drift-check",
                                               SortBy="CreationTime", SortOrder="Ascending")["MonitoringAlertHistory"]
     assert [h["AlertStatus"] for h in history] == ["InAlert", "OK"], history
-    newest = sm.list_monitoring_alert_history(MonitoringAlertName="baseline_drift_check", MonitoringScheduleName=schedule, SortOrder="Descending", MaxResults=1)
+    newest = sm.list_monitoring_alert_history(MonitoringAlertName="baseline-drift-check", MonitoringScheduleName=schedule, SortOrder="Descending", MaxResults=1)
     assert [h["AlertStatus"] for h in newest["MonitoringAlertHistory"]] == ["OK"] and "NextToken" in newest, newest
 
     status, kind, body = http_get(endpoint, f"/api/kiln/monitoring-schedules/{schedule}/metrics")
