@@ -52,6 +52,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<ILineageStore, SqliteLineageStore>();
         services.AddSingleton<IObjectIndex, SqliteObjectIndex>();
         services.AddSingleton<IMonitoringStore, SqliteMonitoringStore>();
+        services.AddSingleton<IMonitoringResultsStore, SqliteMonitoringResultsStore>();
         return services;
     }
 }

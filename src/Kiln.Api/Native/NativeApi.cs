@@ -23,6 +23,7 @@ public static class NativeApi
         app.MapGet("/api/kiln/transform-jobs/{name}/progress", TransformProgressAsync);
         app.MapGet("/api/kiln/automl-jobs/{name}/reports/{report}", AutoMLReportAsync);
         app.MapGet("/api/kiln/model-packages/{group}/{version:long}", ModelPackageApprovalsAsync);
+        app.MapMonitoringReports();
         return app;
     }
 

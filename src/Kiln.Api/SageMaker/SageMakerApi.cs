@@ -29,6 +29,7 @@ public static class SageMakerApi
         MonitoringApi.Register();
         ModelQualityMonitorApi.Register();
         ClarifyMonitorApi.Register();
+        MonitoringAlertsApi.Register();
         RegistryApi.Register();
         PipelinesApi.Register();
         LineageApi.Register();
