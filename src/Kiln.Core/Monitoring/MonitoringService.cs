@@ -4,7 +4,7 @@ using Kiln.Core.Serving;
 namespace Kiln.Core.Monitoring;
 
 /// <summary>Model Monitor's control plane: data quality job definitions, monitoring schedules and the list of their executions.</summary>
-public sealed class MonitoringService(IMonitoringStore store, IServingStore serving, TimeProvider clock)
+public sealed class MonitoringService(IMonitoringStore store, IServingStore serving, TimeProvider clock, IEnumerable<IMonitoringScheduleCheck>? checks = null)
 {
     public async Task<MonitorJobDefinition> CreateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default)
     {
@@ -63,6 +63,11 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             RunNowPending = schedule.Expression == ScheduleExpressions.Now,
             Tags = tags,
         };
+        foreach (var check in checks ?? [])
+        {
+            await check.CheckAsync(created, ct).ConfigureAwait(false);
+        }
+
         if (!await store.AddScheduleAsync(created, ct).ConfigureAwait(false))
         {
             throw new KilnException(ErrorCode.ResourceInUse, $"Monitoring schedule {name} already exists.");
