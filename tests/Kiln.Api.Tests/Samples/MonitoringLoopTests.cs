@@ -38,10 +38,14 @@ public sealed class MonitoringLoopTests(KilnServerFixture server) : IClassFixtur
         Assert.InRange(double.Parse(Field("prediction_after").Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture), 0.0, 1.0);
 
         var schedule = Field("schedule");
-        var (listCode, list) = await KilnAsync("monitor", "list");
+        var (listCode, list) = await KilnAsync("monitor", "list", "--json");
         Assert.True(listCode == 0, list);
-        Assert.Contains(schedule, list, StringComparison.Ordinal);
-        Assert.Contains("CompletedWithViolations", list, StringComparison.Ordinal);
+        var listed = JsonDocument.Parse(list).RootElement.GetProperty("MonitoringSchedules").EnumerateArray().Single(s => s.GetProperty("MonitoringScheduleName").GetString() == schedule);
+        Assert.Equal("CompletedWithViolations", listed.GetProperty("LastMonitoringExecutionSummary").GetProperty("MonitoringExecutionStatus").GetString());
+        var (tableCode, table) = await KilnAsync("monitor", "list");
+        Assert.True(tableCode == 0, table);
+        Assert.Contains("Last execution", table, StringComparison.Ordinal);
+        Assert.Contains(Field("endpoint"), table, StringComparison.Ordinal);
 
         var (showCode, shown) = await KilnAsync("monitor", "show", schedule);
         Assert.True(showCode == 0, shown);
