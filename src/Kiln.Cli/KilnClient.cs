@@ -92,6 +92,10 @@ internal sealed class KilnClient(Uri baseAddress, TimeProvider clock) : IDisposa
     public Task<JsonObject> NativeAsync(string path, CancellationToken ct = default) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Get, "api/kiln/" + path), ct);
 
+    /// <summary>Kiln's native API (<c>/api/kiln/…</c>): POST with no body, read the JSON answer.</summary>
+    public Task<JsonObject> NativePostAsync(string path, CancellationToken ct = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, "api/kiln/" + path), ct);
+
     /// <summary>Invokes an endpoint (the sagemaker-runtime dialect); returns the body, its content type and the variant that answered.</summary>
     public async Task<(string Body, string? ContentType, string? Variant)> InvokeAsync(string endpoint, string body, string contentType, string? accept, string? variant, CancellationToken ct = default)
     {

@@ -22,6 +22,7 @@ root.Subcommands.Add(EndpointsCommand.Deploy());
 root.Subcommands.Add(EndpointsCommand.Invoke());
 root.Subcommands.Add(EndpointsCommand.Endpoints());
 root.Subcommands.Add(PipelinesCommand.Create());
+root.Subcommands.Add(MonitorCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
 var parsed = root.Parse(args);
 if (parsed.GetValue(CliOptions.Json))

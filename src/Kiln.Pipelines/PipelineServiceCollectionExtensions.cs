@@ -11,6 +11,9 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<PipelineService>();
         services.AddSingleton<IJobRunner, PipelineExecutionRunner>();
         services.AddSingleton<Kiln.Core.Registry.IApprovalAction, StartPipelineOnApproval>();
+        services.AddSingleton<StartPipelineOnViolation>();
+        services.AddSingleton<Kiln.Core.Monitoring.IMonitoringExecutionListener>(provider => provider.GetRequiredService<StartPipelineOnViolation>());
+        services.AddSingleton<Kiln.Core.Monitoring.IMonitoringScheduleCheck>(provider => provider.GetRequiredService<StartPipelineOnViolation>());
         return services;
     }
 }

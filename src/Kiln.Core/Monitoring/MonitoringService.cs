@@ -4,7 +4,7 @@ using Kiln.Core.Serving;
 namespace Kiln.Core.Monitoring;
 
 /// <summary>Model Monitor's control plane: job definitions (one name space for every monitoring type), monitoring schedules and the list of their executions.</summary>
-public sealed class MonitoringService(IMonitoringStore store, IServingStore serving, TimeProvider clock)
+public sealed class MonitoringService(IMonitoringStore store, IServingStore serving, TimeProvider clock, IEnumerable<IMonitoringScheduleCheck>? checks = null)
 {
     public async Task<MonitorJobDefinition> CreateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default)
     {
@@ -77,6 +77,11 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             RunNowTime = schedule.Expression == ScheduleExpressions.Now ? now : null,
             Tags = tags,
         };
+        foreach (var check in checks ?? [])
+        {
+            await check.CheckAsync(created, ct).ConfigureAwait(false);
+        }
+
         if (!await store.AddScheduleAsync(created, ct).ConfigureAwait(false))
         {
             throw new KilnException(ErrorCode.ResourceInUse, $"Monitoring schedule {name} already exists.");
@@ -103,6 +108,33 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             RunNowPending = schedule.Expression == ScheduleExpressions.Now,
             RunNowTime = schedule.Expression == ScheduleExpressions.Now ? now : null,
         }, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
+    }
+
+    /// <summary>
+    /// Kiln's run-now: one execution at once, the schedule's expression kept (UpdateMonitoringSchedule to NOW, SageMaker's
+    /// way, would replace a cron expression for good). A stopped schedule runs nothing: start it first.
+    /// </summary>
+    public async Task<MonitoringSchedule> RunNowAsync(string name, CancellationToken ct = default)
+    {
+        var updated = await store.UpdateScheduleAsync(name, current => current.Status == MonitoringScheduleStatus.Scheduled
+            ? current with { RunNowPending = true, LastModifiedTime = clock.GetUtcNow() }
+            : null, ct).ConfigureAwait(false);
+        if (updated is not null)
+        {
+            return updated;
+        }
+
+        var schedule = await DescribeScheduleAsync(name, ct).ConfigureAwait(false);
+        throw KilnException.InvalidParameter($"Monitoring schedule {name} is {schedule.Status}: start it (StartMonitoringSchedule) before running it.");
+    }
+
+    /// <summary>The schedule's latest execution that wrote reports (newest scheduled first), or null when none has.</summary>
+    public async Task<MonitoringExecution?> LatestReportedExecutionAsync(string name, CancellationToken ct = default)
+    {
+        await DescribeScheduleAsync(name, ct).ConfigureAwait(false);
+        return (await store.ExecutionsAsync(name, ct).ConfigureAwait(false))
+            .Where(execution => execution.IsFinished && execution.ReportUri is not null && execution.ProcessingJobName is not null)
+            .MaxBy(execution => execution.ScheduledTime);
     }
 
     public async Task DeleteScheduleAsync(string name, CancellationToken ct = default)

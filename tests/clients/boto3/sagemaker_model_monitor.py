@@ -190,7 +190,11 @@ def test_bad_input_is_refused_and_nothing_is_stored(endpoint):
     job_definition(sm, f"doomed-{run_id}", doomed, prefix, baseline=False)
     sm.delete_endpoint(EndpointName=doomed)
     hosting.expect_error(lambda: schedule_now(sm, f"orphan-{run_id}", f"doomed-{run_id}"), "ValidationException", 400, "Could not find endpoint")
-    for name in (f"nodef-{run_id}", f"badcron-{run_id}", f"badwindow-{run_id}", f"orphan-{run_id}"):
+    # Kiln's retraining trigger: the pipeline a schedule's on-violation tag names must exist.
+    hosting.expect_error(lambda: sm.create_monitoring_schedule(MonitoringScheduleName=f"nopipeline-{run_id}", MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW"}, "MonitoringJobDefinitionName": definition},
+        Tags=[{"Key": "kiln:on-violation:pipeline", "Value": f"no-such-pipeline-{run_id}"}]), "ValidationException", 400, f"no-such-pipeline-{run_id}")
+    for name in (f"nodef-{run_id}", f"badcron-{run_id}", f"badwindow-{run_id}", f"orphan-{run_id}", f"nopipeline-{run_id}"):
         hosting.expect_error(lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=name), "ResourceNotFound", 400)
     assert sm.list_monitoring_schedules(NameContains=run_id)["MonitoringScheduleSummaries"] == []
 
