@@ -98,7 +98,8 @@ internal static class ServingApi
             request.DataCaptureConfig is { } capture ? Capture(capture) : null,
             Routing(tags),
             DateTimeOffset.UnixEpoch,
-            tags);
+            tags,
+            ExplainerConfigs.ToSpec(request.ExplainerConfig));
         await Serving(call, service => service.CreateConfigAsync(config, call.Aborted));
         return new CreateEndpointConfigResponse(call.Arn("endpoint-config", config.Name));
     }
@@ -167,6 +168,7 @@ internal static class ServingApi
                     },
                 }
                 : null,
+            ExplainerConfig = ExplainerConfigs.ToShape(config.Explainer),
             CreationTime = config.CreationTime,
         };
     }

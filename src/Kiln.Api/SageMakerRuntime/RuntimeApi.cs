@@ -38,7 +38,8 @@ public static partial class RuntimeApi
                 Header(headers, "Accept"),
                 Checked(Header(headers, "X-Amzn-SageMaker-Target-Variant"), "targetVariant", NamePattern(), 63),
                 Checked(Header(headers, "X-Amzn-SageMaker-Custom-Attributes"), "customAttributes", AsciiPattern(), 1024),
-                Checked(Header(headers, "X-Amzn-SageMaker-Inference-Id"), "inferenceId", InferenceIdPattern(), 64));
+                Checked(Header(headers, "X-Amzn-SageMaker-Inference-Id"), "inferenceId", InferenceIdPattern(), 64),
+                Checked(Header(headers, "X-Amzn-SageMaker-Enable-Explanations"), "enableExplanations", AnyPattern(), 64));
             Checked(endpointName, "endpointName", NamePattern(), 63);
             var result = await http.RequestServices.GetRequiredService<IEndpointInvoker>().InvokeAsync(request, http.RequestAborted);
             response.ContentType = result.ContentType;
@@ -166,6 +167,9 @@ public static partial class RuntimeApi
 
     [GeneratedRegex(@"^\S[\x20-\x7E]*$")]
     private static partial Regex InferenceIdPattern();
+
+    [GeneratedRegex(@"^.*$")]
+    private static partial Regex AnyPattern();
 
     /// <summary>An error answered before the model is called; a null type is a bare HTTP error (as SageMaker's front end answers 413).</summary>
     private sealed class RuntimeError(string? type, int status, string message) : Exception(message)

@@ -31,4 +31,5 @@ public sealed record EndpointConfig(
     DataCaptureSpec? DataCapture,
     RoutingStrategy Routing,
     DateTimeOffset CreationTime,
-    IReadOnlyList<Tag> Tags);
+    IReadOnlyList<Tag> Tags,
+    ClarifyExplainerSpec? Explainer = null);

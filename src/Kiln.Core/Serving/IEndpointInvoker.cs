@@ -20,7 +20,7 @@ public interface IEndpointInvoker
     EndpointTraffic? Traffic(string endpoint);
 }
 
-/// <summary>One invocation. The body is handed over: the invoker may keep it (for capture and shadows) after the call returns.</summary>
+/// <summary>One invocation (EnableExplanations overrides the endpoint config's explainer expression). The body is handed over: the invoker may keep it (for capture and shadows) after the call returns.</summary>
 public sealed record InvocationRequest(
     string Endpoint,
     ReadOnlyMemory<byte> Body,
@@ -28,7 +28,8 @@ public sealed record InvocationRequest(
     string? Accept,
     string? TargetVariant = null,
     string? CustomAttributes = null,
-    string? InferenceId = null);
+    string? InferenceId = null,
+    string? EnableExplanations = null);
 
 public sealed record InvocationResult(ReadOnlyMemory<byte> Body, string ContentType, string Variant, string InferenceId);
 

@@ -6,6 +6,7 @@ using Kiln.Core.Common;
 using Kiln.Core.Serving;
 using Kiln.Core.Training;
 using Kiln.Serving.Capture;
+using Kiln.Serving.Explain;
 using Kiln.Serving.Inference;
 using Kiln.Serving.Logs;
 using Kiln.Serving.Models;
@@ -81,6 +82,11 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
             variant = fleet.Variants[routed];
         }
 
+        if (request.EnableExplanations is not null && fleet.Explainer is null)
+        {
+            throw KilnException.InvalidParameter($"EnableExplanations is set, but endpoint {request.Endpoint} has no ClarifyExplainerConfig in its endpoint config.");
+        }
+
         var inferenceId = request.InferenceId ?? FastIds.Next().ToString();
         var answer = await PredictAsync(variant, request, ct).ConfigureAwait(false);
         var (body, contentType) = (answer.Body, answer.ContentType);
@@ -101,6 +107,16 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         if (fleet.Shadows.Length > 0)
         {
             _shadowQueue.Writer.TryWrite(new ShadowWork(request.Endpoint, fleet, request, answer, inferenceId, now));
+        }
+
+        if (fleet.Explainer is { } explainer)
+        {
+            // Capture above keeps the model's own answer; the caller gets it wrapped with its explanations.
+            var explained = await OnlineExplainer.ExplainAsync(
+                explainer, request, answer,
+                (csv, accept, token) => PredictAsync(variant, request with { Body = csv, ContentType = Payloads.Csv, Accept = accept }, token),
+                ct).ConfigureAwait(false);
+            (body, contentType) = (explained, "application/json");
         }
 
         return new InvocationResult(body, contentType, variant.Name, inferenceId);
@@ -429,7 +445,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
                     config.Routing,
                     variants.Select(v => v.DesiredWeight).ToList(),
                     config.Routing == RoutingStrategy.Weighted ? null : await LoadBanditStateAsync(endpoint, configName, variants, ct).ConfigureAwait(false));
-        return new Fleet(configName, [.. live], [.. liveShadows], router, config.Routing, config.DataCapture);
+        return new Fleet(configName, [.. live], [.. liveShadows], router, config.Routing, config.DataCapture, config.Explainer);
     }
 
     private async Task<LiveVariant> BuildVariantAsync(string endpoint, string configName, VariantState state, List<LiveVariant> reusable, CancellationToken ct)

@@ -172,7 +172,7 @@ internal sealed class LiveVariant(string configName, VariantState state, HostedM
 }
 
 /// <summary>The variants of one endpoint config as deployed: production variants behind a router, shadows beside them.</summary>
-internal sealed class Fleet(string configName, LiveVariant[] variants, LiveVariant[] shadows, VariantRouter router, RoutingStrategy routing, DataCaptureSpec? capture)
+internal sealed class Fleet(string configName, LiveVariant[] variants, LiveVariant[] shadows, VariantRouter router, RoutingStrategy routing, DataCaptureSpec? capture, ClarifyExplainerSpec? explainer = null)
 {
     public string ConfigName { get; } = configName;
 
@@ -185,6 +185,9 @@ internal sealed class Fleet(string configName, LiveVariant[] variants, LiveVaria
     public RoutingStrategy Routing { get; } = routing;
 
     public DataCaptureSpec? Capture { get; } = capture;
+
+    /// <summary>Clarify online explainability: when set, every answer is the explainer's JSON.</summary>
+    public ClarifyExplainerSpec? Explainer { get; } = explainer;
 
     public IEnumerable<LiveVariant> All => Variants.Concat(Shadows);
 

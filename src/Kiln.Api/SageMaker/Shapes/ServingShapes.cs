@@ -221,6 +221,8 @@ internal sealed record CreateEndpointConfigRequest
 
     [AwsLength(20, 2048), AwsPattern(Patterns.RoleArn)]
     public string? ExecutionRoleArn { get; init; }
+
+    public Generated.ExplainerConfig? ExplainerConfig { get; init; }
 }
 
 internal sealed record CreateEndpointConfigResponse(string EndpointConfigArn);
@@ -242,6 +244,8 @@ internal sealed record DescribeEndpointConfigResponse
     public DataCaptureConfig? DataCaptureConfig { get; init; }
 
     public List<ProductionVariant>? ShadowProductionVariants { get; init; }
+
+    public Generated.ExplainerConfig? ExplainerConfig { get; init; }
 
     public required DateTimeOffset CreationTime { get; init; }
 }
