@@ -35,15 +35,12 @@ public sealed class ClarifyMonitorService(MonitoringService monitoring, ObjectSt
     public async Task DeleteAsync(string monitoringType, string name, CancellationToken ct = default)
     {
         await DescribeAsync(monitoringType, name, ct).ConfigureAwait(false);
-        await monitoring.DeleteJobDefinitionAsync(name, ct).ConfigureAwait(false);
+        await monitoring.DeleteJobDefinitionAsync(name, monitoringType, ct).ConfigureAwait(false);
     }
 
     /// <summary>The definitions of one type, sorted and paged as <paramref name="query"/> asks.</summary>
-    public async Task<Page<MonitorJobDefinition>> ListAsync(string monitoringType, ListQuery query, string? endpointName, CancellationToken ct = default)
-    {
-        var all = await monitoring.ListJobDefinitionsAsync(query with { PageToken = null, MaxResults = int.MaxValue }, endpointName, ct).ConfigureAwait(false);
-        return PageToken.Slice(all.Items.Where(definition => definition.MonitoringType == monitoringType).ToList(), query.PageToken, query.MaxResults);
-    }
+    public Task<Page<MonitorJobDefinition>> ListAsync(string monitoringType, ListQuery query, string? endpointName, CancellationToken ct = default) =>
+        monitoring.ListJobDefinitionsAsync(query, endpointName, monitoringType, ct);
 
     private async Task<string> ReadConfigAsync(string uri, CancellationToken ct)
     {
