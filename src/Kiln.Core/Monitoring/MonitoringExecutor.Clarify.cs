@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using Kiln.Core.Common;
 using Kiln.Core.Processing;
 
 namespace Kiln.Core.Monitoring;
@@ -43,37 +40,7 @@ public sealed partial class MonitoringExecutor
             environment["baseline_constraints"] = $"{BaselineRoot}/constraints/{FileName(constraints)}";
         }
 
-        var stamp = execution.ScheduledTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
-        var name = $"model-monitoring-{stamp}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(execution.Name)))[..12]}";
-        var outputs = definition.Outputs.Select((output, i) => new ProcessingOutput(
-            i == 0 ? "monitoring_output" : $"monitoring_output_{i}",
-            $"{output.S3Uri.TrimEnd('/')}/{definition.EndpointName}/{schedule.Name}/{execution.ScheduledTime:yyyy/MM/dd/HH}",
-            output.LocalPath,
-            output.UploadMode)).ToList();
-        var spec = new ProcessingJobSpec
-        {
-            Name = name,
-            ImageUri = ClarifyImage,
-            Environment = environment,
-            Inputs = inputs,
-            Outputs = outputs,
-            InstanceType = definition.InstanceType,
-            InstanceCount = definition.InstanceCount,
-            VolumeSizeInGB = definition.VolumeSizeInGB,
-            MaxRuntimeInSeconds = definition.MaxRuntimeInSeconds,
-            RoleArn = definition.RoleArn,
-            CreatedBy = "model-monitor",
-        };
-        try
-        {
-            await processing.CreateAsync(spec, ct).ConfigureAwait(false);
-        }
-        catch (KilnException e) when (e.Code == ErrorCode.ResourceInUse)
-        {
-            // Started by an earlier tick that did not live to record it.
-        }
-
-        return (name, outputs[0].Uri);
+        return await LaunchAsync(execution, schedule, definition, ClarifyImage, [], [], environment, inputs, ct).ConfigureAwait(false);
     }
 
     private static void AddIfSet(Dictionary<string, string> environment, string name, string? value)

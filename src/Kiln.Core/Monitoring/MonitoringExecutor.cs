@@ -216,6 +216,21 @@ public sealed partial class MonitoringExecutor(
             environment["baseline_statistics"] = $"{BaselineRoot}/stats/{FileName(statistics)}";
         }
 
+        return await LaunchAsync(execution, schedule, definition, definition.ImageUri, definition.ContainerEntrypoint, definition.ContainerArguments, environment, inputs, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the execution's processing job (named after the execution, so a second start is harmless) with its reports under the schedule's hour folder.</summary>
+    private async Task<(string Name, string ReportUri)> LaunchAsync(
+        MonitoringExecution execution,
+        MonitoringSchedule schedule,
+        MonitorJobDefinition definition,
+        string imageUri,
+        IReadOnlyList<string> entrypoint,
+        IReadOnlyList<string> arguments,
+        Dictionary<string, string> environment,
+        List<ProcessingInput> inputs,
+        CancellationToken ct)
+    {
         var stamp = execution.ScheduledTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
         var name = $"model-monitoring-{stamp}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(execution.Name)))[..12]}";
         var outputs = definition.Outputs.Select((output, i) => new ProcessingOutput(
@@ -226,9 +241,9 @@ public sealed partial class MonitoringExecutor(
         var spec = new ProcessingJobSpec
         {
             Name = name,
-            ImageUri = definition.ImageUri,
-            ContainerEntrypoint = definition.ContainerEntrypoint,
-            ContainerArguments = definition.ContainerArguments,
+            ImageUri = imageUri,
+            ContainerEntrypoint = entrypoint,
+            ContainerArguments = arguments,
             Environment = environment,
             Inputs = inputs,
             Outputs = outputs,
