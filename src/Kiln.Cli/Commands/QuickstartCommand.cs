@@ -64,7 +64,8 @@ internal static class QuickstartCommand
         AnsiConsole.MarkupLine($"Kiln is listening on [link]{address}[/] — SQLite metadata at [grey]{options.DatabasePath}[/], artifacts under [grey]{options.ArtifactDirectory}[/]");
 
         using var client = new KilnClient(new Uri(address + "/"), TimeProvider.System);
-        var summary = await RecordDemoRunAsync(client, ct);
+        var csv = ReadBundledCsv();
+        var summary = await RecordDemoRunAsync(client, csv, ct);
 
         var table = new Table().Border(TableBorder.Rounded).AddColumns("What", "Where");
         table.AddRow("Experiment", $"{ExperimentName} (id {summary.ExperimentId})");
@@ -74,11 +75,40 @@ internal static class QuickstartCommand
         table.AddRow("Model artifact", $"{summary.ArtifactUri}/model/model.zip");
         AnsiConsole.Write(table);
 
+        AnsiConsole.MarkupLine("\n[bold]The same data through the SageMaker API[/]: a built-in XGBoost training job, an endpoint with data capture, live predictions.");
+        var deployed = await QuickstartDeployment.RunAsync(client, csv, ct);
+        var predictions = new Table().Border(TableBorder.Rounded).Title($"Predictions from {QuickstartDeployment.Endpoint}")
+            .AddColumns("Row", "True label", "Predicted", "Probability", "");
+        foreach (var prediction in deployed.Predictions)
+        {
+            var confidence = prediction.Score >= 0.5 ? prediction.Score : 1 - prediction.Score;
+            predictions.AddRow(prediction.Row.ToString(CultureInfo.InvariantCulture), prediction.TrueLabel, prediction.PredictedLabel,
+                confidence.ToString("P1", CultureInfo.InvariantCulture), prediction.TrueLabel == prediction.PredictedLabel ? "[green]✓[/]" : "[red]✗[/]");
+        }
+
+        AnsiConsole.Write(predictions);
+        var deployment = new Table().Border(TableBorder.Rounded).AddColumns("What", "Where");
+        deployment.AddRow("Training data", $"s3://{QuickstartDeployment.Bucket}/breast-cancer/");
+        deployment.AddRow("Training job", $"{deployed.JobName} (validation:auc {deployed.ValidationAuc ?? "–"})");
+        deployment.AddRow("Endpoint", $"{QuickstartDeployment.Endpoint} (config {deployed.EndpointConfig})");
+        deployment.AddRow("Captured data", $"{QuickstartDeployment.CaptureUri}/{QuickstartDeployment.Endpoint}/AllTraffic/ ({deployed.Captured} records written)");
+        AnsiConsole.Write(deployment);
+
+        // Plain lines, not a table: a link wrapped to the console's width would no longer open.
+        AnsiConsole.MarkupLine($"\n[bold]Open Kiln Studio:[/] {address}/");
+        AnsiConsole.MarkupLine("[grey]Each record above has its page there:[/]");
+        foreach (var (record, path) in StudioLinks(summary, deployed))
+        {
+            Console.Out.WriteLine($"  {record,-17} {address}{path}");
+        }
+
         var url = $" --url {address}";
-        AnsiConsole.MarkupLine("\n[bold]Look around[/] (in another terminal):");
+        AnsiConsole.MarkupLine("\n[bold]Or from another terminal:[/]");
         AnsiConsole.MarkupLine($"  ./kiln runs list --experiment {ExperimentName} --filter \"metrics.auc > 0.9\"{url}");
         AnsiConsole.MarkupLine($"  ./kiln runs show {summary.RunId}{url}");
         AnsiConsole.MarkupLine($"  ./kiln models list{url}");
+        AnsiConsole.MarkupLine($"  ./kiln jobs show {deployed.JobName}{url}");
+        AnsiConsole.MarkupLine($"  ./kiln endpoints show {QuickstartDeployment.Endpoint}{url}");
         AnsiConsole.MarkupLine($"  curl '{address}/api/2.0/mlflow/runs/get?run_id={summary.RunId}'");
         AnsiConsole.MarkupLine($"  MLFLOW_TRACKING_URI={address} python your_training_script.py   [grey]# any MLflow client[/]");
 
@@ -95,9 +125,18 @@ internal static class QuickstartCommand
 
     private sealed record Summary(string ExperimentId, string RunId, string RunName, string ArtifactUri, double Accuracy, double Auc, string Version);
 
-    private static async Task<Summary> RecordDemoRunAsync(KilnClient client, CancellationToken ct)
+    /// <summary>Where Kiln Studio (the web UI at the base URL) shows each record the quickstart made.</summary>
+    private static IEnumerable<(string Record, string Path)> StudioLinks(Summary run, QuickstartDeployment.Result deployed) =>
+    [
+        ("Run", $"/experiments/{run.ExperimentId}/runs/{run.RunId}"),
+        ("Registered model", $"/models/{Uri.EscapeDataString(ModelName)}/versions/{run.Version}"),
+        ("Training job", $"/jobs/training/{deployed.JobName}"),
+        ("Endpoint", $"/endpoints/{QuickstartDeployment.Endpoint}"),
+        ("Captured data", $"/endpoints/{QuickstartDeployment.Endpoint}/capture"),
+    ];
+
+    private static async Task<Summary> RecordDemoRunAsync(KilnClient client, string csv, CancellationToken ct)
     {
-        var csv = ReadBundledCsv();
         var digest = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(csv)))[..8];
         var rows = ParseRows(csv);
 
