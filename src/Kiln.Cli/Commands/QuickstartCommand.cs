@@ -76,23 +76,17 @@ internal static class QuickstartCommand
         AnsiConsole.Write(table);
 
         AnsiConsole.MarkupLine("\n[bold]The same data through the SageMaker API[/]: a built-in XGBoost training job, an endpoint with data capture, live predictions.");
-        var deployed = await QuickstartDeployment.RunAsync(client, csv, ct);
-        var predictions = new Table().Border(TableBorder.Rounded).Title($"Predictions from {QuickstartDeployment.Endpoint}")
-            .AddColumns("Row", "True label", "Predicted", "Probability", "");
-        foreach (var prediction in deployed.Predictions)
+        QuickstartDeployment.Result? deployed = null;
+        try
         {
-            var confidence = prediction.Score >= 0.5 ? prediction.Score : 1 - prediction.Score;
-            predictions.AddRow(prediction.Row.ToString(CultureInfo.InvariantCulture), prediction.TrueLabel, prediction.PredictedLabel,
-                confidence.ToString("P1", CultureInfo.InvariantCulture), prediction.TrueLabel == prediction.PredictedLabel ? "[green]✓[/]" : "[red]✗[/]");
+            deployed = await QuickstartDeployment.RunAsync(client, csv, ct);
+            QuickstartDeployment.Render(deployed);
         }
-
-        AnsiConsole.Write(predictions);
-        var deployment = new Table().Border(TableBorder.Rounded).AddColumns("What", "Where");
-        deployment.AddRow("Training data", $"s3://{QuickstartDeployment.Bucket}/breast-cancer/");
-        deployment.AddRow("Training job", $"{deployed.JobName} (validation:auc {deployed.ValidationAuc ?? "–"})");
-        deployment.AddRow("Endpoint", $"{QuickstartDeployment.Endpoint} (config {deployed.EndpointConfig})");
-        deployment.AddRow("Captured data", $"{QuickstartDeployment.CaptureUri}/{QuickstartDeployment.Endpoint}/AllTraffic/ ({deployed.Captured} records written)");
-        AnsiConsole.Write(deployment);
+        catch (KilnApiException e)
+        {
+            // The tracked run is already there to look at, so Kiln still serves; the error says what to inspect.
+            AnsiConsole.MarkupLine($"[red]The SageMaker part stopped:[/] {Markup.Escape(e.Code)}: {Markup.Escape(e.Message)}");
+        }
 
         // Plain lines, not a table: a link wrapped to the console's width would no longer open.
         AnsiConsole.MarkupLine($"\n[bold]Open Kiln Studio:[/] {address}/");
@@ -107,8 +101,12 @@ internal static class QuickstartCommand
         AnsiConsole.MarkupLine($"  ./kiln runs list --experiment {ExperimentName} --filter \"metrics.auc > 0.9\"{url}");
         AnsiConsole.MarkupLine($"  ./kiln runs show {summary.RunId}{url}");
         AnsiConsole.MarkupLine($"  ./kiln models list{url}");
-        AnsiConsole.MarkupLine($"  ./kiln jobs show {deployed.JobName}{url}");
-        AnsiConsole.MarkupLine($"  ./kiln endpoints show {QuickstartDeployment.Endpoint}{url}");
+        if (deployed is not null)
+        {
+            AnsiConsole.MarkupLine($"  ./kiln jobs show {deployed.JobName}{url}");
+            AnsiConsole.MarkupLine($"  ./kiln endpoints show {QuickstartDeployment.Endpoint}{url}");
+        }
+
         AnsiConsole.MarkupLine($"  curl '{address}/api/2.0/mlflow/runs/get?run_id={summary.RunId}'");
         AnsiConsole.MarkupLine($"  MLFLOW_TRACKING_URI={address} python your_training_script.py   [grey]# any MLflow client[/]");
 
@@ -126,14 +124,22 @@ internal static class QuickstartCommand
     private sealed record Summary(string ExperimentId, string RunId, string RunName, string ArtifactUri, double Accuracy, double Auc, string Version);
 
     /// <summary>Where Kiln Studio (the web UI at the base URL) shows each record the quickstart made.</summary>
-    private static IEnumerable<(string Record, string Path)> StudioLinks(Summary run, QuickstartDeployment.Result deployed) =>
-    [
-        ("Run", $"/experiments/{run.ExperimentId}/runs/{run.RunId}"),
-        ("Registered model", $"/models/{Uri.EscapeDataString(ModelName)}/versions/{run.Version}"),
-        ("Training job", $"/jobs/training/{deployed.JobName}"),
-        ("Endpoint", $"/endpoints/{QuickstartDeployment.Endpoint}"),
-        ("Captured data", $"/endpoints/{QuickstartDeployment.Endpoint}/capture"),
-    ];
+    private static List<(string Record, string Path)> StudioLinks(Summary run, QuickstartDeployment.Result? deployed)
+    {
+        List<(string Record, string Path)> links =
+        [
+            ("Run", $"/experiments/{run.ExperimentId}/runs/{run.RunId}"),
+            ("Registered model", $"/models/{Uri.EscapeDataString(ModelName)}/versions/{run.Version}"),
+        ];
+        if (deployed is not null)
+        {
+            links.Add(("Training job", $"/jobs/training/{deployed.JobName}"));
+            links.Add(("Endpoint", $"/endpoints/{QuickstartDeployment.Endpoint}"));
+            links.Add(("Captured data", $"/endpoints/{QuickstartDeployment.Endpoint}/capture"));
+        }
+
+        return links;
+    }
 
     private static async Task<Summary> RecordDemoRunAsync(KilnClient client, string csv, CancellationToken ct)
     {

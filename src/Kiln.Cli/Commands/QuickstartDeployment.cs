@@ -22,7 +22,11 @@ internal static class QuickstartDeployment
     private const int PredictionCount = 6;
 
     /// <summary>A prediction for a data row of the bundled CSV (numbered from 1 after the header).</summary>
-    public sealed record Prediction(int Row, string Features, string TrueLabel, string PredictedLabel, double Score);
+    public sealed record Prediction(int Row, string Features, string TrueLabel, string PredictedLabel, double Score)
+    {
+        /// <summary>The probability of the predicted label (the score is the positive class's).</summary>
+        public double Confidence => Score >= 0.5 ? Score : 1 - Score;
+    }
 
     public sealed record Result(string JobName, string? ValidationAuc, string EndpointConfig, IReadOnlyList<Prediction> Predictions, long Captured);
 
@@ -45,6 +49,26 @@ internal static class QuickstartDeployment
         var captured = await WaitForCaptureAsync(client, predictions.Count, ct);
         var auc = Output.Objects(job["FinalMetricDataList"]).FirstOrDefault(m => m["MetricName"]?.GetValue<string>() == "validation:auc")?["Value"];
         return new Result(jobName, auc is null ? null : Output.Number(auc), config, predictions, captured);
+    }
+
+    /// <summary>The predictions next to the true labels, then where each record the deployment made is.</summary>
+    public static void Render(Result deployed)
+    {
+        var predictions = new Table().Border(TableBorder.Rounded).Title($"Predictions from {Endpoint}")
+            .AddColumns("Row", "True label", "Predicted", "Probability", "");
+        foreach (var prediction in deployed.Predictions)
+        {
+            predictions.AddRow(prediction.Row.ToString(CultureInfo.InvariantCulture), prediction.TrueLabel, prediction.PredictedLabel,
+                prediction.Confidence.ToString("P1", CultureInfo.InvariantCulture), prediction.TrueLabel == prediction.PredictedLabel ? "[green]✓[/]" : "[red]✗[/]");
+        }
+
+        AnsiConsole.Write(predictions);
+        var records = new Table().Border(TableBorder.Rounded).AddColumns("What", "Where");
+        records.AddRow("Training data", $"s3://{Bucket}/breast-cancer/");
+        records.AddRow("Training job", $"{deployed.JobName} (validation:auc {deployed.ValidationAuc ?? "–"})");
+        records.AddRow("Endpoint", $"{Endpoint} (config {deployed.EndpointConfig})");
+        records.AddRow("Captured data", $"{CaptureUri}/{Endpoint}/AllTraffic/ ({deployed.Captured} records written)");
+        AnsiConsole.Write(records);
     }
 
     private static async Task<JsonObject> TrainAsync(KilnClient client, string jobName, CancellationToken ct)
@@ -106,18 +130,23 @@ internal static class QuickstartDeployment
             },
         }, ct);
 
-        bool exists;
+        // An earlier quickstart's endpoint is moved to the new model; one left Failed or half-deployed (stopped mid-way) is replaced.
+        string? existing;
         try
         {
-            await client.SageMakerAsync("DescribeEndpoint", new { EndpointName = Endpoint }, ct);
-            exists = true;
+            existing = (await client.SageMakerAsync("DescribeEndpoint", new { EndpointName = Endpoint }, ct))["EndpointStatus"]?.GetValue<string>();
         }
         catch (KilnApiException e) when (e.Code == "ValidationException")
         {
-            exists = false;
+            existing = null;
         }
 
-        await client.SageMakerAsync(exists ? "UpdateEndpoint" : "CreateEndpoint", new { EndpointName = Endpoint, EndpointConfigName = config }, ct);
+        if (existing is not (null or "InService"))
+        {
+            await client.SageMakerAsync("DeleteEndpoint", new { EndpointName = Endpoint }, ct);
+        }
+
+        await client.SageMakerAsync(existing == "InService" ? "UpdateEndpoint" : "CreateEndpoint", new { EndpointName = Endpoint, EndpointConfigName = config }, ct);
         var endpoint = await PollAsync($"Endpoint {Endpoint}", async () =>
         {
             var current = await client.SageMakerAsync("DescribeEndpoint", new { EndpointName = Endpoint }, ct);
