@@ -20,6 +20,7 @@ using Kiln.Processing.Monitoring;
 using Kiln.Serving;
 using Kiln.Serving.Models;
 using Kiln.Storage.Sqlite;
+using Kiln.Studio;
 using Kiln.Training;
 using Kiln.Training.Jobs;
 using Kiln.Tuning;
@@ -77,6 +78,7 @@ public static class KilnServer
         app.MapSageMakerApi();
         app.MapSageMakerRuntimeApi();
         app.MapNativeApi();
+        app.MapKilnStudio();
         return app;
     }
 
@@ -108,6 +110,7 @@ public static class KilnServer
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();
         services.AddSingleton<IJobLogFiles, JobLogFiles>();
+        services.AddKilnStudio();
         return services;
     }
 
