@@ -20,6 +20,7 @@ using Kiln.Processing.Monitoring;
 using Kiln.Serving;
 using Kiln.Serving.Models;
 using Kiln.Storage.Sqlite;
+using Kiln.Studio;
 using Kiln.Training;
 using Kiln.Training.Jobs;
 using Kiln.Tuning;
@@ -72,11 +73,13 @@ public static class KilnServer
         var app = builder.Build();
         app.UseS3Api();
         app.UseMlflowApi();
+        app.UseKilnStudio();
         app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
         app.MapSageMakerApi();
         app.MapSageMakerRuntimeApi();
         app.MapNativeApi();
+        app.MapKilnStudio();
         return app;
     }
 
@@ -108,6 +111,7 @@ public static class KilnServer
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();
         services.AddSingleton<IJobLogFiles, JobLogFiles>();
+        services.AddKilnStudio();
         return services;
     }
 

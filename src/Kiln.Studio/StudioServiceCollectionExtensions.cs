@@ -1,0 +1,40 @@
+using Kiln.Studio.Components;
+using Kiln.Studio.Data;
+using Kiln.Studio.Live;
+using Microsoft.AspNetCore.Routing;
+
+namespace Kiln.Studio;
+
+/// <summary>
+/// Kiln Studio: the web UI at the base URL. Razor components rendered on the server (static SSR, no circuits), which
+/// read Kiln's domain services in process; small scripts draw charts and refresh live regions over server-sent events.
+/// </summary>
+public static class StudioServiceCollectionExtensions
+{
+    public static IServiceCollection AddKilnStudio(this IServiceCollection services)
+    {
+        services.AddRazorComponents();
+        services.AddSingleton<RunningNowQuery>();
+        services.AddSingleton<RunsTableQuery>();
+        services.AddSingleton<RunArtifacts>();
+        services.AddSingleton<LiveTopics>();
+        return services;
+    }
+
+    /// <summary>What Studio's pages need in the request pipeline: Razor component endpoints refuse to run without antiforgery.</summary>
+    public static IApplicationBuilder UseKilnStudio(this IApplicationBuilder app) => app.UseAntiforgery();
+
+    /// <summary>
+    /// Maps the pages, their assets and the live event stream.
+    /// </summary>
+    public static IEndpointRouteBuilder MapKilnStudio(this IEndpointRouteBuilder app)
+    {
+        // Razor components also answer POST (enhanced forms), but POST / is SageMaker's JSON endpoint: Studio's pages
+        // are GET only (their forms use GET). A page that needs a form POST must live at a path no API uses.
+        app.MapRazorComponents<App>().Finally(endpoint => endpoint.Metadata.Add(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head])));
+        StudioAssets.Map(app);
+        StudioEvents.Map(app);
+        StudioArtifacts.Map(app);
+        return app;
+    }
+}
