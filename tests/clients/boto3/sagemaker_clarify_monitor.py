@@ -7,6 +7,7 @@ import csv
 import datetime
 import io
 import json
+import math
 import uuid
 
 from kiln_boto import client, main
@@ -59,12 +60,15 @@ def bias_definition(sm, name, endpoint_name, prefix, config_uri, constraints=Non
     return sm.create_model_bias_job_definition(**request)
 
 
-def explainability_definition(sm, name, endpoint_name, prefix, config_uri):
-    return sm.create_model_explainability_job_definition(
+def explainability_definition(sm, name, endpoint_name, prefix, config_uri, constraints=None):
+    request = dict(
         JobDefinitionName=name, RoleArn=ROLE, JobResources=RESOURCES,
         ModelExplainabilityAppSpecification={"ImageUri": CLARIFY, "ConfigUri": config_uri},
         ModelExplainabilityJobInput={"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint"}},
         ModelExplainabilityJobOutputConfig=outputs(prefix), StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    if constraints:
+        request["ModelExplainabilityBaselineConfig"] = {"ConstraintsResource": {"S3Uri": constraints}}
+    return sm.create_model_explainability_job_definition(**request)
 
 
 def schedule_now(sm, name, definition, monitoring_type):
@@ -275,6 +279,56 @@ def test_bias_definition_naming_only_its_baselining_job_compares_with_that_jobs_
     schedule_now(sm, missing, missing, "ModelBias")
     execution = model_monitor.finished_execution(sm, missing, timeout=120)
     assert execution["MonitoringExecutionStatus"] == "Failed" and f"no-such-job-{run_id}" in execution["FailureReason"], execution
+
+
+def test_explainability_monitor_flags_feature_attributions_ranked_unlike_the_baseline(endpoint):
+    """Feature attribution drift as SageMaker defines it: the NDCG of the current ranking of the features, scored with
+    the baseline's attributions; below 0.9 is a feature_attribution_drift_check violation."""
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = model_monitor.churn_endpoint(sm, s3, model_monitor.capture_config(prefix))
+    header, _, validation = hosting.churn_split()
+    features = hosting.feature_rows(validation[:ROWS], header)
+    model_monitor.invoke_all(s3, runtime, run_id, endpoint_name, features, len(features))
+    config = put_config(s3, run_id, "shap.json", explainability_config([h for h in header if h != "churn"], features[0]))
+
+    def run(name, constraints=None):
+        explainability_definition(sm, name, endpoint_name, prefix, config, constraints)
+        schedule_now(sm, name, name, "ModelExplainability")
+        return model_monitor.finished_execution(sm, name, timeout=120)
+
+    first = f"plain-{run_id}"
+    assert run(first)["MonitoringExecutionStatus"] == "Completed"
+    analysis = model_monitor.report(s3, run_id, endpoint_name, first, "analysis.json")
+    values = analysis["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+
+    # The first run's own analysis as the baseline: the ranking holds, no violation.
+    same = f"same-{run_id}"
+    execution = run(same, put_config(s3, run_id, "same-baseline.json", analysis))
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    assert model_monitor.report(s3, run_id, endpoint_name, same, "constraint_violations.json")["violations"] == []
+
+    # A baseline that ranks the features the other way round: the current top features were its least important.
+    ranked = sorted(values, key=values.get, reverse=True)
+    reversed_values = {feature: values[ranked[-1 - i]] for i, feature in enumerate(ranked)}
+    flipped = f"flipped-{run_id}"
+    baseline = {"version": "1.0", "explanations": {"kernel_shap": {"label0": {"global_shap_values": reversed_values, "expected_value": 0.5}}}}
+    execution = run(flipped, put_config(s3, run_id, "flipped-baseline.json", baseline))
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution
+    violations = model_monitor.report(s3, run_id, endpoint_name, flipped, "constraint_violations.json")["violations"]
+    assert [(v["constraint_check_type"], v["metric_name"], v["label"]) for v in violations] == [("feature_attribution_drift_check", "shap", "label0")], violations
+
+    def dcg(scores):
+        return sum(score / math.log2(i + 2) for i, score in enumerate(scores))
+
+    # The execution ranks by its own attributions (the endpoint's traffic now also holds the earlier runs' SHAP calls).
+    current = model_monitor.report(s3, run_id, endpoint_name, flipped, "analysis.json")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    ranking = sorted(current, key=current.get, reverse=True)
+    ndcg = dcg([reversed_values[f] for f in ranking]) / dcg(sorted(reversed_values.values(), reverse=True))
+    reported = float(violations[0]["description"].split("drift ")[1].split(" ")[0])
+    assert ndcg < 0.9 and abs(reported - ndcg) < 1e-9, (ndcg, violations)
 
 
 def test_bad_definitions_are_refused_and_nothing_is_stored(endpoint):

@@ -374,10 +374,13 @@ def test_explainability(url):
     analysis = json.loads(sagemaker.s3.S3Downloader.read_file(executions[0].output.destination + "/analysis.json", sagemaker_session=session))
     values = analysis["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
     assert set(values) == set(features) and any(v > 0 for v in values.values()), values
+    # The baseline (taken from suggest_baseline's job) explained the same rows: the attributions rank alike, no drift.
+    assert monitor.latest_monitoring_constraint_violations().body_dict["violations"] == []
     job_definition = monitor.job_definition_name
     monitor.delete_monitoring_schedule()
     expect_gone(lambda: sm.describe_model_explainability_job_definition(JobDefinitionName=job_definition))
-    passed("ModelExplainabilityMonitor.create_monitoring_schedule(hourly) / update_monitoring_schedule(NOW) / list_executions / analysis.json SHAP values / delete_monitoring_schedule")
+    passed("ModelExplainabilityMonitor.create_monitoring_schedule(hourly) / update_monitoring_schedule(NOW) / list_executions / analysis.json SHAP values / "
+           "latest_monitoring_constraint_violations (no attribution drift) / delete_monitoring_schedule")
 
 
 def test_clarify(url):
