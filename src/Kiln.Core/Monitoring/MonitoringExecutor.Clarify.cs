@@ -34,7 +34,7 @@ public sealed partial class MonitoringExecutor
         AddIfSet(environment, "inference_attribute", clarify.InferenceAttribute);
         AddIfSet(environment, "probability_attribute", clarify.ProbabilityAttribute);
         AddIfSet(environment, "probability_threshold_attribute", clarify.ProbabilityThresholdAttribute?.ToString("R", CultureInfo.InvariantCulture));
-        if (definition.BaselineConstraintsUri is { } constraints)
+        if ((await BaselineAsync(definition, ct).ConfigureAwait(false)).ConstraintsUri is { } constraints)
         {
             inputs.Add(new ProcessingInput("constraints", constraints, $"{BaselineRoot}/constraints"));
             environment["baseline_constraints"] = $"{BaselineRoot}/constraints/{FileName(constraints)}";

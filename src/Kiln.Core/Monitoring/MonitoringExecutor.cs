@@ -204,13 +204,14 @@ public sealed partial class MonitoringExecutor(
                 break;
         }
 
-        if (definition.BaselineConstraintsUri is { } constraints)
+        var baseline = await BaselineAsync(definition, ct).ConfigureAwait(false);
+        if (baseline.ConstraintsUri is { } constraints)
         {
             inputs.Add(new ProcessingInput("constraints", constraints, $"{BaselineRoot}/constraints"));
             environment["baseline_constraints"] = $"{BaselineRoot}/constraints/{FileName(constraints)}";
         }
 
-        if (definition.BaselineStatisticsUri is { } statistics)
+        if (baseline.StatisticsUri is { } statistics)
         {
             inputs.Add(new ProcessingInput("baseline", statistics, $"{BaselineRoot}/stats"));
             environment["baseline_statistics"] = $"{BaselineRoot}/stats/{FileName(statistics)}";

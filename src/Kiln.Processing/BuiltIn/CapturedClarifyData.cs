@@ -9,7 +9,9 @@ namespace Kiln.Processing.BuiltIn;
 
 /// <summary>
 /// A Clarify monitor's dataset: the endpoint's captured records (endpointInput CSV features, endpointOutput
-/// predictions) joined with the ground truth uploaded for them (matched by inferenceId, else eventId). Columns
+/// predictions) joined with the ground truth uploaded for them. A ground truth record's eventId names the captured
+/// record's inferenceId or its eventId: Kiln captures an inferenceId for every invocation (one it makes up when the
+/// caller sent none), and SageMaker's users label such traffic by the captured eventId. Columns
 /// follow the config's headers: the label column holds the ground truth, the others the captured features in order.
 /// </summary>
 internal sealed record CapturedClarifyData(ClarifyDataset Dataset, double[] Predictions)
@@ -32,7 +34,7 @@ internal sealed record CapturedClarifyData(ClarifyDataset Dataset, double[] Pred
                 throw new BuiltInProcessingException($"ClientError: captured event {record.Id} has {inputs.Count} input row(s) but {outputs.Count} prediction(s).");
             }
 
-            var labels = truth.TryGetValue(record.Id, out var found) ? Lines(found) : [];
+            var labels = truth.TryGetValue(record.Id, out var found) || truth.TryGetValue(record.EventId, out found) ? Lines(found) : [];
             if (needsGroundTruth && labels.Count != inputs.Count)
             {
                 continue;
@@ -68,7 +70,8 @@ internal sealed record CapturedClarifyData(ClarifyDataset Dataset, double[] Pred
         return new CapturedClarifyData(dataset, [.. predictions]);
     }
 
-    private sealed record CapturedRecord(string Id, string Input, string Output);
+    /// <param name="Id">The inferenceId, else the eventId.</param>
+    private sealed record CapturedRecord(string Id, string EventId, string Input, string Output);
 
     private static IEnumerable<CapturedRecord> CapturedRecords(IReadOnlyList<string> files)
     {
@@ -83,7 +86,7 @@ internal sealed record CapturedClarifyData(ClarifyDataset Dataset, double[] Pred
                 continue;
             }
 
-            yield return new CapturedRecord(EventId(root), Payload(input), Payload(output));
+            yield return new CapturedRecord(EventId(root), EventIdOnly(root), Payload(input), Payload(output));
         }
     }
 
@@ -109,6 +112,9 @@ internal sealed record CapturedClarifyData(ClarifyDataset Dataset, double[] Pred
             ? (metadata.TryGetProperty("inferenceId", out var inference) && inference.GetString() is { Length: > 0 } id ? id
                 : metadata.TryGetProperty("eventId", out var eventId) ? eventId.GetString() ?? "" : "")
             : "";
+
+    private static string EventIdOnly(JsonElement root) =>
+        root.TryGetProperty("eventMetadata", out var metadata) && metadata.TryGetProperty("eventId", out var eventId) ? eventId.GetString() ?? "" : "";
 
     private static string Payload(JsonElement payload)
     {

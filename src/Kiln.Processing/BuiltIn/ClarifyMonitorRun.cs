@@ -13,7 +13,8 @@ namespace Kiln.Processing.BuiltIn;
 /// The Clarify image run by a ModelBias or ModelExplainability monitoring execution (the executor sets
 /// <c>monitoring_type</c>): the dataset is the endpoint's captured traffic (<c>dataset_source</c>) joined with ground
 /// truth (<c>ground_truth_source</c>); post-training bias uses the captured predictions, SHAP calls the endpoint.
-/// With <c>baseline_constraints</c> a bias metric beyond its baseline is a violation (CompletedWithViolations).
+/// With <c>baseline_constraints</c> a bias metric beyond its baseline, or feature attributions ranked too differently
+/// from the baseline's, is a violation (CompletedWithViolations).
 /// </summary>
 internal static class ClarifyMonitorRun
 {
@@ -49,6 +50,17 @@ internal static class ClarifyMonitorRun
                 if (violations.Count > 0)
                 {
                     return new BuiltInProcessingResult($"CompletedWithViolations: {violations.Count} bias metric(s) beyond the baseline, see constraint_violations.json");
+                }
+            }
+
+            if (!bias && result.Shap is { } shap && environment.TryGetValue("baseline_constraints", out var shapBaseline) && shapBaseline.Length > 0)
+            {
+                var drift = AttributionDriftCheck.Check(shap, await File.ReadAllTextAsync(shapBaseline, ct).ConfigureAwait(false));
+                await File.WriteAllTextAsync(Path.Combine(output, "constraint_violations.json"), AttributionDriftCheck.ToJson(drift), ct).ConfigureAwait(false);
+                if (drift is not null)
+                {
+                    run.Log($"feature attribution drift: NDCG {drift.Ndcg:R}");
+                    return new BuiltInProcessingResult("CompletedWithViolations: feature attribution drift beyond the baseline, see constraint_violations.json");
                 }
             }
 

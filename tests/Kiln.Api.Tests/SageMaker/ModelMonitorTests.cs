@@ -7,6 +7,7 @@ public sealed class ModelMonitorTests(KilnServerFixture server) : IClassFixture<
 {
     [Theory]
     [InlineData("test_schedule_flags_only_the_shifted_feature")]
+    [InlineData("test_definition_naming_only_its_baselining_job_compares_with_that_jobs_baseline")]
     [InlineData("test_bad_input_is_refused_and_nothing_is_stored")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_model_monitor.py", test, TimeSpan.FromMinutes(8));
 }

@@ -7,11 +7,13 @@ import csv
 import datetime
 import io
 import json
+import math
 import uuid
 
 from kiln_boto import client, main
 import sagemaker_hosting as hosting
 import sagemaker_model_monitor as model_monitor
+import sagemaker_model_quality as model_quality
 import sagemaker_monitoring as monitoring
 
 BUCKET = monitoring.BUCKET
@@ -58,12 +60,15 @@ def bias_definition(sm, name, endpoint_name, prefix, config_uri, constraints=Non
     return sm.create_model_bias_job_definition(**request)
 
 
-def explainability_definition(sm, name, endpoint_name, prefix, config_uri):
-    return sm.create_model_explainability_job_definition(
+def explainability_definition(sm, name, endpoint_name, prefix, config_uri, constraints=None):
+    request = dict(
         JobDefinitionName=name, RoleArn=ROLE, JobResources=RESOURCES,
         ModelExplainabilityAppSpecification={"ImageUri": CLARIFY, "ConfigUri": config_uri},
         ModelExplainabilityJobInput={"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint"}},
         ModelExplainabilityJobOutputConfig=outputs(prefix), StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    if constraints:
+        request["ModelExplainabilityBaselineConfig"] = {"ConstraintsResource": {"S3Uri": constraints}}
+    return sm.create_model_explainability_job_definition(**request)
 
 
 def schedule_now(sm, name, definition, monitoring_type):
@@ -180,6 +185,150 @@ def test_bias_and_explainability_monitors_analyze_captured_traffic(endpoint):
     sm.delete_model_bias_job_definition(JobDefinitionName=bias)
     sm.delete_model_explainability_job_definition(JobDefinitionName=explain)
     hosting.expect_error(lambda: sm.describe_model_bias_job_definition(JobDefinitionName=bias), "ResourceNotFound", 400)
+
+
+def traffic_labelled_by_event_id(sm, s3, runtime, run_id, prefix):
+    """As the SageMaker Python SDK's examples do: invoke without InferenceId, then upload ground truth keyed by each
+    captured record's eventId (Kiln still captures an inferenceId of its own for that traffic).
+    Returns the endpoint, the header, the rows and the captured (eventId, request line, score) records."""
+    endpoint_name = model_monitor.churn_endpoint(sm, s3, model_monitor.capture_config(prefix))
+    header, _, validation = hosting.churn_split()
+    rows = validation[:ROWS]
+    features = hosting.feature_rows(rows, header)
+    model_monitor.invoke_all(s3, runtime, run_id, endpoint_name, features, len(features))
+    records = model_quality.captured(s3, run_id)
+    assert len(records) == ROWS, records
+    by_line = {hosting.csv_line(f): row for f, row in zip(features, rows)}
+    upload_ground_truth(s3, run_id, {event_id: by_line[line][header.index("churn")] for event_id, line, _ in records})
+    return endpoint_name, header, rows, records, by_line
+
+
+def test_bias_monitor_labels_traffic_sent_without_inference_ids_by_event_id(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name, header, _, records, by_line = traffic_labelled_by_event_id(sm, s3, runtime, run_id, prefix)
+
+    bias = f"bias-{run_id}"
+    bias_definition(sm, bias, endpoint_name, prefix, put_config(s3, run_id, "bias.json", bias_config(header)))
+    schedule_now(sm, bias, bias, "ModelBias")
+    execution = model_monitor.finished_execution(sm, bias, timeout=120)
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    analysis = model_monitor.report(s3, run_id, endpoint_name, bias, "analysis.json")
+    metrics = {m["name"]: m["value"] for m in analysis["post_training_bias_metrics"]["facets"][FACET][0]["metrics"]}
+
+    # Every one of the ROWS records was labelled, so DPPL is the one of all captured scores.
+    facet = [by_line[line][header.index(FACET)] == "yes" for _, line, _ in records]
+    predicted = [score > 0.5 for _, _, score in records]
+    assert any(facet) and not all(facet)
+
+    def share(group):
+        chosen = [p for p, f in zip(predicted, facet) if f == group]
+        return sum(chosen) / len(chosen)
+
+    assert abs(metrics["DPPL"] - (share(False) - share(True))) < 1e-9, metrics
+
+
+def test_bias_definition_naming_only_its_baselining_job_compares_with_that_jobs_analysis(endpoint):
+    """ModelBiasMonitor.suggest_baseline then create_monitoring_schedule sends ModelBiasBaselineConfig with only the
+    BaseliningJobName: the executions compare with the analysis.json that job wrote."""
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name, header, rows, _, _ = traffic_labelled_by_event_id(sm, s3, runtime, run_id, prefix)
+
+    # The baselining job: Clarify's post-training bias of the same rows, scored by the same endpoint.
+    monitoring.put_csv(s3, f"{run_id}/baseline-data/data.csv", header, rows)
+    config = dict(bias_config(header), dataset_type="text/csv", probability_threshold=0.5,
+                  predictor={"endpoint_name": endpoint_name, "content_type": "text/csv", "accept_type": "text/csv"},
+                  methods={"post_training_bias": {"methods": ["DPPL", "DI"]}})
+    baselining = f"bias-baseline-{run_id}"
+    done = monitoring.run(sm, baselining, CLARIFY,
+                          [monitoring.s3_input("dataset", f"{prefix}/baseline-data/data.csv", "/opt/ml/processing/input/data"),
+                           monitoring.s3_input("analysis_config", put_config(s3, run_id, "baseline.json", config), "/opt/ml/processing/input/config")],
+                          f"{prefix}/baseline-out", output_name="analysis_result")
+    assert done["ProcessingJobStatus"] == "Completed", done
+
+    bias = f"bias-{run_id}"
+    sm.create_model_bias_job_definition(
+        JobDefinitionName=bias, RoleArn=ROLE, JobResources=RESOURCES,
+        ModelBiasAppSpecification={"ImageUri": CLARIFY, "ConfigUri": put_config(s3, run_id, "bias.json", bias_config(header))},
+        ModelBiasBaselineConfig={"BaseliningJobName": baselining},
+        ModelBiasJobInput={"EndpointInput": endpoint_input(endpoint_name), "GroundTruthS3Input": {"S3Uri": f"{prefix}/ground-truth"}},
+        ModelBiasJobOutputConfig=outputs(prefix), StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    assert sm.describe_model_bias_job_definition(JobDefinitionName=bias)["ModelBiasBaselineConfig"] == {"BaseliningJobName": baselining}
+    schedule_now(sm, bias, bias, "ModelBias")
+    execution = model_monitor.finished_execution(sm, bias, timeout=120)
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    constraints = [i["S3Input"]["S3Uri"] for i in job["ProcessingInputs"] if i["InputName"] == "constraints"]
+    assert constraints == [f"{prefix}/baseline-out/analysis.json"], job["ProcessingInputs"]
+    # Same rows, same model, same labels: the metrics equal the baseline's, which is checked and not violated.
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    assert model_monitor.report(s3, run_id, endpoint_name, bias, "constraint_violations.json")["violations"] == []
+
+    # A definition naming a baselining job that does not exist: its execution fails and names the job.
+    missing = f"missing-{run_id}"
+    sm.create_model_bias_job_definition(
+        JobDefinitionName=missing, RoleArn=ROLE, JobResources=RESOURCES,
+        ModelBiasAppSpecification={"ImageUri": CLARIFY, "ConfigUri": put_config(s3, run_id, "bias.json", bias_config(header))},
+        ModelBiasBaselineConfig={"BaseliningJobName": f"no-such-job-{run_id}"},
+        ModelBiasJobInput={"EndpointInput": endpoint_input(endpoint_name), "GroundTruthS3Input": {"S3Uri": f"{prefix}/ground-truth"}},
+        ModelBiasJobOutputConfig=outputs(prefix), StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    schedule_now(sm, missing, missing, "ModelBias")
+    execution = model_monitor.finished_execution(sm, missing, timeout=120)
+    assert execution["MonitoringExecutionStatus"] == "Failed" and f"no-such-job-{run_id}" in execution["FailureReason"], execution
+
+
+def test_explainability_monitor_flags_feature_attributions_ranked_unlike_the_baseline(endpoint):
+    """Feature attribution drift as SageMaker defines it: the NDCG of the current ranking of the features, scored with
+    the baseline's attributions; below 0.9 is a feature_attribution_drift_check violation."""
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = model_monitor.churn_endpoint(sm, s3, model_monitor.capture_config(prefix))
+    header, _, validation = hosting.churn_split()
+    features = hosting.feature_rows(validation[:ROWS], header)
+    model_monitor.invoke_all(s3, runtime, run_id, endpoint_name, features, len(features))
+    config = put_config(s3, run_id, "shap.json", explainability_config([h for h in header if h != "churn"], features[0]))
+
+    def run(name, constraints=None):
+        explainability_definition(sm, name, endpoint_name, prefix, config, constraints)
+        schedule_now(sm, name, name, "ModelExplainability")
+        return model_monitor.finished_execution(sm, name, timeout=120)
+
+    first = f"plain-{run_id}"
+    assert run(first)["MonitoringExecutionStatus"] == "Completed"
+    analysis = model_monitor.report(s3, run_id, endpoint_name, first, "analysis.json")
+    values = analysis["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+
+    # The first run's own analysis as the baseline: the ranking holds, no violation.
+    same = f"same-{run_id}"
+    execution = run(same, put_config(s3, run_id, "same-baseline.json", analysis))
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    assert model_monitor.report(s3, run_id, endpoint_name, same, "constraint_violations.json")["violations"] == []
+
+    # A baseline that ranks the features the other way round: the current top features were its least important.
+    ranked = sorted(values, key=values.get, reverse=True)
+    reversed_values = {feature: values[ranked[-1 - i]] for i, feature in enumerate(ranked)}
+    flipped = f"flipped-{run_id}"
+    baseline = {"version": "1.0", "explanations": {"kernel_shap": {"label0": {"global_shap_values": reversed_values, "expected_value": 0.5}}}}
+    execution = run(flipped, put_config(s3, run_id, "flipped-baseline.json", baseline))
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution
+    violations = model_monitor.report(s3, run_id, endpoint_name, flipped, "constraint_violations.json")["violations"]
+    assert [(v["constraint_check_type"], v["metric_name"], v["label"]) for v in violations] == [("feature_attribution_drift_check", "shap", "label0")], violations
+
+    def dcg(scores):
+        return sum(score / math.log2(i + 2) for i, score in enumerate(scores))
+
+    # The execution ranks by its own attributions (the endpoint's traffic now also holds the earlier runs' SHAP calls).
+    current = model_monitor.report(s3, run_id, endpoint_name, flipped, "analysis.json")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    ranking = sorted(current, key=current.get, reverse=True)
+    ndcg = dcg([reversed_values[f] for f in ranking]) / dcg(sorted(reversed_values.values(), reverse=True))
+    reported = float(violations[0]["description"].split("drift ")[1].split(" ")[0])
+    assert ndcg < 0.9 and abs(reported - ndcg) < 1e-9, (ndcg, violations)
 
 
 def test_bad_definitions_are_refused_and_nothing_is_stored(endpoint):

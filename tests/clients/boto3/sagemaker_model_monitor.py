@@ -234,6 +234,63 @@ def test_bad_input_is_refused_and_nothing_is_stored(endpoint):
     hosting.expect_error(lambda: sm.list_monitoring_executions(NextToken="not-a-token"), "ValidationException", 400)
 
 
+def test_definition_naming_only_its_baselining_job_compares_with_that_jobs_baseline(endpoint):
+    """DefaultModelMonitor and ModelQualityMonitor send DataQualityBaselineConfig / ModelQualityBaselineConfig with the
+    BaseliningJobName of their suggest_baseline: the executions compare with the constraints and statistics it wrote."""
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = churn_endpoint(sm, s3, capture_config(prefix))
+    header, train, validation = hosting.churn_split()
+    features = [h for h in header if h != "churn"]
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/train/features.csv", Body=hosting.to_csv(hosting.feature_rows(train, header)))
+    environment = monitoring.analyzer_environment()
+    environment["dataset_format"] = json.dumps({"csv": {"header": False}})
+    baselining = f"baseline-{run_id}"
+    baseline = monitoring.run(sm, baselining, ANALYZER,
+                              [monitoring.s3_input("baseline_dataset_input", f"{prefix}/train", "/opt/ml/processing/input/baseline_dataset_input")],
+                              f"{prefix}/baseline", environment)
+    assert baseline["ProcessingJobStatus"] == "Completed", baseline
+
+    definition = f"dq-{run_id}"
+    sm.create_data_quality_job_definition(
+        JobDefinitionName=definition, RoleArn=ROLE, JobResources=RESOURCES,
+        DataQualityAppSpecification={"ImageUri": ANALYZER},
+        DataQualityBaselineConfig={"BaseliningJobName": baselining},
+        DataQualityJobInput={"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint"}},
+        DataQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]},
+        StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    assert sm.describe_data_quality_job_definition(JobDefinitionName=definition)["DataQualityBaselineConfig"] == {"BaseliningJobName": baselining}
+
+    normal = hosting.feature_rows(validation, header)
+    column = features.index(SHIFTED)
+    shifted = [row[:column] + [str(float(row[column]) * 5 + 300)] + row[column + 1:] for row in normal]
+    invoke_all(s3, runtime, run_id, endpoint_name, shifted, len(shifted))
+    schedule = f"shifted-{run_id}"
+    schedule_now(sm, schedule, definition)
+    execution = finished_execution(sm, schedule)
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    baseline_inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in job["ProcessingInputs"] if i["InputName"] in ("constraints", "baseline")}
+    assert baseline_inputs == {"constraints": f"{prefix}/baseline/constraints.json", "baseline": f"{prefix}/baseline/statistics.json"}, job["ProcessingInputs"]
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution
+    violations = report(s3, run_id, endpoint_name, schedule, "constraint_violations.json")["violations"]
+    assert {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"} == {f"_c{column}"}, violations
+
+    # A baselining job that is not there: the execution fails and names it.
+    missing = f"missing-{run_id}"
+    sm.create_data_quality_job_definition(
+        JobDefinitionName=missing, RoleArn=ROLE, JobResources=RESOURCES,
+        DataQualityAppSpecification={"ImageUri": ANALYZER},
+        DataQualityBaselineConfig={"BaseliningJobName": f"no-such-job-{run_id}"},
+        DataQualityJobInput={"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint"}},
+        DataQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]},
+        StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    schedule_now(sm, missing, missing)
+    execution = finished_execution(sm, missing)
+    assert execution["MonitoringExecutionStatus"] == "Failed" and f"no-such-job-{run_id}" in execution["FailureReason"], execution
+
+
 RESTART_STATE = "restart/state.json"
 
 
