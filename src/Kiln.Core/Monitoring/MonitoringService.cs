@@ -4,7 +4,8 @@ using Kiln.Core.Serving;
 namespace Kiln.Core.Monitoring;
 
 /// <summary>Model Monitor's control plane: job definitions (one name space for every monitoring type), monitoring schedules and the list of their executions.</summary>
-public sealed class MonitoringService(IMonitoringStore store, IServingStore serving, TimeProvider clock, IEnumerable<IMonitoringScheduleCheck>? checks = null)
+public sealed class MonitoringService(
+    IMonitoringStore store, IServingStore serving, TimeProvider clock, IMonitoringResultsStore results, IEnumerable<IMonitoringScheduleCheck>? checks = null)
 {
     public async Task<MonitorJobDefinition> CreateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default)
     {
@@ -137,12 +138,15 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             .MaxBy(execution => execution.ScheduledTime);
     }
 
+    /// <summary>Deletes a schedule with its executions, and (as SageMaker forgets them) its alerts, their history and its metric series.</summary>
     public async Task DeleteScheduleAsync(string name, CancellationToken ct = default)
     {
         if (!await store.DeleteScheduleAsync(name, ct).ConfigureAwait(false))
         {
             throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
         }
+
+        await results.DeleteScheduleAsync(name, ct).ConfigureAwait(false);
     }
 
     public Task StartScheduleAsync(string name, CancellationToken ct = default) =>

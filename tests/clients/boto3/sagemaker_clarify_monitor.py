@@ -7,6 +7,7 @@ import csv
 import datetime
 import io
 import json
+import math
 import uuid
 
 from kiln_boto import client, main
@@ -214,6 +215,82 @@ def test_bad_definitions_are_refused_and_nothing_is_stored(endpoint):
     bias_definition(sm, f"ok-{run_id}", captured, prefix, good_bias)
     hosting.expect_error(lambda: bias_definition(sm, f"ok-{run_id}", captured, prefix, good_bias), "ResourceInUse", 400)
     sm.delete_model_bias_job_definition(JobDefinitionName=f"ok-{run_id}")
+
+
+def ndcg(baseline, current):
+    """SageMaker's feature attribution drift: features ranked by current attribution, each gaining its baseline attribution."""
+    gain = {f: abs(v) for f, v in baseline.items()}
+    ideal = sum(v / math.log2(i + 2) for i, v in enumerate(sorted(gain.values(), reverse=True)))
+    ranked = sorted(gain, key=lambda f: (-abs(current[f]), f))
+    return sum(gain[f] / math.log2(i + 2) for i, f in enumerate(ranked)) / ideal
+
+
+def explain_schedule(sm, s3, runtime, run_id, model, config_uri, constraints, rows):
+    """An endpoint of the model capturing under {run_id}/, the rows sent to it, and a NOW explainability schedule on it."""
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = hosting.deploy(sm, [hosting.variant("AllTraffic", model)], capture=model_monitor.capture_config(prefix))
+    model_monitor.invoke_all(s3, runtime, run_id, endpoint_name, rows, len(rows))
+    name = f"explain-{run_id}"
+    sm.create_model_explainability_job_definition(
+        JobDefinitionName=name, RoleArn=ROLE, JobResources=RESOURCES,
+        ModelExplainabilityAppSpecification={"ImageUri": CLARIFY, "ConfigUri": config_uri},
+        ModelExplainabilityBaselineConfig={"ConstraintsResource": {"S3Uri": constraints}},
+        ModelExplainabilityJobInput={"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint"}},
+        ModelExplainabilityJobOutputConfig=outputs(prefix), StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    schedule_now(sm, name, name, "ModelExplainability")
+    return endpoint_name, name
+
+
+def test_explainability_monitor_flags_feature_attribution_drift(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
+    header, train, validation = hosting.churn_split()
+    feature_names = [h for h in header if h != "churn"]
+    background = hosting.feature_rows(validation[:1], header)[0]
+    config = explainability_config(feature_names, background)
+
+    # The baseline: Clarify's global SHAP values of the model (predictor.model_name) on training rows.
+    monitoring.put_csv(s3, f"{run_id}/baseline-data/data.csv", feature_names, hosting.feature_rows(train[:40], header))
+    config_uri = put_config(s3, run_id, "shap.json", config)
+    put_config(s3, run_id, "baseline/analysis_config.json", dict(config, dataset_type="text/csv",
+                                                                   predictor={"model_name": model, "content_type": "text/csv", "accept_type": "text/csv"}))
+    job = monitoring.run(sm, f"explain-baseline-{run_id}", CLARIFY,
+                         [monitoring.s3_input("dataset", f"{prefix}/baseline-data/data.csv", "/opt/ml/processing/input/data"),
+                          monitoring.s3_input("analysis_config", f"{prefix}/config/baseline/analysis_config.json", "/opt/ml/processing/input/config")],
+                         f"{prefix}/baseline-out", output_name="analysis_result")
+    assert job["ProcessingJobStatus"] == "Completed", job
+    constraints = f"{prefix}/baseline-out/analysis.json"
+    baseline = monitoring.read_json(s3, f"{run_id}/baseline-out/analysis.json")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+
+    # Same distribution: other rows of the same data. Drifted: the three most important features held at the
+    # background row's values, so they explain nothing and the ranking changes at its top.
+    same_rows = hosting.feature_rows(validation[1:41], header)
+    top = sorted(feature_names, key=lambda f: -baseline[f])[:3]
+    drifted_rows = [[background[i] if feature_names[i] in top else cell for i, cell in enumerate(row)] for row in same_rows]
+    same_endpoint, same = explain_schedule(sm, s3, runtime, f"{run_id}s", model, config_uri, constraints, same_rows)
+    drift_endpoint, drift = explain_schedule(sm, s3, runtime, f"{run_id}d", model, config_uri, constraints, drifted_rows)
+    described = sm.describe_model_explainability_job_definition(JobDefinitionName=drift)
+    assert described["ModelExplainabilityBaselineConfig"]["ConstraintsResource"]["S3Uri"] == constraints, described
+
+    execution = model_monitor.finished_execution(sm, drift, timeout=180)
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution
+    current = model_monitor.report(s3, f"{run_id}d", drift_endpoint, drift, "analysis.json")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    assert all(abs(current[f]) < 1e-6 for f in top), (top, current)
+    expected = ndcg(baseline, current)
+    assert expected < 0.9, expected
+    violations = model_monitor.report(s3, f"{run_id}d", drift_endpoint, drift, "constraint_violations.json")["violations"]
+    assert [(v["label"], v["metric_name"], v["constraint_check_type"]) for v in violations] == [("label0", "shap", "feature_attribution_drift_check")], violations
+    reported = float(violations[0]["description"].split("Feature attribution drift ")[1].split(" ")[0])
+    assert abs(reported - expected) < 1e-9 and violations[0]["description"].endswith("exceeds threshold 0.9"), (violations, expected)
+
+    execution = model_monitor.finished_execution(sm, same, timeout=180)
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    current = model_monitor.report(s3, f"{run_id}s", same_endpoint, same, "analysis.json")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    assert ndcg(baseline, current) >= 0.9, ndcg(baseline, current)
+    assert model_monitor.report(s3, f"{run_id}s", same_endpoint, same, "constraint_violations.json")["violations"] == []
 
 
 if __name__ == "__main__":
