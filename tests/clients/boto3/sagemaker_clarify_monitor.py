@@ -293,5 +293,52 @@ def test_explainability_monitor_flags_feature_attribution_drift(endpoint):
     assert model_monitor.report(s3, f"{run_id}s", same_endpoint, same, "constraint_violations.json")["violations"] == []
 
 
+def test_clarify_post_training_bias_runs_predictions_through_a_named_model(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
+    header, _, validation = hosting.churn_split()
+    rows = validation[:80]
+    monitoring.put_csv(s3, f"{run_id}/data/data.csv", header, rows)
+    put_config(s3, run_id, "analysis_config.json", {
+        "dataset_type": "text/csv", "headers": header, "label": "churn", "label_values_or_threshold": ["yes"],
+        "facet": [{"name_or_index": FACET, "value_or_threshold": ["yes"]}], "probability_threshold": 0.5,
+        "predictor": {"model_name": model, "instance_type": "ml.m5.xlarge", "initial_instance_count": 1, "content_type": "text/csv", "accept_type": "text/csv"},
+        "methods": {"post_training_bias": {"methods": ["DPPL", "DI"]}}})
+    job = monitoring.run(sm, f"clarify-model-name-{run_id}", CLARIFY,
+                         [monitoring.s3_input("dataset", f"{prefix}/data/data.csv", "/opt/ml/processing/input/data"),
+                          monitoring.s3_input("analysis_config", f"{prefix}/config/analysis_config.json", "/opt/ml/processing/input/config")],
+                         f"{prefix}/out", output_name="analysis_result")
+    assert job["ProcessingJobStatus"] == "Completed", job
+    metrics = {m["name"]: m["value"] for m in
+               monitoring.read_json(s3, f"{run_id}/out/analysis.json")["post_training_bias_metrics"]["facets"][FACET][0]["metrics"]}
+
+    # The same model behind an endpoint (the config never names it) gives the predictions to check against.
+    endpoint_name = hosting.deploy(sm, [hosting.variant("AllTraffic", model)])
+    features = hosting.feature_rows(rows, header)
+    scores = [float(line) for line in runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="text/csv",
+              Body="\n".join(hosting.csv_line(row) for row in features).encode())["Body"].read().decode().split()]
+    predicted = [score > 0.5 for score in scores]
+    facet = [row[header.index(FACET)] == "yes" for row in rows]
+    assert any(facet) and not all(facet) and any(predicted) and not all(predicted)
+    q_a = sum(p for p, f in zip(predicted, facet) if not f) / sum(1 for f in facet if not f)
+    q_d = sum(p for p, f in zip(predicted, facet) if f) / sum(1 for f in facet if f)
+    assert abs(metrics["DPPL"] - (q_a - q_d)) < 1e-9, (metrics, q_a, q_d)
+    if q_a > 0:
+        assert abs(metrics["DI"] - q_d / q_a) < 1e-9, (metrics, q_a, q_d)
+
+    put_config(s3, run_id, "missing.json", {
+        "dataset_type": "text/csv", "headers": header, "label": "churn", "label_values_or_threshold": ["yes"],
+        "facet": [{"name_or_index": FACET, "value_or_threshold": ["yes"]}],
+        "predictor": {"model_name": f"no-such-model-{run_id}", "content_type": "text/csv"}, "methods": {"post_training_bias": {"methods": ["DPPL"]}}})
+    failed = monitoring.run(sm, f"clarify-no-model-{run_id}", CLARIFY,
+                            [monitoring.s3_input("dataset", f"{prefix}/data/data.csv", "/opt/ml/processing/input/data"),
+                             monitoring.s3_input("analysis_config", f"{prefix}/config/missing.json", "/opt/ml/processing/input/config")],
+                            f"{prefix}/out-missing", output_name="analysis_result")
+    assert failed["ProcessingJobStatus"] == "Failed" and f"no-such-model-{run_id}" in failed["FailureReason"], failed
+
+
 if __name__ == "__main__":
     main({name: value for name, value in globals().items() if name.startswith("test_")})
