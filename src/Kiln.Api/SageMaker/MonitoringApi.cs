@@ -27,8 +27,7 @@ internal static class MonitoringApi
 
     private static async Task<object?> CreateJobDefinitionAsync(CreateDataQualityJobDefinitionRequest request, SageMakerCall call)
     {
-        var input = request.DataQualityJobInput!.EndpointInput
-            ?? throw Invalid("DataQualityJobInput.EndpointInput is required: Kiln monitors endpoints' captured data (BatchTransformInput is not supported yet).");
+        var (input, batch) = InputOf(request.DataQualityJobInput!);
         var app = request.DataQualityAppSpecification!;
         var cluster = request.JobResources!.ClusterConfig!;
         if (cluster.InstanceCount > 1)
@@ -48,12 +47,13 @@ internal static class MonitoringApi
             BaseliningJobName = request.DataQualityBaselineConfig?.BaseliningJobName,
             BaselineConstraintsUri = request.DataQualityBaselineConfig?.ConstraintsResource?.S3Uri,
             BaselineStatisticsUri = request.DataQualityBaselineConfig?.StatisticsResource?.S3Uri,
-            EndpointName = input.EndpointName!,
+            EndpointName = input.EndpointName ?? "",
             LocalPath = input.LocalPath!,
             S3InputMode = input.S3InputMode ?? "File",
             S3DataDistributionType = input.S3DataDistributionType ?? "FullyReplicated",
             StartTimeOffset = input.StartTimeOffset,
             EndTimeOffset = input.EndTimeOffset,
+            BatchTransform = batch,
             Outputs = request.DataQualityJobOutputConfig!.MonitoringOutputs!
                 .Select(output => new MonitoringOutputSpec(output.S3Output!.S3Uri!, output.S3Output.LocalPath!, output.S3Output.S3UploadMode ?? "EndOfJob")).ToList(),
             InstanceType = cluster.InstanceType!,
@@ -98,7 +98,8 @@ internal static class MonitoringApi
             },
             DataQualityJobInput = new DataQualityJobInput
             {
-                EndpointInput = new EndpointInput
+                BatchTransformInput = BatchTransformInputOf(definition),
+                EndpointInput = definition.BatchTransform is not null ? null : new EndpointInput
                 {
                     EndpointName = definition.EndpointName,
                     LocalPath = definition.LocalPath,
@@ -135,7 +136,7 @@ internal static class MonitoringApi
                 MonitoringJobDefinitionName = definition.Name,
                 MonitoringJobDefinitionArn = DefinitionArn(call, definition.Name),
                 CreationTime = definition.CreationTime,
-                EndpointName = definition.EndpointName,
+                EndpointName = EndpointOrNull(definition.EndpointName),
             }).ToList(),
             NextToken = page.NextPageToken,
         };
@@ -186,7 +187,7 @@ internal static class MonitoringApi
                 MonitoringJobDefinitionName = schedule.JobDefinitionName,
                 MonitoringType = schedule.MonitoringType,
             },
-            EndpointName = schedule.EndpointName,
+            EndpointName = EndpointOrNull(schedule.EndpointName),
             LastMonitoringExecutionSummary = last.Count == 0 ? null : Summary(call, last[0]),
         };
     }
@@ -204,7 +205,7 @@ internal static class MonitoringApi
                 CreationTime = schedule.CreationTime,
                 LastModifiedTime = schedule.LastModifiedTime,
                 MonitoringScheduleStatus = schedule.Status.ToString(),
-                EndpointName = schedule.EndpointName,
+                EndpointName = EndpointOrNull(schedule.EndpointName),
                 MonitoringJobDefinitionName = schedule.JobDefinitionName,
                 MonitoringType = schedule.MonitoringType,
             }).ToList(),
@@ -250,11 +251,64 @@ internal static class MonitoringApi
         LastModifiedTime = execution.LastModifiedTime,
         MonitoringExecutionStatus = execution.Status.ToString(),
         ProcessingJobArn = execution.ProcessingJobName is null ? null : call.Arn("processing-job", execution.ProcessingJobName),
-        EndpointName = execution.EndpointName,
+        EndpointName = EndpointOrNull(execution.EndpointName),
         FailureReason = execution.FailureReason,
         MonitoringJobDefinitionName = execution.JobDefinitionName,
         MonitoringType = execution.MonitoringType,
     };
+
+    /// <summary>
+    /// The input of a data quality definition as an EndpointInput (a batch transform's BatchTransformInput is mapped onto
+    /// one, without an endpoint) and, for a batch transform, where its capture is and how its files read.
+    /// </summary>
+    private static (EndpointInput Input, BatchTransformCapture? Batch) InputOf(DataQualityJobInput input)
+    {
+        if (input.EndpointInput is not null == input.BatchTransformInput is not null)
+        {
+            throw Invalid("DataQualityJobInput needs exactly one of EndpointInput and BatchTransformInput.");
+        }
+
+        if (input.EndpointInput is { } endpoint)
+        {
+            return (endpoint, null);
+        }
+
+        var batch = input.BatchTransformInput!;
+        var format = batch.DatasetFormat!;
+        if (format.Parquet is not null || (format.Csv is null == (format.Json is null)))
+        {
+            throw Invalid("BatchTransformInput.DatasetFormat must name one of Csv and Json (Kiln does not read Parquet captures).");
+        }
+
+        var capture = format.Json is { } json
+            ? new BatchTransformCapture(batch.DataCapturedDestinationS3Uri!, BatchTransformCapture.Json, Line: json.Line ?? false)
+            : new BatchTransformCapture(batch.DataCapturedDestinationS3Uri!, BatchTransformCapture.Csv, Header: format.Csv!.Header ?? false);
+        return (new EndpointInput
+        {
+            LocalPath = batch.LocalPath,
+            S3InputMode = batch.S3InputMode,
+            S3DataDistributionType = batch.S3DataDistributionType,
+            StartTimeOffset = batch.StartTimeOffset,
+            EndTimeOffset = batch.EndTimeOffset,
+        }, capture);
+    }
+
+    /// <summary>A batch transform monitor has no endpoint: SageMaker leaves EndpointName out.</summary>
+    private static string? EndpointOrNull(string endpointName) => endpointName.Length == 0 ? null : endpointName;
+
+    private static BatchTransformInput? BatchTransformInputOf(MonitorJobDefinition definition) =>
+        definition.BatchTransform is not { } batch ? null : new BatchTransformInput
+        {
+            DataCapturedDestinationS3Uri = batch.DestinationS3Uri,
+            DatasetFormat = batch.Format == BatchTransformCapture.Json
+                ? new MonitoringDatasetFormat { Json = new MonitoringJsonDatasetFormat { Line = batch.Line } }
+                : new MonitoringDatasetFormat { Csv = new MonitoringCsvDatasetFormat { Header = batch.Header } },
+            LocalPath = definition.LocalPath,
+            S3InputMode = definition.S3InputMode,
+            S3DataDistributionType = definition.S3DataDistributionType,
+            StartTimeOffset = definition.StartTimeOffset,
+            EndTimeOffset = definition.EndTimeOffset,
+        };
 
     /// <summary>The schedule, job definition and monitoring type a MonitoringScheduleConfig names; Kiln takes a named job definition, not an inline one.</summary>
     private static (ScheduleSpec Schedule, string JobDefinitionName, string MonitoringType) ScheduleOf(MonitoringScheduleConfig config)

@@ -10,7 +10,7 @@ public sealed class MonitoringService(
     public async Task<MonitorJobDefinition> CreateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default)
     {
         var type = definition.MonitoringType;
-        await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
+        await CapturedDataUriAsync(definition, ct).ConfigureAwait(false);
         ScheduleExpressions.ParseOffset($"{type}JobInput.EndpointInput.StartTimeOffset", definition.StartTimeOffset, TimeSpan.Zero);
         ScheduleExpressions.ParseOffset($"{type}JobInput.EndpointInput.EndTimeOffset", definition.EndTimeOffset, TimeSpan.Zero);
         if (definition.Outputs.Count == 0)
@@ -200,6 +200,19 @@ public sealed class MonitoringService(
             : throw KilnException.InvalidParameter($"Endpoint \"{endpointName}\" does not capture its input data: enable DataCaptureConfig (with CaptureMode Input) on its endpoint config before monitoring it.");
     }
 
+    /// <summary>Where the definition's data is captured: the batch transform capture's destination, or the endpoint's capture URI (<see cref="CaptureUriAsync(string, CancellationToken)"/>).</summary>
+    public async Task<string> CapturedDataUriAsync(MonitorJobDefinition definition, CancellationToken ct = default)
+    {
+        if (definition.BatchTransform is not { } batch)
+        {
+            return await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
+        }
+
+        return batch.DestinationS3Uri.StartsWith("s3://", StringComparison.Ordinal)
+            ? batch.DestinationS3Uri
+            : throw KilnException.InvalidParameter($"BatchTransformInput.DataCapturedDestinationS3Uri must be an s3:// URI (it is '{batch.DestinationS3Uri}').");
+    }
+
     private async Task<MonitorJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, string monitoringType, CancellationToken ct)
     {
         ScheduleExpressions.Parse(schedule.Expression);
@@ -218,7 +231,7 @@ public sealed class MonitoringService(
                 $"Job definition {jobDefinitionName} is a {definition.MonitoringType} job definition, but MonitoringScheduleConfig.MonitoringType is {monitoringType}: they must match.");
         }
 
-        await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
+        await CapturedDataUriAsync(definition, ct).ConfigureAwait(false);
         return definition;
     }
 

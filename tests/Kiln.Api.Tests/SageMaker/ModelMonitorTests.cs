@@ -8,5 +8,6 @@ public sealed class ModelMonitorTests(KilnServerFixture server) : IClassFixture<
     [Theory]
     [InlineData("test_schedule_flags_only_the_shifted_feature")]
     [InlineData("test_bad_input_is_refused_and_nothing_is_stored")]
+    [InlineData("test_a_batch_transform_capture_is_monitored")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_model_monitor.py", test, TimeSpan.FromMinutes(8));
 }
