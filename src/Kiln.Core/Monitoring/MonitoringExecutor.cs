@@ -168,8 +168,10 @@ public sealed partial class MonitoringExecutor(
 
     private async Task<(string Name, string ReportUri)> StartProcessingJobAsync(MonitoringExecution execution, CancellationToken ct)
     {
-        var definition = await monitoring.DescribeJobDefinitionAsync(execution.JobDefinitionName, ct).ConfigureAwait(false);
         var schedule = await monitoring.DescribeScheduleAsync(execution.ScheduleName, ct).ConfigureAwait(false);
+        var definition = execution.JobDefinitionName.Length == 0
+            ? await monitoring.JobDefinitionOfAsync(schedule, ct).ConfigureAwait(false)
+            : await monitoring.DescribeJobDefinitionAsync(execution.JobDefinitionName, ct).ConfigureAwait(false);
         var captureUri = await monitoring.CapturedDataUriAsync(definition, ct).ConfigureAwait(false);
         var start = execution.ScheduledTime + ScheduleExpressions.ParseOffset("DataAnalysisStartTime", schedule.Schedule.DataAnalysisStartTime ?? definition.StartTimeOffset, TimeSpan.FromHours(-1));
         var end = execution.ScheduledTime + ScheduleExpressions.ParseOffset("DataAnalysisEndTime", schedule.Schedule.DataAnalysisEndTime ?? definition.EndTimeOffset, TimeSpan.Zero);

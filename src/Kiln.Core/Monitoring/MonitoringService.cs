@@ -9,6 +9,18 @@ public sealed class MonitoringService(
 {
     public async Task<MonitorJobDefinition> CreateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default)
     {
+        await ValidateJobDefinitionAsync(definition, ct).ConfigureAwait(false);
+        if (!await store.AddJobDefinitionAsync(definition, ct).ConfigureAwait(false))
+        {
+            throw new KilnException(ErrorCode.ResourceInUse, $"Job definition {definition.Name} already exists: job definition names are unique across all monitoring types.");
+        }
+
+        return definition;
+    }
+
+    /// <summary>What a job definition must be, named or given inline with a schedule: its data captured, its offsets and outputs valid.</summary>
+    private async Task ValidateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct)
+    {
         var type = definition.MonitoringType;
         await CapturedDataUriAsync(definition, ct).ConfigureAwait(false);
         ScheduleExpressions.ParseOffset($"{type}JobInput.EndpointInput.StartTimeOffset", definition.StartTimeOffset, TimeSpan.Zero);
@@ -22,14 +34,11 @@ public sealed class MonitoringService(
         {
             CheckModelQuality(definition.ModelQuality);
         }
-
-        if (!await store.AddJobDefinitionAsync(definition, ct).ConfigureAwait(false))
-        {
-            throw new KilnException(ErrorCode.ResourceInUse, $"Job definition {definition.Name} already exists: job definition names are unique across all monitoring types.");
-        }
-
-        return definition;
     }
+
+    /// <summary>What an execution of the schedule runs: its inline job definition, or the one it names.</summary>
+    public Task<MonitorJobDefinition> JobDefinitionOfAsync(MonitoringSchedule schedule, CancellationToken ct = default) =>
+        schedule.InlineDefinition is { } inline ? Task.FromResult(inline) : DescribeJobDefinitionAsync(schedule.JobDefinitionName, ct);
 
     /// <summary>The job definition; with <paramref name="monitoringType"/>, one of that type only (another type's is not found, as SageMaker's per-type APIs answer).</summary>
     public Task<MonitorJobDefinition> DescribeJobDefinitionAsync(string name, CancellationToken ct = default) => DescribeJobDefinitionAsync(name, null, ct);
@@ -61,15 +70,24 @@ public sealed class MonitoringService(
         return PageToken.Slice(Sort(matching, query, definition => definition.Name, definition => definition.CreationTime, _ => ""), query.PageToken, query.MaxResults);
     }
 
-    public async Task<MonitoringSchedule> CreateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct = default)
+    public Task<MonitoringSchedule> CreateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct = default) =>
+        CreateScheduleAsync(name, schedule, jobDefinitionName, null, monitoringType, tags, ct);
+
+    /// <summary>A data quality schedule with its job definition given inline (MonitoringScheduleConfig.MonitoringJobDefinition), as SageMaker allows.</summary>
+    public Task<MonitoringSchedule> CreateScheduleAsync(string name, ScheduleSpec schedule, MonitorJobDefinition inline, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct = default) =>
+        CreateScheduleAsync(name, schedule, "", inline, MonitoringTypes.DataQuality, tags, ct);
+
+    private async Task<MonitoringSchedule> CreateScheduleAsync(
+        string name, ScheduleSpec schedule, string jobDefinitionName, MonitorJobDefinition? inline, string monitoringType, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct)
     {
-        var definition = await CheckAsync(schedule, jobDefinitionName, monitoringType, ct).ConfigureAwait(false);
+        var definition = await CheckAsync(schedule, jobDefinitionName, inline, monitoringType, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         var created = new MonitoringSchedule
         {
             Name = name,
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
+            InlineDefinition = inline,
             MonitoringType = monitoringType,
             EndpointName = definition.EndpointName,
             CreationTime = now,
@@ -94,15 +112,22 @@ public sealed class MonitoringService(
     public async Task<MonitoringSchedule> DescribeScheduleAsync(string name, CancellationToken ct = default) =>
         await store.FindScheduleAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
 
-    public async Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, CancellationToken ct = default)
+    public Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, CancellationToken ct = default) =>
+        UpdateScheduleAsync(name, schedule, jobDefinitionName, null, monitoringType, ct);
+
+    public Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, MonitorJobDefinition inline, CancellationToken ct = default) =>
+        UpdateScheduleAsync(name, schedule, "", inline, MonitoringTypes.DataQuality, ct);
+
+    private async Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, MonitorJobDefinition? inline, string monitoringType, CancellationToken ct)
     {
         await DescribeScheduleAsync(name, ct).ConfigureAwait(false);
-        var definition = await CheckAsync(schedule, jobDefinitionName, monitoringType, ct).ConfigureAwait(false);
+        var definition = await CheckAsync(schedule, jobDefinitionName, inline, monitoringType, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         return await store.UpdateScheduleAsync(name, current => current with
         {
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
+            InlineDefinition = inline,
             MonitoringType = monitoringType,
             EndpointName = definition.EndpointName,
             LastModifiedTime = now,
@@ -213,7 +238,7 @@ public sealed class MonitoringService(
             : throw KilnException.InvalidParameter($"BatchTransformInput.DataCapturedDestinationS3Uri must be an s3:// URI (it is '{batch.DestinationS3Uri}').");
     }
 
-    private async Task<MonitorJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, string monitoringType, CancellationToken ct)
+    private async Task<MonitorJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, MonitorJobDefinition? inline, string monitoringType, CancellationToken ct)
     {
         ScheduleExpressions.Parse(schedule.Expression);
         var start = ScheduleExpressions.ParseOffset("ScheduleConfig.DataAnalysisStartTime", schedule.DataAnalysisStartTime, TimeSpan.FromHours(-1));
@@ -221,6 +246,12 @@ public sealed class MonitoringService(
         if (start >= end)
         {
             throw KilnException.InvalidParameter($"ScheduleConfig.DataAnalysisStartTime ({schedule.DataAnalysisStartTime}) must come before DataAnalysisEndTime ({schedule.DataAnalysisEndTime ?? "-PT0H"}).");
+        }
+
+        if (inline is not null)
+        {
+            await ValidateJobDefinitionAsync(inline, ct).ConfigureAwait(false);
+            return inline;
         }
 
         var definition = await store.FindJobDefinitionAsync(jobDefinitionName, ct).ConfigureAwait(false)

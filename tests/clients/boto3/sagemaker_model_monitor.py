@@ -385,5 +385,66 @@ def test_a_batch_transform_capture_is_monitored(endpoint):
         "ValidationException", 400, "exactly one")
 
 
+def test_an_inline_job_definition_runs_and_is_described(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = churn_endpoint(sm, s3, capture_config(prefix))
+    header, train, validation = hosting.churn_split()
+    features = [h for h in header if h != "churn"]
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/train/features.csv", Body=hosting.to_csv(hosting.feature_rows(train, header)))
+    environment = monitoring.analyzer_environment()
+    environment["dataset_format"] = json.dumps({"csv": {"header": False}})
+    baseline = monitoring.run(sm, f"baseline-{run_id}", ANALYZER,
+                              [monitoring.s3_input("baseline_dataset_input", f"{prefix}/train", "/opt/ml/processing/input/baseline_dataset_input")],
+                              f"{prefix}/baseline", environment)
+    assert baseline["ProcessingJobStatus"] == "Completed", baseline
+    column = features.index(SHIFTED)
+    shifted = [row[:column] + [str(float(row[column]) * 5 + 300)] + row[column + 1:] for row in hosting.feature_rows(validation, header)]
+    invoke_all(s3, runtime, run_id, endpoint_name, shifted, len(shifted))
+
+    # As DefaultModelMonitor's older SDKs send it: the job definition inside the schedule, no job definition name.
+    inline = {
+        "BaselineConfig": {"ConstraintsResource": {"S3Uri": f"{prefix}/baseline/constraints.json"},
+                           "StatisticsResource": {"S3Uri": f"{prefix}/baseline/statistics.json"}},
+        "MonitoringInputs": [{"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint",
+                                                "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}],
+        "MonitoringOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output",
+                                                                       "S3UploadMode": "EndOfJob"}}]},
+        "MonitoringResources": RESOURCES,
+        "MonitoringAppSpecification": {"ImageUri": ANALYZER},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
+        "Environment": {"publish_cloudwatch_metrics": "Disabled"},
+        "RoleArn": ROLE,
+    }
+    schedule = f"inline-{run_id}"
+    sm.create_monitoring_schedule(MonitoringScheduleName=schedule, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "-PT1H", "DataAnalysisEndTime": "-PT0H"},
+        "MonitoringJobDefinition": inline})
+    described = sm.describe_monitoring_schedule(MonitoringScheduleName=schedule)
+    config = described["MonitoringScheduleConfig"]
+    assert "MonitoringJobDefinitionName" not in config and config["MonitoringType"] == "DataQuality", config
+    assert config["MonitoringJobDefinition"] == inline, config["MonitoringJobDefinition"]
+    assert described["EndpointName"] == endpoint_name, described
+
+    execution = finished_execution(sm, schedule)
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution
+    assert "MonitoringJobDefinitionName" not in execution, execution
+    violations = report(s3, run_id, endpoint_name, schedule, "constraint_violations.json")["violations"]
+    assert {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"} == {f"_c{column}"}, violations
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    assert job["Environment"]["publish_cloudwatch_metrics"] == "Disabled", job["Environment"]
+    sm.delete_monitoring_schedule(MonitoringScheduleName=schedule)
+
+    hosting.expect_error(lambda: sm.create_monitoring_schedule(MonitoringScheduleName=f"both-{run_id}", MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW"}, "MonitoringJobDefinition": inline, "MonitoringJobDefinitionName": "x"}),
+        "ValidationException", 400, "exactly one")
+    no_capture = dict(inline, MonitoringInputs=[{"EndpointInput": {"EndpointName": f"none-{run_id}", "LocalPath": "/opt/ml/processing/input/endpoint"}}])
+    hosting.expect_error(lambda: sm.create_monitoring_schedule(MonitoringScheduleName=f"missing-{run_id}", MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW"}, "MonitoringJobDefinition": no_capture}), "ValidationException", 400, "Could not find endpoint")
+    hosting.expect_error(lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=f"missing-{run_id}"), "ResourceNotFound", 400)
+
+
 if __name__ == "__main__":
     main({name: value for name, value in globals().items() if name.startswith(("test_", "restart_"))})
