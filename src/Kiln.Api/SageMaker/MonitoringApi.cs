@@ -78,50 +78,33 @@ internal static class MonitoringApi
         var definition = await call.Service<MonitoringService>().DescribeJobDefinitionAsync(request.JobDefinitionName!, DataQuality, call.Aborted);
         return new DescribeDataQualityJobDefinitionResponse
         {
-            JobDefinitionArn = DefinitionArn(call, definition.Name),
+            JobDefinitionArn = MonitorJobDefinitionShapes.Arn(call, definition),
             JobDefinitionName = definition.Name,
             CreationTime = definition.CreationTime,
             DataQualityBaselineConfig = definition.BaselineConstraintsUri is null && definition.BaselineStatisticsUri is null && definition.BaseliningJobName is null ? null : new DataQualityBaselineConfig
             {
                 BaseliningJobName = definition.BaseliningJobName,
-                ConstraintsResource = definition.BaselineConstraintsUri is null ? null : new MonitoringConstraintsResource { S3Uri = definition.BaselineConstraintsUri },
+                ConstraintsResource = MonitorJobDefinitionShapes.ConstraintsOf(definition),
                 StatisticsResource = definition.BaselineStatisticsUri is null ? null : new MonitoringStatisticsResource { S3Uri = definition.BaselineStatisticsUri },
             },
             DataQualityAppSpecification = new DataQualityAppSpecification
             {
                 ImageUri = definition.ImageUri,
-                ContainerEntrypoint = definition.ContainerEntrypoint.Count == 0 ? null : definition.ContainerEntrypoint.ToList(),
-                ContainerArguments = definition.ContainerArguments.Count == 0 ? null : definition.ContainerArguments.ToList(),
+                ContainerEntrypoint = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerEntrypoint),
+                ContainerArguments = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerArguments),
                 RecordPreprocessorSourceUri = definition.RecordPreprocessorSourceUri,
                 PostAnalyticsProcessorSourceUri = definition.PostAnalyticsProcessorSourceUri,
-                Environment = definition.Environment.Count == 0 ? null : definition.Environment.ToDictionary(),
+                Environment = MonitorJobDefinitionShapes.EnvironmentOf(definition),
             },
             DataQualityJobInput = new DataQualityJobInput
             {
                 BatchTransformInput = BatchTransformInputOf(definition),
-                EndpointInput = definition.BatchTransform is not null ? null : new EndpointInput
-                {
-                    EndpointName = definition.EndpointName,
-                    LocalPath = definition.LocalPath,
-                    S3InputMode = definition.S3InputMode,
-                    S3DataDistributionType = definition.S3DataDistributionType,
-                    StartTimeOffset = definition.StartTimeOffset,
-                    EndTimeOffset = definition.EndTimeOffset,
-                },
+                EndpointInput = definition.BatchTransform is not null ? null : MonitorJobDefinitionShapes.EndpointInputOf(definition),
             },
-            DataQualityJobOutputConfig = new MonitoringOutputConfig
-            {
-                MonitoringOutputs = definition.Outputs.Select(output => new MonitoringOutput
-                {
-                    S3Output = new MonitoringS3Output { S3Uri = output.S3Uri, LocalPath = output.LocalPath, S3UploadMode = output.UploadMode },
-                }).ToList(),
-            },
-            JobResources = new MonitoringResources
-            {
-                ClusterConfig = new MonitoringClusterConfig { InstanceCount = definition.InstanceCount, InstanceType = definition.InstanceType, VolumeSizeInGB = definition.VolumeSizeInGB },
-            },
+            DataQualityJobOutputConfig = MonitorJobDefinitionShapes.OutputsOf(definition),
+            JobResources = MonitorJobDefinitionShapes.ResourcesOf(definition),
             RoleArn = definition.RoleArn,
-            StoppingCondition = new MonitoringStoppingCondition { MaxRuntimeInSeconds = definition.MaxRuntimeInSeconds },
+            StoppingCondition = MonitorJobDefinitionShapes.StoppingOf(definition),
         };
     }
 
@@ -131,13 +114,7 @@ internal static class MonitoringApi
         var page = await call.Service<MonitoringService>().ListJobDefinitionsAsync(query, request.EndpointName, DataQuality, call.Aborted);
         return new ListDataQualityJobDefinitionsResponse
         {
-            JobDefinitionSummaries = page.Items.Select(definition => new MonitoringJobDefinitionSummary
-            {
-                MonitoringJobDefinitionName = definition.Name,
-                MonitoringJobDefinitionArn = DefinitionArn(call, definition.Name),
-                CreationTime = definition.CreationTime,
-                EndpointName = EndpointOrNull(definition.EndpointName),
-            }).ToList(),
+            JobDefinitionSummaries = page.Items.Select(definition => MonitorJobDefinitionShapes.Summary(call, definition)).ToList(),
             NextToken = page.NextPageToken,
         };
     }
@@ -400,7 +377,7 @@ internal static class MonitoringApi
         BaselineConfig = definition.BaselineConstraintsUri is null && definition.BaselineStatisticsUri is null && definition.BaseliningJobName is null ? null : new MonitoringBaselineConfig
         {
             BaseliningJobName = definition.BaseliningJobName,
-            ConstraintsResource = definition.BaselineConstraintsUri is null ? null : new MonitoringConstraintsResource { S3Uri = definition.BaselineConstraintsUri },
+            ConstraintsResource = MonitorJobDefinitionShapes.ConstraintsOf(definition),
             StatisticsResource = definition.BaselineStatisticsUri is null ? null : new MonitoringStatisticsResource { S3Uri = definition.BaselineStatisticsUri },
         },
         MonitoringInputs =
@@ -408,38 +385,21 @@ internal static class MonitoringApi
             new MonitoringInput
             {
                 BatchTransformInput = BatchTransformInputOf(definition),
-                EndpointInput = definition.BatchTransform is not null ? null : new EndpointInput
-                {
-                    EndpointName = definition.EndpointName,
-                    LocalPath = definition.LocalPath,
-                    S3InputMode = definition.S3InputMode,
-                    S3DataDistributionType = definition.S3DataDistributionType,
-                    StartTimeOffset = definition.StartTimeOffset,
-                    EndTimeOffset = definition.EndTimeOffset,
-                },
+                EndpointInput = definition.BatchTransform is not null ? null : MonitorJobDefinitionShapes.EndpointInputOf(definition),
             },
         ],
-        MonitoringOutputConfig = new MonitoringOutputConfig
-        {
-            MonitoringOutputs = definition.Outputs.Select(output => new MonitoringOutput
-            {
-                S3Output = new MonitoringS3Output { S3Uri = output.S3Uri, LocalPath = output.LocalPath, S3UploadMode = output.UploadMode },
-            }).ToList(),
-        },
-        MonitoringResources = new MonitoringResources
-        {
-            ClusterConfig = new MonitoringClusterConfig { InstanceCount = definition.InstanceCount, InstanceType = definition.InstanceType, VolumeSizeInGB = definition.VolumeSizeInGB },
-        },
+        MonitoringOutputConfig = MonitorJobDefinitionShapes.OutputsOf(definition),
+        MonitoringResources = MonitorJobDefinitionShapes.ResourcesOf(definition),
         MonitoringAppSpecification = new MonitoringAppSpecification
         {
             ImageUri = definition.ImageUri,
-            ContainerEntrypoint = definition.ContainerEntrypoint.Count == 0 ? null : definition.ContainerEntrypoint.ToList(),
-            ContainerArguments = definition.ContainerArguments.Count == 0 ? null : definition.ContainerArguments.ToList(),
+            ContainerEntrypoint = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerEntrypoint),
+            ContainerArguments = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerArguments),
             RecordPreprocessorSourceUri = definition.RecordPreprocessorSourceUri,
             PostAnalyticsProcessorSourceUri = definition.PostAnalyticsProcessorSourceUri,
         },
-        StoppingCondition = new MonitoringStoppingCondition { MaxRuntimeInSeconds = definition.MaxRuntimeInSeconds },
-        Environment = definition.Environment.Count == 0 ? null : definition.Environment.ToDictionary(),
+        StoppingCondition = MonitorJobDefinitionShapes.StoppingOf(definition),
+        Environment = MonitorJobDefinitionShapes.EnvironmentOf(definition),
         RoleArn = definition.RoleArn,
     };
 
