@@ -112,23 +112,23 @@ internal static class ClarifyMonitorApi
             ModelBiasBaselineConfig = definition.BaselineConstraintsUri is null && definition.BaseliningJobName is null ? null : new ModelBiasBaselineConfig
             {
                 BaseliningJobName = definition.BaseliningJobName,
-                ConstraintsResource = definition.BaselineConstraintsUri is null ? null : new MonitoringConstraintsResource { S3Uri = definition.BaselineConstraintsUri },
+                ConstraintsResource = MonitorJobDefinitionShapes.ConstraintsOf(definition),
             },
             ModelBiasAppSpecification = new ModelBiasAppSpecification
             {
                 ImageUri = definition.ImageUri,
                 ConfigUri = clarify.ConfigUri,
-                Environment = definition.Environment.Count == 0 ? null : definition.Environment.ToDictionary(),
+                Environment = MonitorJobDefinitionShapes.EnvironmentOf(definition),
             },
             ModelBiasJobInput = new ModelBiasJobInput
             {
                 EndpointInput = EndpointInputOf(definition),
                 GroundTruthS3Input = new MonitoringGroundTruthS3Input { S3Uri = clarify.GroundTruthS3Uri },
             },
-            ModelBiasJobOutputConfig = OutputsOf(definition),
-            JobResources = ResourcesOf(definition),
+            ModelBiasJobOutputConfig = MonitorJobDefinitionShapes.OutputsOf(definition),
+            JobResources = MonitorJobDefinitionShapes.ResourcesOf(definition),
             RoleArn = definition.RoleArn,
-            StoppingCondition = new MonitoringStoppingCondition { MaxRuntimeInSeconds = definition.MaxRuntimeInSeconds },
+            StoppingCondition = MonitorJobDefinitionShapes.StoppingOf(definition),
         };
     }
 
@@ -143,19 +143,19 @@ internal static class ClarifyMonitorApi
             ModelExplainabilityBaselineConfig = definition.BaselineConstraintsUri is null && definition.BaseliningJobName is null ? null : new ModelExplainabilityBaselineConfig
             {
                 BaseliningJobName = definition.BaseliningJobName,
-                ConstraintsResource = definition.BaselineConstraintsUri is null ? null : new MonitoringConstraintsResource { S3Uri = definition.BaselineConstraintsUri },
+                ConstraintsResource = MonitorJobDefinitionShapes.ConstraintsOf(definition),
             },
             ModelExplainabilityAppSpecification = new ModelExplainabilityAppSpecification
             {
                 ImageUri = definition.ImageUri,
                 ConfigUri = definition.Clarify!.ConfigUri,
-                Environment = definition.Environment.Count == 0 ? null : definition.Environment.ToDictionary(),
+                Environment = MonitorJobDefinitionShapes.EnvironmentOf(definition),
             },
             ModelExplainabilityJobInput = new ModelExplainabilityJobInput { EndpointInput = EndpointInputOf(definition) },
-            ModelExplainabilityJobOutputConfig = OutputsOf(definition),
-            JobResources = ResourcesOf(definition),
+            ModelExplainabilityJobOutputConfig = MonitorJobDefinitionShapes.OutputsOf(definition),
+            JobResources = MonitorJobDefinitionShapes.ResourcesOf(definition),
             RoleArn = definition.RoleArn,
-            StoppingCondition = new MonitoringStoppingCondition { MaxRuntimeInSeconds = definition.MaxRuntimeInSeconds },
+            StoppingCondition = MonitorJobDefinitionShapes.StoppingOf(definition),
         };
     }
 
@@ -176,13 +176,7 @@ internal static class ClarifyMonitorApi
     private static async Task<(List<MonitoringJobDefinitionSummary> Summaries, string? NextToken)> SummariesAsync(string type, Core.Common.ListQuery query, string? endpointName, SageMakerCall call)
     {
         var page = await call.Service<ClarifyMonitorService>().ListAsync(type, query, endpointName, call.Aborted);
-        return (page.Items.Select(definition => new MonitoringJobDefinitionSummary
-        {
-            MonitoringJobDefinitionName = definition.Name,
-            MonitoringJobDefinitionArn = Arn(call, definition),
-            CreationTime = definition.CreationTime,
-            EndpointName = definition.EndpointName,
-        }).ToList(), page.NextPageToken);
+        return (page.Items.Select(definition => MonitorJobDefinitionShapes.Summary(call, definition)).ToList(), page.NextPageToken);
     }
 
     private static async Task<object?> DeleteAsync(string type, string name, SageMakerCall call)
@@ -191,35 +185,15 @@ internal static class ClarifyMonitorApi
         return null;
     }
 
-    private static EndpointInput EndpointInputOf(MonitorJobDefinition definition) => new()
+    private static EndpointInput EndpointInputOf(MonitorJobDefinition definition) => MonitorJobDefinitionShapes.EndpointInputOf(definition) with
     {
-        EndpointName = definition.EndpointName,
-        LocalPath = definition.LocalPath,
-        S3InputMode = definition.S3InputMode,
-        S3DataDistributionType = definition.S3DataDistributionType,
         FeaturesAttribute = definition.Clarify?.FeaturesAttribute,
         InferenceAttribute = definition.Clarify?.InferenceAttribute,
         ProbabilityAttribute = definition.Clarify?.ProbabilityAttribute,
         ProbabilityThresholdAttribute = definition.Clarify?.ProbabilityThresholdAttribute,
-        StartTimeOffset = definition.StartTimeOffset,
-        EndTimeOffset = definition.EndTimeOffset,
     };
 
-    private static MonitoringOutputConfig OutputsOf(MonitorJobDefinition definition) => new()
-    {
-        MonitoringOutputs = definition.Outputs.Select(output => new MonitoringOutput
-        {
-            S3Output = new MonitoringS3Output { S3Uri = output.S3Uri, LocalPath = output.LocalPath, S3UploadMode = output.UploadMode },
-        }).ToList(),
-    };
-
-    private static MonitoringResources ResourcesOf(MonitorJobDefinition definition) => new()
-    {
-        ClusterConfig = new MonitoringClusterConfig { InstanceCount = definition.InstanceCount, InstanceType = definition.InstanceType, VolumeSizeInGB = definition.VolumeSizeInGB },
-    };
-
-    private static string Arn(SageMakerCall call, MonitorJobDefinition definition) =>
-        call.Arn(definition.MonitoringType == MonitoringTypes.ModelBias ? "model-bias-job-definition" : "model-explainability-job-definition", definition.Name);
+    private static string Arn(SageMakerCall call, MonitorJobDefinition definition) => MonitorJobDefinitionShapes.Arn(call, definition);
 
     private static SageMakerException Invalid(string message) => new("ValidationException", message);
 }

@@ -80,53 +80,38 @@ internal static class ModelQualityMonitorApi
         var quality = definition.ModelQuality!;
         return new DescribeModelQualityJobDefinitionResponse
         {
-            JobDefinitionArn = Arn(call, definition.Name),
+            JobDefinitionArn = MonitorJobDefinitionShapes.Arn(call, definition),
             JobDefinitionName = definition.Name,
             CreationTime = definition.CreationTime,
             ModelQualityBaselineConfig = definition.BaselineConstraintsUri is null && definition.BaseliningJobName is null ? null : new ModelQualityBaselineConfig
             {
                 BaseliningJobName = definition.BaseliningJobName,
-                ConstraintsResource = definition.BaselineConstraintsUri is null ? null : new MonitoringConstraintsResource { S3Uri = definition.BaselineConstraintsUri },
+                ConstraintsResource = MonitorJobDefinitionShapes.ConstraintsOf(definition),
             },
             ModelQualityAppSpecification = new ModelQualityAppSpecification
             {
                 ImageUri = definition.ImageUri,
-                ContainerEntrypoint = definition.ContainerEntrypoint.Count == 0 ? null : definition.ContainerEntrypoint.ToList(),
-                ContainerArguments = definition.ContainerArguments.Count == 0 ? null : definition.ContainerArguments.ToList(),
+                ContainerEntrypoint = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerEntrypoint),
+                ContainerArguments = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerArguments),
                 RecordPreprocessorSourceUri = definition.RecordPreprocessorSourceUri,
                 PostAnalyticsProcessorSourceUri = definition.PostAnalyticsProcessorSourceUri,
                 ProblemType = quality.ProblemType,
-                Environment = definition.Environment.Count == 0 ? null : definition.Environment.ToDictionary(),
+                Environment = MonitorJobDefinitionShapes.EnvironmentOf(definition),
             },
             ModelQualityJobInput = new ModelQualityJobInput
             {
-                EndpointInput = new EndpointInput
+                EndpointInput = MonitorJobDefinitionShapes.EndpointInputOf(definition) with
                 {
-                    EndpointName = definition.EndpointName,
-                    LocalPath = definition.LocalPath,
-                    S3InputMode = definition.S3InputMode,
-                    S3DataDistributionType = definition.S3DataDistributionType,
-                    StartTimeOffset = definition.StartTimeOffset,
-                    EndTimeOffset = definition.EndTimeOffset,
                     InferenceAttribute = quality.InferenceAttribute,
                     ProbabilityAttribute = quality.ProbabilityAttribute,
                     ProbabilityThresholdAttribute = quality.ProbabilityThresholdAttribute,
                 },
                 GroundTruthS3Input = new MonitoringGroundTruthS3Input { S3Uri = quality.GroundTruthS3Uri },
             },
-            ModelQualityJobOutputConfig = new MonitoringOutputConfig
-            {
-                MonitoringOutputs = definition.Outputs.Select(output => new MonitoringOutput
-                {
-                    S3Output = new MonitoringS3Output { S3Uri = output.S3Uri, LocalPath = output.LocalPath, S3UploadMode = output.UploadMode },
-                }).ToList(),
-            },
-            JobResources = new MonitoringResources
-            {
-                ClusterConfig = new MonitoringClusterConfig { InstanceCount = definition.InstanceCount, InstanceType = definition.InstanceType, VolumeSizeInGB = definition.VolumeSizeInGB },
-            },
+            ModelQualityJobOutputConfig = MonitorJobDefinitionShapes.OutputsOf(definition),
+            JobResources = MonitorJobDefinitionShapes.ResourcesOf(definition),
             RoleArn = definition.RoleArn,
-            StoppingCondition = new MonitoringStoppingCondition { MaxRuntimeInSeconds = definition.MaxRuntimeInSeconds },
+            StoppingCondition = MonitorJobDefinitionShapes.StoppingOf(definition),
         };
     }
 
@@ -136,13 +121,7 @@ internal static class ModelQualityMonitorApi
         var page = await call.Service<MonitoringService>().ListJobDefinitionsAsync(query, request.EndpointName, ModelQuality, call.Aborted);
         return new ListModelQualityJobDefinitionsResponse
         {
-            JobDefinitionSummaries = page.Items.Select(definition => new MonitoringJobDefinitionSummary
-            {
-                MonitoringJobDefinitionName = definition.Name,
-                MonitoringJobDefinitionArn = Arn(call, definition.Name),
-                CreationTime = definition.CreationTime,
-                EndpointName = definition.EndpointName,
-            }).ToList(),
+            JobDefinitionSummaries = page.Items.Select(definition => MonitorJobDefinitionShapes.Summary(call, definition)).ToList(),
             NextToken = page.NextPageToken,
         };
     }

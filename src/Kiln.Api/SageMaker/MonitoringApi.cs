@@ -27,8 +27,7 @@ internal static class MonitoringApi
 
     private static async Task<object?> CreateJobDefinitionAsync(CreateDataQualityJobDefinitionRequest request, SageMakerCall call)
     {
-        var input = request.DataQualityJobInput!.EndpointInput
-            ?? throw Invalid("DataQualityJobInput.EndpointInput is required: Kiln monitors endpoints' captured data (BatchTransformInput is not supported yet).");
+        var (input, batch) = InputOf(request.DataQualityJobInput!.EndpointInput, request.DataQualityJobInput.BatchTransformInput, "DataQualityJobInput");
         var app = request.DataQualityAppSpecification!;
         var cluster = request.JobResources!.ClusterConfig!;
         if (cluster.InstanceCount > 1)
@@ -48,12 +47,13 @@ internal static class MonitoringApi
             BaseliningJobName = request.DataQualityBaselineConfig?.BaseliningJobName,
             BaselineConstraintsUri = request.DataQualityBaselineConfig?.ConstraintsResource?.S3Uri,
             BaselineStatisticsUri = request.DataQualityBaselineConfig?.StatisticsResource?.S3Uri,
-            EndpointName = input.EndpointName!,
+            EndpointName = input.EndpointName ?? "",
             LocalPath = input.LocalPath!,
             S3InputMode = input.S3InputMode ?? "File",
             S3DataDistributionType = input.S3DataDistributionType ?? "FullyReplicated",
             StartTimeOffset = input.StartTimeOffset,
             EndTimeOffset = input.EndTimeOffset,
+            BatchTransform = batch,
             Outputs = request.DataQualityJobOutputConfig!.MonitoringOutputs!
                 .Select(output => new MonitoringOutputSpec(output.S3Output!.S3Uri!, output.S3Output.LocalPath!, output.S3Output.S3UploadMode ?? "EndOfJob")).ToList(),
             InstanceType = cluster.InstanceType!,
@@ -78,49 +78,33 @@ internal static class MonitoringApi
         var definition = await call.Service<MonitoringService>().DescribeJobDefinitionAsync(request.JobDefinitionName!, DataQuality, call.Aborted);
         return new DescribeDataQualityJobDefinitionResponse
         {
-            JobDefinitionArn = DefinitionArn(call, definition.Name),
+            JobDefinitionArn = MonitorJobDefinitionShapes.Arn(call, definition),
             JobDefinitionName = definition.Name,
             CreationTime = definition.CreationTime,
             DataQualityBaselineConfig = definition.BaselineConstraintsUri is null && definition.BaselineStatisticsUri is null && definition.BaseliningJobName is null ? null : new DataQualityBaselineConfig
             {
                 BaseliningJobName = definition.BaseliningJobName,
-                ConstraintsResource = definition.BaselineConstraintsUri is null ? null : new MonitoringConstraintsResource { S3Uri = definition.BaselineConstraintsUri },
+                ConstraintsResource = MonitorJobDefinitionShapes.ConstraintsOf(definition),
                 StatisticsResource = definition.BaselineStatisticsUri is null ? null : new MonitoringStatisticsResource { S3Uri = definition.BaselineStatisticsUri },
             },
             DataQualityAppSpecification = new DataQualityAppSpecification
             {
                 ImageUri = definition.ImageUri,
-                ContainerEntrypoint = definition.ContainerEntrypoint.Count == 0 ? null : definition.ContainerEntrypoint.ToList(),
-                ContainerArguments = definition.ContainerArguments.Count == 0 ? null : definition.ContainerArguments.ToList(),
+                ContainerEntrypoint = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerEntrypoint),
+                ContainerArguments = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerArguments),
                 RecordPreprocessorSourceUri = definition.RecordPreprocessorSourceUri,
                 PostAnalyticsProcessorSourceUri = definition.PostAnalyticsProcessorSourceUri,
-                Environment = definition.Environment.Count == 0 ? null : definition.Environment.ToDictionary(),
+                Environment = MonitorJobDefinitionShapes.EnvironmentOf(definition),
             },
             DataQualityJobInput = new DataQualityJobInput
             {
-                EndpointInput = new EndpointInput
-                {
-                    EndpointName = definition.EndpointName,
-                    LocalPath = definition.LocalPath,
-                    S3InputMode = definition.S3InputMode,
-                    S3DataDistributionType = definition.S3DataDistributionType,
-                    StartTimeOffset = definition.StartTimeOffset,
-                    EndTimeOffset = definition.EndTimeOffset,
-                },
+                BatchTransformInput = BatchTransformInputOf(definition),
+                EndpointInput = definition.BatchTransform is not null ? null : MonitorJobDefinitionShapes.EndpointInputOf(definition),
             },
-            DataQualityJobOutputConfig = new MonitoringOutputConfig
-            {
-                MonitoringOutputs = definition.Outputs.Select(output => new MonitoringOutput
-                {
-                    S3Output = new MonitoringS3Output { S3Uri = output.S3Uri, LocalPath = output.LocalPath, S3UploadMode = output.UploadMode },
-                }).ToList(),
-            },
-            JobResources = new MonitoringResources
-            {
-                ClusterConfig = new MonitoringClusterConfig { InstanceCount = definition.InstanceCount, InstanceType = definition.InstanceType, VolumeSizeInGB = definition.VolumeSizeInGB },
-            },
+            DataQualityJobOutputConfig = MonitorJobDefinitionShapes.OutputsOf(definition),
+            JobResources = MonitorJobDefinitionShapes.ResourcesOf(definition),
             RoleArn = definition.RoleArn,
-            StoppingCondition = new MonitoringStoppingCondition { MaxRuntimeInSeconds = definition.MaxRuntimeInSeconds },
+            StoppingCondition = MonitorJobDefinitionShapes.StoppingOf(definition),
         };
     }
 
@@ -130,13 +114,7 @@ internal static class MonitoringApi
         var page = await call.Service<MonitoringService>().ListJobDefinitionsAsync(query, request.EndpointName, DataQuality, call.Aborted);
         return new ListDataQualityJobDefinitionsResponse
         {
-            JobDefinitionSummaries = page.Items.Select(definition => new MonitoringJobDefinitionSummary
-            {
-                MonitoringJobDefinitionName = definition.Name,
-                MonitoringJobDefinitionArn = DefinitionArn(call, definition.Name),
-                CreationTime = definition.CreationTime,
-                EndpointName = definition.EndpointName,
-            }).ToList(),
+            JobDefinitionSummaries = page.Items.Select(definition => MonitorJobDefinitionShapes.Summary(call, definition)).ToList(),
             NextToken = page.NextPageToken,
         };
     }
@@ -149,15 +127,23 @@ internal static class MonitoringApi
 
     private static async Task<object?> CreateScheduleAsync(CreateMonitoringScheduleRequest request, SageMakerCall call)
     {
-        var (schedule, definition, type) = ScheduleOf(request.MonitoringScheduleConfig!);
-        var created = await call.Service<MonitoringService>().CreateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, type, Tags(request.Tags), call.Aborted);
+        var config = request.MonitoringScheduleConfig!;
+        var (schedule, definition, type) = ScheduleOf(config);
+        var service = call.Service<MonitoringService>();
+        var created = config.MonitoringJobDefinition is { } inline
+            ? await service.CreateScheduleAsync(request.MonitoringScheduleName!, schedule, InlineDefinition(inline, request.MonitoringScheduleName!, call), Tags(request.Tags), call.Aborted)
+            : await service.CreateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, type, Tags(request.Tags), call.Aborted);
         return new CreateMonitoringScheduleResponse { MonitoringScheduleArn = ScheduleArn(call, created.Name) };
     }
 
     private static async Task<object?> UpdateScheduleAsync(UpdateMonitoringScheduleRequest request, SageMakerCall call)
     {
-        var (schedule, definition, type) = ScheduleOf(request.MonitoringScheduleConfig!);
-        var updated = await call.Service<MonitoringService>().UpdateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, type, call.Aborted);
+        var config = request.MonitoringScheduleConfig!;
+        var (schedule, definition, type) = ScheduleOf(config);
+        var service = call.Service<MonitoringService>();
+        var updated = config.MonitoringJobDefinition is { } inline
+            ? await service.UpdateScheduleAsync(request.MonitoringScheduleName!, schedule, InlineDefinition(inline, request.MonitoringScheduleName!, call), call.Aborted)
+            : await service.UpdateScheduleAsync(request.MonitoringScheduleName!, schedule, definition, type, call.Aborted);
         return new UpdateMonitoringScheduleResponse { MonitoringScheduleArn = ScheduleArn(call, updated.Name) };
     }
 
@@ -183,10 +169,11 @@ internal static class MonitoringApi
                     DataAnalysisStartTime = schedule.Schedule.DataAnalysisStartTime,
                     DataAnalysisEndTime = schedule.Schedule.DataAnalysisEndTime,
                 },
-                MonitoringJobDefinitionName = schedule.JobDefinitionName,
+                MonitoringJobDefinitionName = DefinitionNameOrNull(schedule.JobDefinitionName),
+                MonitoringJobDefinition = schedule.InlineDefinition is { } inline ? InlineShape(inline) : null,
                 MonitoringType = schedule.MonitoringType,
             },
-            EndpointName = schedule.EndpointName,
+            EndpointName = EndpointOrNull(schedule.EndpointName),
             LastMonitoringExecutionSummary = last.Count == 0 ? null : Summary(call, last[0]),
         };
     }
@@ -204,8 +191,8 @@ internal static class MonitoringApi
                 CreationTime = schedule.CreationTime,
                 LastModifiedTime = schedule.LastModifiedTime,
                 MonitoringScheduleStatus = schedule.Status.ToString(),
-                EndpointName = schedule.EndpointName,
-                MonitoringJobDefinitionName = schedule.JobDefinitionName,
+                EndpointName = EndpointOrNull(schedule.EndpointName),
+                MonitoringJobDefinitionName = DefinitionNameOrNull(schedule.JobDefinitionName),
                 MonitoringType = schedule.MonitoringType,
             }).ToList(),
             NextToken = page.NextPageToken,
@@ -250,22 +237,80 @@ internal static class MonitoringApi
         LastModifiedTime = execution.LastModifiedTime,
         MonitoringExecutionStatus = execution.Status.ToString(),
         ProcessingJobArn = execution.ProcessingJobName is null ? null : call.Arn("processing-job", execution.ProcessingJobName),
-        EndpointName = execution.EndpointName,
+        EndpointName = EndpointOrNull(execution.EndpointName),
         FailureReason = execution.FailureReason,
-        MonitoringJobDefinitionName = execution.JobDefinitionName,
+        MonitoringJobDefinitionName = DefinitionNameOrNull(execution.JobDefinitionName),
         MonitoringType = execution.MonitoringType,
     };
 
-    /// <summary>The schedule, job definition and monitoring type a MonitoringScheduleConfig names; Kiln takes a named job definition, not an inline one.</summary>
-    private static (ScheduleSpec Schedule, string JobDefinitionName, string MonitoringType) ScheduleOf(MonitoringScheduleConfig config)
+    /// <summary>
+    /// The input of a data quality definition as an EndpointInput (a batch transform's BatchTransformInput is mapped onto
+    /// one, without an endpoint) and, for a batch transform, where its capture is and how its files read.
+    /// </summary>
+    private static (EndpointInput Input, BatchTransformCapture? Batch) InputOf(EndpointInput? endpointInput, BatchTransformInput? batchInput, string field)
     {
-        if (config.MonitoringJobDefinition is not null)
+        if (endpointInput is not null == batchInput is not null)
         {
-            throw Invalid("MonitoringScheduleConfig.MonitoringJobDefinition (an inline job definition) is not supported by Kiln yet: create a job definition and name it in MonitoringJobDefinitionName.");
+            throw Invalid($"{field} needs exactly one of EndpointInput and BatchTransformInput.");
         }
 
-        var name = config.MonitoringJobDefinitionName ?? throw Invalid("MonitoringScheduleConfig.MonitoringJobDefinitionName is required.");
+        if (endpointInput is { } endpoint)
+        {
+            return (endpoint, null);
+        }
+
+        var batch = batchInput!;
+        var format = batch.DatasetFormat!;
+        if (format.Parquet is not null || (format.Csv is null == (format.Json is null)))
+        {
+            throw Invalid("BatchTransformInput.DatasetFormat must name one of Csv and Json (Kiln does not read Parquet captures).");
+        }
+
+        var capture = format.Json is { } json
+            ? new BatchTransformCapture(batch.DataCapturedDestinationS3Uri!, BatchTransformCapture.Json, Line: json.Line ?? false)
+            : new BatchTransformCapture(batch.DataCapturedDestinationS3Uri!, BatchTransformCapture.Csv, Header: format.Csv!.Header ?? false);
+        return (new EndpointInput
+        {
+            LocalPath = batch.LocalPath,
+            S3InputMode = batch.S3InputMode,
+            S3DataDistributionType = batch.S3DataDistributionType,
+            StartTimeOffset = batch.StartTimeOffset,
+            EndTimeOffset = batch.EndTimeOffset,
+        }, capture);
+    }
+
+    /// <summary>A batch transform monitor has no endpoint: SageMaker leaves EndpointName out.</summary>
+    private static string? EndpointOrNull(string endpointName) => endpointName.Length == 0 ? null : endpointName;
+
+    private static BatchTransformInput? BatchTransformInputOf(MonitorJobDefinition definition) =>
+        definition.BatchTransform is not { } batch ? null : new BatchTransformInput
+        {
+            DataCapturedDestinationS3Uri = batch.DestinationS3Uri,
+            DatasetFormat = batch.Format == BatchTransformCapture.Json
+                ? new MonitoringDatasetFormat { Json = new MonitoringJsonDatasetFormat { Line = batch.Line } }
+                : new MonitoringDatasetFormat { Csv = new MonitoringCsvDatasetFormat { Header = batch.Header } },
+            LocalPath = definition.LocalPath,
+            S3InputMode = definition.S3InputMode,
+            S3DataDistributionType = definition.S3DataDistributionType,
+            StartTimeOffset = definition.StartTimeOffset,
+            EndTimeOffset = definition.EndTimeOffset,
+        };
+
+    /// <summary>The schedule, job definition name (empty for an inline definition) and monitoring type of a MonitoringScheduleConfig.</summary>
+    private static (ScheduleSpec Schedule, string JobDefinitionName, string MonitoringType) ScheduleOf(MonitoringScheduleConfig config)
+    {
+        if (config.MonitoringJobDefinition is not null == config.MonitoringJobDefinitionName is not null)
+        {
+            throw Invalid("MonitoringScheduleConfig needs exactly one of MonitoringJobDefinitionName and MonitoringJobDefinition.");
+        }
+
+        var name = config.MonitoringJobDefinitionName ?? "";
         var type = config.MonitoringType ?? DataQuality;
+        if (config.MonitoringJobDefinition is not null && type != DataQuality)
+        {
+            throw Invalid($"An inline MonitoringJobDefinition is a data quality job; MonitoringType {type} needs a job definition named in MonitoringJobDefinitionName.");
+        }
+
         if (type is not (DataQuality or MonitoringTypes.ModelQuality or MonitoringTypes.ModelBias or MonitoringTypes.ModelExplainability))
         {
             throw Invalid($"MonitoringScheduleConfig.MonitoringType {config.MonitoringType} is not supported by Kiln yet; DataQuality, ModelQuality, ModelBias and ModelExplainability are.");
@@ -274,6 +319,91 @@ internal static class MonitoringApi
         var schedule = config.ScheduleConfig ?? throw Invalid("MonitoringScheduleConfig.ScheduleConfig is required: Kiln runs a schedule by its ScheduleExpression.");
         return (new ScheduleSpec(schedule.ScheduleExpression!, schedule.DataAnalysisStartTime, schedule.DataAnalysisEndTime), name, type);
     }
+
+    /// <summary>MonitoringScheduleConfig.MonitoringJobDefinition as a data quality job definition named after its schedule.</summary>
+    private static MonitorJobDefinition InlineDefinition(MonitoringJobDefinition inline, string scheduleName, SageMakerCall call)
+    {
+        if (inline.MonitoringInputs!.Count != 1)
+        {
+            throw Invalid($"MonitoringJobDefinition.MonitoringInputs must hold one input (it holds {inline.MonitoringInputs.Count}).");
+        }
+
+        var (input, batch) = InputOf(inline.MonitoringInputs[0].EndpointInput, inline.MonitoringInputs[0].BatchTransformInput, "MonitoringJobDefinition.MonitoringInputs[0]");
+        var app = inline.MonitoringAppSpecification!;
+        var cluster = inline.MonitoringResources!.ClusterConfig!;
+        if (cluster.InstanceCount > 1)
+        {
+            throw Invalid($"Kiln analyzes on one instance, so MonitoringResources.ClusterConfig.InstanceCount must be 1 (it is {cluster.InstanceCount}).");
+        }
+
+        if (input.S3InputMode == "Pipe")
+        {
+            throw Invalid("MonitoringJobDefinition's S3InputMode Pipe is not supported by Kiln; use File.");
+        }
+
+        return new MonitorJobDefinition
+        {
+            Name = scheduleName,
+            ImageUri = app.ImageUri!,
+            ContainerEntrypoint = app.ContainerEntrypoint ?? [],
+            ContainerArguments = app.ContainerArguments ?? [],
+            Environment = inline.Environment ?? [],
+            RecordPreprocessorSourceUri = app.RecordPreprocessorSourceUri,
+            PostAnalyticsProcessorSourceUri = app.PostAnalyticsProcessorSourceUri,
+            BaseliningJobName = inline.BaselineConfig?.BaseliningJobName,
+            BaselineConstraintsUri = inline.BaselineConfig?.ConstraintsResource?.S3Uri,
+            BaselineStatisticsUri = inline.BaselineConfig?.StatisticsResource?.S3Uri,
+            EndpointName = input.EndpointName ?? "",
+            LocalPath = input.LocalPath!,
+            S3InputMode = input.S3InputMode ?? "File",
+            S3DataDistributionType = input.S3DataDistributionType ?? "FullyReplicated",
+            StartTimeOffset = input.StartTimeOffset,
+            EndTimeOffset = input.EndTimeOffset,
+            BatchTransform = batch,
+            Outputs = inline.MonitoringOutputConfig!.MonitoringOutputs!
+                .Select(output => new MonitoringOutputSpec(output.S3Output!.S3Uri!, output.S3Output.LocalPath!, output.S3Output.S3UploadMode ?? "EndOfJob")).ToList(),
+            InstanceType = cluster.InstanceType!,
+            InstanceCount = cluster.InstanceCount!.Value,
+            VolumeSizeInGB = cluster.VolumeSizeInGB!.Value,
+            MaxRuntimeInSeconds = inline.StoppingCondition?.MaxRuntimeInSeconds ?? 3600,
+            RoleArn = inline.RoleArn!,
+            CreationTime = call.Service<TimeProvider>().GetUtcNow(),
+        };
+    }
+
+    /// <summary>An inline job definition as DescribeMonitoringSchedule returns it.</summary>
+    private static MonitoringJobDefinition InlineShape(MonitorJobDefinition definition) => new()
+    {
+        BaselineConfig = definition.BaselineConstraintsUri is null && definition.BaselineStatisticsUri is null && definition.BaseliningJobName is null ? null : new MonitoringBaselineConfig
+        {
+            BaseliningJobName = definition.BaseliningJobName,
+            ConstraintsResource = MonitorJobDefinitionShapes.ConstraintsOf(definition),
+            StatisticsResource = definition.BaselineStatisticsUri is null ? null : new MonitoringStatisticsResource { S3Uri = definition.BaselineStatisticsUri },
+        },
+        MonitoringInputs =
+        [
+            new MonitoringInput
+            {
+                BatchTransformInput = BatchTransformInputOf(definition),
+                EndpointInput = definition.BatchTransform is not null ? null : MonitorJobDefinitionShapes.EndpointInputOf(definition),
+            },
+        ],
+        MonitoringOutputConfig = MonitorJobDefinitionShapes.OutputsOf(definition),
+        MonitoringResources = MonitorJobDefinitionShapes.ResourcesOf(definition),
+        MonitoringAppSpecification = new MonitoringAppSpecification
+        {
+            ImageUri = definition.ImageUri,
+            ContainerEntrypoint = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerEntrypoint),
+            ContainerArguments = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerArguments),
+            RecordPreprocessorSourceUri = definition.RecordPreprocessorSourceUri,
+            PostAnalyticsProcessorSourceUri = definition.PostAnalyticsProcessorSourceUri,
+        },
+        StoppingCondition = MonitorJobDefinitionShapes.StoppingOf(definition),
+        Environment = MonitorJobDefinitionShapes.EnvironmentOf(definition),
+        RoleArn = definition.RoleArn,
+    };
+
+    private static string? DefinitionNameOrNull(string name) => name.Length == 0 ? null : name;
 
     internal static ListQuery Query(string? nameContains, string? status, DateTimeOffset? createdAfter, DateTimeOffset? createdBefore, DateTimeOffset? modifiedAfter, DateTimeOffset? modifiedBefore, string? sortBy, string? sortOrder, int? maxResults, string? nextToken) =>
         new(

@@ -43,6 +43,7 @@ internal static class TransformJobsApi
             JoinSource = request.DataProcessing?.JoinSource ?? "None",
             Tags = (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList(),
             CreatedBy = call.Caller.AccessKeyId,
+            DataCaptureUri = request.DataCaptureConfig?.DestinationS3Uri,
         };
         if (spec.SplitType is "RecordIO" or "TFRecord")
         {
@@ -91,6 +92,7 @@ internal static class TransformJobsApi
             DataProcessing = spec.InputFilter is null && spec.OutputFilter is null && spec.JoinSource == "None"
                 ? null
                 : new DataProcessing { InputFilter = spec.InputFilter, OutputFilter = spec.OutputFilter, JoinSource = spec.JoinSource },
+            DataCaptureConfig = spec.DataCaptureUri is null ? null : new BatchDataCaptureConfig { DestinationS3Uri = spec.DataCaptureUri },
         };
     }
 

@@ -69,6 +69,25 @@ public sealed record MonitorJobDefinition
 
     /// <summary>What a ModelQuality definition adds: the problem, where the prediction is in the output, where ground truth lands.</summary>
     public ModelQualitySpec? ModelQuality { get; init; }
+
+    /// <summary>BatchTransformInput: the definition reads a batch transform's captured data instead of an endpoint's (<see cref="EndpointName"/> is empty then).</summary>
+    public BatchTransformCapture? BatchTransform { get; init; }
+}
+
+/// <summary>
+/// A batch transform's data capture as a monitor's input: the transform job's DataCaptureConfig.DestinationS3Uri
+/// (input files under <c>{uri}/input/yyyy/MM/dd/HH/</c>) and how those files are read (csv with or without a
+/// header, JSON with one record per line or not).
+/// </summary>
+public sealed record BatchTransformCapture(string DestinationS3Uri, string Format, bool Header = false, bool Line = false)
+{
+    public const string Csv = "csv";
+    public const string Json = "json";
+
+    /// <summary>The analyzer's dataset_format for these files.</summary>
+    public string DatasetFormatJson => Format == Json
+        ? $"{{\"json\": {{\"lines\": {(Line ? "true" : "false")}}}}}"
+        : $"{{\"csv\": {{\"header\": {(Header ? "true" : "false")}}}}}";
 }
 
 /// <summary>

@@ -12,7 +12,19 @@ public sealed class MonitoringAlertsService(IMonitoringStore monitoring, IMonito
     /// <summary>Stores an ended execution's results and re-evaluates every alert of its schedule.</summary>
     public async Task RecordAsync(ExecutionResults results, MonitoringSchedule schedule, CancellationToken ct = default)
     {
+        // A schedule deleted (or deleted and created again) while this execution ran: what it measured belongs to nobody now.
+        if (await monitoring.FindScheduleAsync(schedule.Name, ct).ConfigureAwait(false) is not { } current || current.CreationTime != schedule.CreationTime)
+        {
+            return;
+        }
+
         await store.SaveResultsAsync(results, ct).ConfigureAwait(false);
+        if (await monitoring.FindScheduleAsync(schedule.Name, ct).ConfigureAwait(false) is null)
+        {
+            await store.DeleteScheduleAsync(schedule.Name, ct).ConfigureAwait(false);
+            return;
+        }
+
         var history = await store.ResultsAsync(schedule.Name, ct).ConfigureAwait(false);
         foreach (var alert in await EnsureAlertsAsync(schedule, history, ct).ConfigureAwait(false))
         {

@@ -168,17 +168,20 @@ public sealed partial class MonitoringExecutor(
 
     private async Task<(string Name, string ReportUri)> StartProcessingJobAsync(MonitoringExecution execution, CancellationToken ct)
     {
-        var definition = await monitoring.DescribeJobDefinitionAsync(execution.JobDefinitionName, ct).ConfigureAwait(false);
         var schedule = await monitoring.DescribeScheduleAsync(execution.ScheduleName, ct).ConfigureAwait(false);
-        var captureUri = await monitoring.CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
+        var definition = execution.JobDefinitionName.Length == 0
+            ? await monitoring.JobDefinitionOfAsync(schedule, ct).ConfigureAwait(false)
+            : await monitoring.DescribeJobDefinitionAsync(execution.JobDefinitionName, ct).ConfigureAwait(false);
+        var captureUri = await monitoring.CapturedDataUriAsync(definition, ct).ConfigureAwait(false);
         var start = execution.ScheduledTime + ScheduleExpressions.ParseOffset("DataAnalysisStartTime", schedule.Schedule.DataAnalysisStartTime ?? definition.StartTimeOffset, TimeSpan.FromHours(-1));
         var end = execution.ScheduledTime + ScheduleExpressions.ParseOffset("DataAnalysisEndTime", schedule.Schedule.DataAnalysisEndTime ?? definition.EndTimeOffset, TimeSpan.Zero);
 
         var inputs = await CapturedHoursAsync(captureUri, definition, start, end, ct).ConfigureAwait(false);
         if (inputs.Count == 0)
         {
+            var source = definition.BatchTransform is null ? $"endpoint {definition.EndpointName}" : "no batch transform";
             throw KilnException.InvalidParameter(
-                $"No data captured in the analysis window {start:u} to {end:u}: endpoint {definition.EndpointName} wrote no capture files under {captureUri} for those hours.");
+                $"No data captured in the analysis window {start:u} to {end:u}: {source} wrote capture files under {captureUri} for those hours.");
         }
 
         if (definition.Clarify is { } clarify)
@@ -189,11 +192,15 @@ public sealed partial class MonitoringExecutor(
         var environment = new Dictionary<string, string>(definition.Environment)
         {
             ["dataset_source"] = definition.LocalPath,
-            ["dataset_format"] = "{\"sagemakerCaptureJson\": {\"captureIndexNames\": [\"endpointInput\", \"endpointOutput\"]}}",
+            ["dataset_format"] = definition.BatchTransform?.DatasetFormatJson ?? "{\"sagemakerCaptureJson\": {\"captureIndexNames\": [\"endpointInput\", \"endpointOutput\"]}}",
             ["output_path"] = definition.Outputs[0].LocalPath,
-            ["end_point"] = definition.EndpointName,
             ["monitoring_schedule_name"] = schedule.Name,
         };
+        if (definition.BatchTransform is null)
+        {
+            environment["end_point"] = definition.EndpointName;
+        }
+
         switch (definition.MonitoringType)
         {
             case MonitoringTypes.ModelQuality:
@@ -236,7 +243,7 @@ public sealed partial class MonitoringExecutor(
         var name = $"model-monitoring-{stamp}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(execution.Name)))[..12]}";
         var outputs = definition.Outputs.Select((output, i) => new ProcessingOutput(
             i == 0 ? "monitoring_output" : $"monitoring_output_{i}",
-            $"{output.S3Uri.TrimEnd('/')}/{definition.EndpointName}/{schedule.Name}/{execution.ScheduledTime:yyyy/MM/dd/HH}",
+            $"{output.S3Uri.TrimEnd('/')}/{(definition.EndpointName.Length == 0 ? "" : definition.EndpointName + "/")}{schedule.Name}/{execution.ScheduledTime:yyyy/MM/dd/HH}",
             output.LocalPath,
             output.UploadMode)).ToList();
         var spec = new ProcessingJobSpec
@@ -276,9 +283,11 @@ public sealed partial class MonitoringExecutor(
         }
 
         var (bucket, key) = DataUris.S3Location(captureUri);
-        var prefix = key.Length == 0 ? $"{definition.EndpointName}/" : $"{key.TrimEnd('/')}/{definition.EndpointName}/";
-        var folders = await HourFoldersAsync(bucket, prefix, 1, start, end, ct).ConfigureAwait(false);
-        return folders.Select((folder, i) => new ProcessingInput($"endpoint_input_{i}", $"s3://{bucket}/{prefix}{folder}/", $"{definition.LocalPath.TrimEnd('/')}/{folder}")).ToList();
+        // A batch transform's capture has its input files under input/yyyy/MM/dd/HH; an endpoint's, {endpoint}/{variant}/yyyy/MM/dd/HH.
+        var (folder, depth, input) = definition.BatchTransform is null ? (definition.EndpointName, 1, "endpoint_input") : ("input", 0, "batch_transform_input");
+        var prefix = key.Length == 0 ? $"{folder}/" : $"{key.TrimEnd('/')}/{folder}/";
+        var hours = await HourFoldersAsync(bucket, prefix, depth, start, end, ct).ConfigureAwait(false);
+        return hours.Select((hour, i) => new ProcessingInput($"{input}_{i}", $"s3://{bucket}/{prefix}{hour}/", $"{definition.LocalPath.TrimEnd('/')}/{hour}")).ToList();
     }
 
     /// <summary>

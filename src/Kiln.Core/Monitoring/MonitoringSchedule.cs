@@ -23,7 +23,11 @@ public sealed record MonitoringSchedule
 
     public required ScheduleSpec Schedule { get; init; }
 
+    /// <summary>The named job definition the schedule runs; empty when it carries its own (<see cref="InlineDefinition"/>).</summary>
     public required string JobDefinitionName { get; init; }
+
+    /// <summary>MonitoringScheduleConfig.MonitoringJobDefinition: a data quality job definition given with the schedule instead of by name.</summary>
+    public MonitorJobDefinition? InlineDefinition { get; init; }
 
     public string MonitoringType { get; init; } = "DataQuality";
 

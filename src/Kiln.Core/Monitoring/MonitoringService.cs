@@ -4,12 +4,25 @@ using Kiln.Core.Serving;
 namespace Kiln.Core.Monitoring;
 
 /// <summary>Model Monitor's control plane: job definitions (one name space for every monitoring type), monitoring schedules and the list of their executions.</summary>
-public sealed class MonitoringService(IMonitoringStore store, IServingStore serving, TimeProvider clock, IEnumerable<IMonitoringScheduleCheck>? checks = null)
+public sealed class MonitoringService(
+    IMonitoringStore store, IServingStore serving, TimeProvider clock, IMonitoringResultsStore results, IEnumerable<IMonitoringScheduleCheck>? checks = null)
 {
     public async Task<MonitorJobDefinition> CreateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct = default)
     {
+        await ValidateJobDefinitionAsync(definition, ct).ConfigureAwait(false);
+        if (!await store.AddJobDefinitionAsync(definition, ct).ConfigureAwait(false))
+        {
+            throw new KilnException(ErrorCode.ResourceInUse, $"Job definition {definition.Name} already exists: job definition names are unique across all monitoring types.");
+        }
+
+        return definition;
+    }
+
+    /// <summary>What a job definition must be, named or given inline with a schedule: its data captured, its offsets and outputs valid.</summary>
+    private async Task ValidateJobDefinitionAsync(MonitorJobDefinition definition, CancellationToken ct)
+    {
         var type = definition.MonitoringType;
-        await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
+        await CapturedDataUriAsync(definition, ct).ConfigureAwait(false);
         ScheduleExpressions.ParseOffset($"{type}JobInput.EndpointInput.StartTimeOffset", definition.StartTimeOffset, TimeSpan.Zero);
         ScheduleExpressions.ParseOffset($"{type}JobInput.EndpointInput.EndTimeOffset", definition.EndTimeOffset, TimeSpan.Zero);
         if (definition.Outputs.Count == 0)
@@ -21,14 +34,11 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         {
             CheckModelQuality(definition.ModelQuality);
         }
-
-        if (!await store.AddJobDefinitionAsync(definition, ct).ConfigureAwait(false))
-        {
-            throw new KilnException(ErrorCode.ResourceInUse, $"Job definition {definition.Name} already exists: job definition names are unique across all monitoring types.");
-        }
-
-        return definition;
     }
+
+    /// <summary>What an execution of the schedule runs: its inline job definition, or the one it names.</summary>
+    public Task<MonitorJobDefinition> JobDefinitionOfAsync(MonitoringSchedule schedule, CancellationToken ct = default) =>
+        schedule.InlineDefinition is { } inline ? Task.FromResult(inline) : DescribeJobDefinitionAsync(schedule.JobDefinitionName, ct);
 
     /// <summary>The job definition; with <paramref name="monitoringType"/>, one of that type only (another type's is not found, as SageMaker's per-type APIs answer).</summary>
     public Task<MonitorJobDefinition> DescribeJobDefinitionAsync(string name, CancellationToken ct = default) => DescribeJobDefinitionAsync(name, null, ct);
@@ -60,15 +70,24 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         return PageToken.Slice(Sort(matching, query, definition => definition.Name, definition => definition.CreationTime, _ => ""), query.PageToken, query.MaxResults);
     }
 
-    public async Task<MonitoringSchedule> CreateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct = default)
+    public Task<MonitoringSchedule> CreateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct = default) =>
+        CreateScheduleAsync(name, schedule, jobDefinitionName, null, monitoringType, tags, ct);
+
+    /// <summary>A data quality schedule with its job definition given inline (MonitoringScheduleConfig.MonitoringJobDefinition), as SageMaker allows.</summary>
+    public Task<MonitoringSchedule> CreateScheduleAsync(string name, ScheduleSpec schedule, MonitorJobDefinition inline, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct = default) =>
+        CreateScheduleAsync(name, schedule, "", inline, MonitoringTypes.DataQuality, tags, ct);
+
+    private async Task<MonitoringSchedule> CreateScheduleAsync(
+        string name, ScheduleSpec schedule, string jobDefinitionName, MonitorJobDefinition? inline, string monitoringType, IReadOnlyList<Tracking.Tag> tags, CancellationToken ct)
     {
-        var definition = await CheckAsync(schedule, jobDefinitionName, monitoringType, ct).ConfigureAwait(false);
+        var definition = await CheckAsync(schedule, jobDefinitionName, inline, monitoringType, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         var created = new MonitoringSchedule
         {
             Name = name,
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
+            InlineDefinition = inline,
             MonitoringType = monitoringType,
             EndpointName = definition.EndpointName,
             CreationTime = now,
@@ -93,15 +112,22 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
     public async Task<MonitoringSchedule> DescribeScheduleAsync(string name, CancellationToken ct = default) =>
         await store.FindScheduleAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
 
-    public async Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, CancellationToken ct = default)
+    public Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, string monitoringType, CancellationToken ct = default) =>
+        UpdateScheduleAsync(name, schedule, jobDefinitionName, null, monitoringType, ct);
+
+    public Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, MonitorJobDefinition inline, CancellationToken ct = default) =>
+        UpdateScheduleAsync(name, schedule, "", inline, MonitoringTypes.DataQuality, ct);
+
+    private async Task<MonitoringSchedule> UpdateScheduleAsync(string name, ScheduleSpec schedule, string jobDefinitionName, MonitorJobDefinition? inline, string monitoringType, CancellationToken ct)
     {
         await DescribeScheduleAsync(name, ct).ConfigureAwait(false);
-        var definition = await CheckAsync(schedule, jobDefinitionName, monitoringType, ct).ConfigureAwait(false);
+        var definition = await CheckAsync(schedule, jobDefinitionName, inline, monitoringType, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         return await store.UpdateScheduleAsync(name, current => current with
         {
             Schedule = schedule,
             JobDefinitionName = jobDefinitionName,
+            InlineDefinition = inline,
             MonitoringType = monitoringType,
             EndpointName = definition.EndpointName,
             LastModifiedTime = now,
@@ -137,12 +163,15 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             .MaxBy(execution => execution.ScheduledTime);
     }
 
+    /// <summary>Deletes a schedule with its executions, and (as SageMaker forgets them) its alerts, their history and its metric series.</summary>
     public async Task DeleteScheduleAsync(string name, CancellationToken ct = default)
     {
         if (!await store.DeleteScheduleAsync(name, ct).ConfigureAwait(false))
         {
             throw KilnException.NotFound($"Could not find monitoring schedule {name}.");
         }
+
+        await results.DeleteScheduleAsync(name, ct).ConfigureAwait(false);
     }
 
     public Task StartScheduleAsync(string name, CancellationToken ct = default) =>
@@ -196,7 +225,20 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
             : throw KilnException.InvalidParameter($"Endpoint \"{endpointName}\" does not capture its input data: enable DataCaptureConfig (with CaptureMode Input) on its endpoint config before monitoring it.");
     }
 
-    private async Task<MonitorJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, string monitoringType, CancellationToken ct)
+    /// <summary>Where the definition's data is captured: the batch transform capture's destination, or the endpoint's capture URI (<see cref="CaptureUriAsync(string, CancellationToken)"/>).</summary>
+    public async Task<string> CapturedDataUriAsync(MonitorJobDefinition definition, CancellationToken ct = default)
+    {
+        if (definition.BatchTransform is not { } batch)
+        {
+            return await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
+        }
+
+        return batch.DestinationS3Uri.StartsWith("s3://", StringComparison.Ordinal)
+            ? batch.DestinationS3Uri
+            : throw KilnException.InvalidParameter($"BatchTransformInput.DataCapturedDestinationS3Uri must be an s3:// URI (it is '{batch.DestinationS3Uri}').");
+    }
+
+    private async Task<MonitorJobDefinition> CheckAsync(ScheduleSpec schedule, string jobDefinitionName, MonitorJobDefinition? inline, string monitoringType, CancellationToken ct)
     {
         ScheduleExpressions.Parse(schedule.Expression);
         var start = ScheduleExpressions.ParseOffset("ScheduleConfig.DataAnalysisStartTime", schedule.DataAnalysisStartTime, TimeSpan.FromHours(-1));
@@ -204,6 +246,12 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
         if (start >= end)
         {
             throw KilnException.InvalidParameter($"ScheduleConfig.DataAnalysisStartTime ({schedule.DataAnalysisStartTime}) must come before DataAnalysisEndTime ({schedule.DataAnalysisEndTime ?? "-PT0H"}).");
+        }
+
+        if (inline is not null)
+        {
+            await ValidateJobDefinitionAsync(inline, ct).ConfigureAwait(false);
+            return inline;
         }
 
         var definition = await store.FindJobDefinitionAsync(jobDefinitionName, ct).ConfigureAwait(false)
@@ -214,7 +262,7 @@ public sealed class MonitoringService(IMonitoringStore store, IServingStore serv
                 $"Job definition {jobDefinitionName} is a {definition.MonitoringType} job definition, but MonitoringScheduleConfig.MonitoringType is {monitoringType}: they must match.");
         }
 
-        await CaptureUriAsync(definition.EndpointName, ct).ConfigureAwait(false);
+        await CapturedDataUriAsync(definition, ct).ConfigureAwait(false);
         return definition;
     }
 

@@ -66,6 +66,12 @@ public sealed record TransformJobSpec
     public IReadOnlyList<Tag> Tags { get; init; } = [];
 
     public string CreatedBy { get; init; } = "anonymous";
+
+    /// <summary>
+    /// DataCaptureConfig.DestinationS3Uri: where each input file and its results are copied as the job goes, in
+    /// SageMaker's layout (<c>{uri}/input/yyyy/MM/dd/HH/…</c>, <c>{uri}/output/yyyy/MM/dd/HH/…</c>) for Model Monitor's BatchTransformInput.
+    /// </summary>
+    public string? DataCaptureUri { get; init; }
 }
 
 /// <summary>How far a transform job has got: files and records done of those found.</summary>

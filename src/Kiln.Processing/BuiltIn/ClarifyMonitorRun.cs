@@ -13,7 +13,7 @@ namespace Kiln.Processing.BuiltIn;
 /// The Clarify image run by a ModelBias or ModelExplainability monitoring execution (the executor sets
 /// <c>monitoring_type</c>): the dataset is the endpoint's captured traffic (<c>dataset_source</c>) joined with ground
 /// truth (<c>ground_truth_source</c>); post-training bias uses the captured predictions, SHAP calls the endpoint.
-/// With <c>baseline_constraints</c> a bias metric beyond its baseline, or feature attributions ranked too differently
+/// With <c>baseline_constraints</c> a bias metric beyond its baseline, or global SHAP values ranked too differently
 /// from the baseline's, is a violation (CompletedWithViolations).
 /// </summary>
 internal static class ClarifyMonitorRun
@@ -53,14 +53,14 @@ internal static class ClarifyMonitorRun
                 }
             }
 
-            if (!bias && result.Shap is { } shap && environment.TryGetValue("baseline_constraints", out var shapBaseline) && shapBaseline.Length > 0)
+            if (!bias && result.Shap is { } shap && environment.TryGetValue("baseline_constraints", out var shapConstraints) && shapConstraints.Length > 0)
             {
-                var drift = AttributionDriftCheck.Check(shap, await File.ReadAllTextAsync(shapBaseline, ct).ConfigureAwait(false));
-                await File.WriteAllTextAsync(Path.Combine(output, "constraint_violations.json"), AttributionDriftCheck.ToJson(drift), ct).ConfigureAwait(false);
-                if (drift is not null)
+                var violations = FeatureAttributionDriftCheck.Check(shap, await File.ReadAllTextAsync(shapConstraints, ct).ConfigureAwait(false));
+                await File.WriteAllTextAsync(Path.Combine(output, "constraint_violations.json"), FeatureAttributionDriftCheck.ToJson(violations), ct).ConfigureAwait(false);
+                run.Log($"{violations.Count} violation(s)");
+                if (violations.Count > 0)
                 {
-                    run.Log($"feature attribution drift: NDCG {drift.Ndcg:R}");
-                    return new BuiltInProcessingResult("CompletedWithViolations: feature attribution drift beyond the baseline, see constraint_violations.json");
+                    return new BuiltInProcessingResult($"CompletedWithViolations: the feature attributions of {violations.Count} label(s) drifted from the baseline, see constraint_violations.json");
                 }
             }
 

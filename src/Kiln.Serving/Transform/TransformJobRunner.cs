@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
@@ -140,6 +141,11 @@ public sealed partial class TransformJobRunner(
                 log.WriteLine($"Transforming {relative.Replace('\\', '/')}");
                 await TransformFileAsync(spec, served, file, relative, result, progress, ct).ConfigureAwait(false);
                 await data.UploadAsync(result, $"{spec.OutputPath.TrimEnd('/')}/{relative.Replace('\\', '/')}.out", ct).ConfigureAwait(false);
+                if (spec.DataCaptureUri is { } capture)
+                {
+                    await CaptureAsync(capture, file, result, relative, ct).ConfigureAwait(false);
+                }
+
                 progress.FileDone();
             }
         }
@@ -150,6 +156,15 @@ public sealed partial class TransformJobRunner(
         }
 
         await ReportAsync(spec.Name, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies a transformed file and its results under the capture URI's input/ and output/ hour folders, as SageMaker's batch capture does.</summary>
+    private async Task CaptureAsync(string captureUri, string file, string result, string relative, CancellationToken ct)
+    {
+        var hour = clock.GetUtcNow().ToString("yyyy'/'MM'/'dd'/'HH", CultureInfo.InvariantCulture);
+        var name = relative.Replace('\\', '/');
+        await data.UploadAsync(file, $"{captureUri.TrimEnd('/')}/input/{hour}/{name}", ct).ConfigureAwait(false);
+        await data.UploadAsync(result, $"{captureUri.TrimEnd('/')}/output/{hour}/{name}.out", ct).ConfigureAwait(false);
     }
 
     private static async Task TransformFileAsync(TransformJobSpec spec, IServedModel model, string file, string relative, string result, Progress progress, CancellationToken ct)

@@ -11,5 +11,7 @@ public sealed class ClarifyMonitorTests(KilnServerFixture server) : IClassFixtur
     [InlineData("test_bias_definition_naming_only_its_baselining_job_compares_with_that_jobs_analysis")]
     [InlineData("test_explainability_monitor_flags_feature_attributions_ranked_unlike_the_baseline")]
     [InlineData("test_bad_definitions_are_refused_and_nothing_is_stored")]
+    [InlineData("test_explainability_monitor_flags_feature_attribution_drift")]
+    [InlineData("test_clarify_post_training_bias_runs_predictions_through_a_named_model")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_clarify_monitor.py", test, TimeSpan.FromMinutes(3));
 }

@@ -7,5 +7,6 @@ public sealed class MonitoringAlertsTests(KilnServerFixture server) : IClassFixt
 {
     [Theory]
     [InlineData("test_drift_raises_an_alert_with_history_series_and_report")]
+    [InlineData("test_deleting_a_schedule_forgets_its_alerts_history_and_series")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_monitoring_alerts.py", test, TimeSpan.FromMinutes(8));
 }

@@ -365,5 +365,128 @@ def test_bad_definitions_are_refused_and_nothing_is_stored(endpoint):
     sm.delete_model_bias_job_definition(JobDefinitionName=f"ok-{run_id}")
 
 
+def ndcg(baseline, current):
+    """SageMaker's feature attribution drift: features ranked by current attribution, each gaining its baseline attribution."""
+    gain = {f: abs(v) for f, v in baseline.items()}
+    ideal = sum(v / math.log2(i + 2) for i, v in enumerate(sorted(gain.values(), reverse=True)))
+    ranked = sorted(gain, key=lambda f: (-abs(current[f]), f))
+    return sum(gain[f] / math.log2(i + 2) for i, f in enumerate(ranked)) / ideal
+
+
+def explain_schedule(sm, s3, runtime, run_id, model, config_uri, constraints, rows):
+    """An endpoint of the model capturing under {run_id}/, the rows sent to it, and a NOW explainability schedule on it."""
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = hosting.deploy(sm, [hosting.variant("AllTraffic", model)], capture=model_monitor.capture_config(prefix))
+    model_monitor.invoke_all(s3, runtime, run_id, endpoint_name, rows, len(rows))
+    name = f"explain-{run_id}"
+    sm.create_model_explainability_job_definition(
+        JobDefinitionName=name, RoleArn=ROLE, JobResources=RESOURCES,
+        ModelExplainabilityAppSpecification={"ImageUri": CLARIFY, "ConfigUri": config_uri},
+        ModelExplainabilityBaselineConfig={"ConstraintsResource": {"S3Uri": constraints}},
+        ModelExplainabilityJobInput={"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint"}},
+        ModelExplainabilityJobOutputConfig=outputs(prefix), StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    schedule_now(sm, name, name, "ModelExplainability")
+    return endpoint_name, name
+
+
+def test_explainability_monitor_flags_feature_attribution_drift(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
+    header, train, validation = hosting.churn_split()
+    feature_names = [h for h in header if h != "churn"]
+    background = hosting.feature_rows(validation[:1], header)[0]
+    config = explainability_config(feature_names, background)
+
+    # The baseline: Clarify's global SHAP values of the model (predictor.model_name) on training rows.
+    monitoring.put_csv(s3, f"{run_id}/baseline-data/data.csv", feature_names, hosting.feature_rows(train[:40], header))
+    config_uri = put_config(s3, run_id, "shap.json", config)
+    put_config(s3, run_id, "baseline/analysis_config.json", dict(config, dataset_type="text/csv",
+                                                                   predictor={"model_name": model, "content_type": "text/csv", "accept_type": "text/csv"}))
+    job = monitoring.run(sm, f"explain-baseline-{run_id}", CLARIFY,
+                         [monitoring.s3_input("dataset", f"{prefix}/baseline-data/data.csv", "/opt/ml/processing/input/data"),
+                          monitoring.s3_input("analysis_config", f"{prefix}/config/baseline/analysis_config.json", "/opt/ml/processing/input/config")],
+                         f"{prefix}/baseline-out", output_name="analysis_result")
+    assert job["ProcessingJobStatus"] == "Completed", job
+    constraints = f"{prefix}/baseline-out/analysis.json"
+    baseline = monitoring.read_json(s3, f"{run_id}/baseline-out/analysis.json")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+
+    # Same distribution: other rows of the same data. Drifted: the three most important features held at the
+    # background row's values, so they explain nothing and the ranking changes at its top.
+    same_rows = hosting.feature_rows(validation[1:41], header)
+    top = sorted(feature_names, key=lambda f: -baseline[f])[:3]
+    drifted_rows = [[background[i] if feature_names[i] in top else cell for i, cell in enumerate(row)] for row in same_rows]
+    same_endpoint, same = explain_schedule(sm, s3, runtime, f"{run_id}s", model, config_uri, constraints, same_rows)
+    drift_endpoint, drift = explain_schedule(sm, s3, runtime, f"{run_id}d", model, config_uri, constraints, drifted_rows)
+    described = sm.describe_model_explainability_job_definition(JobDefinitionName=drift)
+    assert described["ModelExplainabilityBaselineConfig"]["ConstraintsResource"]["S3Uri"] == constraints, described
+
+    execution = model_monitor.finished_execution(sm, drift, timeout=180)
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution
+    current = model_monitor.report(s3, f"{run_id}d", drift_endpoint, drift, "analysis.json")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    assert all(abs(current[f]) < 1e-6 for f in top), (top, current)
+    expected = ndcg(baseline, current)
+    assert expected < 0.9, expected
+    violations = model_monitor.report(s3, f"{run_id}d", drift_endpoint, drift, "constraint_violations.json")["violations"]
+    assert [(v["label"], v["metric_name"], v["constraint_check_type"]) for v in violations] == [("label0", "shap", "feature_attribution_drift_check")], violations
+    reported = float(violations[0]["description"].split("Feature attribution drift ")[1].split(" ")[0])
+    assert abs(reported - expected) < 1e-9 and violations[0]["description"].endswith("exceeds threshold 0.9"), (violations, expected)
+
+    execution = model_monitor.finished_execution(sm, same, timeout=180)
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    current = model_monitor.report(s3, f"{run_id}s", same_endpoint, same, "analysis.json")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    assert ndcg(baseline, current) >= 0.9, ndcg(baseline, current)
+    assert model_monitor.report(s3, f"{run_id}s", same_endpoint, same, "constraint_violations.json")["violations"] == []
+
+
+def test_clarify_post_training_bias_runs_predictions_through_a_named_model(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
+    header, _, validation = hosting.churn_split()
+    rows = validation[:80]
+    monitoring.put_csv(s3, f"{run_id}/data/data.csv", header, rows)
+    put_config(s3, run_id, "analysis_config.json", {
+        "dataset_type": "text/csv", "headers": header, "label": "churn", "label_values_or_threshold": ["yes"],
+        "facet": [{"name_or_index": FACET, "value_or_threshold": ["yes"]}], "probability_threshold": 0.5,
+        "predictor": {"model_name": model, "instance_type": "ml.m5.xlarge", "initial_instance_count": 1, "content_type": "text/csv", "accept_type": "text/csv"},
+        "methods": {"post_training_bias": {"methods": ["DPPL", "DI"]}}})
+    job = monitoring.run(sm, f"clarify-model-name-{run_id}", CLARIFY,
+                         [monitoring.s3_input("dataset", f"{prefix}/data/data.csv", "/opt/ml/processing/input/data"),
+                          monitoring.s3_input("analysis_config", f"{prefix}/config/analysis_config.json", "/opt/ml/processing/input/config")],
+                         f"{prefix}/out", output_name="analysis_result")
+    assert job["ProcessingJobStatus"] == "Completed", job
+    metrics = {m["name"]: m["value"] for m in
+               monitoring.read_json(s3, f"{run_id}/out/analysis.json")["post_training_bias_metrics"]["facets"][FACET][0]["metrics"]}
+
+    # The same model behind an endpoint (the config never names it) gives the predictions to check against.
+    endpoint_name = hosting.deploy(sm, [hosting.variant("AllTraffic", model)])
+    features = hosting.feature_rows(rows, header)
+    scores = [float(line) for line in runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="text/csv",
+              Body="\n".join(hosting.csv_line(row) for row in features).encode())["Body"].read().decode().split()]
+    predicted = [score > 0.5 for score in scores]
+    facet = [row[header.index(FACET)] == "yes" for row in rows]
+    assert any(facet) and not all(facet) and any(predicted) and not all(predicted)
+    q_a = sum(p for p, f in zip(predicted, facet) if not f) / sum(1 for f in facet if not f)
+    q_d = sum(p for p, f in zip(predicted, facet) if f) / sum(1 for f in facet if f)
+    assert abs(metrics["DPPL"] - (q_a - q_d)) < 1e-9, (metrics, q_a, q_d)
+    if q_a > 0:
+        assert abs(metrics["DI"] - q_d / q_a) < 1e-9, (metrics, q_a, q_d)
+
+    put_config(s3, run_id, "missing.json", {
+        "dataset_type": "text/csv", "headers": header, "label": "churn", "label_values_or_threshold": ["yes"],
+        "facet": [{"name_or_index": FACET, "value_or_threshold": ["yes"]}],
+        "predictor": {"model_name": f"no-such-model-{run_id}", "content_type": "text/csv"}, "methods": {"post_training_bias": {"methods": ["DPPL"]}}})
+    failed = monitoring.run(sm, f"clarify-no-model-{run_id}", CLARIFY,
+                            [monitoring.s3_input("dataset", f"{prefix}/data/data.csv", "/opt/ml/processing/input/data"),
+                             monitoring.s3_input("analysis_config", f"{prefix}/config/missing.json", "/opt/ml/processing/input/config")],
+                            f"{prefix}/out-missing", output_name="analysis_result")
+    assert failed["ProcessingJobStatus"] == "Failed" and f"no-such-model-{run_id}" in failed["FailureReason"], failed
+
+
 if __name__ == "__main__":
     main({name: value for name, value in globals().items() if name.startswith("test_")})

@@ -375,5 +375,133 @@ def restart_execution_completes_after_the_restart(endpoint):
     assert all(e["ScheduledTime"].minute == 0 and e["ScheduledTime"].second == 0 for e in everything if e["MonitoringScheduleName"] == hourly), everything
 
 
+def test_a_batch_transform_capture_is_monitored(endpoint):
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
+    header, _, validation = hosting.churn_split()
+    rows = hosting.feature_rows(validation[:50], header)
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/transform-in/rows.csv", Body=hosting.to_csv(rows))
+    transform = f"transform-{run_id}"
+    sm.create_transform_job(
+        TransformJobName=transform, ModelName=model, BatchStrategy="MultiRecord",
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{prefix}/transform-in/"}}, "ContentType": "text/csv", "SplitType": "Line"},
+        TransformOutput={"S3OutputPath": f"{prefix}/transform-out", "Accept": "text/csv", "AssembleWith": "Line"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        DataCaptureConfig={"DestinationS3Uri": f"{prefix}/batch-capture"})
+    sm.get_waiter("transform_job_completed_or_stopped").wait(TransformJobName=transform, WaiterConfig={"Delay": 1, "MaxAttempts": 180})
+    described = sm.describe_transform_job(TransformJobName=transform)
+    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+    assert described["DataCaptureConfig"]["DestinationS3Uri"] == f"{prefix}/batch-capture", described
+
+    # SageMaker's layout: {destination}/input/yyyy/MM/dd/HH/… and {destination}/output/yyyy/MM/dd/HH/….
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{run_id}/batch-capture/")["Contents"])
+    assert [k.split("/")[2] for k in keys] == ["input", "output"], keys
+    assert all(len(k.split("/")) == 8 and k.split("/")[3].isdigit() and len(k.split("/")[6]) == 2 for k in keys), keys
+    assert s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read() == hosting.to_csv(rows)
+    assert len(s3.get_object(Bucket=BUCKET, Key=keys[1])["Body"].read().decode().split()) == len(rows)
+
+    definition = f"dq-batch-{run_id}"
+    batch_input = {"DataCapturedDestinationS3Uri": f"{prefix}/batch-capture", "DatasetFormat": {"Csv": {"Header": False}},
+                   "LocalPath": "/opt/ml/processing/input/batch"}
+    sm.create_data_quality_job_definition(
+        JobDefinitionName=definition, RoleArn=ROLE, JobResources=RESOURCES,
+        DataQualityAppSpecification={"ImageUri": ANALYZER},
+        DataQualityJobInput={"BatchTransformInput": batch_input},
+        DataQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]},
+        StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    job_input = sm.describe_data_quality_job_definition(JobDefinitionName=definition)["DataQualityJobInput"]
+    assert "EndpointInput" not in job_input, job_input
+    assert {k: job_input["BatchTransformInput"][k] for k in batch_input} == batch_input, job_input
+
+    schedule = f"batch-{run_id}"
+    schedule_now(sm, schedule, definition)
+    assert "EndpointName" not in sm.describe_monitoring_schedule(MonitoringScheduleName=schedule)
+    execution = finished_execution(sm, schedule)
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    assert [i["S3Input"]["S3Uri"] for i in job["ProcessingInputs"]] == [f"s3://{BUCKET}/{'/'.join(keys[0].split('/')[:7])}/"], job["ProcessingInputs"]
+    stats_keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{run_id}/reports/{schedule}/")["Contents"] if o["Key"].endswith("/statistics.json")]
+    assert len(stats_keys) == 1, stats_keys
+    statistics = json.loads(s3.get_object(Bucket=BUCKET, Key=stats_keys[0])["Body"].read())
+    assert statistics["dataset"]["item_count"] == len(rows), statistics["dataset"]
+    features = {f["name"]: f for f in statistics["features"]}
+    assert set(features) == {f"_c{i}" for i in range(len(rows[0]))}, sorted(features)
+    column = [h for h in header if h != "churn"].index(SHIFTED)
+    mean = sum(float(row[column]) for row in rows) / len(rows)
+    assert abs(features[f"_c{column}"]["numerical_statistics"]["mean"] - mean) < 1e-9, (features[f"_c{column}"], mean)
+
+    sm.delete_monitoring_schedule(MonitoringScheduleName=schedule)
+    sm.delete_data_quality_job_definition(JobDefinitionName=definition)
+    hosting.expect_error(lambda: sm.create_data_quality_job_definition(
+        JobDefinitionName=f"both-{run_id}", RoleArn=ROLE, JobResources=RESOURCES, DataQualityAppSpecification={"ImageUri": ANALYZER},
+        DataQualityJobInput={"BatchTransformInput": batch_input, "EndpointInput": {"EndpointName": "x", "LocalPath": "/opt/ml/processing/input/x"}},
+        DataQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]}),
+        "ValidationException", 400, "exactly one")
+
+
+def test_an_inline_job_definition_runs_and_is_described(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = churn_endpoint(sm, s3, capture_config(prefix))
+    header, train, validation = hosting.churn_split()
+    features = [h for h in header if h != "churn"]
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/train/features.csv", Body=hosting.to_csv(hosting.feature_rows(train, header)))
+    environment = monitoring.analyzer_environment()
+    environment["dataset_format"] = json.dumps({"csv": {"header": False}})
+    baseline = monitoring.run(sm, f"baseline-{run_id}", ANALYZER,
+                              [monitoring.s3_input("baseline_dataset_input", f"{prefix}/train", "/opt/ml/processing/input/baseline_dataset_input")],
+                              f"{prefix}/baseline", environment)
+    assert baseline["ProcessingJobStatus"] == "Completed", baseline
+    column = features.index(SHIFTED)
+    shifted = [row[:column] + [str(float(row[column]) * 5 + 300)] + row[column + 1:] for row in hosting.feature_rows(validation, header)]
+    invoke_all(s3, runtime, run_id, endpoint_name, shifted, len(shifted))
+
+    # As DefaultModelMonitor's older SDKs send it: the job definition inside the schedule, no job definition name.
+    inline = {
+        "BaselineConfig": {"ConstraintsResource": {"S3Uri": f"{prefix}/baseline/constraints.json"},
+                           "StatisticsResource": {"S3Uri": f"{prefix}/baseline/statistics.json"}},
+        "MonitoringInputs": [{"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input/endpoint",
+                                                "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}],
+        "MonitoringOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output",
+                                                                       "S3UploadMode": "EndOfJob"}}]},
+        "MonitoringResources": RESOURCES,
+        "MonitoringAppSpecification": {"ImageUri": ANALYZER},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
+        "Environment": {"publish_cloudwatch_metrics": "Disabled"},
+        "RoleArn": ROLE,
+    }
+    schedule = f"inline-{run_id}"
+    sm.create_monitoring_schedule(MonitoringScheduleName=schedule, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "-PT1H", "DataAnalysisEndTime": "-PT0H"},
+        "MonitoringJobDefinition": inline})
+    described = sm.describe_monitoring_schedule(MonitoringScheduleName=schedule)
+    config = described["MonitoringScheduleConfig"]
+    assert "MonitoringJobDefinitionName" not in config and config["MonitoringType"] == "DataQuality", config
+    assert config["MonitoringJobDefinition"] == inline, config["MonitoringJobDefinition"]
+    assert described["EndpointName"] == endpoint_name, described
+
+    execution = finished_execution(sm, schedule)
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations", execution
+    assert "MonitoringJobDefinitionName" not in execution, execution
+    violations = report(s3, run_id, endpoint_name, schedule, "constraint_violations.json")["violations"]
+    assert {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"} == {f"_c{column}"}, violations
+    job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    assert job["Environment"]["publish_cloudwatch_metrics"] == "Disabled", job["Environment"]
+    sm.delete_monitoring_schedule(MonitoringScheduleName=schedule)
+
+    hosting.expect_error(lambda: sm.create_monitoring_schedule(MonitoringScheduleName=f"both-{run_id}", MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW"}, "MonitoringJobDefinition": inline, "MonitoringJobDefinitionName": "x"}),
+        "ValidationException", 400, "exactly one")
+    no_capture = dict(inline, MonitoringInputs=[{"EndpointInput": {"EndpointName": f"none-{run_id}", "LocalPath": "/opt/ml/processing/input/endpoint"}}])
+    hosting.expect_error(lambda: sm.create_monitoring_schedule(MonitoringScheduleName=f"missing-{run_id}", MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "NOW"}, "MonitoringJobDefinition": no_capture}), "ValidationException", 400, "Could not find endpoint")
+    hosting.expect_error(lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=f"missing-{run_id}"), "ResourceNotFound", 400)
+
+
 if __name__ == "__main__":
     main({name: value for name, value in globals().items() if name.startswith(("test_", "restart_"))})

@@ -130,5 +130,36 @@ def test_drift_raises_an_alert_with_history_series_and_report(endpoint):
     assert status == 404 and "error" in json.loads(body), (status, body)
 
 
+def test_deleting_a_schedule_forgets_its_alerts_history_and_series(endpoint):
+    sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    schedule, _ = drifted_schedule(sm, s3, runtime, run_id)
+    assert alert_status(sm, schedule, "baseline-drift-check", "InAlert")["baseline-drift-check"]["AlertStatus"] == "InAlert"
+    history = sm.list_monitoring_alert_history(MonitoringScheduleName=schedule)["MonitoringAlertHistory"]
+    assert ("baseline-drift-check", "InAlert") in [(h["MonitoringAlertName"], h["AlertStatus"]) for h in history], history
+    status, _, body = http_get(endpoint, f"/api/kiln/monitoring-schedules/{schedule}/metrics")
+    assert status == 200 and json.loads(body)["metrics"], (status, body)
+    definition = sm.describe_monitoring_schedule(MonitoringScheduleName=schedule)["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"]
+
+    sm.delete_monitoring_schedule(MonitoringScheduleName=schedule)
+    hosting.expect_error(lambda: sm.list_monitoring_alerts(MonitoringScheduleName=schedule), "ResourceNotFound", 400)
+    hosting.expect_error(lambda: sm.list_monitoring_alert_history(MonitoringScheduleName=schedule), "ResourceNotFound", 400)
+    assert [h for h in sm.list_monitoring_alert_history()["MonitoringAlertHistory"] if h["MonitoringScheduleName"] == schedule] == []
+    status, _, body = http_get(endpoint, f"/api/kiln/monitoring-schedules/{schedule}/metrics")
+    assert status == 404 and "error" in json.loads(body), (status, body)
+
+    # The same name again (hourly, so nothing runs during the test): no alert fired, no history, no series.
+    sm.create_monitoring_schedule(MonitoringScheduleName=schedule, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinitionName": definition, "MonitoringType": "DataQuality"})
+    alerts = alerts_of(sm, schedule)
+    assert set(alerts) == DATA_QUALITY_ALERTS and all(a["AlertStatus"] == "OK" for a in alerts.values()), alerts
+    assert sm.list_monitoring_alert_history(MonitoringScheduleName=schedule)["MonitoringAlertHistory"] == []
+    status, _, body = http_get(endpoint, f"/api/kiln/monitoring-schedules/{schedule}/metrics")
+    assert status == 200 and json.loads(body)["metrics"] == {}, (status, body)
+    assert sm.list_monitoring_executions(MonitoringScheduleName=schedule)["MonitoringExecutionSummaries"] == []
+    sm.delete_monitoring_schedule(MonitoringScheduleName=schedule)
+
+
 if __name__ == "__main__":
     main({name: value for name, value in globals().items() if name.startswith("test_")})

@@ -115,6 +115,19 @@ internal sealed record CreateTransformJobRequest
     public List<Tag>? Tags { get; init; }
 
     public ExperimentConfig? ExperimentConfig { get; init; }
+
+    public BatchDataCaptureConfig? DataCaptureConfig { get; init; }
+}
+
+internal sealed record BatchDataCaptureConfig
+{
+    [AwsRequired, AwsLength(0, 512), AwsPattern(@"(https|s3)://([^/])/?(.*)")]
+    public string? DestinationS3Uri { get; init; }
+
+    [AwsLength(0, 2048)]
+    public string? KmsKeyId { get; init; }
+
+    public bool? GenerateInferenceId { get; init; }
 }
 
 internal sealed record CreateTransformJobResponse(string TransformJobArn);
@@ -158,6 +171,8 @@ internal sealed record DescribeTransformJobResponse
     public DateTimeOffset? TransformEndTime { get; init; }
 
     public DataProcessing? DataProcessing { get; init; }
+
+    public BatchDataCaptureConfig? DataCaptureConfig { get; init; }
 }
 
 internal sealed record ListTransformJobsRequest : JobListRequestShape, IJobListRequest
