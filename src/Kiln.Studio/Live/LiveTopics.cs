@@ -1,6 +1,8 @@
 using Kiln.Core.Common;
 using Kiln.Core.Tracking;
 using Kiln.Studio.Data;
+using Kiln.Studio.Data.Endpoints;
+using Kiln.Studio.Data.Pipelines;
 
 namespace Kiln.Studio.Live;
 
@@ -9,12 +11,14 @@ namespace Kiln.Studio.Live;
 /// render differently; the event stream polls it and tells the browser, which refetches the page and swaps the region.
 /// To make a region live: add a topic here and wrap the region in <c>&lt;LiveRegion Id=... Topic=... Key=...&gt;</c>.
 /// </summary>
-public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService tracking)
+public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService tracking, EndpointQuery endpoints, Kiln.Pipelines.PipelineService pipelines)
 {
     public const string Home = "home";
     public const string Run = "run";
+    public const string Endpoint = "endpoint";
+    public const string PipelineExecution = "pipeline-execution";
 
-    public static bool Exists(string topic) => topic is Home or Run;
+    public static bool Exists(string topic) => topic is Home or Run or Endpoint or PipelineExecution;
 
     /// <summary>The topic's current fingerprint; null when the record it follows does not exist.</summary>
     public async Task<string?> FingerprintAsync(string topic, string? key, CancellationToken ct)
@@ -28,6 +32,19 @@ public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService track
                 {
                     var run = await tracking.GetRunAsync(key, ct);
                     return $"{run.Info.Status}:{run.Info.EndTime}:{string.Join(',', run.Data.Metrics.Select(m => $"{m.Key}={m.Step}/{m.Timestamp}"))}";
+                }
+                catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+                {
+                    return null;
+                }
+
+            case Endpoint when key is not null:
+                return (await endpoints.LoadAsync(key, ct))?.Fingerprint();
+
+            case PipelineExecution when key is not null:
+                try
+                {
+                    return PipelineQuery.Fingerprint(await pipelines.DescribeExecutionAsync(key, ct));
                 }
                 catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
                 {
