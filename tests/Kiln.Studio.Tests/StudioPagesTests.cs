@@ -64,9 +64,9 @@ public sealed class StudioPagesTests(StudioFixture studio)
 
         await page.GotoAsync($"/experiments/{demo.ExperimentId}");
         await page.Locator("thead").GetByRole(AriaRole.Link, new() { Name = "metrics.accuracy" }).ClickAsync();
-        await Assertions.Expect(page.Locator("table.runs tbody tr").First).ToContainTextAsync("linear-run");
-        await page.Locator("thead").GetByRole(AriaRole.Link, new() { Name = "metrics.accuracy ▲" }).ClickAsync();
         await Assertions.Expect(page.Locator("table.runs tbody tr").First).ToContainTextAsync("xgboost-run");
+        await page.Locator("thead").GetByRole(AriaRole.Link, new() { Name = "metrics.accuracy ▼" }).ClickAsync();
+        await Assertions.Expect(page.Locator("table.runs tbody tr").First).ToContainTextAsync("linear-run");
 
         await page.GotoAsync($"/experiments/{demo.ExperimentId}");
         await page.GetByText("Columns").ClickAsync();
@@ -151,7 +151,7 @@ public sealed class StudioPagesTests(StudioFixture studio)
         Assert.Contains("linear-run", accuracy);
         await StudioFixture.CheckPageAsync(page, "compare");
 
-        await page.GetByLabel("Metric").SelectOptionAsync("metrics.loss");
+        await page.GetByLabel("Metric", new() { Exact = true }).SelectOptionAsync("metrics.loss");
         await page.GetByRole(AriaRole.Button, new() { Name = "Plot" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "params.learning_rate against metrics.loss, one point per run" })).ToHaveCountAsync(1);
     }
