@@ -128,6 +128,12 @@ public sealed class StudioPagesTests(StudioFixture studio)
         await Assertions.Expect(image).ToHaveAttributeAsync("alt", "plots/roc.png");
         Assert.True(await image.EvaluateAsync<bool>("img => img.complete && img.naturalWidth === 1"));
         await StudioFixture.CheckPageAsync(page, "run-artifact-image");
+
+        // A path that would leave the run's artifacts finds nothing, on the page and from the bytes endpoint.
+        await page.GotoAsync($"/runs/{demo.RunIds[0]}?path={Uri.EscapeDataString("../..")}");
+        await Assertions.Expect(page.Locator(".artifacts")).ToContainTextAsync("No artifact here.");
+        using var escape = await studio.Http.GetAsync($"/studio/runs/{demo.RunIds[0]}/artifact?path={Uri.EscapeDataString("../../mlruns.db")}");
+        Assert.Equal(HttpStatusCode.NotFound, escape.StatusCode);
     }
 
     [Fact]
