@@ -51,7 +51,7 @@ public static class Areas
         [
             "SageMaker: CreateArtifact, CreateAction, CreateContext, AddAssociation, ListAssociations, QueryLineage",
         ]),
-        new("monitoring", "Monitoring", null,
+        new("monitoring", "Monitoring", "/monitoring",
         [
             "SageMaker: CreateDataQualityJobDefinition, CreateModelQualityJobDefinition, CreateModelBiasJobDefinition, CreateModelExplainabilityJobDefinition",
             "SageMaker: CreateMonitoringSchedule, ListMonitoringSchedules, ListMonitoringExecutions, ListMonitoringAlerts, ListMonitoringAlertHistory",

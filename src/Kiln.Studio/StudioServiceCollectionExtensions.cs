@@ -1,6 +1,7 @@
 using Kiln.Studio.Components;
 using Kiln.Studio.Data;
 using Kiln.Studio.Data.Endpoints;
+using Kiln.Studio.Data.Monitoring;
 using Kiln.Studio.Data.Pipelines;
 using Kiln.Studio.Forms;
 using Kiln.Studio.Live;
@@ -25,6 +26,7 @@ public static class StudioServiceCollectionExtensions
         services.AddSingleton<EndpointQuery>();
         services.AddSingleton<CaptureFiles>();
         services.AddSingleton<PipelineQuery>();
+        services.AddSingleton<MonitoringQuery>();
         return services;
     }
 
