@@ -30,7 +30,7 @@ public sealed class MonitoringPagesTests(StudioFixture studio)
 
         var (_, results) = await alerts.ResultsAsync(data.Schedule);
         var metrics = results.SelectMany(r => r.Points).Select(p => p.Metric).Distinct().Count();
-        Assert.True(metrics > 0, "the execution reported no metric");
+        Assert.True(metrics > 0, "no metric reported: " + string.Join("; ", executions.Select(e => $"{e.Status} {e.FailureReason}")));
         await Assertions.Expect(page.Locator("figure[data-metric]")).ToHaveCountAsync(Math.Min(metrics, 48));
         await Assertions.Expect(page.Locator("figure[data-metric] [data-chart-ready=true]").First).ToBeVisibleAsync();
 

@@ -1,3 +1,6 @@
+using Kiln.Core.Objects;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Kiln.Studio.Tests.Infrastructure;
 
 /// <summary>
@@ -31,6 +34,13 @@ public sealed record MonitoringData(string Schedule)
         for (var i = 0; i < 20; i++)
         {
             await studio.InvokeAsync(endpoint.Endpoint, endpoint.Row);
+        }
+
+        // The schedule runs at once and analyzes the capture files of the last hour: wait until the writer stored some.
+        var objects = studio.Services.GetRequiredService<ObjectStore>();
+        for (var attempt = 0; attempt < 60 && !await HasCaptureAsync(objects, endpoint.Endpoint); attempt++)
+        {
+            await Task.Delay(250);
         }
 
         var id = Guid.NewGuid().ToString("N")[..6];
@@ -103,5 +113,17 @@ public sealed record MonitoringData(string Schedule)
         }
 
         throw new TimeoutException($"no finished execution of {schedule}");
+    }
+
+    private static async Task<bool> HasCaptureAsync(ObjectStore objects, string endpoint)
+    {
+        try
+        {
+            return (await objects.ListAsync(EndpointData.CaptureBucket, $"capture/{endpoint}/", null, "", 1)).Objects.Count > 0;
+        }
+        catch (ObjectStoreException)
+        {
+            return false;
+        }
     }
 }
