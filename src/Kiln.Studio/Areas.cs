@@ -37,13 +37,13 @@ public static class Areas
             "SageMaker: CreateAutoMLJob, CreateAutoMLJobV2, DescribeAutoMLJob, DescribeAutoMLJobV2, ListAutoMLJobs, ListCandidatesForAutoMLJob, StopAutoMLJob",
             "Kiln: GET /api/kiln/automl-jobs/{name}/reports/{report}",
         ]),
-        new("endpoints", "Endpoints", null,
+        new("endpoints", "Endpoints", "/endpoints",
         [
             "SageMaker: CreateModel, CreateEndpointConfig, CreateEndpoint, DescribeEndpoint, ListEndpoints, UpdateEndpoint, UpdateEndpointWeightsAndCapacities",
             "SageMaker Runtime: InvokeEndpoint",
             "Kiln: GET /api/kiln/endpoints/{name}/traffic, POST /api/kiln/endpoints/{name}/feedback",
         ]),
-        new("pipelines", "Pipelines", null,
+        new("pipelines", "Pipelines", "/pipelines",
         [
             "SageMaker: CreatePipeline, DescribePipeline, ListPipelines, StartPipelineExecution, DescribePipelineExecution, ListPipelineExecutions, ListPipelineExecutionSteps, StopPipelineExecution, RetryPipelineExecution",
         ]),
@@ -51,7 +51,7 @@ public static class Areas
         [
             "SageMaker: CreateArtifact, CreateAction, CreateContext, AddAssociation, ListAssociations, QueryLineage",
         ]),
-        new("monitoring", "Monitoring", null,
+        new("monitoring", "Monitoring", "/monitoring",
         [
             "SageMaker: CreateDataQualityJobDefinition, CreateModelQualityJobDefinition, CreateModelBiasJobDefinition, CreateModelExplainabilityJobDefinition",
             "SageMaker: CreateMonitoringSchedule, ListMonitoringSchedules, ListMonitoringExecutions, ListMonitoringAlerts, ListMonitoringAlertHistory",

@@ -1,5 +1,9 @@
 using Kiln.Studio.Components;
 using Kiln.Studio.Data;
+using Kiln.Studio.Data.Endpoints;
+using Kiln.Studio.Data.Monitoring;
+using Kiln.Studio.Data.Pipelines;
+using Kiln.Studio.Forms;
 using Kiln.Studio.Live;
 using Microsoft.AspNetCore.Routing;
 
@@ -18,6 +22,11 @@ public static class StudioServiceCollectionExtensions
         services.AddSingleton<RunsTableQuery>();
         services.AddSingleton<RunArtifacts>();
         services.AddSingleton<LiveTopics>();
+        services.AddSingleton<TrafficHistory>();
+        services.AddSingleton<EndpointQuery>();
+        services.AddSingleton<CaptureFiles>();
+        services.AddSingleton<PipelineQuery>();
+        services.AddSingleton<MonitoringQuery>();
         return services;
     }
 
@@ -35,6 +44,8 @@ public static class StudioServiceCollectionExtensions
         StudioAssets.Map(app);
         StudioEvents.Map(app);
         StudioArtifacts.Map(app);
+        EndpointWeightsForm.Map(app);
+        PipelineExecutionForms.Map(app);
         return app;
     }
 }

@@ -182,10 +182,10 @@ public sealed class StudioPagesTests(StudioFixture studio)
     {
         var page = await studio.NewPageAsync();
         await page.GotoAsync("/");
-        await page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = "Endpoints", Exact = true }).ClickAsync();
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Endpoints");
-        await Assertions.Expect(page.Locator("ul.api")).ToContainTextAsync("UpdateEndpointWeightsAndCapacities");
-        await StudioFixture.CheckPageAsync(page, "coming-endpoints");
+        await page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = "Lineage", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Lineage");
+        await Assertions.Expect(page.Locator("ul.api")).ToContainTextAsync("QueryLineage");
+        await StudioFixture.CheckPageAsync(page, "coming-lineage");
     }
 
     [Fact]

@@ -1,6 +1,9 @@
 using Kiln.Core.Common;
 using Kiln.Core.Tracking;
 using Kiln.Studio.Data;
+using Kiln.Studio.Data.Endpoints;
+using Kiln.Studio.Data.Monitoring;
+using Kiln.Studio.Data.Pipelines;
 
 namespace Kiln.Studio.Live;
 
@@ -9,12 +12,15 @@ namespace Kiln.Studio.Live;
 /// render differently; the event stream polls it and tells the browser, which refetches the page and swaps the region.
 /// To make a region live: add a topic here and wrap the region in <c>&lt;LiveRegion Id=... Topic=... Key=...&gt;</c>.
 /// </summary>
-public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService tracking)
+public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService tracking, EndpointQuery endpoints, Kiln.Pipelines.PipelineService pipelines, MonitoringQuery monitoring)
 {
     public const string Home = "home";
     public const string Run = "run";
+    public const string Endpoint = "endpoint";
+    public const string PipelineExecution = "pipeline-execution";
+    public const string MonitoringSchedule = "monitoring-schedule";
 
-    public static bool Exists(string topic) => topic is Home or Run;
+    public static bool Exists(string topic) => topic is Home or Run or Endpoint or PipelineExecution or MonitoringSchedule;
 
     /// <summary>The topic's current fingerprint; null when the record it follows does not exist.</summary>
     public async Task<string?> FingerprintAsync(string topic, string? key, CancellationToken ct)
@@ -33,6 +39,22 @@ public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService track
                 {
                     return null;
                 }
+
+            case Endpoint when key is not null:
+                return (await endpoints.LoadAsync(key, ct))?.Fingerprint();
+
+            case PipelineExecution when key is not null:
+                try
+                {
+                    return PipelineQuery.Fingerprint(await pipelines.DescribeExecutionAsync(key, ct));
+                }
+                catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+                {
+                    return null;
+                }
+
+            case MonitoringSchedule when key is not null:
+                return (await monitoring.LoadAsync(key, ct))?.Fingerprint();
 
             default:
                 return null;

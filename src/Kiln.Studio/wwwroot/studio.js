@@ -58,6 +58,7 @@
             current.innerHTML = fresh.innerHTML;
             current.dataset.liveUpdates = String(Number(current.dataset.liveUpdates || "0") + 1);
             drawCharts(current);
+            current.dispatchEvent(new CustomEvent("studio:region-updated", { bubbles: true }));
           }
         } finally {
           refreshing = false;
