@@ -35,6 +35,7 @@ public static class StudioServiceCollectionExtensions
         StudioAssets.Map(app);
         StudioEvents.Map(app);
         StudioArtifacts.Map(app);
+        StudioApprovals.Map(app);
         return app;
     }
 }
