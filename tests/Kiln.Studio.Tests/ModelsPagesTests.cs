@@ -104,7 +104,7 @@ public sealed class ModelsPagesTests(StudioFixture studio)
         var endpointArn = (await SageMakerAsync("CreateContext", new { ContextName = endpoint, ContextType = "Endpoint", Source = new { SourceUri = $"arn:aws:sagemaker:us-east-1:000000000000:endpoint/{endpoint}" } }))
             .GetProperty("ContextArn").GetString()!;
         await SageMakerAsync("AddAssociation", new { SourceArn = datasetArn, DestinationArn = modelArtifact, AssociationType = "ContributedTo" });
-        await SageMakerAsync("AddAssociation", new { SourceArn = packageArn, DestinationArn = endpointArn, AssociationType = "ContributedTo" });
+        await SageMakerAsync("AddAssociation", new { SourceArn = modelArtifact, DestinationArn = endpointArn, AssociationType = "ContributedTo" });
 
         var page = await studio.NewPageAsync();
         await page.GotoAsync("/lineage");
@@ -129,8 +129,10 @@ public sealed class ModelsPagesTests(StudioFixture studio)
         await page.EvaluateAsync("arn => window.kilnLineage.getElementById(arn).emit('tap')", packageArn);
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync($"{group} version 1");
         await page.GetByRole(AriaRole.Link, new() { Name = "Lineage of this model package" }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync($"Lineage of {group}/1");
         Assert.Equal("Start", await Relation(page, packageArn));
         Assert.Equal("Upstream", await Relation(page, datasetArn));
+        Assert.Equal("Related", await Relation(page, endpointArn));
     }
 
     [Fact]
