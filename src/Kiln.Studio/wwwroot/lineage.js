@@ -12,6 +12,9 @@
       container: element,
       elements: JSON.parse(element.dataset.lineage),
       layout: { name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 90 },
+      // A small graph fitted to the box would be drawn huge: cap the zoom so labels keep a readable size.
+      maxZoom: 1.4,
+      minZoom: 0.1,
       wheelSensitivity: 0.3,
       style: [
         {
