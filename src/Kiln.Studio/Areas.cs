@@ -15,7 +15,7 @@ public static class Areas
     [
         new("home", "Home", "/", []),
         new("experiments", "Experiments", "/experiments", []),
-        new("models", "Models", null,
+        new("models", "Models", "/models",
         [
             "MLflow: /api/2.0/mlflow/registered-models/*, /api/2.0/mlflow/model-versions/* (aliases, stages, tags)",
             "SageMaker: CreateModelPackageGroup, ListModelPackageGroups, CreateModelPackage, ListModelPackages, DescribeModelPackage, UpdateModelPackage (approval)",
@@ -47,7 +47,7 @@ public static class Areas
         [
             "SageMaker: CreatePipeline, DescribePipeline, ListPipelines, StartPipelineExecution, DescribePipelineExecution, ListPipelineExecutions, ListPipelineExecutionSteps, StopPipelineExecution, RetryPipelineExecution",
         ]),
-        new("lineage", "Lineage", null,
+        new("lineage", "Lineage", "/lineage",
         [
             "SageMaker: CreateArtifact, CreateAction, CreateContext, AddAssociation, ListAssociations, QueryLineage",
         ]),

@@ -46,6 +46,7 @@ public static class StudioServiceCollectionExtensions
         StudioArtifacts.Map(app);
         EndpointWeightsForm.Map(app);
         PipelineExecutionForms.Map(app);
+        StudioApprovals.Map(app);
         return app;
     }
 }
