@@ -17,6 +17,8 @@ public static class StudioServiceCollectionExtensions
         services.AddSingleton<RunningNowQuery>();
         services.AddSingleton<RunsTableQuery>();
         services.AddSingleton<RunArtifacts>();
+        services.AddSingleton<JobsQuery>();
+        services.AddSingleton<TuningQuery>();
         services.AddSingleton<LiveTopics>();
         return services;
     }
@@ -31,6 +33,7 @@ public static class StudioServiceCollectionExtensions
         StudioAssets.Map(app);
         StudioEvents.Map(app);
         StudioArtifacts.Map(app);
+        StudioJobActions.Map(app);
         return app;
     }
 }

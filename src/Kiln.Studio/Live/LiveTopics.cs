@@ -9,12 +9,14 @@ namespace Kiln.Studio.Live;
 /// render differently; the event stream polls it and tells the browser, which refetches the page and swaps the region.
 /// To make a region live: add a topic here and wrap the region in <c>&lt;LiveRegion Id=... Topic=... Key=...&gt;</c>.
 /// </summary>
-public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService tracking)
+public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService tracking, JobsQuery jobs, TuningQuery tuning)
 {
     public const string Home = "home";
     public const string Run = "run";
+    public const string Job = "job";
+    public const string Tuning = "tuning";
 
-    public static bool Exists(string topic) => topic is Home or Run;
+    public static bool Exists(string topic) => topic is Home or Run or Job or Tuning;
 
     /// <summary>The topic's current fingerprint; null when the record it follows does not exist.</summary>
     public async Task<string?> FingerprintAsync(string topic, string? key, CancellationToken ct)
@@ -34,6 +36,11 @@ public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService track
                     return null;
                 }
 
+            case Job when key?.Split('/', 2) is [var kind, var name]:
+                // The log's length is part of it: the log tail follows the job while it writes.
+                return await jobs.FindAsync(kind, name, ct) is { } job ? job.Fingerprint(jobs.LogLength(kind, name)) : null;
+            case Tuning when key is not null:
+                return (await tuning.FindAsync(key, ct))?.Fingerprint();
             default:
                 return null;
         }
