@@ -73,6 +73,7 @@ public static class KilnServer
         var app = builder.Build();
         app.UseS3Api();
         app.UseMlflowApi();
+        app.UseKilnStudio();
         app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
         app.MapSageMakerApi();

@@ -23,13 +23,17 @@ public static class StudioServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>What Studio's pages need in the request pipeline: Razor component endpoints refuse to run without antiforgery.</summary>
+    public static IApplicationBuilder UseKilnStudio(this IApplicationBuilder app) => app.UseAntiforgery();
+
     /// <summary>
-    /// Maps the pages, their assets and the live event stream. Pages yield to every API route of the same
-    /// path and method (Razor components answer GET and POST, and POST / is SageMaker's JSON endpoint).
+    /// Maps the pages, their assets and the live event stream.
     /// </summary>
     public static IEndpointRouteBuilder MapKilnStudio(this IEndpointRouteBuilder app)
     {
-        app.MapRazorComponents<App>().Add(endpoint => ((RouteEndpointBuilder)endpoint).Order = 1);
+        // Razor components also answer POST (enhanced forms), but POST / is SageMaker's JSON endpoint: Studio's pages
+        // are GET only (their forms use GET). A page that needs a form POST must live at a path no API uses.
+        app.MapRazorComponents<App>().Finally(endpoint => endpoint.Metadata.Add(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head])));
         StudioAssets.Map(app);
         StudioEvents.Map(app);
         StudioArtifacts.Map(app);

@@ -64,9 +64,9 @@ public sealed class StudioPagesTests(StudioFixture studio)
 
         await page.GotoAsync($"/experiments/{demo.ExperimentId}");
         await page.Locator("thead").GetByRole(AriaRole.Link, new() { Name = "metrics.accuracy" }).ClickAsync();
-        await Assertions.Expect(page.Locator("table.runs tbody tr").First).ToContainTextAsync("linear-run");
-        await page.Locator("thead").GetByRole(AriaRole.Link, new() { Name = "metrics.accuracy ▲" }).ClickAsync();
         await Assertions.Expect(page.Locator("table.runs tbody tr").First).ToContainTextAsync("xgboost-run");
+        await page.Locator("thead").GetByRole(AriaRole.Link, new() { Name = "metrics.accuracy ▼" }).ClickAsync();
+        await Assertions.Expect(page.Locator("table.runs tbody tr").First).ToContainTextAsync("linear-run");
 
         await page.GotoAsync($"/experiments/{demo.ExperimentId}");
         await page.GetByText("Columns").ClickAsync();
@@ -128,6 +128,12 @@ public sealed class StudioPagesTests(StudioFixture studio)
         await Assertions.Expect(image).ToHaveAttributeAsync("alt", "plots/roc.png");
         Assert.True(await image.EvaluateAsync<bool>("img => img.complete && img.naturalWidth === 1"));
         await StudioFixture.CheckPageAsync(page, "run-artifact-image");
+
+        // A path that would leave the run's artifacts finds nothing, on the page and from the bytes endpoint.
+        await page.GotoAsync($"/runs/{demo.RunIds[0]}?path={Uri.EscapeDataString("../..")}");
+        await Assertions.Expect(page.Locator(".artifacts")).ToContainTextAsync("No artifact here.");
+        using var escape = await studio.Http.GetAsync($"/studio/runs/{demo.RunIds[0]}/artifact?path={Uri.EscapeDataString("../../mlruns.db")}");
+        Assert.Equal(HttpStatusCode.NotFound, escape.StatusCode);
     }
 
     [Fact]
@@ -151,7 +157,7 @@ public sealed class StudioPagesTests(StudioFixture studio)
         Assert.Contains("linear-run", accuracy);
         await StudioFixture.CheckPageAsync(page, "compare");
 
-        await page.GetByLabel("Metric").SelectOptionAsync("metrics.loss");
+        await page.GetByLabel("Metric", new() { Exact = true }).SelectOptionAsync("metrics.loss");
         await page.GetByRole(AriaRole.Button, new() { Name = "Plot" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "params.learning_rate against metrics.loss, one point per run" })).ToHaveCountAsync(1);
     }

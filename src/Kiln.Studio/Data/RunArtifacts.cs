@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Kiln.Api.MLflow;
 using Kiln.Core.Artifacts;
+using Kiln.Core.Common;
 using Kiln.Core.Tabular;
 using Kiln.Core.Tracking;
 
@@ -36,16 +37,21 @@ public sealed class RunArtifacts(IArtifactStore store)
             return [];
         }
 
-        var entries = await store.ListAsync(ArtifactPath.Combine(root, ArtifactPath.Normalize(path)), ct) ?? [];
+        if (SafePath(path) is not { } folder)
+        {
+            return [];
+        }
+
+        var entries = await store.ListAsync(ArtifactPath.Combine(root, folder), ct) ?? [];
         return entries
-            .Select(entry => entry with { Path = ArtifactPath.Combine(ArtifactPath.Normalize(path), entry.Path[(entry.Path.LastIndexOf('/') + 1)..]) })
+            .Select(entry => entry with { Path = ArtifactPath.Combine(folder, entry.Path[(entry.Path.LastIndexOf('/') + 1)..]) })
             .OrderBy(entry => !entry.IsDirectory).ThenBy(entry => entry.Path, StringComparer.Ordinal)
             .ToList();
     }
 
     /// <summary>Opens a file of the run's artifacts; null when there is none.</summary>
     public async Task<Stream?> OpenAsync(Run run, string path, CancellationToken ct = default) =>
-        Root(run) is { } root ? await store.OpenReadAsync(ArtifactPath.Combine(root, ArtifactPath.Normalize(path)), ct) : null;
+        Root(run) is { } root && SafePath(path) is { } file ? await store.OpenReadAsync(ArtifactPath.Combine(root, file), ct) : null;
 
     public async Task<ArtifactPreview> PreviewAsync(Run run, ArtifactEntry entry, CancellationToken ct = default)
     {
@@ -124,4 +130,17 @@ public sealed class RunArtifacts(IArtifactStore store)
     }
 
     private static string? Root(Run run) => MlflowArtifactsApi.StorePath(run.Info.ArtifactUri);
+
+    /// <summary>The path normalized, or null when it would leave the run's folder (.., absolute): there is nothing there.</summary>
+    private static string? SafePath(string path)
+    {
+        try
+        {
+            return ArtifactPath.Normalize(path);
+        }
+        catch (KilnException)
+        {
+            return null;
+        }
+    }
 }

@@ -2,10 +2,27 @@
 (() => {
   "use strict";
 
+  const echartsUrl = document.currentScript.dataset.echarts;
+  let echartsLoading = null;
+
+  // ECharts is large, so it is fetched only once a page has a chart to draw.
+  function loadECharts() {
+    echartsLoading ??= new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = echartsUrl;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+    return echartsLoading;
+  }
+
   // Every <div data-chart='{...}'> holds a complete ECharts option object built on the server.
-  function drawCharts(root) {
-    if (typeof echarts === "undefined") return;
-    root.querySelectorAll("[data-chart]").forEach((element) => {
+  async function drawCharts(root) {
+    const elements = root.querySelectorAll("[data-chart]");
+    if (elements.length === 0) return;
+    await loadECharts();
+    elements.forEach((element) => {
       const chart = echarts.getInstanceByDom(element) || echarts.init(element, null, { renderer: "canvas" });
       chart.setOption(JSON.parse(element.dataset.chart), true);
       element.dataset.chartReady = "true";
@@ -13,6 +30,7 @@
   }
 
   window.addEventListener("resize", () => {
+    if (typeof echarts === "undefined") return;
     document.querySelectorAll("[data-chart]").forEach((element) => echarts.getInstanceByDom(element)?.resize());
   });
 
@@ -34,7 +52,9 @@
           const fresh = page.getElementById(region.id);
           const current = document.getElementById(region.id);
           if (fresh && current) {
-            current.querySelectorAll("[data-chart]").forEach((element) => echarts.getInstanceByDom(element)?.dispose());
+            if (typeof echarts !== "undefined") {
+              current.querySelectorAll("[data-chart]").forEach((element) => echarts.getInstanceByDom(element)?.dispose());
+            }
             current.innerHTML = fresh.innerHTML;
             current.dataset.liveUpdates = String(Number(current.dataset.liveUpdates || "0") + 1);
             drawCharts(current);
