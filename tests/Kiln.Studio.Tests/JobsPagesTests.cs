@@ -124,11 +124,13 @@ public sealed class JobsPagesTests(StudioFixture studio)
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Stop requested");
-        await Assertions.Expect(page.Locator("#job-live .status").First).ToHaveTextAsync("Stopped", new() { Timeout = 60_000 });
-        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Stop" })).ToHaveCountAsync(0);
-
-        var described = await CallAsync("DescribeTrainingJob", new { TrainingJobName = name });
+        var described = await WaitAsync("DescribeTrainingJob", new { TrainingJobName = name }, "TrainingJobStatus");
         Assert.Equal("Stopped", described["TrainingJobStatus"]!.GetValue<string>());
+
+        // The open page learns it over the live stream.
+        await Assertions.Expect(page.Locator("#job-live .status").First).ToHaveTextAsync("Stopped", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("ol.timeline")).ToContainTextAsync("Stopped");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Stop" })).ToHaveCountAsync(0);
     }
 
     [Fact]
