@@ -21,17 +21,8 @@ public static class Areas
             "SageMaker: CreateModelPackageGroup, ListModelPackageGroups, CreateModelPackage, ListModelPackages, DescribeModelPackage, UpdateModelPackage (approval)",
             "Kiln: GET /api/kiln/model-packages/{group}/{version} (approval history)",
         ]),
-        new("jobs", "Jobs", null,
-        [
-            "SageMaker: CreateTrainingJob, DescribeTrainingJob, ListTrainingJobs, StopTrainingJob",
-            "SageMaker: CreateProcessingJob, DescribeProcessingJob, ListProcessingJobs, StopProcessingJob",
-            "SageMaker: CreateTransformJob, DescribeTransformJob, ListTransformJobs, StopTransformJob",
-            "Kiln: GET /api/kiln/training-jobs/{name}/logs, GET /api/kiln/transform-jobs/{name}/progress; CloudWatch Logs GetLogEvents",
-        ]),
-        new("tuning", "Tuning", null,
-        [
-            "SageMaker: CreateHyperParameterTuningJob, DescribeHyperParameterTuningJob, ListHyperParameterTuningJobs, ListTrainingJobsForHyperParameterTuningJob, StopHyperParameterTuningJob",
-        ]),
+        new("jobs", "Jobs", "/jobs", []),
+        new("tuning", "Tuning", "/tuning", []),
         new("automl", "AutoML", null,
         [
             "SageMaker: CreateAutoMLJob, CreateAutoMLJobV2, DescribeAutoMLJob, DescribeAutoMLJobV2, ListAutoMLJobs, ListCandidatesForAutoMLJob, StopAutoMLJob",

@@ -21,6 +21,8 @@ public static class StudioServiceCollectionExtensions
         services.AddSingleton<RunningNowQuery>();
         services.AddSingleton<RunsTableQuery>();
         services.AddSingleton<RunArtifacts>();
+        services.AddSingleton<JobsQuery>();
+        services.AddSingleton<TuningQuery>();
         services.AddSingleton<LiveTopics>();
         services.AddSingleton<TrafficHistory>();
         services.AddSingleton<EndpointQuery>();
@@ -47,6 +49,7 @@ public static class StudioServiceCollectionExtensions
         EndpointWeightsForm.Map(app);
         PipelineExecutionForms.Map(app);
         StudioApprovals.Map(app);
+        StudioJobActions.Map(app);
         return app;
     }
 }

@@ -12,15 +12,25 @@ namespace Kiln.Studio.Live;
 /// render differently; the event stream polls it and tells the browser, which refetches the page and swaps the region.
 /// To make a region live: add a topic here and wrap the region in <c>&lt;LiveRegion Id=... Topic=... Key=...&gt;</c>.
 /// </summary>
-public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService tracking, EndpointQuery endpoints, Kiln.Pipelines.PipelineService pipelines, MonitoringQuery monitoring)
+public sealed class LiveTopics(
+    RunningNowQuery runningNow,
+    TrackingService tracking,
+    EndpointQuery endpoints,
+    Kiln.Pipelines.PipelineService pipelines,
+    MonitoringQuery monitoring,
+    JobsQuery jobs,
+    TuningQuery tuning)
 {
     public const string Home = "home";
     public const string Run = "run";
     public const string Endpoint = "endpoint";
     public const string PipelineExecution = "pipeline-execution";
     public const string MonitoringSchedule = "monitoring-schedule";
+    public const string Job = "job";
+    public const string Tuning = "tuning";
 
-    public static bool Exists(string topic) => topic is Home or Run or Endpoint or PipelineExecution or MonitoringSchedule;
+    public static bool Exists(string topic) =>
+        topic is Home or Run or Endpoint or PipelineExecution or MonitoringSchedule or Job or Tuning;
 
     /// <summary>The topic's current fingerprint; null when the record it follows does not exist.</summary>
     public async Task<string?> FingerprintAsync(string topic, string? key, CancellationToken ct)
@@ -56,6 +66,11 @@ public sealed class LiveTopics(RunningNowQuery runningNow, TrackingService track
             case MonitoringSchedule when key is not null:
                 return (await monitoring.LoadAsync(key, ct))?.Fingerprint();
 
+            case Job when key?.Split('/', 2) is [var kind, var name]:
+                // The log's length is part of it: the log tail follows the job while it writes.
+                return await jobs.FindAsync(kind, name, ct) is { } job ? job.Fingerprint(jobs.LogLength(kind, name)) : null;
+            case Tuning when key is not null:
+                return (await tuning.FindAsync(key, ct))?.Fingerprint();
             default:
                 return null;
         }

@@ -1,0 +1,310 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kiln.Studio.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Kiln.Studio.Tests;
+
+/// <summary>The Jobs and Tuning areas on real jobs started through the SageMaker API: xgboost training, a tuning job, a long script job stopped from the page.</summary>
+[Collection(StudioCollection.Name)]
+public sealed class JobsPagesTests(StudioFixture studio)
+{
+    private const string Xgboost = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1";
+    private const string Role = "arn:aws:iam::123456789012:role/KilnTests";
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static string? _trainingJob;
+    private static string? _tuningJob;
+
+    [Fact]
+    public async Task Jobs_list_filters_by_type_and_status_and_a_training_job_page_shows_timeline_log_metrics_and_data()
+    {
+        var name = await TrainingJobAsync();
+        var page = await studio.NewPageAsync();
+
+        await page.GotoAsync("/jobs");
+        await Assertions.Expect(page.Locator("table.jobs tbody")).ToContainTextAsync(name);
+        await StudioFixture.CheckPageAsync(page, "jobs");
+
+        await page.GetByLabel("Type").SelectOptionAsync("processing");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("type=processing"));
+        await Assertions.Expect(page.Locator("main")).Not.ToContainTextAsync(name);
+
+        await page.GotoAsync("/jobs?type=training&status=Failed");
+        await Assertions.Expect(page.Locator("main")).Not.ToContainTextAsync(name);
+        await page.GotoAsync("/jobs?type=training&status=Completed");
+        await page.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(name);
+        var timeline = page.Locator("ol.timeline");
+        foreach (var step in new[] { "Starting", "Downloading", "Training", "Uploading", "Completed" })
+        {
+            await Assertions.Expect(timeline).ToContainTextAsync(step);
+        }
+
+        await Assertions.Expect(page.Locator("pre.log .line").First).ToBeVisibleAsync();
+        Assert.True(await page.Locator("pre.log .line").CountAsync() > 3, "the log shows the job's lines");
+        await Assertions.Expect(page.Locator("table.final-metrics")).ToContainTextAsync("validation:logloss");
+        await Assertions.Expect(page.Locator(".charts [data-chart-ready=true]").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("train");
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("model.tar.gz");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Stop" })).ToHaveCountAsync(0);
+        await StudioFixture.CheckPageAsync(page, "training-job");
+    }
+
+    [Fact]
+    public async Task Tuning_page_shows_each_trial_the_best_one_parameter_importance_and_scatter_plots()
+    {
+        var name = await TuningJobAsync();
+        var page = await studio.NewPageAsync();
+
+        await page.GotoAsync("/tuning");
+        await Assertions.Expect(page.Locator("table.tuning-jobs tbody")).ToContainTextAsync(name);
+        await StudioFixture.CheckPageAsync(page, "tuning-jobs");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(name);
+        await Assertions.Expect(page.Locator("table.trials tbody tr")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator("table.trials tr.best")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("table.trials tr.best")).ToContainTextAsync("Best");
+
+        // The best row is the one with the lowest validation:logloss (the objective is minimized).
+        var objectives = new List<double>();
+        foreach (var row in await page.Locator("table.trials tbody tr").AllAsync())
+        {
+            objectives.Add(double.Parse(await row.Locator("td").Nth(3).InnerTextAsync(), CultureInfo.InvariantCulture));
+        }
+
+        var bestObjective = double.Parse(await page.Locator("table.trials tr.best td").Nth(3).InnerTextAsync(), CultureInfo.InvariantCulture);
+        Assert.Equal(objectives.Min(), bestObjective);
+
+        var importance = page.Locator("table.importance tbody");
+        await Assertions.Expect(importance.Locator("tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(importance).ToContainTextAsync("eta");
+        await Assertions.Expect(importance).ToContainTextAsync("max_depth");
+        await Assertions.Expect(importance).ToContainTextAsync("Spearman");
+        await Assertions.Expect(page.Locator("[data-chart-ready=true]")).ToHaveCountAsync(3);
+        await StudioFixture.CheckPageAsync(page, "tuning-job");
+
+        await page.Locator("table.trials tr.best").GetByRole(AriaRole.Link).ClickAsync();
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync(name);
+    }
+
+    [Fact]
+    public async Task A_running_job_page_follows_its_log_live_and_its_Stop_button_stops_it()
+    {
+        var name = "studio-sleep-" + Guid.NewGuid().ToString("N")[..6];
+        await CallAsync("CreateTrainingJob", new
+        {
+            TrainingJobName = name,
+            RoleArn = Role,
+            AlgorithmSpecification = new
+            {
+                TrainingImage = "kiln/script",
+                TrainingInputMode = "File",
+                ContainerEntrypoint = new[] { "bash", "-c", "echo started; for i in $(seq 1 600); do echo tick $i; sleep 1; done" },
+            },
+            InputDataConfig = new[] { Channel("train", DataFolder("script", "a.csv", "1\n")) },
+            OutputDataConfig = new { S3OutputPath = new Uri(Path.Combine(studio.DataDirectory, "job-output")).AbsoluteUri },
+            ResourceConfig = new { InstanceType = "ml.m5.large", InstanceCount = 1, VolumeSizeInGB = 1 },
+            StoppingCondition = new { MaxRuntimeInSeconds = 900 },
+        });
+
+        var page = await studio.NewPageAsync();
+        await page.GotoAsync($"/jobs/training/{name}");
+        await Assertions.Expect(page.Locator("#job-live[data-live-connected=true]")).ToHaveCountAsync(1);
+        // Live tail: lines the job writes after the page loaded appear without a reload.
+        await Assertions.Expect(page.Locator("pre.log")).ToContainTextAsync("tick 3", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("ol.timeline")).ToContainTextAsync("Training");
+        await StudioFixture.CheckPageAsync(page, "running-job");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Stop requested");
+        var described = await WaitAsync("DescribeTrainingJob", new { TrainingJobName = name }, "TrainingJobStatus");
+        Assert.Equal("Stopped", described["TrainingJobStatus"]!.GetValue<string>());
+
+        // The open page learns it over the live stream.
+        await Assertions.Expect(page.Locator("#job-live .status").First).ToHaveTextAsync("Stopped", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("ol.timeline")).ToContainTextAsync("Stopped");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Stop" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task A_stop_without_the_pages_antiforgery_token_is_refused()
+    {
+        using var response = await studio.Http.PostAsync("studio/jobs/training/any-job/stop", new FormUrlEncodedContent([]));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/jobs/training/no-such-job", "no such training job")]
+    [InlineData("/jobs/processing/no-such-job", "no such processing job")]
+    [InlineData("/jobs/bogus/no-such-job", "unknown kind")]
+    [InlineData("/tuning/no-such-tuning-job", "no such tuning job")]
+    public async Task A_missing_job_is_a_404_page_with_a_way_back(string path, string because)
+    {
+        var page = await studio.NewPageAsync();
+        var response = await page.GotoAsync(path);
+        Assert.True(response!.Status == 404, because);
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Not found");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = path.StartsWith("/tuning", StringComparison.Ordinal) ? "Back to Tuning" : "Back to Jobs" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>One completed xgboost training job (train and validation channels), shared by the tests.</summary>
+    private async Task<string> TrainingJobAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_trainingJob is null)
+            {
+                var name = "studio-xgb-" + Guid.NewGuid().ToString("N")[..6];
+                var (train, validation) = BreastCancer();
+                await CallAsync("CreateTrainingJob", new
+                {
+                    TrainingJobName = name,
+                    RoleArn = Role,
+                    AlgorithmSpecification = new { TrainingImage = Xgboost, TrainingInputMode = "File" },
+                    HyperParameters = new Dictionary<string, string> { ["objective"] = "binary:logistic", ["num_round"] = "20", ["max_depth"] = "3" },
+                    InputDataConfig = new[] { Channel("train", train), Channel("validation", validation) },
+                    OutputDataConfig = new { S3OutputPath = new Uri(Path.Combine(studio.DataDirectory, "job-output")).AbsoluteUri },
+                    ResourceConfig = new { InstanceType = "ml.m5.large", InstanceCount = 1, VolumeSizeInGB = 1 },
+                    StoppingCondition = new { MaxRuntimeInSeconds = 600 },
+                });
+                var job = await WaitAsync("DescribeTrainingJob", new { TrainingJobName = name }, "TrainingJobStatus");
+                Assert.True(job["TrainingJobStatus"]!.GetValue<string>() == "Completed", job.ToJsonString());
+                _trainingJob = name;
+            }
+
+            return _trainingJob;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>A finished random search of 4 xgboost trials over eta and max_depth, minimizing validation:logloss.</summary>
+    private async Task<string> TuningJobAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_tuningJob is null)
+            {
+                var name = "studio-hpo-" + Guid.NewGuid().ToString("N")[..6];
+                var (train, validation) = BreastCancer();
+                await CallAsync("CreateHyperParameterTuningJob", new
+                {
+                    HyperParameterTuningJobName = name,
+                    HyperParameterTuningJobConfig = new
+                    {
+                        Strategy = "Random",
+                        HyperParameterTuningJobObjective = new { Type = "Minimize", MetricName = "validation:logloss" },
+                        ResourceLimits = new { MaxNumberOfTrainingJobs = 4, MaxParallelTrainingJobs = 2 },
+                        ParameterRanges = new
+                        {
+                            ContinuousParameterRanges = new[] { new { Name = "eta", MinValue = "0.01", MaxValue = "0.5", ScalingType = "Logarithmic" } },
+                            IntegerParameterRanges = new[] { new { Name = "max_depth", MinValue = "1", MaxValue = "6", ScalingType = "Linear" } },
+                        },
+                        TrainingJobEarlyStoppingType = "Off",
+                        RandomSeed = 7,
+                    },
+                    TrainingJobDefinition = new
+                    {
+                        StaticHyperParameters = new Dictionary<string, string> { ["objective"] = "binary:logistic", ["num_round"] = "15" },
+                        AlgorithmSpecification = new { TrainingImage = Xgboost, TrainingInputMode = "File" },
+                        RoleArn = Role,
+                        InputDataConfig = new[] { Channel("train", train), Channel("validation", validation) },
+                        OutputDataConfig = new { S3OutputPath = new Uri(Path.Combine(studio.DataDirectory, "tuning-output")).AbsoluteUri },
+                        ResourceConfig = new { InstanceType = "ml.m5.large", InstanceCount = 1, VolumeSizeInGB = 1 },
+                        StoppingCondition = new { MaxRuntimeInSeconds = 600 },
+                    },
+                });
+                var job = await WaitAsync("DescribeHyperParameterTuningJob", new { HyperParameterTuningJobName = name }, "HyperParameterTuningJobStatus");
+                Assert.True(job["HyperParameterTuningJobStatus"]!.GetValue<string>() == "Completed", job.ToJsonString());
+                _tuningJob = name;
+            }
+
+            return _tuningJob;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>The bundled breast-cancer CSV in SageMaker's convention (no header, label first: malignant = 1), split 80/20 into two folders.</summary>
+    private (string Train, string Validation) BreastCancer()
+    {
+        var source = Path.Combine(RepositoryRoot(), "samples", "data", "breast_cancer.csv");
+        var rows = File.ReadAllLines(source).Skip(1).Where(line => line.Length > 0).Select(line =>
+        {
+            var cells = line.Split(',');
+            return (cells[^1] == "M" ? "1" : "0") + "," + string.Join(',', cells[..^1]);
+        }).ToList();
+        var cut = rows.Count * 8 / 10;
+        return (DataFolder("train", "train.csv", string.Join('\n', rows[..cut]) + "\n"), DataFolder("validation", "validation.csv", string.Join('\n', rows[cut..]) + "\n"));
+    }
+
+    private string DataFolder(string folder, string file, string content)
+    {
+        var directory = Path.Combine(studio.DataDirectory, "job-data", folder);
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, file), content);
+        return new Uri(directory + "/").AbsoluteUri;
+    }
+
+    private static object Channel(string name, string uri) => new
+    {
+        ChannelName = name,
+        ContentType = "text/csv",
+        DataSource = new { S3DataSource = new { S3DataType = "S3Prefix", S3Uri = uri, S3DataDistributionType = "FullyReplicated" } },
+    };
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "samples", "data", "breast_cancer.csv")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("samples/data/breast_cancer.csv not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>A SageMaker call (AWS JSON 1.1: POST / with X-Amz-Target), as the SDKs make it.</summary>
+    private async Task<JsonObject> CallAsync(string operation, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/x-amz-json-1.1"),
+        };
+        request.Headers.Add("X-Amz-Target", "SageMaker." + operation);
+        using var response = await studio.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{operation} failed ({(int)response.StatusCode}): {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    private async Task<JsonObject> WaitAsync(string operation, object body, string statusMember)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        while (true)
+        {
+            var described = await CallAsync(operation, body);
+            if (described[statusMember]!.GetValue<string>() is not ("InProgress" or "Stopping") || timeout.IsCancellationRequested)
+            {
+                return described;
+            }
+
+            await Task.Delay(300);
+        }
+    }
+}
