@@ -128,14 +128,14 @@ internal static class QuickstartCommand
     {
         List<(string Record, string Path)> links =
         [
-            ("Run", $"/experiments/{run.ExperimentId}/runs/{run.RunId}"),
+            ("Run", $"/runs/{run.RunId}"),
             ("Registered model", $"/models/{Uri.EscapeDataString(ModelName)}/versions/{run.Version}"),
         ];
         if (deployed is not null)
         {
             links.Add(("Training job", $"/jobs/training/{deployed.JobName}"));
             links.Add(("Endpoint", $"/endpoints/{QuickstartDeployment.Endpoint}"));
-            links.Add(("Captured data", $"/endpoints/{QuickstartDeployment.Endpoint}/capture"));
+            links.Add(("Captured data", $"/endpoints/{QuickstartDeployment.Endpoint}#capture-heading"));
         }
 
         return links;

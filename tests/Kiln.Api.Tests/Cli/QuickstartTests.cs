@@ -40,7 +40,16 @@ public sealed partial class QuickstartTests : IDisposable
 
             Assert.Contains($"Open Kiln Studio: {address}/", output, StringComparison.Ordinal);
             Assert.Contains("/jobs/training/quickstart-xgboost-", output, StringComparison.Ordinal);
-            Assert.Contains("/endpoints/breast-cancer-xgboost/capture", output, StringComparison.Ordinal);
+            Assert.Contains("/endpoints/breast-cancer-xgboost#capture-heading", output, StringComparison.Ordinal);
+
+            // Every Studio page quickstart points at opens on the record it names.
+            var studioLinks = StudioLink().Matches(output).Select(match => match.Groups["path"].Value).ToList();
+            Assert.Equal(5, studioLinks.Count);
+            foreach (var path in studioLinks)
+            {
+                using var page = await http.GetAsync(path.Split('#')[0].TrimStart('/'));
+                Assert.True(page.IsSuccessStatusCode, $"{path}: {(int)page.StatusCode}");
+            }
 
             var jobName = JobName().Match(output).Value;
             var job = await SageMakerAsync(http, "DescribeTrainingJob", new { TrainingJobName = jobName });
@@ -179,6 +188,9 @@ public sealed partial class QuickstartTests : IDisposable
 
     [GeneratedRegex(@"│\s*(?<row>\d+)\s*│\s*(?<truth>[BM])\s*│\s*(?<predicted>[BM])\s*│\s*(?<probability>[\d.]+ ?%)\s*│")]
     private static partial Regex PredictionRow();
+
+    [GeneratedRegex(@"^  (?:Run|Registered model|Training job|Endpoint|Captured data)\s+https?://\S+?(?<path>/\S+)$", RegexOptions.Multiline)]
+    private static partial Regex StudioLink();
 
     [GeneratedRegex(@"<Key>([^<]+)</Key>")]
     private static partial Regex ObjectKey();
