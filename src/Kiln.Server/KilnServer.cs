@@ -73,6 +73,8 @@ public static class KilnServer
         var app = builder.Build();
         app.UseS3Api();
         app.UseMlflowApi();
+        // Studio's forms carry an antiforgery token; the middleware checks it on posts to endpoints that ask for it.
+        app.UseAntiforgery();
         app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
         app.MapSageMakerApi();

@@ -32,7 +32,7 @@ public static class Areas
         [
             "SageMaker: CreateHyperParameterTuningJob, DescribeHyperParameterTuningJob, ListHyperParameterTuningJobs, ListTrainingJobsForHyperParameterTuningJob, StopHyperParameterTuningJob",
         ]),
-        new("automl", "AutoML", null,
+        new("automl", "AutoML", "/automl",
         [
             "SageMaker: CreateAutoMLJob, CreateAutoMLJobV2, DescribeAutoMLJob, DescribeAutoMLJobV2, ListAutoMLJobs, ListCandidatesForAutoMLJob, StopAutoMLJob",
             "Kiln: GET /api/kiln/automl-jobs/{name}/reports/{report}",

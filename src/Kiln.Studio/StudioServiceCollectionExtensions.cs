@@ -1,3 +1,4 @@
+using Kiln.Studio.Canvas;
 using Kiln.Studio.Components;
 using Kiln.Studio.Data;
 using Kiln.Studio.Live;
@@ -18,6 +19,8 @@ public static class StudioServiceCollectionExtensions
         services.AddSingleton<RunsTableQuery>();
         services.AddSingleton<RunArtifacts>();
         services.AddSingleton<LiveTopics>();
+        services.AddSingleton<CanvasDatasets>();
+        services.AddSingleton<CanvasPredictions>();
         return services;
     }
 
@@ -31,6 +34,7 @@ public static class StudioServiceCollectionExtensions
         StudioAssets.Map(app);
         StudioEvents.Map(app);
         StudioArtifacts.Map(app);
+        CanvasEndpoints.Map(app);
         return app;
     }
 }
