@@ -23,7 +23,7 @@ public static class Areas
         ]),
         new("jobs", "Jobs", "/jobs", []),
         new("tuning", "Tuning", "/tuning", []),
-        new("automl", "AutoML", null,
+        new("automl", "AutoML", "/automl",
         [
             "SageMaker: CreateAutoMLJob, CreateAutoMLJobV2, DescribeAutoMLJob, DescribeAutoMLJobV2, ListAutoMLJobs, ListCandidatesForAutoMLJob, StopAutoMLJob",
             "Kiln: GET /api/kiln/automl-jobs/{name}/reports/{report}",

@@ -1,3 +1,4 @@
+using Kiln.Studio.Canvas;
 using Kiln.Studio.Components;
 using Kiln.Studio.Data;
 using Kiln.Studio.Data.Endpoints;
@@ -29,6 +30,8 @@ public static class StudioServiceCollectionExtensions
         services.AddSingleton<CaptureFiles>();
         services.AddSingleton<PipelineQuery>();
         services.AddSingleton<MonitoringQuery>();
+        services.AddSingleton<CanvasDatasets>();
+        services.AddSingleton<CanvasPredictions>();
         return services;
     }
 
@@ -50,6 +53,7 @@ public static class StudioServiceCollectionExtensions
         PipelineExecutionForms.Map(app);
         StudioApprovals.Map(app);
         StudioJobActions.Map(app);
+        CanvasEndpoints.Map(app);
         return app;
     }
 }

@@ -19,7 +19,8 @@ public sealed class LiveTopics(
     Kiln.Pipelines.PipelineService pipelines,
     MonitoringQuery monitoring,
     JobsQuery jobs,
-    TuningQuery tuning)
+    TuningQuery tuning,
+    Core.AutoML.AutoMLJobService automl)
 {
     public const string Home = "home";
     public const string Run = "run";
@@ -28,9 +29,10 @@ public sealed class LiveTopics(
     public const string MonitoringSchedule = "monitoring-schedule";
     public const string Job = "job";
     public const string Tuning = "tuning";
+    public const string AutoMLJob = "automl-job";
 
     public static bool Exists(string topic) =>
-        topic is Home or Run or Endpoint or PipelineExecution or MonitoringSchedule or Job or Tuning;
+        topic is Home or Run or Endpoint or PipelineExecution or MonitoringSchedule or Job or Tuning or AutoMLJob;
 
     /// <summary>The topic's current fingerprint; null when the record it follows does not exist.</summary>
     public async Task<string?> FingerprintAsync(string topic, string? key, CancellationToken ct)
@@ -71,6 +73,18 @@ public sealed class LiveTopics(
                 return await jobs.FindAsync(kind, name, ct) is { } job ? job.Fingerprint(jobs.LogLength(kind, name)) : null;
             case Tuning when key is not null:
                 return (await tuning.FindAsync(key, ct))?.Fingerprint();
+
+            case AutoMLJob when key is not null:
+                try
+                {
+                    var automlJob = await automl.DescribeAsync(key, ct);
+                    return $"{automlJob.Status}:{automlJob.SecondaryStatus}:{automlJob.BestCandidateName}:{automlJob.ModelInsightsUri}:{string.Join(',', automlJob.Candidates.Select(c => $"{c.Name}={c.Status}/{c.Objective}"))}";
+                }
+                catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+                {
+                    return null;
+                }
+
             default:
                 return null;
         }

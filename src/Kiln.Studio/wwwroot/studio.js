@@ -59,6 +59,7 @@
             current.dataset.liveUpdates = String(Number(current.dataset.liveUpdates || "0") + 1);
             drawCharts(current);
             current.dispatchEvent(new CustomEvent("studio:region-updated", { bubbles: true }));
+            acceptDrops(current);
           }
         } finally {
           refreshing = false;
@@ -67,6 +68,21 @@
     });
   }
 
+  // A [data-dropzone] label takes a file dropped anywhere on it into its file input.
+  function acceptDrops(root) {
+    root.querySelectorAll("[data-dropzone]").forEach((zone) => {
+      const input = zone.querySelector("input[type=file]");
+      zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("dragging"); });
+      zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+      zone.addEventListener("drop", (event) => {
+        event.preventDefault();
+        zone.classList.remove("dragging");
+        if (input && event.dataTransfer?.files.length) input.files = event.dataTransfer.files;
+      });
+    });
+  }
+
   drawCharts(document);
+  acceptDrops(document);
   followLiveRegions();
 })();
