@@ -58,6 +58,8 @@ public static class KilnServer
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.AddKiln(options);
+        // Studio is part of the web host only: a node built without one (a test silo, a future worker) has no pages.
+        builder.Services.AddKilnStudio();
         builder.UseOrleans(silo =>
         {
             // One in-process silo: localhost clustering on free ports, the job engine, reminders in SQLite.
@@ -111,7 +113,6 @@ public static class KilnServer
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();
         services.AddSingleton<IJobLogFiles, JobLogFiles>();
-        services.AddKilnStudio();
         return services;
     }
 
