@@ -81,12 +81,23 @@ public sealed class ModelsPagesTests(StudioFixture studio)
     [Fact]
     public async Task Approving_in_the_form_deploys_the_version_to_the_endpoint_the_group_names_and_the_page_shows_it()
     {
-        // Serving needs real model data: the xgboost model the endpoint pages serve.
-        var served = await EndpointData.SeedAsync(studio);
-        var servedConfig = await SageMakerAsync("DescribeEndpointConfig", new { EndpointConfigName = (await SageMakerAsync("DescribeEndpoint", new { EndpointName = served.Endpoint })).GetProperty("EndpointConfigName").GetString() });
-        var servedModel = await SageMakerAsync("DescribeModel", new { ModelName = servedConfig.GetProperty("ProductionVariants")[0].GetProperty("ModelName").GetString() });
+        // Serving needs real model data, and a package's model data an s3:// URI: xgboost trained into Kiln's S3.
+        var job = "studio-approve-" + Guid.NewGuid().ToString("N")[..6];
+        await studio.CallAsync("CreateTrainingJob", new
+        {
+            TrainingJobName = job,
+            RoleArn = SageMakerCalls.Role,
+            AlgorithmSpecification = new { TrainingImage = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", TrainingInputMode = "File" },
+            HyperParameters = new Dictionary<string, string> { ["objective"] = "binary:logistic", ["num_round"] = "5", ["target_column"] = "diagnosis" },
+            InputDataConfig = new[] { new { ChannelName = "train", ContentType = "text/csv;header=present", DataSource = new { S3DataSource = new { S3DataType = "S3Prefix", S3Uri = new Uri(SageMakerCalls.RepositoryFile("samples", "data", "breast_cancer.csv")).AbsoluteUri } } } },
+            OutputDataConfig = new { S3OutputPath = "s3://studio-models/approve" },
+            ResourceConfig = new { InstanceType = "ml.m5.large", InstanceCount = 1, VolumeSizeInGB = 1 },
+            StoppingCondition = new { MaxRuntimeInSeconds = 600 },
+        });
+        var trained = await studio.WaitAsync("DescribeTrainingJob", new { TrainingJobName = job }, "TrainingJobStatus", "InProgress", "Stopping");
+        Assert.True(trained["TrainingJobStatus"]!.GetValue<string>() == "Completed", trained.ToJsonString());
         var endpoint = "approved-" + Guid.NewGuid().ToString("N")[..8];
-        var (group, modelDataUrl) = await CreatePendingPackageAsync(endpoint, servedModel.GetProperty("PrimaryContainer").GetProperty("ModelDataUrl").GetString());
+        var (group, modelDataUrl) = await CreatePendingPackageAsync(endpoint, trained["ModelArtifacts"]!["S3ModelArtifacts"]!.GetValue<string>());
         await Assert.ThrowsAnyAsync<Exception>(() => SageMakerAsync("DescribeEndpoint", new { EndpointName = endpoint }));
 
         var page = await studio.NewPageAsync();
