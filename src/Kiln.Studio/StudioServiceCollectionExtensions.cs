@@ -22,6 +22,7 @@ public static class StudioServiceCollectionExtensions
         services.AddSingleton<RunningNowQuery>();
         services.AddSingleton<RunsTableQuery>();
         services.AddSingleton<RunArtifacts>();
+        services.AddSingleton<RunLineage>();
         services.AddSingleton<JobsQuery>();
         services.AddSingleton<TuningQuery>();
         services.AddSingleton<LiveTopics>();

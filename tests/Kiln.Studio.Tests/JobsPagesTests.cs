@@ -57,6 +57,22 @@ public sealed class JobsPagesTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task A_training_job_run_page_links_to_the_lineage_of_the_job_trial_component()
+    {
+        var name = await TrainingJobAsync();
+        var page = await studio.NewPageAsync();
+        await page.GotoAsync($"/jobs/training/{name}");
+        await page.Locator("dl.facts a[href^='/runs/']").ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/runs/"));
+
+        var link = page.GetByRole(AriaRole.Link, new() { Name = $"Lineage of Trial component {name}-aws-training-job" });
+        await Assertions.Expect(link).ToBeVisibleAsync();
+        await link.ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync($"Lineage of {name}");
+        await Assertions.Expect(page.Locator("table.lineage-nodes")).ToContainTextAsync("model.tar.gz");
+    }
+
+    [Fact]
     public async Task Tuning_page_shows_each_trial_the_best_one_parameter_importance_and_scatter_plots()
     {
         var name = await TuningJobAsync();

@@ -79,6 +79,51 @@ public sealed class ModelsPagesTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task Approving_in_the_form_deploys_the_version_to_the_endpoint_the_group_names_and_the_page_shows_it()
+    {
+        // Serving needs real model data, and a package's model data an s3:// URI: xgboost trained into Kiln's S3.
+        var job = "studio-approve-" + Guid.NewGuid().ToString("N")[..6];
+        await studio.CallAsync("CreateTrainingJob", new
+        {
+            TrainingJobName = job,
+            RoleArn = SageMakerCalls.Role,
+            AlgorithmSpecification = new { TrainingImage = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", TrainingInputMode = "File" },
+            HyperParameters = new Dictionary<string, string> { ["objective"] = "binary:logistic", ["num_round"] = "5", ["target_column"] = "diagnosis" },
+            InputDataConfig = new[] { new { ChannelName = "train", ContentType = "text/csv;header=present", DataSource = new { S3DataSource = new { S3DataType = "S3Prefix", S3Uri = new Uri(SageMakerCalls.RepositoryFile("samples", "data", "breast_cancer.csv")).AbsoluteUri } } } },
+            OutputDataConfig = new { S3OutputPath = "s3://studio-models/approve" },
+            ResourceConfig = new { InstanceType = "ml.m5.large", InstanceCount = 1, VolumeSizeInGB = 1 },
+            StoppingCondition = new { MaxRuntimeInSeconds = 600 },
+        });
+        var trained = await studio.WaitAsync("DescribeTrainingJob", new { TrainingJobName = job }, "TrainingJobStatus", "InProgress", "Stopping");
+        Assert.True(trained["TrainingJobStatus"]!.GetValue<string>() == "Completed", trained.ToJsonString());
+        var endpoint = "approved-" + Guid.NewGuid().ToString("N")[..8];
+        var (group, modelDataUrl) = await CreatePendingPackageAsync(endpoint, trained["ModelArtifacts"]!["S3ModelArtifacts"]!.GetValue<string>());
+        await Assert.ThrowsAnyAsync<Exception>(() => SageMakerAsync("DescribeEndpoint", new { EndpointName = endpoint }));
+
+        var page = await studio.NewPageAsync();
+        await page.GotoAsync($"/models/{group}/versions/1");
+        await page.GetByLabel("Approve").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Record decision" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Recorded: Approved");
+        var setOff = page.GetByRole(AriaRole.Table, new() { Name = "What approvals set off" }).Locator("tbody tr");
+        await Assertions.Expect(setOff).ToHaveCountAsync(1);
+        await Assertions.Expect(setOff.Nth(0)).ToContainTextAsync("Succeeded");
+        var described = await SageMakerAsync("DescribeEndpoint", new { EndpointName = endpoint });
+        var configName = described.GetProperty("EndpointConfigName").GetString()!;
+        Assert.StartsWith($"{group}-v1-", configName, StringComparison.Ordinal);
+        var config = await SageMakerAsync("DescribeEndpointConfig", new { EndpointConfigName = configName });
+        var modelName = config.GetProperty("ProductionVariants")[0].GetProperty("ModelName").GetString()!;
+        var model = await SageMakerAsync("DescribeModel", new { ModelName = modelName });
+        Assert.Equal(modelDataUrl, model.GetProperty("PrimaryContainer").GetProperty("ModelDataUrl").GetString());
+
+        await Assertions.Expect(setOff.Nth(0)).ToContainTextAsync("Endpoint");
+        await Assertions.Expect(setOff.Nth(0)).ToContainTextAsync(endpoint);
+        await Assertions.Expect(setOff.Nth(0)).ToContainTextAsync($"Endpoint {endpoint} created with endpoint config {configName}");
+        await StudioFixture.CheckPageAsync(page, "model-package-deployed");
+    }
+
+    [Fact]
     public async Task A_form_post_without_the_antiforgery_token_is_refused_and_changes_nothing()
     {
         var (group, _) = await CreatePendingPackageAsync();
@@ -157,12 +202,13 @@ public sealed class ModelsPagesTests(StudioFixture studio)
     private static Task<string?> Relation(IPage page, string arn) =>
         page.Locator($"table.lineage-nodes tr[data-arn='{arn}']").GetAttributeAsync("data-relation");
 
-    /// <summary>A model package group with one package pending manual approval, with a model card and metrics.</summary>
-    private async Task<(string Group, string ModelDataUrl)> CreatePendingPackageAsync()
+    /// <summary>A model package group with one package pending manual approval, with a model card and metrics; its tag names the endpoint approval deploys to.</summary>
+    private async Task<(string Group, string ModelDataUrl)> CreatePendingPackageAsync(string? deployEndpoint = null, string? servedModelDataUrl = null)
     {
         var group = "pkg-" + Guid.NewGuid().ToString("N")[..8];
-        var modelDataUrl = $"s3://studio-models/{group}/model.tar.gz";
-        await SageMakerAsync("CreateModelPackageGroup", new { ModelPackageGroupName = group, ModelPackageGroupDescription = "Churn models" });
+        var modelDataUrl = servedModelDataUrl ?? $"s3://studio-models/{group}/model.tar.gz";
+        var tags = deployEndpoint is null ? [] : new[] { new { Key = "kiln.deploy.endpoint", Value = deployEndpoint } };
+        await SageMakerAsync("CreateModelPackageGroup", new { ModelPackageGroupName = group, ModelPackageGroupDescription = "Churn models", Tags = tags });
         await SageMakerAsync("CreateModelPackage", new
         {
             ModelPackageGroupName = group,
@@ -170,7 +216,7 @@ public sealed class ModelsPagesTests(StudioFixture studio)
             ModelApprovalStatus = "PendingManualApproval",
             InferenceSpecification = new
             {
-                Containers = new[] { new { Image = "kiln/sklearn:latest", ModelDataUrl = modelDataUrl } },
+                Containers = new[] { new { Image = servedModelDataUrl is null ? "kiln/sklearn:latest" : "xgboost", ModelDataUrl = modelDataUrl } },
                 SupportedContentTypes = new[] { "text/csv" },
                 SupportedResponseMIMETypes = new[] { "text/csv" },
             },

@@ -35,7 +35,12 @@ public sealed class RunsTableScaleTests(StudioFixture studio, ITestOutputHelper 
         {
         }
 
-        foreach (var query in new[] { "", "?sort=metrics.accuracy&dir=desc", "?page=150", "?filter=" + Uri.EscapeDataString("params.model = 'linear' AND metrics.accuracy > 0.5") })
+        // Odd runs are linear; accuracy is (i % 1000) / 1000, above 0.5 for 499 of each 1,000 and odd for 250 of those.
+        foreach (var (query, total) in new[]
+        {
+            ("", "10,000"), ("?sort=metrics.accuracy&dir=desc", "10,000"), ("?page=150", "10,000"),
+            ("?filter=" + Uri.EscapeDataString("params.model = 'linear' AND metrics.accuracy > 0.5"), "2,500"),
+        })
         {
             var render = Stopwatch.StartNew();
             using var response = await studio.Http.GetAsync($"/experiments/{experimentId}{query}");
@@ -44,6 +49,7 @@ public sealed class RunsTableScaleTests(StudioFixture studio, ITestOutputHelper 
             output.WriteLine($"server render {query}: {render.ElapsedMilliseconds} ms, {html.Length} chars");
             Assert.True(response.IsSuccessStatusCode);
             Assert.Contains("run-", html, StringComparison.Ordinal);
+            Assert.Contains($" of {total}</caption>", html, StringComparison.Ordinal);
             Assert.True(render.Elapsed < TimeSpan.FromSeconds(1), $"rendering {query} took {render.ElapsedMilliseconds} ms");
         }
 

@@ -44,7 +44,15 @@ public interface ITrackingStore
     Task<Page<Metric>> GetMetricHistoryAsync(string runId, string key, int maxResults, string? pageToken, CancellationToken ct = default);
 
     Task<Page<Run>> SearchRunsAsync(RunQuery query, CancellationToken ct = default);
+
+    /// <summary>How many runs match the query's experiments, view and filter (its order and paging ignored).</summary>
+    Task<long> CountRunsAsync(RunQuery query, CancellationToken ct = default);
+
+    /// <summary>Every param and metric key logged by a run of these experiments, each sorted.</summary>
+    Task<RunKeys> ListRunKeysAsync(IReadOnlyList<string> experimentIds, ViewType viewType, CancellationToken ct = default);
 }
+
+public sealed record RunKeys(IReadOnlyList<string> Params, IReadOnlyList<string> Metrics);
 
 public sealed record NewRun(
     string RunId,

@@ -281,6 +281,14 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider clock)
         return store.SearchRunsAsync(query, ct);
     }
 
+    /// <summary>How many runs a search with this filter matches, over all its pages.</summary>
+    public Task<long> CountRunsAsync(IReadOnlyList<string> experimentIds, string? filter, ViewType viewType, CancellationToken ct = default) =>
+        store.CountRunsAsync(new RunQuery(experimentIds, SearchParser.ParseFilter(filter, SearchSchema.Runs), viewType, [], 0, null), ct);
+
+    /// <summary>Every param and metric key the experiments' runs have logged (a runs table's choice of columns).</summary>
+    public Task<RunKeys> ListRunKeysAsync(IReadOnlyList<string> experimentIds, ViewType viewType, CancellationToken ct = default) =>
+        store.ListRunKeysAsync(experimentIds, viewType, ct);
+
     private async Task<Experiment> RequireActiveExperimentAsync(string experimentId, CancellationToken ct)
     {
         var experiment = await GetExperimentAsync(experimentId, ct).ConfigureAwait(false);

@@ -10,16 +10,59 @@ public sealed partial class SqliteTrackingStore
     public Task<Page<Run>> SearchRunsAsync(RunQuery query, CancellationToken ct = default)
     {
         var offset = PageToken.Decode(query.PageToken);
-        var experimentIds = query.ExperimentIds
-            .Select(id => long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : -1)
-            .Where(id => id >= 0)
-            .ToList();
-        if (experimentIds.Count == 0 || query.MaxResults == 0)
+        var sql = new SqlBuilder();
+        if (RunWhere(sql, query) is not { } where || query.MaxResults == 0)
         {
             return Task.FromResult(new Page<Run>([], null));
         }
 
+        var (orderColumns, orderBy) = RunOrder(sql, query.OrderBy);
+        sql.Add("$limit", (long)query.MaxResults + 1);
+        sql.Add("$offset", offset);
+        var condition = $"{orderColumns} WHERE {where} ORDER BY {orderBy} LIMIT $limit OFFSET $offset";
+        var runs = _db.Read(session => LoadRuns(session, condition, sql.Parameters));
+        return Task.FromResult(Paged(runs, query.MaxResults, offset));
+    }
+
+    public Task<long> CountRunsAsync(RunQuery query, CancellationToken ct = default)
+    {
         var sql = new SqlBuilder();
+        if (RunWhere(sql, query) is not { } where)
+        {
+            return Task.FromResult(0L);
+        }
+
+        return Task.FromResult(_db.Read(session => Convert.ToInt64(session.Scalar($"SELECT COUNT(*) FROM runs r WHERE {where}", sql.Parameters.ToArray()), CultureInfo.InvariantCulture)));
+    }
+
+    public Task<RunKeys> ListRunKeysAsync(IReadOnlyList<string> experimentIds, ViewType viewType, CancellationToken ct = default)
+    {
+        var sql = new SqlBuilder();
+        if (RunWhere(sql, new RunQuery(experimentIds, [], viewType, [], 0, null)) is not { } where)
+        {
+            return Task.FromResult(new RunKeys([], []));
+        }
+
+        var parameters = sql.Parameters.ToArray();
+        List<string> Keys(SqliteSession session, string table) => session.Query(
+            $"SELECT DISTINCT k.key FROM {table} k JOIN runs r ON r.run_uuid = k.run_uuid WHERE {where} ORDER BY k.key",
+            row => row.GetString(0),
+            parameters);
+        return Task.FromResult(_db.Read(session => new RunKeys(Keys(session, "params"), Keys(session, "latest_metrics"))));
+    }
+
+    /// <summary>The WHERE of a run query over <c>runs r</c>, or null when it names no experiment (so matches nothing).</summary>
+    private static string? RunWhere(SqlBuilder sql, RunQuery query)
+    {
+        var experimentIds = query.ExperimentIds
+            .Select(id => long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : -1)
+            .Where(id => id >= 0)
+            .ToList();
+        if (experimentIds.Count == 0)
+        {
+            return null;
+        }
+
         sql.Add("$experiments", System.Text.Json.JsonSerializer.Serialize(experimentIds));
         var where = new List<string>
         {
@@ -27,13 +70,7 @@ public sealed partial class SqliteTrackingStore
             LifecycleCondition("r.lifecycle_stage", query.ViewType),
         };
         where.AddRange(query.Filter.Select(clause => RunCondition(sql, clause)));
-
-        var (orderColumns, orderBy) = RunOrder(sql, query.OrderBy);
-        sql.Add("$limit", (long)query.MaxResults + 1);
-        sql.Add("$offset", offset);
-        var condition = $"{orderColumns} WHERE {string.Join(" AND ", where)} ORDER BY {orderBy} LIMIT $limit OFFSET $offset";
-        var runs = _db.Read(session => LoadRuns(session, condition, sql.Parameters));
-        return Task.FromResult(Paged(runs, query.MaxResults, offset));
+        return string.Join(" AND ", where);
     }
 
     private static string RunCondition(SqlBuilder sql, FilterClause clause) => clause.Entity switch

@@ -17,10 +17,20 @@ public enum PreviewKind
     Text,
     Html,
     TooLarge,
+    MlflowModel,
 }
 
-/// <summary>What the artifacts browser shows for a file: rows of a CSV, indented JSON, text, or a link to the bytes.</summary>
-public sealed record ArtifactPreview(PreviewKind Kind, string? Text = null, IReadOnlyList<string[]>? Rows = null, string? Error = null);
+/// <summary>
+/// What the artifacts browser shows for a file: rows of a CSV, indented JSON, text, an MLflow model (its MLmodel file
+/// read, with the files of its folder), or a link to the bytes.
+/// </summary>
+public sealed record ArtifactPreview(
+    PreviewKind Kind,
+    string? Text = null,
+    IReadOnlyList<string[]>? Rows = null,
+    string? Error = null,
+    MlflowModelFile? Model = null,
+    IReadOnlyList<ArtifactEntry>? Files = null);
 
 /// <summary>A run's artifacts as the browser lists and previews them, read from the artifact store in process.</summary>
 public sealed class RunArtifacts(IArtifactStore store)
@@ -76,6 +86,7 @@ public sealed class RunArtifacts(IArtifactStore store)
         {
             PreviewKind.Table => Table(stream),
             PreviewKind.Json => Json(await ReadTextAsync(stream, ct)),
+            PreviewKind.MlflowModel => await ModelAsync(run, entry, await ReadTextAsync(stream, ct), ct),
             _ => new ArtifactPreview(kind, await ReadTextAsync(stream, ct)),
         };
     }
@@ -87,7 +98,8 @@ public sealed class RunArtifacts(IArtifactStore store)
         ".json" => PreviewKind.Json,
         ".html" or ".htm" => PreviewKind.Html,
         ".txt" or ".log" or ".md" or ".yaml" or ".yml" or ".py" or ".toml" or ".ini" or ".cfg" => PreviewKind.Text,
-        _ when Path.GetFileName(path) is "MLmodel" or "requirements.txt" or "conda.yaml" => PreviewKind.Text,
+        _ when Path.GetFileName(path) is "MLmodel" => PreviewKind.MlflowModel,
+        _ when Path.GetFileName(path) is "requirements.txt" or "conda.yaml" => PreviewKind.Text,
         _ => PreviewKind.None,
     };
 
@@ -108,6 +120,13 @@ public sealed class RunArtifacts(IArtifactStore store)
         }
 
         return new ArtifactPreview(PreviewKind.Table, Rows: rows);
+    }
+
+    private async Task<ArtifactPreview> ModelAsync(Run run, ArtifactEntry entry, string text, CancellationToken ct)
+    {
+        var slash = entry.Path.LastIndexOf('/');
+        var files = await ListAsync(run, slash < 0 ? "" : entry.Path[..slash], ct);
+        return new ArtifactPreview(PreviewKind.MlflowModel, text, Model: MlflowModelFile.Parse(text), Files: files);
     }
 
     private static ArtifactPreview Json(string text)

@@ -30,12 +30,14 @@ public sealed record RunsTable(
     IReadOnlyList<Run> Runs,
     IReadOnlyList<RunColumn> Columns,
     IReadOnlyList<RunColumn> AvailableColumns,
+    long TotalCount,
     bool HasNextPage,
     string? Error);
 
 /// <summary>
 /// One page of an experiment's runs, filtered and sorted by the tracking service itself (MLflow's grammar, paged in
-/// the store), so the table stays fast at any number of runs.
+/// the store), so the table stays fast at any number of runs; with how many runs match and every param and metric key
+/// of the experiment (the column chooser offers keys that no run on this page has).
 /// </summary>
 public sealed class RunsTableQuery(TrackingService tracking)
 {
@@ -56,8 +58,10 @@ public sealed class RunsTableQuery(TrackingService tracking)
         var pageSize = Math.Clamp(request.PageSize, 1, MaxPageSize);
         var offset = (long)(Math.Max(request.Page, 1) - 1) * pageSize;
         Page<Run> page;
+        long total;
         try
         {
+            total = await tracking.CountRunsAsync([request.ExperimentId], request.Filter, ViewType.ActiveOnly, ct);
             page = await tracking.SearchRunsAsync(
                 [request.ExperimentId],
                 request.Filter,
@@ -69,18 +73,17 @@ public sealed class RunsTableQuery(TrackingService tracking)
         }
         catch (KilnException e) when (e.Code == ErrorCode.InvalidParameterValue)
         {
-            return new RunsTable([], request.Columns ?? [], [], false, e.Message);
+            return new RunsTable([], request.Columns ?? [], [], 0, false, e.Message);
         }
 
-        var available = page.Items.SelectMany(run => run.Data.Params.Select(p => new RunColumn("params", p.Key)))
-            .Distinct().OrderBy(c => c.Key, StringComparer.Ordinal)
-            .Concat(page.Items.SelectMany(run => run.Data.Metrics.Select(m => new RunColumn("metrics", m.Key)))
-                .Distinct().OrderBy(c => c.Key, StringComparer.Ordinal))
+        var keys = await tracking.ListRunKeysAsync([request.ExperimentId], ViewType.ActiveOnly, ct);
+        var available = keys.Params.Select(key => new RunColumn("params", key))
+            .Concat(keys.Metrics.Select(key => new RunColumn("metrics", key)))
             .ToList();
         var columns = request.Columns
             ?? available.Where(c => c.Kind == "metrics").Take(DefaultColumnsPerKind)
                 .Concat(available.Where(c => c.Kind == "params").Take(DefaultColumnsPerKind)).ToList();
-        return new RunsTable(page.Items, columns, available.Union(columns).ToList(), page.NextPageToken is not null, null);
+        return new RunsTable(page.Items, columns, available.Union(columns).ToList(), total, page.NextPageToken is not null, null);
     }
 
     private static string OrderBy(string? sort, bool ascending)

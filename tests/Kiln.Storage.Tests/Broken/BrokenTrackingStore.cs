@@ -72,4 +72,9 @@ internal sealed class BrokenTrackingStore(ITrackingStore inner) : ITrackingStore
 
     public Task<Page<Run>> SearchRunsAsync(RunQuery query, CancellationToken ct = default) =>
         inner.SearchRunsAsync(query with { PageToken = null }, ct);
+
+    public Task<long> CountRunsAsync(RunQuery query, CancellationToken ct = default) => inner.CountRunsAsync(query, ct);
+
+    public Task<RunKeys> ListRunKeysAsync(IReadOnlyList<string> experimentIds, ViewType viewType, CancellationToken ct = default) =>
+        inner.ListRunKeysAsync(experimentIds, viewType, ct);
 }
