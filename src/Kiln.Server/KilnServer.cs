@@ -94,6 +94,7 @@ public static class KilnServer
         options.Validate();
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(options.FileRoots);
 
         services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
         services.AddKilnFileArtifacts(options.ArtifactDirectory, options.ObjectDirectory, options.ArtifactUploadDirectory);

@@ -19,6 +19,17 @@ public sealed record KilnServerOptions
     /// <summary>How often an unfinished job's watchdog checks that it is running somewhere.</summary>
     public TimeSpan JobWatchdogPeriod { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The folders <c>file://</c> URIs from users may name (<c>--allow-file-root</c>). Null allows every path, the
+    /// embedded default today; it will mean none once authentication is on (docs/security.md).
+    /// </summary>
+    public IReadOnlyList<string>? AllowedFileRoots { get; init; }
+
+    /// <summary>The policy <see cref="AllowedFileRoots"/> describes; Kiln's own data folder is never reachable through roots.</summary>
+    public Kiln.Core.Common.FileRoots FileRoots => AllowedFileRoots is null
+        ? Kiln.Core.Common.FileRoots.AllowAll
+        : Kiln.Core.Common.FileRoots.Only(AllowedFileRoots.Select(Path.GetFullPath), [Path.GetFullPath(DataDirectory)]);
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "kiln.db");
 
     public string JobsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "jobs");

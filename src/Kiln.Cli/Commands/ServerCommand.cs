@@ -26,9 +26,15 @@ internal static class ServerCommand
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
+    public static readonly Option<string[]> AllowFileRoot = new("--allow-file-root")
+    {
+        Description = "A folder file:// URIs (channels, inputs, outputs, model data, artifact locations) may name; repeatable. Without it, every local path is allowed",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     public static Command Create()
     {
-        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots };
+        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots, AllowFileRoot };
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions
@@ -38,6 +44,7 @@ internal static class ServerCommand
                 DataDirectory = Path.GetFullPath(result.GetValue(DataDir)!),
                 JobWatchdogPeriod = TimeSpan.FromSeconds(Math.Max(1, result.GetValue(JobWatchdogSeconds))),
                 JobSlots = Math.Max(0, result.GetValue(JobSlots)),
+                AllowedFileRoots = result.GetValue(AllowFileRoot) is { Length: > 0 } roots ? roots.Select(Path.GetFullPath).ToList() : null,
             };
             await using var app = KilnServer.Build(options);
             await app.StartAsync(ct);
@@ -58,5 +65,6 @@ internal static class ServerCommand
 
         logger.LogInformation("Metadata: SQLite (WAL) at {Database}", options.DatabasePath);
         logger.LogInformation("Artifacts: local files under {Artifacts}", options.ArtifactDirectory);
+        logger.LogInformation("file:// URIs: {Roots}", options.FileRoots.AllowsAll ? "any local path (no --allow-file-root)" : "only under " + string.Join(", ", options.FileRoots.Roots));
     }
 }

@@ -6,10 +6,12 @@ namespace Kiln.Core.Artifacts;
 /// <summary>
 /// Moves job data between URIs and local folders: <c>s3://bucket/prefix</c> (objects in Kiln's
 /// S3-compatible object store), <c>mlflow-artifacts:/…</c> (a run's artifacts), and <c>file:///path</c>
-/// (a folder or file on this machine).
+/// (a folder or file on this machine, only under the allowed <see cref="FileRoots"/>).
 /// </summary>
-public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
+public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects, FileRoots? fileRoots = null)
 {
+    private readonly FileRoots _fileRoots = fileRoots ?? FileRoots.AllowAll;
+
     /// <summary>Bucket and key of an <c>s3://bucket/key</c> URI (the key may be a prefix, or empty).</summary>
     public static (string Bucket, string Key) S3Location(string uri)
     {
@@ -57,7 +59,7 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
 
         if (StorePath(uri) is not { } path)
         {
-            return CopyLocal(LocalPath(uri), directory);
+            return CopyLocal(uri, directory);
         }
 
         if (await artifacts.StatAsync(path, ct).ConfigureAwait(false) is { IsDirectory: false })
@@ -122,7 +124,7 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
             return await artifacts.StatAsync(path, ct).ConfigureAwait(false) is not null;
         }
 
-        var local = LocalPath(uri);
+        var local = _fileRoots.LocalPath(uri);
         return File.Exists(local) || (Directory.Exists(local) && Directory.EnumerateFiles(local, "*", SearchOption.AllDirectories).Any());
     }
 
@@ -145,7 +147,7 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
             return;
         }
 
-        var target = LocalPath(uri);
+        var target = _fileRoots.LocalPath(uri);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         File.Copy(localFile, target, overwrite: true);
     }
@@ -256,11 +258,13 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
         await source.CopyToAsync(file, ct).ConfigureAwait(false);
     }
 
-    private static int CopyLocal(string source, string directory)
+    /// <summary>A file keeps the name the URI gives it (not its link target's); in a folder, each file is checked again, since a link inside may point anywhere.</summary>
+    private int CopyLocal(string uri, string directory)
     {
+        var source = _fileRoots.LocalPath(uri);
         if (File.Exists(source))
         {
-            File.Copy(source, Path.Combine(directory, Path.GetFileName(source)), overwrite: true);
+            File.Copy(source, Path.Combine(directory, Path.GetFileName(LocalPath(uri).TrimEnd('/'))), overwrite: true);
             return 1;
         }
 
@@ -274,7 +278,7 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects)
         {
             var target = Path.Combine(directory, Path.GetRelativePath(source, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
+            File.Copy(_fileRoots.CheckedPath(file, $"{file} (under '{uri}')"), target, overwrite: true);
             count++;
         }
 

@@ -6,7 +6,7 @@ using Kiln.Core.Tracking;
 namespace Kiln.Core.Processing;
 
 /// <summary>Processing jobs: accept (checked up front), describe, list, stop; the command runs on the job engine.</summary>
-public sealed class ProcessingJobService(IProcessingJobStore store, IJobScheduler scheduler, TimeProvider clock, IEnumerable<IBuiltInProcessor> builtIns)
+public sealed class ProcessingJobService(IProcessingJobStore store, IJobScheduler scheduler, TimeProvider clock, IEnumerable<IBuiltInProcessor> builtIns, FileRoots? fileRoots = null)
 {
     public const string JobKind = "processing";
 
@@ -90,12 +90,14 @@ public sealed class ProcessingJobService(IProcessingJobStore store, IJobSchedule
         }
     }
 
-    private static void CheckUri(string place, string uri)
+    private void CheckUri(string place, string uri)
     {
         if (!uri.StartsWith("s3://", StringComparison.Ordinal) && !uri.StartsWith("file://", StringComparison.Ordinal))
         {
             throw KilnException.InvalidParameter($"{place} '{uri}' must be an s3:// or file:// URI.");
         }
+
+        fileRoots?.Check(uri, place);
     }
 
     /// <summary>A local path must be absolute, under /opt/ml/processing, and may not climb out of it.</summary>

@@ -9,7 +9,7 @@ namespace Kiln.Core.Serving;
 /// SageMaker does; bringing an endpoint into service (loading its fleet, shifting traffic on update) runs on
 /// the job engine as an "endpoint" job, so it survives a restart.
 /// </summary>
-public sealed class ServingService(IServingStore store, IJobScheduler scheduler, DataUris data, ServingChanges changes, TimeProvider clock, Lineage.ILineageRecorder? lineage = null)
+public sealed class ServingService(IServingStore store, IJobScheduler scheduler, DataUris data, ServingChanges changes, TimeProvider clock, Lineage.ILineageRecorder? lineage = null, FileRoots? fileRoots = null)
 {
     public const string EndpointJobKind = "endpoint";
 
@@ -31,6 +31,12 @@ public sealed class ServingService(IServingStore store, IJobScheduler scheduler,
         if (!url.StartsWith("s3://", StringComparison.Ordinal) && !url.StartsWith("file://", StringComparison.Ordinal))
         {
             throw KilnException.InvalidParameter($"ModelDataUrl '{url}' must be an s3:// or file:// URI.");
+        }
+
+        fileRoots?.Check(url, "ModelDataUrl");
+        if (model.Environment.TryGetValue("SAGEMAKER_SUBMIT_DIRECTORY", out var submitDirectory))
+        {
+            fileRoots?.Check(submitDirectory, "Environment SAGEMAKER_SUBMIT_DIRECTORY");
         }
 
         if (!await data.ExistsAsync(url, ct).ConfigureAwait(false))

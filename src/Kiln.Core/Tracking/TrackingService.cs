@@ -7,7 +7,7 @@ namespace Kiln.Core.Tracking;
 /// Experiment tracking: the operations behind MLflow's tracking API (and, later, SageMaker's
 /// experiments API). Validates input, applies MLflow's defaults, and delegates storage.
 /// </summary>
-public sealed class TrackingService(ITrackingStore store, TimeProvider clock)
+public sealed class TrackingService(ITrackingStore store, TimeProvider clock, FileRoots? fileRoots = null)
 {
     public const string DefaultExperimentId = "0";
 
@@ -21,6 +21,9 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider clock)
             throw KilnException.InvalidParameter(
                 $"Artifact location cannot be a runs:/ URI. Given: '{artifactLocation}'");
         }
+
+        // MLflow takes a location without a scheme as a local path.
+        fileRoots?.Check(artifactLocation is ['/', ..] ? "file://" + artifactLocation : artifactLocation, "artifact_location");
 
         foreach (var tag in tags ?? [])
         {

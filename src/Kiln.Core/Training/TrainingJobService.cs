@@ -8,7 +8,7 @@ namespace Kiln.Core.Training;
 /// Training jobs: accept (validate up front, as SageMaker does), describe, list and stop. The run
 /// itself happens on the job engine (<see cref="IJobScheduler"/>) through the training job runner.
 /// </summary>
-public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog trainers, IJobScheduler scheduler, TimeProvider clock)
+public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog trainers, IJobScheduler scheduler, TimeProvider clock, FileRoots? fileRoots = null)
 {
     public const string JobKind = "training";
 
@@ -67,11 +67,19 @@ public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog 
             {
                 throw KilnException.InvalidParameter($"Channel '{channel.Name}': the data location '{channel.Uri}' must be an s3:// or file:// URI.");
             }
+
+            fileRoots?.Check(channel.Uri, $"Channel '{channel.Name}': the data location");
         }
 
         if (!spec.OutputPath.StartsWith("s3://", StringComparison.Ordinal) && !spec.OutputPath.StartsWith("file://", StringComparison.Ordinal))
         {
             throw KilnException.InvalidParameter($"OutputDataConfig.S3OutputPath '{spec.OutputPath}' must be an s3:// or file:// URI.");
+        }
+
+        fileRoots?.Check(spec.OutputPath, "OutputDataConfig.S3OutputPath");
+        if (spec.HyperParameters.TryGetValue("sagemaker_submit_directory", out var submitDirectory))
+        {
+            fileRoots?.Check(submitDirectory.Trim('"'), "The hyperparameter sagemaker_submit_directory");
         }
 
         ITrainer trainer;

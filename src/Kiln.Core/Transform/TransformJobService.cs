@@ -6,7 +6,7 @@ using Kiln.Core.Tracking;
 namespace Kiln.Core.Transform;
 
 /// <summary>Batch transform: accept a job (checked up front), describe, list, stop; the work runs on the job engine.</summary>
-public sealed class TransformJobService(ITransformJobStore store, IServingStore models, IJobScheduler scheduler, TimeProvider clock)
+public sealed class TransformJobService(ITransformJobStore store, IServingStore models, IJobScheduler scheduler, TimeProvider clock, FileRoots? fileRoots = null)
 {
     public const string JobKind = "transform";
 
@@ -23,6 +23,8 @@ public sealed class TransformJobService(ITransformJobStore store, IServingStore 
             {
                 throw KilnException.InvalidParameter($"{name} '{uri}' must be an s3:// or file:// URI.");
             }
+
+            fileRoots?.Check(uri, name);
         }
 
         foreach (var filter in new[] { spec.InputFilter, spec.OutputFilter }.OfType<string>())

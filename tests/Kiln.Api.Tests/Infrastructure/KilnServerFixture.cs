@@ -4,9 +4,18 @@ using Microsoft.AspNetCore.Builder;
 namespace Kiln.Api.Tests.Infrastructure;
 
 /// <summary>A real Kiln server (Kestrel on a free loopback port, SQLite and files in a temp folder) for one test class.</summary>
-public sealed class KilnServerFixture : IAsyncLifetime
+public class KilnServerFixture : IAsyncLifetime
 {
+    private readonly Func<KilnServerOptions, KilnServerOptions> _configure;
     private WebApplication? _app;
+
+    public KilnServerFixture()
+        : this(options => options)
+    {
+    }
+
+    /// <summary>A server started with options of its own (a derived fixture passes them).</summary>
+    protected KilnServerFixture(Func<KilnServerOptions, KilnServerOptions> configure) => _configure = configure;
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "kiln-tests", Guid.NewGuid().ToString("N"));
 
@@ -16,13 +25,13 @@ public sealed class KilnServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory });
+        _app = KilnServer.Build(_configure(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory }));
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Addresses()[0] + "/");
         Mlflow = new MlflowHttp(BaseAddress);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Mlflow.Dispose();
         if (_app is not null)
