@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Builder;
 namespace Kiln.Api.Tests.Infrastructure;
 
 /// <summary>A real Kiln server (Kestrel on a free loopback port, SQLite and files in a temp folder) for one test class.</summary>
-public sealed class KilnServerFixture : IAsyncLifetime
+public class KilnServerFixture : IAsyncLifetime
 {
     private WebApplication? _app;
 
@@ -16,11 +16,14 @@ public sealed class KilnServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory });
+        _app = KilnServer.Build(Options(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory }));
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Addresses()[0] + "/");
         Mlflow = new MlflowHttp(BaseAddress);
     }
+
+    /// <summary>A fixture for servers configured otherwise (smaller limits, …) changes the options here.</summary>
+    protected virtual KilnServerOptions Options(KilnServerOptions defaults) => defaults;
 
     public async Task DisposeAsync()
     {
