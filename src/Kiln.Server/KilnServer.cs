@@ -43,7 +43,11 @@ public static class KilnServer
         // Kiln has no appsettings files, and reloading them costs a watcher over the working directory's whole tree
         // (an inotify instance, and tens of seconds at start when that is / on a busy machine).
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
-        builder.WebHost.UseKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            LimitClients(kestrel.Limits);
+        });
         builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
@@ -99,6 +103,7 @@ public static class KilnServer
         services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
         services.AddKilnFileArtifacts(options.ArtifactDirectory, options.ObjectDirectory, options.ArtifactUploadDirectory);
 
+        services.AddSingleton(new ObjectLimits(options.MaxObjectUploadBytes));
         services.AddKilnObjects();
         services.AddKilnTracking();
         services.AddKilnRegistry();
@@ -120,6 +125,25 @@ public static class KilnServer
     /// <summary>The base URLs the server actually listens on (resolves port 0 after start).</summary>
     public static IReadOnlyList<string> Addresses(this WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    /// <summary>
+    /// Bounds on what one client may make the server hold or wait for, so a slow or hostile client costs a
+    /// connection, not memory or a thread. Headers: SigV4 requests carry a few KiB of headers and presigned S3 URLs
+    /// a request line of 1–3 KiB, so 32 KiB of headers and 16 KiB of request line leave room for any SDK while
+    /// refusing header floods (431, 414). Time: a client gets 30 s to send its headers (against slowloris) and must
+    /// send its body at 240 bytes/s or more after a 5 s grace (against trickled uploads holding a request open);
+    /// large uploads are fine, only stalled ones are cut. Body sizes are bounded per endpoint (Kestrel's 30 MB
+    /// default; the S3 API lifts it for object data, which the object store bounds at MaxObjectUploadBytes).
+    /// </summary>
+    internal static void LimitClients(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits)
+    {
+        limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        limits.MaxRequestHeaderCount = 100;
+        limits.MaxRequestLineSize = 16 * 1024;
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+        limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
+    }
 
     private static int FreePort()
     {

@@ -30,6 +30,9 @@ public sealed record KilnServerOptions
         ? Kiln.Core.Common.FileRoots.AllowAll
         : Kiln.Core.Common.FileRoots.Only(AllowedFileRoots.Select(Path.GetFullPath), [Path.GetFullPath(DataDirectory)]);
 
+    /// <summary>The most bytes one S3 PutObject or UploadPart may carry (S3's 5 GiB; less for tests or small disks).</summary>
+    public long MaxObjectUploadBytes { get; init; } = Kiln.Core.Objects.ObjectLimits.S3MaxUploadBytes;
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "kiln.db");
 
     public string JobsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "jobs");
@@ -60,6 +63,11 @@ public sealed record KilnServerOptions
         if (JobSlots < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(JobSlots), JobSlots, "Job slots must be 0 or more.");
+        }
+
+        if (MaxObjectUploadBytes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxObjectUploadBytes), MaxObjectUploadBytes, "The object upload limit must be positive.");
         }
 
         if (string.IsNullOrWhiteSpace(Host))

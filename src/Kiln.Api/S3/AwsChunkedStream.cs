@@ -20,6 +20,9 @@ internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null)
     private long _decoded;
     private bool _done;
 
+    /// <summary>The length of the data the client declared (x-amz-decoded-content-length), if it did.</summary>
+    public long? DecodedLength => decodedLength;
+
     /// <summary>The trailing headers (names in any case), complete once a read has returned 0.</summary>
     public IReadOnlyDictionary<string, string> Trailers => _trailers;
 
@@ -52,6 +55,12 @@ internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null)
             if (size.Length is 0 or > 15 || !long.TryParse(size, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _remainingInChunk))
             {
                 throw new InvalidDataException($"Malformed aws-chunked body: chunk header '{header}'.");
+            }
+
+            if (decodedLength is { } limit && _remainingInChunk > limit - _decoded)
+            {
+                // Refused on its header, so a chunk that claims more than the body declared is never read.
+                throw new InvalidDataException($"Malformed aws-chunked body: a chunk of {_remainingInChunk} bytes goes past x-amz-decoded-content-length ({limit}).");
             }
 
             if (_remainingInChunk == 0)

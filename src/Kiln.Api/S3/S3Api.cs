@@ -282,7 +282,7 @@ public static partial class S3Api
     {
         UnlimitedBody(http);
         var body = Body(http);
-        var info = await store.PutAsync(bucket, key, body, ContentType(http), UserMetadata(http), S3Checksums.Read(http.Request, body), http.RequestAborted);
+        var info = await store.PutAsync(bucket, key, body, ContentType(http), UserMetadata(http), Checks(http, body), http.RequestAborted);
         http.Response.Headers.ETag = info.ETag;
         S3Checksums.Write(http.Response, info.Checksum);
     }
@@ -490,7 +490,7 @@ public static partial class S3Api
         UnlimitedBody(http);
         var number = PartNumber(http);
         var body = Body(http);
-        var part = await store.UploadPartAsync(bucket, key, http.Request.Query["uploadId"]!, number, body, S3Checksums.Read(http.Request, body), http.RequestAborted);
+        var part = await store.UploadPartAsync(bucket, key, http.Request.Query["uploadId"]!, number, body, Checks(http, body), http.RequestAborted);
         http.Response.Headers.ETag = part.ETag;
         if (part.Checksum is not null)
         {
@@ -644,6 +644,14 @@ public static partial class S3Api
         return new AwsChunkedStream(http.Request.Body, long.TryParse(declared, NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null);
     }
 
+    /// <summary>What the client claims about the body, with the length it announced (the data's length for aws-chunked).</summary>
+    private static ContentChecks Checks(HttpContext http, Stream body)
+    {
+        var declared = body is AwsChunkedStream chunked ? chunked.DecodedLength : http.Request.ContentLength;
+        return S3Checksums.Read(http.Request, body) with { DeclaredLength = declared };
+    }
+
+    /// <summary>Kestrel's own body limit is lifted here; the object store bounds the data instead (EntityTooLarge).</summary>
     private static void UnlimitedBody(HttpContext http)
     {
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)

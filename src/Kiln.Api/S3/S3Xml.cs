@@ -50,6 +50,7 @@ internal static class S3Xml
         ObjectError.InvalidRange => ("InvalidRange", 416),
         ObjectError.BadDigest => ("BadDigest", 400),
         ObjectError.EntityTooSmall => ("EntityTooSmall", 400),
+        ObjectError.EntityTooLarge => ("EntityTooLarge", 400),
         ObjectError.InvalidPart => ("InvalidPart", 400),
         ObjectError.InvalidPartOrder => ("InvalidPartOrder", 400),
         ObjectError.InvalidRequest => ("InvalidRequest", 400),

@@ -140,9 +140,10 @@ public sealed class ChecksumHasher(ChecksumAlgorithm algorithm) : IDisposable
 /// <summary>
 /// What a client claims about a body it sends: a Content-MD5 and/or one S3 checksum. The checksum's value may
 /// only be known once the body has been read (an aws-chunked trailer), so it is asked for at the end.
-/// With an algorithm and no claimed value, the checksum is computed and stored, not verified.
+/// With an algorithm and no claimed value, the checksum is computed and stored, not verified. A declared length
+/// (Content-Length, or x-amz-decoded-content-length for aws-chunked) lets an oversized body be refused unread.
 /// </summary>
-public sealed record ContentChecks(string? ContentMd5 = null, ChecksumAlgorithm? Algorithm = null, Func<string?>? ClaimedChecksum = null)
+public sealed record ContentChecks(string? ContentMd5 = null, ChecksumAlgorithm? Algorithm = null, Func<string?>? ClaimedChecksum = null, long? DeclaredLength = null)
 {
     public static ContentChecks Compute(ChecksumAlgorithm? algorithm) => new(Algorithm: algorithm);
 }

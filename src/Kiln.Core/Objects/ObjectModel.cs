@@ -43,6 +43,15 @@ public sealed record UploadListing(
     string? NextKeyMarker,
     string? NextUploadIdMarker);
 
+/// <summary>
+/// The most bytes one PutObject, UploadPart or CopyObject may store: S3's single-PUT limit (5 GiB) unless a
+/// test or a small deployment sets less. More is refused (EntityTooLarge) while it streams, before it is kept.
+/// </summary>
+public sealed record ObjectLimits(long MaxUploadBytes = ObjectLimits.S3MaxUploadBytes)
+{
+    public const long S3MaxUploadBytes = 5L * 1024 * 1024 * 1024;
+}
+
 /// <summary>Why an object operation was refused, in S3's terms (each dialect renders its own error).</summary>
 public enum ObjectError
 {
@@ -56,6 +65,7 @@ public enum ObjectError
     InvalidRange,
     BadDigest,
     EntityTooSmall,
+    EntityTooLarge,
     InvalidPart,
     InvalidPartOrder,
     InvalidArgument,

@@ -11,8 +11,10 @@ namespace Kiln.Core.Objects;
 /// bucket can have). The S3 endpoint and the jobs that read and write
 /// <c>s3://</c> URIs both go through here, so listings always agree with what is stored.
 /// </summary>
-public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files, TimeProvider clock)
+public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files, TimeProvider clock, ObjectLimits? limits = null)
 {
+    private readonly long _maxUploadBytes = (limits ?? new ObjectLimits()).MaxUploadBytes;
+
     public const long MinimumPartSize = 5 * 1024 * 1024;
     public const int MaxKeyBytes = 1024;
 
@@ -96,10 +98,11 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
     {
         ValidateKey(key);
         await GetBucketAsync(bucket, ct).ConfigureAwait(false);
+        RefuseDeclaredSize(checks?.DeclaredLength);
         var expected = ParseContentMd5(checks?.ContentMd5);
         long size = 0;
         string etag;
-        await using var hashing = new HashingStream(content, expected, checks);
+        await using var hashing = new HashingStream(content, expected, checks, _maxUploadBytes);
         if (key.EndsWith('/'))
         {
             // A folder marker keeps no bytes; what was sent is still held to its claims.
@@ -272,6 +275,7 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
     {
         var upload = await GetUploadAsync(bucket, key, uploadId, ct).ConfigureAwait(false);
         ValidatePartNumber(partNumber);
+        RefuseDeclaredSize(checks?.DeclaredLength);
         var expected = ParseContentMd5(checks?.ContentMd5);
         if (upload.ChecksumAlgorithm is { } declared && checks?.Algorithm is { } sent && sent != declared)
         {
@@ -424,6 +428,15 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
         }
     }
 
+    /// <summary>A body announced as too large is refused before any of it is read.</summary>
+    private void RefuseDeclaredSize(long? declaredLength)
+    {
+        if (declaredLength > _maxUploadBytes)
+        {
+            throw HashingStream.TooLarge(_maxUploadBytes);
+        }
+    }
+
     private static byte[]? ParseContentMd5(string? contentMd5)
     {
         byte[]? expected = null;
@@ -437,7 +450,7 @@ public sealed partial class ObjectStore(IObjectIndex index, IArtifactStore files
 
     private async Task<UploadedPart> StorePartAsync(MultipartUpload upload, int partNumber, Stream content, byte[]? expectedMd5, ContentChecks checks, CancellationToken ct)
     {
-        await using var hashing = new HashingStream(content, expectedMd5, checks);
+        await using var hashing = new HashingStream(content, expectedMd5, checks, _maxUploadBytes);
         await files.WriteAsync(PartPath(upload.UploadId, partNumber), hashing, ct).ConfigureAwait(false);
         var part = new UploadedPart(partNumber, hashing.Length, $"\"{Convert.ToHexStringLower(hashing.Digest)}\"", clock.GetUtcNow(), hashing.Checksum);
         await index.PutPartAsync(upload.UploadId, part, ct).ConfigureAwait(false);

@@ -14,7 +14,8 @@ public static class ObjectsServiceCollectionExtensions
         services.AddSingleton(provider => new ObjectStore(
             provider.GetRequiredService<IObjectIndex>(),
             provider.GetRequiredKeyedService<IArtifactStore>(ArtifactStoreKeys.Objects),
-            provider.GetRequiredService<TimeProvider>()));
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<ObjectLimits>()));
         services.AddSingleton<DataUris>();
         return services;
     }

@@ -4,9 +4,10 @@ namespace Kiln.Core.Objects;
 
 /// <summary>
 /// Reads through to another stream while hashing (MD5, and the S3 checksum <paramref name="checks"/> names) and
-/// counting; at the end it refuses (BadDigest) when a claimed digest does not match, before the writer keeps anything.
+/// counting; at the end it refuses (BadDigest) when a claimed digest does not match, and past
+/// <paramref name="maxLength"/> bytes it refuses (EntityTooLarge), before the writer keeps anything.
 /// </summary>
-internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentChecks? checks = null) : ForwardReadStream
+internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentChecks? checks = null, long maxLength = long.MaxValue) : ForwardReadStream
 {
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     private readonly ChecksumHasher? _checksum = checks?.Algorithm is { } algorithm ? new ChecksumHasher(algorithm) : null;
@@ -47,10 +48,18 @@ internal sealed class HashingStream(Stream inner, byte[]? expectedMd5, ContentCh
         base.Dispose(disposing);
     }
 
+    public static ObjectStoreException TooLarge(long maxLength) =>
+        new(ObjectError.EntityTooLarge, $"Your proposed upload exceeds the maximum allowed object size ({maxLength} bytes).");
+
     private int Account(ReadOnlySpan<byte> data, int asked)
     {
         if (data.Length > 0)
         {
+            if (_length + data.Length > maxLength)
+            {
+                throw TooLarge(maxLength);
+            }
+
             _md5.AppendData(data);
             _checksum?.Append(data);
             _length += data.Length;

@@ -18,6 +18,8 @@ public sealed class S3ApiTests(KilnServerFixture server) : IClassFixture<KilnSer
     [InlineData("test_list_multipart_uploads_and_pages")]
     [InlineData("test_checksums_are_verified_and_stored")]
     [InlineData("test_multipart_checksums_compose")]
+    [InlineData("test_each_checksum_algorithm_boto3_computes_is_verified")]
+    [InlineData("test_multipart_with_each_checksum_algorithm")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "s3_roundtrip.py", test);
 
     [Fact]

@@ -115,6 +115,8 @@ public sealed class S3ChecksumFramingTests(KilnServerFixture server) : IClassFix
     [InlineData("chunk-longer-than-declared")]
     [InlineData("ends-inside-chunk")]
     [InlineData("decoded-length-differs")]
+    [InlineData("chunk-past-decoded-length")]
+    [InlineData("no-final-chunk")]
     public async Task Broken_aws_chunked_framing_is_a_400_and_stores_nothing(string broken)
     {
         var bucket = await BucketAsync();
@@ -126,13 +128,28 @@ public sealed class S3ChecksumFramingTests(KilnServerFixture server) : IClassFix
             "not-hex" => "zz\r\n1234\r\n0\r\n\r\n",
             "chunk-longer-than-declared" => "2\r\n1234\r\n0\r\n\r\n",
             "decoded-length-differs" => "4\r\n1234\r\n0\r\n\r\n",
+            "chunk-past-decoded-length" => "7FFFFFFF\r\n1234",
+            "no-final-chunk" => "4\r\n1234\r\n",
             _ => "10\r\n1234",
         };
-        using var response = await SendChunkedAsync($"/{bucket}/k", body, trailer: broken == "long-trailer" ? "x-amz-checksum-crc32" : null, decodedLength: broken == "decoded-length-differs" ? "5" : null);
+        using var response = await SendChunkedAsync($"/{bucket}/k", body, trailer: broken == "long-trailer" ? "x-amz-checksum-crc32" : null, decodedLength: broken switch { "decoded-length-differs" => "5", "chunk-past-decoded-length" => "4", _ => null });
+        var error = await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("<Code>IncompleteBody</Code>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        using var head = await SendAsync(HttpMethod.Head, $"/{bucket}/k");
-        Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+        Assert.Contains("<Code>IncompleteBody</Code>", error, StringComparison.Ordinal);
+        if (broken == "chunk-past-decoded-length")
+        {
+            // Refused on the chunk's header, not after reading up to the chunk's claimed size.
+            Assert.Contains("goes past x-amz-decoded-content-length", error, StringComparison.Ordinal);
+        }
+
+        using (var head = await SendAsync(HttpMethod.Head, $"/{bucket}/k"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+        }
+
+        // The server goes on serving: a well-framed upload right after is stored.
+        using var good = await PutChunkedAsync($"/{bucket}/k", ["1234", "56789"], "x-amz-checksum-crc32", $"x-amz-checksum-crc32:{Crc32}");
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
     }
 
     [Theory]
