@@ -45,11 +45,11 @@ public sealed class RunningNowQuery(
         var inProgress = new ListQuery(Status: "InProgress", MaxResults: 100);
         var jobs = new List<ActivityItem>();
         jobs.AddRange((await training.ListAsync(inProgress, ct)).Items.Select(job =>
-            new ActivityItem("Training job", job.Spec.Name, $"{job.Status} ({job.SecondaryStatus})", job.CreationTime)));
+            new ActivityItem("Training job", job.Spec.Name, $"{job.Status} ({job.SecondaryStatus})", job.CreationTime, JobKinds.Link(JobKinds.Training, job.Spec.Name))));
         jobs.AddRange((await processing.ListAsync(inProgress, ct)).Items.Select(job =>
-            new ActivityItem("Processing job", job.Spec.Name, job.Status.ToString(), job.CreationTime)));
+            new ActivityItem("Processing job", job.Spec.Name, job.Status.ToString(), job.CreationTime, JobKinds.Link(JobKinds.Processing, job.Spec.Name))));
         jobs.AddRange((await transform.ListAsync(inProgress, ct)).Items.Select(job =>
-            new ActivityItem("Transform job", job.Spec.Name, job.Status.ToString(), job.CreationTime)));
+            new ActivityItem("Transform job", job.Spec.Name, job.Status.ToString(), job.CreationTime, JobKinds.Link(JobKinds.Transform, job.Spec.Name))));
 
         var endpoints = (await serving.ListEndpointsAsync(new ListQuery(MaxResults: 100), ct)).Items
             .Select(endpoint => new ActivityItem(
@@ -57,14 +57,19 @@ public sealed class RunningNowQuery(
                 endpoint.Name,
                 endpoint.Status.ToString(),
                 endpoint.LastModifiedTime,
-                null))
+                "/endpoints/" + Uri.EscapeDataString(endpoint.Name)))
             .ToList();
 
         var running = new List<ActivityItem>();
         foreach (var pipeline in (await pipelines.ListAsync(new ListQuery(MaxResults: 100), ct)).Items)
         {
             running.AddRange((await executions.ListAsync(pipeline.Name, ct)).Where(execution => !execution.IsFinished).Select(execution =>
-                new ActivityItem("Pipeline execution", $"{pipeline.Name} / {execution.DisplayName ?? execution.Id}", execution.Status.ToString(), execution.CreationTime)));
+                new ActivityItem(
+                    "Pipeline execution",
+                    $"{pipeline.Name} / {execution.DisplayName ?? execution.Id}",
+                    execution.Status.ToString(),
+                    execution.CreationTime,
+                    $"/pipelines/{Uri.EscapeDataString(pipeline.Name)}/executions/{Uri.EscapeDataString(execution.Id)}")));
         }
 
         var experiments = (await tracking.SearchExperimentsAsync(ViewType.ActiveOnly, null, null, 1000, null, ct)).Items;
