@@ -34,6 +34,24 @@
     document.querySelectorAll("[data-chart]").forEach((element) => echarts.getInstanceByDom(element)?.resize());
   });
 
+  async function refreshRegion(region) {
+    const response = await fetch(window.location.href, { headers: { "Accept": "text/html" } });
+    if (!response.ok) return;
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = page.getElementById(region.id);
+    const current = document.getElementById(region.id);
+    if (fresh && current) {
+      if (typeof echarts !== "undefined") {
+        current.querySelectorAll("[data-chart]").forEach((element) => echarts.getInstanceByDom(element)?.dispose());
+      }
+      current.innerHTML = fresh.innerHTML;
+      current.dataset.liveUpdates = String(Number(current.dataset.liveUpdates || "0") + 1);
+      drawCharts(current);
+      current.dispatchEvent(new CustomEvent("studio:region-updated", { bubbles: true }));
+      acceptDrops(current);
+    }
+  }
+
   // A live region follows /studio/events/{topic}; on each "changed" event the page is fetched again and the region
   // (found by its id) replaced, so the server renders it exactly as on a first load.
   function followLiveRegions() {
@@ -41,26 +59,21 @@
       const key = region.dataset.liveKey ? "?key=" + encodeURIComponent(region.dataset.liveKey) : "";
       const events = new EventSource("/studio/events/" + encodeURIComponent(region.dataset.liveTopic) + key);
       let refreshing = false;
+      let changedAgain = false;
       events.addEventListener("ready", () => { region.dataset.liveConnected = "true"; });
+      // A change announced while a refresh is in flight may not be in the page being fetched: refresh once more
+      // afterwards rather than drop it, or the region could stay one state behind (e.g. "Stopping" for good).
       events.addEventListener("changed", async () => {
-        if (refreshing) return;
+        if (refreshing) {
+          changedAgain = true;
+          return;
+        }
         refreshing = true;
         try {
-          const response = await fetch(window.location.href, { headers: { "Accept": "text/html" } });
-          if (!response.ok) return;
-          const page = new DOMParser().parseFromString(await response.text(), "text/html");
-          const fresh = page.getElementById(region.id);
-          const current = document.getElementById(region.id);
-          if (fresh && current) {
-            if (typeof echarts !== "undefined") {
-              current.querySelectorAll("[data-chart]").forEach((element) => echarts.getInstanceByDom(element)?.dispose());
-            }
-            current.innerHTML = fresh.innerHTML;
-            current.dataset.liveUpdates = String(Number(current.dataset.liveUpdates || "0") + 1);
-            drawCharts(current);
-            current.dispatchEvent(new CustomEvent("studio:region-updated", { bubbles: true }));
-            acceptDrops(current);
-          }
+          do {
+            changedAgain = false;
+            await refreshRegion(region);
+          } while (changedAgain);
         } finally {
           refreshing = false;
         }
