@@ -60,10 +60,9 @@
       const events = new EventSource("/studio/events/" + encodeURIComponent(region.dataset.liveTopic) + key);
       let refreshing = false;
       let changedAgain = false;
-      events.addEventListener("ready", () => { region.dataset.liveConnected = "true"; });
       // A change announced while a refresh is in flight may not be in the page being fetched: refresh once more
       // afterwards rather than drop it, or the region could stay one state behind (e.g. "Stopping" for good).
-      events.addEventListener("changed", async () => {
+      const refresh = async () => {
         if (refreshing) {
           changedAgain = true;
           return;
@@ -77,7 +76,14 @@
         } finally {
           refreshing = false;
         }
+      };
+      // The stream compares against the state when it connected, which can be newer than the rendered page (a
+      // job that stopped between the render and the connection): catch up once on connecting.
+      events.addEventListener("ready", () => {
+        region.dataset.liveConnected = "true";
+        refresh();
       });
+      events.addEventListener("changed", refresh);
     });
   }
 
