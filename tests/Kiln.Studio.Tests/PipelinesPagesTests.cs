@@ -69,6 +69,7 @@ public sealed class PipelinesPagesTests(StudioFixture studio)
 
         // Retrying again while it is finished is allowed; stopping a finished one is refused with the service's message.
         await page.GotoAsync($"/pipelines/{data.Pipeline}/executions/{data.FirstExecution}");
+        await Assertions.Expect(page.Locator("#execution-live[data-live-connected=true]")).ToHaveCountAsync(1);
         await page.EvalOnSelectorAsync("form[action$='/stop'] button", "b => b.removeAttribute('disabled')");
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("already ended");

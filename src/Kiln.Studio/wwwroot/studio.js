@@ -56,8 +56,10 @@
   // (found by its id) replaced, so the server renders it exactly as on a first load.
   function followLiveRegions() {
     document.querySelectorAll("[data-live-topic]").forEach((region) => {
-      const key = region.dataset.liveKey ? "?key=" + encodeURIComponent(region.dataset.liveKey) : "";
-      const events = new EventSource("/studio/events/" + encodeURIComponent(region.dataset.liveTopic) + key);
+      const query = new URLSearchParams();
+      if (region.dataset.liveKey) query.set("key", region.dataset.liveKey);
+      if (region.dataset.liveSince !== undefined) query.set("since", region.dataset.liveSince);
+      const events = new EventSource("/studio/events/" + encodeURIComponent(region.dataset.liveTopic) + "?" + query);
       let refreshing = false;
       let changedAgain = false;
       // A change announced while a refresh is in flight may not be in the page being fetched: refresh once more
@@ -77,12 +79,7 @@
           refreshing = false;
         }
       };
-      // The stream compares against the state when it connected, which can be newer than the rendered page (a
-      // job that stopped between the render and the connection): catch up once on connecting.
-      events.addEventListener("ready", () => {
-        region.dataset.liveConnected = "true";
-        refresh();
-      });
+      events.addEventListener("ready", () => { region.dataset.liveConnected = "true"; });
       events.addEventListener("changed", refresh);
     });
   }
