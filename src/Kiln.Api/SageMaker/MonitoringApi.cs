@@ -27,48 +27,34 @@ internal static class MonitoringApi
 
     private static async Task<object?> CreateJobDefinitionAsync(CreateDataQualityJobDefinitionRequest request, SageMakerCall call)
     {
-        var (input, batch) = InputOf(request.DataQualityJobInput!.EndpointInput, request.DataQualityJobInput.BatchTransformInput, "DataQualityJobInput");
         var app = request.DataQualityAppSpecification!;
-        var cluster = request.JobResources!.ClusterConfig!;
-        if (cluster.InstanceCount > 1)
+        var definition = DataQualityDefinition(
+            request.JobDefinitionName!,
+            InputOf(request.DataQualityJobInput!.EndpointInput, request.DataQualityJobInput.BatchTransformInput, "DataQualityJobInput"),
+            new MonitoringAppSpecification
+            {
+                ImageUri = app.ImageUri,
+                ContainerEntrypoint = app.ContainerEntrypoint,
+                ContainerArguments = app.ContainerArguments,
+                RecordPreprocessorSourceUri = app.RecordPreprocessorSourceUri,
+                PostAnalyticsProcessorSourceUri = app.PostAnalyticsProcessorSourceUri,
+            },
+            app.Environment,
+            new MonitoringBaselineConfig
+            {
+                BaseliningJobName = request.DataQualityBaselineConfig?.BaseliningJobName,
+                ConstraintsResource = request.DataQualityBaselineConfig?.ConstraintsResource,
+                StatisticsResource = request.DataQualityBaselineConfig?.StatisticsResource,
+            },
+            request.DataQualityJobOutputConfig!,
+            request.JobResources!.ClusterConfig!,
+            request.StoppingCondition,
+            request.RoleArn!,
+            "JobResources",
+            "DataQualityJobInput.EndpointInput") with
         {
-            throw Invalid($"Kiln analyzes on one instance, so JobResources.ClusterConfig.InstanceCount must be 1 (it is {cluster.InstanceCount}).");
-        }
-
-        var definition = new MonitorJobDefinition
-        {
-            Name = request.JobDefinitionName!,
-            ImageUri = app.ImageUri!,
-            ContainerEntrypoint = app.ContainerEntrypoint ?? [],
-            ContainerArguments = app.ContainerArguments ?? [],
-            Environment = app.Environment ?? [],
-            RecordPreprocessorSourceUri = app.RecordPreprocessorSourceUri,
-            PostAnalyticsProcessorSourceUri = app.PostAnalyticsProcessorSourceUri,
-            BaseliningJobName = request.DataQualityBaselineConfig?.BaseliningJobName,
-            BaselineConstraintsUri = request.DataQualityBaselineConfig?.ConstraintsResource?.S3Uri,
-            BaselineStatisticsUri = request.DataQualityBaselineConfig?.StatisticsResource?.S3Uri,
-            EndpointName = input.EndpointName ?? "",
-            LocalPath = input.LocalPath!,
-            S3InputMode = input.S3InputMode ?? "File",
-            S3DataDistributionType = input.S3DataDistributionType ?? "FullyReplicated",
-            StartTimeOffset = input.StartTimeOffset,
-            EndTimeOffset = input.EndTimeOffset,
-            BatchTransform = batch,
-            Outputs = request.DataQualityJobOutputConfig!.MonitoringOutputs!
-                .Select(output => new MonitoringOutputSpec(output.S3Output!.S3Uri!, output.S3Output.LocalPath!, output.S3Output.S3UploadMode ?? "EndOfJob")).ToList(),
-            InstanceType = cluster.InstanceType!,
-            InstanceCount = cluster.InstanceCount!.Value,
-            VolumeSizeInGB = cluster.VolumeSizeInGB!.Value,
-            MaxRuntimeInSeconds = request.StoppingCondition?.MaxRuntimeInSeconds ?? 3600,
-            RoleArn = request.RoleArn!,
             Tags = Tags(request.Tags),
-            CreationTime = DateTimeOffset.MinValue,
         };
-        if (definition.S3InputMode == "Pipe")
-        {
-            throw Invalid("DataQualityJobInput.EndpointInput.S3InputMode Pipe is not supported by Kiln; use File.");
-        }
-
         var created = await call.Service<MonitoringService>().CreateJobDefinitionAsync(definition with { CreationTime = call.Service<TimeProvider>().GetUtcNow() }, call.Aborted);
         return new CreateDataQualityJobDefinitionResponse { JobDefinitionArn = DefinitionArn(call, created.Name) };
     }
@@ -328,31 +314,64 @@ internal static class MonitoringApi
             throw Invalid($"MonitoringJobDefinition.MonitoringInputs must hold one input (it holds {inline.MonitoringInputs.Count}).");
         }
 
-        var (input, batch) = InputOf(inline.MonitoringInputs[0].EndpointInput, inline.MonitoringInputs[0].BatchTransformInput, "MonitoringJobDefinition.MonitoringInputs[0]");
-        var app = inline.MonitoringAppSpecification!;
-        var cluster = inline.MonitoringResources!.ClusterConfig!;
+        var input = inline.MonitoringInputs[0];
+        return DataQualityDefinition(
+            scheduleName,
+            InputOf(input.EndpointInput, input.BatchTransformInput, "MonitoringJobDefinition.MonitoringInputs[0]"),
+            inline.MonitoringAppSpecification!,
+            inline.Environment,
+            inline.BaselineConfig,
+            inline.MonitoringOutputConfig!,
+            inline.MonitoringResources!.ClusterConfig!,
+            inline.StoppingCondition,
+            inline.RoleArn!,
+            "MonitoringResources",
+            "MonitoringJobDefinition's") with
+        {
+            CreationTime = call.Service<TimeProvider>().GetUtcNow(),
+        };
+    }
+
+    /// <summary>
+    /// A data quality job definition, whether it arrives as CreateDataQualityJobDefinition or inline in a schedule: the
+    /// two requests carry the same parts under different shape names.
+    /// </summary>
+    private static MonitorJobDefinition DataQualityDefinition(
+        string name,
+        (EndpointInput Input, BatchTransformCapture? Batch) source,
+        MonitoringAppSpecification app,
+        Dictionary<string, string>? environment,
+        MonitoringBaselineConfig? baseline,
+        MonitoringOutputConfig outputs,
+        MonitoringClusterConfig cluster,
+        MonitoringStoppingCondition? stopping,
+        string roleArn,
+        string resourcesField,
+        string inputField)
+    {
         if (cluster.InstanceCount > 1)
         {
-            throw Invalid($"Kiln analyzes on one instance, so MonitoringResources.ClusterConfig.InstanceCount must be 1 (it is {cluster.InstanceCount}).");
+            throw Invalid($"Kiln analyzes on one instance, so {resourcesField}.ClusterConfig.InstanceCount must be 1 (it is {cluster.InstanceCount}).");
         }
 
+        var (input, batch) = source;
         if (input.S3InputMode == "Pipe")
         {
-            throw Invalid("MonitoringJobDefinition's S3InputMode Pipe is not supported by Kiln; use File.");
+            throw Invalid($"{inputField} S3InputMode Pipe is not supported by Kiln; use File.");
         }
 
         return new MonitorJobDefinition
         {
-            Name = scheduleName,
+            Name = name,
             ImageUri = app.ImageUri!,
             ContainerEntrypoint = app.ContainerEntrypoint ?? [],
             ContainerArguments = app.ContainerArguments ?? [],
-            Environment = inline.Environment ?? [],
+            Environment = environment ?? [],
             RecordPreprocessorSourceUri = app.RecordPreprocessorSourceUri,
             PostAnalyticsProcessorSourceUri = app.PostAnalyticsProcessorSourceUri,
-            BaseliningJobName = inline.BaselineConfig?.BaseliningJobName,
-            BaselineConstraintsUri = inline.BaselineConfig?.ConstraintsResource?.S3Uri,
-            BaselineStatisticsUri = inline.BaselineConfig?.StatisticsResource?.S3Uri,
+            BaseliningJobName = baseline?.BaseliningJobName,
+            BaselineConstraintsUri = baseline?.ConstraintsResource?.S3Uri,
+            BaselineStatisticsUri = baseline?.StatisticsResource?.S3Uri,
             EndpointName = input.EndpointName ?? "",
             LocalPath = input.LocalPath!,
             S3InputMode = input.S3InputMode ?? "File",
@@ -360,14 +379,14 @@ internal static class MonitoringApi
             StartTimeOffset = input.StartTimeOffset,
             EndTimeOffset = input.EndTimeOffset,
             BatchTransform = batch,
-            Outputs = inline.MonitoringOutputConfig!.MonitoringOutputs!
+            Outputs = outputs.MonitoringOutputs!
                 .Select(output => new MonitoringOutputSpec(output.S3Output!.S3Uri!, output.S3Output.LocalPath!, output.S3Output.S3UploadMode ?? "EndOfJob")).ToList(),
             InstanceType = cluster.InstanceType!,
             InstanceCount = cluster.InstanceCount!.Value,
             VolumeSizeInGB = cluster.VolumeSizeInGB!.Value,
-            MaxRuntimeInSeconds = inline.StoppingCondition?.MaxRuntimeInSeconds ?? 3600,
-            RoleArn = inline.RoleArn!,
-            CreationTime = call.Service<TimeProvider>().GetUtcNow(),
+            MaxRuntimeInSeconds = stopping?.MaxRuntimeInSeconds ?? 3600,
+            RoleArn = roleArn,
+            CreationTime = DateTimeOffset.MinValue,
         };
     }
 
