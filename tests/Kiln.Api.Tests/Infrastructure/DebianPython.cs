@@ -15,6 +15,7 @@ public static class DebianPython
         ("pandas", "python3-pandas"),
         ("joblib", "python3-joblib"),
         ("onnx", "python3-onnx"),
+        ("boto3", "python3-boto3"),
     ];
 
     private static readonly Lazy<Task> Ready = new(EnsureInstalledAsync);
