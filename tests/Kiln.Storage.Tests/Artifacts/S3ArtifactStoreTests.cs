@@ -10,7 +10,7 @@ namespace Kiln.Storage.Tests.Artifacts;
 /// prefix in this class's bucket, with S3's smallest part size, so the large file is a three-part upload.
 /// </summary>
 [RequiresS3]
-public sealed class S3ArtifactStoreTests(S3Bucket bucket) : ArtifactStoreContract, IClassFixture<S3Bucket>
+public sealed class S3ArtifactStoreTests(S3TestBucket bucket) : ArtifactStoreContract, IClassFixture<S3TestBucket>
 {
     private const int PartSize = 5 * 1024 * 1024;
 

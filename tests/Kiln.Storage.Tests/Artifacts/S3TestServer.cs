@@ -24,10 +24,14 @@ public static class S3TestServer
     public static string? SkipReason =>
         Environment.GetEnvironmentVariable("KILN_TEST_S3_REQUIRED") == "1" ? null : Unavailability.Value;
 
-    /// <summary>Credentials the test server accepts: the environment's when it has some, otherwise any.</summary>
-    public static AWSCredentials Credentials { get; } = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 } key
-        ? new BasicAWSCredentials(key, Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "")
-        : new BasicAWSCredentials("kiln-test", "kiln-test-secret");
+    /// <summary>The key the test server is asked with: the environment's when it has one (moto accepts any).</summary>
+    public static string AccessKeyId { get; } = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 } key ? key : "kiln-test";
+
+    public static string SecretAccessKey { get; } = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 }
+        ? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? ""
+        : "kiln-test-secret";
+
+    public static AWSCredentials Credentials { get; } = new BasicAWSCredentials(AccessKeyId, SecretAccessKey);
 
     public static Task<Uri> EndpointAsync() => Server.Value;
 
@@ -138,7 +142,7 @@ public sealed class S3TheoryAttribute : TheoryAttribute
 }
 
 /// <summary>A bucket of its own for one test class, emptied and deleted after it.</summary>
-public sealed class S3Bucket : IAsyncLifetime
+public sealed class S3TestBucket : IAsyncLifetime
 {
     public string Name { get; } = $"kiln-test-{Guid.NewGuid():N}"[..30];
 
