@@ -23,6 +23,14 @@ public sealed class FileSystemArtifactStore : IArtifactStore
             throw Kiln.Core.Common.KilnException.InvalidParameter($"Invalid path: {path} is a directory");
         }
 
+        for (var parent = Path.GetDirectoryName(target)!; parent != _root; parent = Path.GetDirectoryName(parent)!)
+        {
+            if (File.Exists(parent))
+            {
+                throw Kiln.Core.Common.KilnException.InvalidParameter($"Invalid path: {Path.GetRelativePath(_root, parent).Replace('\\', '/')} is a file, not a directory");
+            }
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         // Write beside the target, then rename: a reader or a crash never sees half a file.
         var temporary = $"{target}.{Guid.NewGuid():N}.partial";
@@ -56,6 +64,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore
     public Task<ArtifactEntry?> StatAsync(string path, CancellationToken ct = default)
     {
         var target = Resolve(path);
+        path = ArtifactPath.Normalize(path);
         ArtifactEntry? entry = File.Exists(target)
             ? new ArtifactEntry(path, false, new FileInfo(target).Length)
             : Directory.Exists(target) ? new ArtifactEntry(path, true, null) : null;
@@ -69,6 +78,8 @@ public sealed class FileSystemArtifactStore : IArtifactStore
         {
             return Task.FromResult<IReadOnlyList<ArtifactEntry>?>(null);
         }
+
+        path = ArtifactPath.Normalize(path);
 
         var entries = new DirectoryInfo(target).EnumerateFileSystemInfos()
             .Where(info => !info.Name.EndsWith(".partial", StringComparison.Ordinal))

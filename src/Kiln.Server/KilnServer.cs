@@ -6,6 +6,7 @@ using Kiln.Api.S3;
 using Kiln.Api.SageMaker;
 using Kiln.Api.SageMakerRuntime;
 using Kiln.Artifacts.FileSystem;
+using Kiln.Artifacts.S3;
 using Kiln.AutoML;
 using Kiln.AutoML.Data;
 using Kiln.Core.Lineage;
@@ -80,7 +81,7 @@ public static class KilnServer
         app.UseS3Api();
         app.UseMlflowApi();
         app.UseKilnStudio();
-        app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
+        app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.S3Artifacts?.Uri ?? o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
         app.MapSageMakerApi();
         app.MapSageMakerRuntimeApi();
@@ -101,7 +102,14 @@ public static class KilnServer
         services.AddSingleton(options.FileRoots);
 
         services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
-        services.AddKilnFileArtifacts(options.ArtifactDirectory, options.ObjectDirectory, options.ArtifactUploadDirectory);
+        if (options.S3Artifacts is { } s3)
+        {
+            services.AddKilnS3Artifacts(s3);
+        }
+        else
+        {
+            services.AddKilnFileArtifacts(options.ArtifactDirectory, options.ObjectDirectory, options.ArtifactUploadDirectory);
+        }
 
         services.AddSingleton(new ObjectLimits(options.MaxObjectUploadBytes));
         services.AddKilnObjects();
@@ -120,6 +128,39 @@ public static class KilnServer
         services.AddSingleton<ILogFiles, TrainingLogFiles>();
         services.AddSingleton<IJobLogFiles, JobLogFiles>();
         return services;
+    }
+
+    /// <summary>
+    /// Checks, before anything starts, that the stores the options name can be used; throws
+    /// <see cref="StorageUnavailableException"/> with one line saying which and why. The embedded default has nothing to check.
+    /// </summary>
+    public static async Task CheckStorageAsync(KilnServerOptions options, CancellationToken ct = default)
+    {
+        options.Validate();
+        if (options.S3Artifacts is not { } s3)
+        {
+            return;
+        }
+
+        var where = s3.Endpoint is null ? s3.Uri : $"{s3.Uri} at {s3.Endpoint}";
+        try
+        {
+            using var client = s3.CreateClient();
+            await s3.Store(client, "").CheckReachableAsync(ct).ConfigureAwait(false);
+        }
+        catch (Amazon.S3.AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
+        {
+            throw new StorageUnavailableException($"--artifacts {where}: the bucket {s3.Bucket} does not exist.", e);
+        }
+        catch (Amazon.Runtime.AmazonServiceException e)
+        {
+            throw new StorageUnavailableException($"--artifacts {where}: S3 refused ({(int)e.StatusCode} {e.ErrorCode}): {e.Message}", e);
+        }
+        catch (Exception e) when (e is Amazon.Runtime.AmazonClientException or HttpRequestException or IOException or TaskCanceledException)
+        {
+            var reason = e.InnerException is HttpRequestException inner ? inner.Message : e.Message;
+            throw new StorageUnavailableException($"--artifacts {where}: cannot use the S3 store: {reason}", e);
+        }
     }
 
     /// <summary>The base URLs the server actually listens on (resolves port 0 after start).</summary>
@@ -181,6 +222,9 @@ internal sealed class JobLogFiles(TrainingWorkspace training, ProcessingWorkspac
         _ => hosting.TransformLogFile(job),
     };
 }
+
+/// <summary>A store named on the command line cannot be used; the message is the one line start-up prints.</summary>
+public sealed class StorageUnavailableException(string message, Exception inner) : Exception(message, inner);
 
 public sealed record HealthReport(string Status, string MetadataStore, string Database, string Artifacts);
 

@@ -33,6 +33,18 @@ public sealed record KilnServerOptions
     /// <summary>The most bytes one S3 PutObject or UploadPart may carry (S3's 5 GiB; less for tests or small disks).</summary>
     public long MaxObjectUploadBytes { get; init; } = Kiln.Core.Objects.ObjectLimits.S3MaxUploadBytes;
 
+    /// <summary>
+    /// <c>--artifacts s3://BUCKET/PREFIX</c>: artifact and object bytes (MLflow artifacts, the S3 API's objects, model
+    /// data, capture, reports) in S3 instead of under <see cref="DataDirectory"/>. Null keeps local files.
+    /// </summary>
+    public string? Artifacts { get; init; }
+
+    /// <summary><c>--s3-endpoint</c>: an S3-compatible server (MinIO, Ceph, moto…) for <see cref="Artifacts"/>; null asks AWS.</summary>
+    public string? S3Endpoint { get; init; }
+
+    /// <summary>The S3 location <see cref="Artifacts"/> names, or null for local files.</summary>
+    public Kiln.Artifacts.S3.S3ArtifactLocation? S3Artifacts => Artifacts is null ? null : Kiln.Artifacts.S3.S3ArtifactLocation.Parse(Artifacts, S3Endpoint);
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "kiln.db");
 
     public string JobsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "jobs");
@@ -68,6 +80,20 @@ public sealed record KilnServerOptions
         if (MaxObjectUploadBytes <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxObjectUploadBytes), MaxObjectUploadBytes, "The object upload limit must be positive.");
+        }
+
+        if (S3Endpoint is not null && Artifacts is null)
+        {
+            throw new ArgumentException("--s3-endpoint needs --artifacts s3://BUCKET/PREFIX.", nameof(S3Endpoint));
+        }
+
+        try
+        {
+            _ = S3Artifacts;
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException(e.Message, nameof(Artifacts), e);
         }
 
         if (string.IsNullOrWhiteSpace(Host))

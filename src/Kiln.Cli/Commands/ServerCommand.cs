@@ -32,9 +32,19 @@ internal static class ServerCommand
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public static readonly Option<string?> Artifacts = new("--artifacts")
+    {
+        Description = "Keep artifact and object bytes in S3 (s3://BUCKET/PREFIX) instead of under --data-dir; credentials and region come from the AWS environment variables or profile",
+    };
+
+    public static readonly Option<string?> S3Endpoint = new("--s3-endpoint")
+    {
+        Description = "URL of an S3-compatible server (MinIO, Ceph, moto…) for --artifacts; without it, AWS S3",
+    };
+
     public static Command Create()
     {
-        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots, AllowFileRoot };
+        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots, AllowFileRoot, Artifacts, S3Endpoint };
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions
@@ -45,7 +55,20 @@ internal static class ServerCommand
                 JobWatchdogPeriod = TimeSpan.FromSeconds(Math.Max(1, result.GetValue(JobWatchdogSeconds))),
                 JobSlots = Math.Max(0, result.GetValue(JobSlots)),
                 AllowedFileRoots = result.GetValue(AllowFileRoot) is { Length: > 0 } roots ? roots.Select(Path.GetFullPath).ToList() : null,
+                Artifacts = result.GetValue(Artifacts),
+                S3Endpoint = result.GetValue(S3Endpoint),
             };
+            try
+            {
+                // A store that cannot be used stops start-up here, before the node serves or joins anything.
+                await KilnServer.CheckStorageAsync(options, ct);
+            }
+            catch (Exception e) when (e is StorageUnavailableException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"kiln server: {e.Message}");
+                return 2;
+            }
+
             await using var app = KilnServer.Build(options);
             await app.StartAsync(ct);
             Announce(app, options);
@@ -64,7 +87,15 @@ internal static class ServerCommand
         }
 
         logger.LogInformation("Metadata: SQLite (WAL) at {Database}", options.DatabasePath);
-        logger.LogInformation("Artifacts: local files under {Artifacts}", options.ArtifactDirectory);
+        if (options.S3Artifacts is { } s3)
+        {
+            logger.LogInformation("Artifacts: S3 at {Artifacts} ({Endpoint})", s3.Uri, s3.Endpoint?.ToString() ?? "AWS");
+        }
+        else
+        {
+            logger.LogInformation("Artifacts: local files under {Artifacts}", options.ArtifactDirectory);
+        }
+
         logger.LogInformation("file:// URIs: {Roots}", options.FileRoots.AllowsAll ? "any local path (no --allow-file-root)" : "only under " + string.Join(", ", options.FileRoots.Roots));
     }
 }

@@ -17,7 +17,11 @@ public sealed class KilnProcess : IDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<KilnProcess> StartAsync(string dataDirectory, int? port = null, params string[] serverArguments)
+    public static Task<KilnProcess> StartAsync(string dataDirectory, int? port = null, params string[] serverArguments) =>
+        StartAsync(dataDirectory, new Dictionary<string, string>(), port, serverArguments);
+
+    /// <summary>Starts the server with variables added to this process's environment (AWS credentials, say).</summary>
+    public static async Task<KilnProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, int? port = null, params string[] serverArguments)
     {
         port ??= FreePort();
         var kiln = Path.Combine(AppContext.BaseDirectory, "kiln.dll");
@@ -27,6 +31,11 @@ public sealed class KilnProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
