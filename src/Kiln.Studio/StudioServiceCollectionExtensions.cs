@@ -26,6 +26,8 @@ public static class StudioServiceCollectionExtensions
         services.AddSingleton<JobsQuery>();
         services.AddSingleton<TuningQuery>();
         services.AddSingleton<LiveTopics>();
+        services.AddSingleton<ILiveFingerprints>(provider => provider.GetRequiredService<LiveTopics>());
+        services.AddSingleton<LivePolls>();
         services.AddSingleton<TrafficHistory>();
         services.AddSingleton<EndpointQuery>();
         services.AddSingleton<CaptureFiles>();

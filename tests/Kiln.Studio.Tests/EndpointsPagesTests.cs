@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
 using Kiln.Core.Serving;
 using Kiln.Studio.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -125,6 +128,107 @@ public sealed class EndpointsPagesTests(StudioFixture studio)
         await page.EvalOnSelectorAsync("form.weights input[name='instances:blue']", "e => e.removeAttribute('max')");
         await page.GetByRole(AriaRole.Button, new() { Name = "Update weights" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("limit per variant");
+    }
+
+    [Fact]
+    public async Task A_bandit_endpoint_page_charts_the_weight_history_the_runtime_stored_before_any_page_was_open()
+    {
+        var data = await EndpointData.SeedAsync(studio);
+        var endpoint = "studio-bandit-" + Guid.NewGuid().ToString("N")[..6];
+        await studio.CallAsync("CreateEndpointConfig", new
+        {
+            EndpointConfigName = endpoint + "-config",
+            ProductionVariants = new[] { "good", "bad" }.Select(name => new { VariantName = name, ModelName = data.Model, InitialInstanceCount = 1, InstanceType = "ml.m5.large", InitialVariantWeight = 1.0 }),
+            Tags = new[] { new { Key = "kiln:routing", Value = "thompson-sampling" } },
+        });
+        await studio.CallAsync("CreateEndpoint", new { EndpointName = endpoint, EndpointConfigName = endpoint + "-config" });
+        var created = await studio.WaitAsync("DescribeEndpoint", new { EndpointName = endpoint }, "EndpointStatus", "Creating");
+        Assert.True(created["EndpointStatus"]!.GetValue<string>() == "InService", created.ToJsonString());
+
+        // Two rounds of learning, a save period apart, with no Studio page open: each adds a stored reading.
+        var serving = studio.Services.GetRequiredService<ServingService>();
+        await LearnAsync(endpoint, data.Row);
+        await WaitForReadingsAsync(serving, endpoint, 1);
+        await LearnAsync(endpoint, data.Row);
+        await WaitForReadingsAsync(serving, endpoint, 2);
+        var stored = await SettledReadingsAsync(serving, endpoint);
+
+        var page = await studio.NewPageAsync();
+        await page.GotoAsync($"/endpoints/{endpoint}");
+        var section = page.Locator("section[aria-labelledby=bandit-heading]");
+        await Assertions.Expect(section).ToContainTextAsync($"({stored.Count} readings)");
+        var chart = section.Locator("[data-chart-ready=true]");
+        await Assertions.Expect(chart).ToHaveCountAsync(1);
+        var series = JsonNode.Parse((await chart.GetAttributeAsync("data-chart"))!)!["series"]!.AsArray();
+        Assert.Equal(["good", "bad"], series.Select(s => s!["name"]!.GetValue<string>()));
+        foreach (var line in series)
+        {
+            var variant = line!["name"]!.GetValue<string>();
+            var expected = stored.Select(reading => (reading.Time.ToUnixTimeMilliseconds(), reading.Variants.Single(v => v.VariantName == variant).Weight));
+            var drawn = line["data"]!.AsArray().Select(point => (point![0]!.GetValue<long>(), point[1]!.GetValue<double>()));
+            Assert.Equal(expected, drawn);
+        }
+
+        await StudioFixture.CheckPageAsync(page, "bandit-endpoint");
+
+        // Learning while the page is open adds a reading, and the live region shows it.
+        await Assertions.Expect(page.Locator("#endpoint-live[data-live-connected=true]")).ToHaveCountAsync(1);
+        await LearnAsync(endpoint, data.Row);
+        await WaitForReadingsAsync(serving, endpoint, stored.Count + 1);
+        await Assertions.Expect(section).Not.ToContainTextAsync($"({stored.Count} readings)", new() { Timeout = 15_000 });
+        await Assertions.Expect(chart).ToHaveCountAsync(1);
+        var redrawn = JsonNode.Parse((await chart.GetAttributeAsync("data-chart"))!)!["series"]![0]!["data"]!.AsArray();
+        Assert.True(redrawn.Count > stored.Count, $"{redrawn.Count} points after learning more, {stored.Count} before");
+    }
+
+    /// <summary>The stored readings once no save is pending (the count held still for longer than the runtime's save period).</summary>
+    private static async Task<IReadOnlyList<BanditWeights>> SettledReadingsAsync(ServingService serving, string endpoint)
+    {
+        var readings = await serving.BanditWeightHistoryAsync(endpoint);
+        while (true)
+        {
+            await Task.Delay(1500);
+            var again = await serving.BanditWeightHistoryAsync(endpoint);
+            if (again.Count == readings.Count)
+            {
+                return again;
+            }
+
+            readings = again;
+        }
+    }
+
+    /// <summary>Ten invocations, each rewarded: 1 when the bandit chose "good", 0 when it chose "bad".</summary>
+    private async Task LearnAsync(string endpoint, string row)
+    {
+        var rewards = new List<object>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"endpoints/{endpoint}/invocations") { Content = new StringContent(row, Encoding.UTF8, "text/csv") };
+            using var response = await studio.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var variant = response.Headers.GetValues("X-Amzn-Invoked-Production-Variant").Single();
+            rewards.Add(new { inference_id = response.Headers.GetValues("X-Amzn-SageMaker-Inference-Id").Single(), reward = variant == "good" ? 1 : 0 });
+        }
+
+        using var feedback = await studio.Http.PostAsJsonAsync($"api/kiln/endpoints/{endpoint}/feedback", new { rewards });
+        Assert.True(feedback.IsSuccessStatusCode, await feedback.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<IReadOnlyList<BanditWeights>> WaitForReadingsAsync(ServingService serving, string endpoint, int count)
+    {
+        var deadline = Environment.TickCount64 + 15_000;
+        while (true)
+        {
+            var readings = await serving.BanditWeightHistoryAsync(endpoint);
+            if (readings.Count >= count || Environment.TickCount64 > deadline)
+            {
+                Assert.True(readings.Count >= count, $"{readings.Count} stored readings, expected {count}");
+                return readings;
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     [Fact]

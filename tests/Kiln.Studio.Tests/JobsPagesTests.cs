@@ -150,6 +150,158 @@ public sealed class JobsPagesTests(StudioFixture studio)
     }
 
     [Fact]
+    public async Task A_running_processing_job_page_shows_what_DescribeProcessingJob_says_and_its_Stop_button_stops_it()
+    {
+        var name = "studio-proc-" + Guid.NewGuid().ToString("N")[..6];
+        var input = DataFolder("processing-" + name, "rows.csv", "1,2\n3,4\n");
+        var output = new Uri(Path.Combine(studio.DataDirectory, "processing-output", name)).AbsoluteUri;
+        await CallAsync("CreateProcessingJob", new
+        {
+            ProcessingJobName = name,
+            RoleArn = Role,
+            ProcessingResources = new { ClusterConfig = new { InstanceCount = 1, InstanceType = "ml.m5.large", VolumeSizeInGB = 1 } },
+            AppSpecification = new
+            {
+                ImageUri = "kiln/script",
+                ContainerEntrypoint = new[] { "bash", "-c", "echo processing-start; wc -l < \"$IN/rows.csv\"; cp \"$IN/rows.csv\" \"$OUT/\"; for i in $(seq 1 600); do echo tick $i; sleep 1; done" },
+            },
+            Environment = new Dictionary<string, string> { ["IN"] = "/opt/ml/processing/input/rows", ["OUT"] = "/opt/ml/processing/output" },
+            ProcessingInputs = new[]
+            {
+                new { InputName = "rows", S3Input = new { S3Uri = input, LocalPath = "/opt/ml/processing/input/rows", S3DataType = "S3Prefix", S3InputMode = "File", S3DataDistributionType = "FullyReplicated" } },
+            },
+            ProcessingOutputConfig = new { Outputs = new[] { new { OutputName = "copied", S3Output = new { S3Uri = output, LocalPath = "/opt/ml/processing/output", S3UploadMode = "EndOfJob" } } } },
+            StoppingCondition = new { MaxRuntimeInSeconds = 900 },
+        });
+
+        var page = await studio.NewPageAsync();
+        await page.GotoAsync($"/jobs/processing/{name}");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(name);
+        await Assertions.Expect(page.Locator("p.crumbs")).ToContainTextAsync("Processing job");
+        await Assertions.Expect(page.Locator("#job-live[data-live-connected=true]")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("pre.log")).ToContainTextAsync("tick 2", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("pre.log")).ToContainTextAsync("processing-start");
+
+        var described = await CallAsync("DescribeProcessingJob", new { ProcessingJobName = name });
+        Assert.Equal("InProgress", described["ProcessingJobStatus"]!.GetValue<string>());
+        await Assertions.Expect(page.Locator("#job-live .status").First).ToHaveTextAsync("InProgress");
+        await Assertions.Expect(page.Locator("ol.timeline li")).ToHaveTextAsync([new System.Text.RegularExpressions.Regex("^Created"), new System.Text.RegularExpressions.Regex("^Running")]);
+
+        // Inputs and outputs as the service keeps them: the same URIs and local paths DescribeProcessingJob answers.
+        var describedInput = described["ProcessingInputs"]![0]!["S3Input"]!;
+        var inputRow = page.Locator("section[aria-labelledby=inputs-heading] tbody tr");
+        await Assertions.Expect(inputRow).ToHaveCountAsync(1);
+        await Assertions.Expect(inputRow.Locator("td").Nth(0)).ToHaveTextAsync(described["ProcessingInputs"]![0]!["InputName"]!.GetValue<string>());
+        await Assertions.Expect(inputRow.Locator("td").Nth(1)).ToHaveTextAsync(describedInput["S3Uri"]!.GetValue<string>());
+        await Assertions.Expect(inputRow.Locator("td").Nth(2)).ToContainTextAsync(describedInput["LocalPath"]!.GetValue<string>());
+        var describedOutput = described["ProcessingOutputConfig"]!["Outputs"]![0]!;
+        var outputRow = page.Locator("section[aria-labelledby=outputs-heading] tbody tr");
+        await Assertions.Expect(outputRow).ToHaveCountAsync(1);
+        await Assertions.Expect(outputRow.Locator("td").Nth(0)).ToHaveTextAsync(describedOutput["OutputName"]!.GetValue<string>());
+        await Assertions.Expect(outputRow.Locator("td").Nth(1)).ToHaveTextAsync(describedOutput["S3Output"]!["S3Uri"]!.GetValue<string>());
+        await Assertions.Expect(outputRow.Locator("td").Nth(2)).ToContainTextAsync(describedOutput["S3Output"]!["S3UploadMode"]!.GetValue<string>());
+        await Assertions.Expect(page.Locator("section[aria-labelledby=settings-heading]")).ToContainTextAsync("/opt/ml/processing/input/rows");
+        await StudioFixture.CheckPageAsync(page, "processing-job");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Stop requested");
+        var stopped = await WaitAsync("DescribeProcessingJob", new { ProcessingJobName = name }, "ProcessingJobStatus");
+        Assert.Equal("Stopped", stopped["ProcessingJobStatus"]!.GetValue<string>());
+        await Assertions.Expect(page.Locator("#job-live .status").First).ToHaveTextAsync("Stopped", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("ol.timeline li").Last).ToContainTextAsync("Stopped");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Stop" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task A_completed_processing_job_shows_its_exit_message_as_a_fact_not_as_a_failure_and_the_outputs_it_uploaded()
+    {
+        var name = "studio-proc-done-" + Guid.NewGuid().ToString("N")[..6];
+        var output = new Uri(Path.Combine(studio.DataDirectory, "processing-output", name)).AbsoluteUri;
+        await CallAsync("CreateProcessingJob", new
+        {
+            ProcessingJobName = name,
+            RoleArn = Role,
+            ProcessingResources = new { ClusterConfig = new { InstanceCount = 1, InstanceType = "ml.m5.large", VolumeSizeInGB = 1 } },
+            AppSpecification = new { ImageUri = "kiln/script", ContainerEntrypoint = new[] { "bash", "-c", "echo summing; echo 42 > \"$OUT/sum.txt\"; echo 'Summed 3 rows' > \"$MESSAGE\"" } },
+            Environment = new Dictionary<string, string> { ["OUT"] = "/opt/ml/processing/output", ["MESSAGE"] = "/opt/ml/output/message" },
+            ProcessingOutputConfig = new { Outputs = new[] { new { OutputName = "sum", S3Output = new { S3Uri = output, LocalPath = "/opt/ml/processing/output", S3UploadMode = "EndOfJob" } } } },
+        });
+        var described = await WaitAsync("DescribeProcessingJob", new { ProcessingJobName = name }, "ProcessingJobStatus");
+        Assert.True(described["ProcessingJobStatus"]!.GetValue<string>() == "Completed", described.ToJsonString());
+        Assert.Equal("Summed 3 rows", described["ExitMessage"]!.GetValue<string>());
+
+        var page = await studio.NewPageAsync();
+        await page.GotoAsync($"/jobs/processing/{name}");
+        await Assertions.Expect(page.Locator("ol.timeline li")).ToHaveTextAsync(
+            [new System.Text.RegularExpressions.Regex("^Created"), new System.Text.RegularExpressions.Regex("^Running"), new System.Text.RegularExpressions.Regex("^Completed")]);
+        await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("Exit message");
+        await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("Summed 3 rows");
+        await Assertions.Expect(page.Locator("dl.facts dd.failure")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("pre.log")).ToContainTextAsync("summing");
+        await Assertions.Expect(page.Locator("section[aria-labelledby=inputs-heading]")).ToContainTextAsync("None.");
+        await Assertions.Expect(page.Locator("section[aria-labelledby=outputs-heading] tbody tr td").Nth(1)).ToHaveTextAsync(output);
+        Assert.Equal("42", File.ReadAllText(Path.Combine(new Uri(output).LocalPath, "sum.txt")).Trim());
+    }
+
+    [Fact]
+    public async Task A_batch_transform_job_page_shows_its_timeline_log_input_output_and_progress_as_DescribeTransformJob_does()
+    {
+        var training = await CallAsync("DescribeTrainingJob", new { TrainingJobName = await TrainingJobAsync() });
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var model = "studio-bt-model-" + suffix;
+        await CallAsync("CreateModel", new
+        {
+            ModelName = model,
+            ExecutionRoleArn = Role,
+            PrimaryContainer = new { Image = Xgboost, ModelDataUrl = training["ModelArtifacts"]!["S3ModelArtifacts"]!.GetValue<string>() },
+        });
+        // Five rows of features (the label column left out), one prediction each.
+        var source = Path.Combine(RepositoryRoot(), "samples", "data", "breast_cancer.csv");
+        var features = string.Join('\n', File.ReadLines(source).Skip(1).Take(5).Select(line => string.Join(',', line.Split(',')[..^1]))) + "\n";
+        var input = DataFolder("transform-" + suffix, "rows.csv", features);
+        var name = "studio-bt-" + suffix;
+        await CallAsync("CreateTransformJob", new
+        {
+            TransformJobName = name,
+            ModelName = model,
+            TransformInput = new { DataSource = new { S3DataSource = new { S3DataType = "S3Prefix", S3Uri = input } }, ContentType = "text/csv", SplitType = "Line" },
+            TransformOutput = new { S3OutputPath = new Uri(Path.Combine(studio.DataDirectory, "transform-output", name)).AbsoluteUri, AssembleWith = "Line" },
+            TransformResources = new { InstanceType = "ml.m5.large", InstanceCount = 1 },
+        });
+        var described = await WaitAsync("DescribeTransformJob", new { TransformJobName = name }, "TransformJobStatus");
+        Assert.True(described["TransformJobStatus"]!.GetValue<string>() == "Completed", described.ToJsonString());
+
+        var page = await studio.NewPageAsync();
+        await page.GotoAsync("/jobs?type=transform");
+        await page.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(name);
+        await Assertions.Expect(page.Locator("p.crumbs")).ToContainTextAsync("Transform job");
+        await Assertions.Expect(page.Locator("#job-live .status").First).ToHaveTextAsync("Completed");
+        await Assertions.Expect(page.Locator("ol.timeline li")).ToHaveTextAsync(
+            [new System.Text.RegularExpressions.Regex("^Created"), new System.Text.RegularExpressions.Regex("^Running"), new System.Text.RegularExpressions.Regex("^Completed")]);
+
+        var facts = page.Locator("dl.facts");
+        await Assertions.Expect(facts).ToContainTextAsync(described["ModelName"]!.GetValue<string>());
+        await Assertions.Expect(facts).ToContainTextAsync("1/1 files, 5/5 records");
+        var log = page.Locator("pre.log");
+        await Assertions.Expect(log).ToContainTextAsync("Transforming rows.csv");
+        await Assertions.Expect(log).ToContainTextAsync("Completed: output in " + described["TransformOutput"]!["S3OutputPath"]!.GetValue<string>());
+        await Assertions.Expect(page.Locator("p.log-note")).ToContainTextAsync("lines.");
+
+        var inputRow = page.Locator("section[aria-labelledby=inputs-heading] tbody tr");
+        await Assertions.Expect(inputRow).ToHaveCountAsync(1);
+        await Assertions.Expect(inputRow.Locator("td").Nth(1)).ToHaveTextAsync(described["TransformInput"]!["DataSource"]!["S3DataSource"]!["S3Uri"]!.GetValue<string>());
+        await Assertions.Expect(inputRow.Locator("td").Nth(2)).ToContainTextAsync("text/csv");
+        await Assertions.Expect(inputRow.Locator("td").Nth(2)).ToContainTextAsync("split Line");
+        var outputRow = page.Locator("section[aria-labelledby=outputs-heading] tbody tr");
+        await Assertions.Expect(outputRow).ToHaveCountAsync(1);
+        await Assertions.Expect(outputRow.Locator("td").Nth(1)).ToHaveTextAsync(described["TransformOutput"]!["S3OutputPath"]!.GetValue<string>());
+        await Assertions.Expect(outputRow.Locator("td").Nth(2)).ToContainTextAsync("assemble with Line");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Stop" })).ToHaveCountAsync(0);
+        await StudioFixture.CheckPageAsync(page, "transform-job");
+    }
+
+    [Fact]
     public async Task A_stop_without_the_pages_antiforgery_token_is_refused()
     {
         using var response = await studio.Http.PostAsync("studio/jobs/training/any-job/stop", new FormUrlEncodedContent([]));

@@ -46,4 +46,18 @@ public interface IServingStore
     Task SaveBanditStateAsync(string endpoint, string state, CancellationToken ct = default);
 
     Task<string?> LoadBanditStateAsync(string endpoint, CancellationToken ct = default);
+
+    /// <summary>
+    /// Appends a reading of a bandit's routing weights and drops the endpoint's oldest readings beyond
+    /// <paramref name="keep"/>; nothing is kept for an endpoint that does not exist. Deleting the endpoint deletes them.
+    /// </summary>
+    Task AddBanditWeightsAsync(string endpoint, BanditWeights reading, int keep, CancellationToken ct = default);
+
+    /// <summary>The endpoint's bandit weight readings, oldest first.</summary>
+    Task<IReadOnlyList<BanditWeights>> ListBanditWeightsAsync(string endpoint, CancellationToken ct = default);
 }
+
+/// <summary>What a bandit-routed endpoint's router preferred at one moment: each production variant's weight.</summary>
+public sealed record BanditWeights(DateTimeOffset Time, IReadOnlyList<VariantWeight> Variants);
+
+public sealed record VariantWeight(string VariantName, double Weight);

@@ -186,6 +186,9 @@ public sealed class ServingService(IServingStore store, IJobScheduler scheduler,
     public async Task<Endpoint> DescribeEndpointAsync(string name, CancellationToken ct = default) =>
         await store.FindEndpointAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"Could not find endpoint \"{name}\".");
 
+    /// <summary>How a bandit-routed endpoint's weights moved while it learned (oldest first; empty for weighted routing).</summary>
+    public Task<IReadOnlyList<BanditWeights>> BanditWeightHistoryAsync(string name, CancellationToken ct = default) => store.ListBanditWeightsAsync(name, ct);
+
     public Task<Page<Endpoint>> ListEndpointsAsync(ListQuery query, CancellationToken ct = default) => store.ListEndpointsAsync(query, ct);
 
     /// <summary>Deploys another config behind the endpoint: the new fleet comes up beside the old one and traffic moves by the policy.</summary>

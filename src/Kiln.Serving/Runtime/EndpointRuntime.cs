@@ -27,6 +27,9 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     private const int RecentInferenceCapacity = 200_000;
     private static readonly TimeSpan SavePeriod = TimeSpan.FromSeconds(1);
 
+    /// <summary>How many readings of a bandit's weights the store keeps per endpoint (at most one a second while it learns).</summary>
+    private const int WeightHistoryLength = 2000;
+
     private readonly IServingStore _store;
     private readonly ModelLoader _loader;
     private readonly CaptureWriter _capture;
@@ -548,7 +551,8 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         var (successes, failures) = bandit.Counts();
         var total = (long)(successes.Sum() + failures.Sum());
         var key = live.Record.Name + "\n" + fleet.ConfigName;
-        if (!force && _savedRewards.TryGetValue(key, out var saved) && saved == total)
+        var learned = !_savedRewards.TryGetValue(key, out var saved) || saved != total;
+        if (!force && !learned)
         {
             return;
         }
@@ -557,6 +561,14 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         {
             var state = new SavedBandit(fleet.ConfigName, fleet.Variants.Select(v => v.Name).ToList(), bandit.SaveState());
             await _store.SaveBanditStateAsync(live.Record.Name, JsonSerializer.Serialize(state)).ConfigureAwait(false);
+            if (learned)
+            {
+                // The weights' history (Studio's "bandit weights over time") gains a reading each time the bandit learned.
+                var weights = bandit.CurrentWeights();
+                var reading = new BanditWeights(_clock.GetUtcNow(), fleet.Variants.Select((variant, i) => new VariantWeight(variant.Name, weights[i])).ToList());
+                await _store.AddBanditWeightsAsync(live.Record.Name, reading, WeightHistoryLength).ConfigureAwait(false);
+            }
+
             _savedRewards[key] = total;
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Kiln.Core.Common;
 using Kiln.Core.Serving;
 
@@ -39,6 +40,7 @@ public sealed class SqliteServingStore(SqliteDatabase db) : IServingStore
         db.WriteAsync(session =>
         {
             session.Execute("DELETE FROM bandit_state WHERE endpoint = $endpoint", ("$endpoint", name));
+            session.Execute("DELETE FROM bandit_weights WHERE endpoint = $endpoint", ("$endpoint", name));
             return session.Execute("DELETE FROM endpoints WHERE name = $name", ("$name", name)) == 1;
         }, ct);
 
@@ -54,4 +56,27 @@ public sealed class SqliteServingStore(SqliteDatabase db) : IServingStore
 
     public Task<string?> LoadBanditStateAsync(string endpoint, CancellationToken ct = default) =>
         Task.FromResult((string?)db.Read(session => session.Scalar("SELECT state FROM bandit_state WHERE endpoint = $endpoint", ("$endpoint", endpoint))));
+
+    public Task AddBanditWeightsAsync(string endpoint, BanditWeights reading, int keep, CancellationToken ct = default) =>
+        db.WriteAsync(session =>
+        {
+            var added = session.Execute(
+                "INSERT INTO bandit_weights (endpoint, time, weights) SELECT $endpoint, $time, $weights WHERE EXISTS (SELECT 1 FROM endpoints WHERE name = $endpoint)",
+                ("$endpoint", endpoint), ("$time", reading.Time.ToUnixTimeMilliseconds()), ("$weights", JsonSerializer.Serialize(reading.Variants)));
+            if (added == 1)
+            {
+                session.Execute(
+                    "DELETE FROM bandit_weights WHERE endpoint = $endpoint AND id <= "
+                    + "(SELECT id FROM bandit_weights WHERE endpoint = $endpoint ORDER BY id DESC LIMIT 1 OFFSET $keep)",
+                    ("$endpoint", endpoint), ("$keep", Math.Max(0, keep)));
+            }
+        }, ct);
+
+    public Task<IReadOnlyList<BanditWeights>> ListBanditWeightsAsync(string endpoint, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<BanditWeights>>(db.Read(session => session.Query(
+            "SELECT time, weights FROM bandit_weights WHERE endpoint = $endpoint ORDER BY id",
+            reader => new BanditWeights(
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)),
+                JsonSerializer.Deserialize<List<VariantWeight>>(reader.GetString(1))!),
+            ("$endpoint", endpoint))));
 }

@@ -135,7 +135,8 @@ public sealed class JobsQuery(TrainingJobService training, ProcessingJobService 
         Kind = JobKinds.Processing,
         Name = job.Name,
         Status = job.Status.ToString(),
-        FailureReason = job.FailureReason ?? job.ExitMessage,
+        // The exit message is what the container wrote to /opt/ml/output/message, on success too: not a failure reason.
+        FailureReason = job.FailureReason,
         IsFinished = job.IsFinished,
         CreationTime = job.CreationTime,
         StartTime = job.ProcessingStartTime,
@@ -147,6 +148,7 @@ public sealed class JobsQuery(TrainingJobService training, ProcessingJobService 
             ("Instances", $"{job.Spec.InstanceCount} × {job.Spec.InstanceType}"),
             ("Max runtime", $"{job.Spec.MaxRuntimeInSeconds} s"),
             ("Created by", job.Spec.CreatedBy),
+            .. job.ExitMessage is { } exitMessage ? [("Exit message", exitMessage)] : Array.Empty<(string, string)>(),
         ],
         Timeline = Steps(job.CreationTime, job.ProcessingStartTime, job.ProcessingEndTime, job.Status.ToString(), job.FailureReason),
         Inputs = job.Spec.Inputs.Select(input => new JobLocation(input.Name, input.Uri, $"→ {input.LocalPath} ({input.DataType}, {input.InputMode})")).ToList(),

@@ -20,7 +20,7 @@ public sealed class LiveTopics(
     MonitoringQuery monitoring,
     JobsQuery jobs,
     TuningQuery tuning,
-    Core.AutoML.AutoMLJobService automl)
+    Core.AutoML.AutoMLJobService automl) : ILiveFingerprints
 {
     public const string Home = "home";
     public const string Run = "run";

@@ -5,24 +5,28 @@ namespace Kiln.Studio.Live;
 
 /// <summary>
 /// The live stream: <c>GET /studio/events/{topic}?key=</c> answers server-sent events, one <c>changed</c> event each
-/// time the topic's fingerprint changes (checked every <see cref="Interval"/>). The page's script then refetches the
-/// region (studio.js). <c>since</c> is the fingerprint the page was rendered at: when the state has already moved on by
-/// the time the stream connects, the first <c>changed</c> follows <c>ready</c> at once.
+/// time the topic's fingerprint changes (checked every <see cref="Interval"/> by one poll that all streams on the same
+/// topic and key share, <see cref="LivePolls"/>). The page's script then refetches the region (studio.js). <c>since</c>
+/// is the fingerprint the page was rendered at: when the state has already moved on by the time the stream connects,
+/// the first <c>changed</c> follows <c>ready</c> at once.
 /// </summary>
 public static class StudioEvents
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     internal static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/studio/events/{topic}", (string topic, string? key, string? since, LiveTopics topics, TimeProvider clock, CancellationToken ct) =>
+        app.MapGet("/studio/events/{topic}", (string topic, string? key, string? since, LivePolls polls, CancellationToken ct) =>
             LiveTopics.Exists(topic)
-                ? Results.ServerSentEvents(ChangesAsync(topic, key, since, topics, clock, ct))
+                ? Results.ServerSentEvents(ChangesAsync(topic, key, since, polls, ct))
                 : Results.NotFound());
 
-    private static async IAsyncEnumerable<SseItem<string>> ChangesAsync(
-        string topic, string? key, string? since, LiveTopics topics, TimeProvider clock, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>The events of one stream: <c>ready</c>, then <c>changed</c> whenever a reading differs from the last one announced.</summary>
+    public static async IAsyncEnumerable<SseItem<string>> ChangesAsync(
+        string topic, string? key, string? since, LivePolls polls, [EnumeratorCancellation] CancellationToken ct)
     {
-        var last = await topics.FingerprintAsync(topic, key, ct);
+        // The poll reads the whole state at each tick, so a change between this read and following is still seen.
+        var last = await polls.ReadAsync(topic, key, ct);
+        using var follower = polls.Follow(topic, key);
         yield return new SseItem<string>("", "ready");
         if (since is not null && since != last)
         {
@@ -31,16 +35,16 @@ public static class StudioEvents
 
         while (!ct.IsCancellationRequested)
         {
+            string? current;
             try
             {
-                await Task.Delay(Interval, clock, ct);
+                current = await follower.NextAsync(ct);
             }
             catch (OperationCanceledException)
             {
                 yield break;
             }
 
-            var current = await topics.FingerprintAsync(topic, key, ct);
             if (current != last)
             {
                 last = current;

@@ -121,6 +121,42 @@ public abstract class EndpointStoreContract : DeletableNamedResourceContract<End
         Assert.Null(await Store.LoadBanditStateAsync("ghost"));
     }
 
+    [Fact]
+    public async Task Bandit_weights_are_listed_oldest_first_bounded_per_endpoint_and_deleted_with_it()
+    {
+        await Store.AddEndpointAsync(Sample("e", Epoch, nameof(EndpointStatus.InService)));
+        await Store.AddEndpointAsync(Sample("f", Epoch, nameof(EndpointStatus.InService)));
+        Assert.Empty(await Store.ListBanditWeightsAsync("e"));
+
+        for (var second = 0; second < 5; second++)
+        {
+            await Store.AddBanditWeightsAsync("e", Reading(second, second / 10.0), keep: 3);
+        }
+
+        await Store.AddBanditWeightsAsync("f", Reading(9, 0.9), keep: 3);
+
+        var kept = await Store.ListBanditWeightsAsync("e");
+        Assert.Equal([Epoch.AddSeconds(2), Epoch.AddSeconds(3), Epoch.AddSeconds(4)], kept.Select(reading => reading.Time));
+        Assert.Equal([new VariantWeight("blue", 0.4), new VariantWeight("green", 0.6)], kept[^1].Variants);
+        Assert.Equal(0.9, Assert.Single(await Store.ListBanditWeightsAsync("f")).Variants[0].Weight);
+
+        Assert.True(await Store.DeleteEndpointAsync("e"));
+        await Store.AddEndpointAsync(Sample("e", Epoch, nameof(EndpointStatus.Creating)));
+        Assert.Empty(await Store.ListBanditWeightsAsync("e"));
+        Assert.Single(await Store.ListBanditWeightsAsync("f"));
+    }
+
+    [Fact]
+    public async Task Bandit_weights_of_a_missing_endpoint_are_not_kept()
+    {
+        await Store.AddBanditWeightsAsync("ghost", Reading(0, 0.5), keep: 10);
+
+        Assert.Empty(await Store.ListBanditWeightsAsync("ghost"));
+    }
+
+    private static BanditWeights Reading(int second, double blue) =>
+        new(Epoch.AddSeconds(second), [new VariantWeight("blue", blue), new VariantWeight("green", 1 - blue)]);
+
     protected override Task<bool> AddAsync(Endpoint item) => Store.AddEndpointAsync(item);
 
     protected override Task<Endpoint?> FindAsync(string name) => Store.FindEndpointAsync(name);

@@ -6,7 +6,7 @@ namespace Kiln.Studio.Tests.Infrastructure;
 /// The endpoint the endpoint pages look at: xgboost trained on the bundled breast-cancer CSV, deployed as two
 /// production variants (blue, green) and a shadow, with data capture on, through the SageMaker API.
 /// </summary>
-public sealed record EndpointData(string Endpoint, string Row)
+public sealed record EndpointData(string Endpoint, string Row, string Model)
 {
     public const string CaptureBucket = "studio-capture";
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -71,6 +71,6 @@ public sealed record EndpointData(string Endpoint, string Row)
         Assert.True(created["EndpointStatus"]!.GetValue<string>() == "InService", created.ToJsonString());
 
         var row = string.Join(',', File.ReadLines(csv).Skip(1).First().Split(',')[..^1]);
-        return new EndpointData(endpoint, row);
+        return new EndpointData(endpoint, row, model);
     }
 }

@@ -15,9 +15,21 @@ public sealed record EndpointView(Endpoint Endpoint, EndpointConfig? Config, IRe
 {
     public bool IsBandit => Config is { Routing: not RoutingStrategy.Weighted };
 
+    /// <summary>A bandit's weights each time it learned, as the serving runtime stored them (they survive a restart).</summary>
+    public IReadOnlyList<BanditWeights> WeightHistory { get; init; } = [];
+
+    /// <summary>Each production variant's weight over time, one chart series per variant.</summary>
+    public IReadOnlyList<(string Variant, IReadOnlyList<(DateTimeOffset Time, double Weight)> Points)> WeightSeries() =>
+        WeightHistory
+            .SelectMany(reading => reading.Variants.Select(v => (v.VariantName, reading.Time, v.Weight)))
+            .GroupBy(point => point.VariantName, StringComparer.Ordinal)
+            .Select(group => (group.Key, (IReadOnlyList<(DateTimeOffset, double)>)group.Select(p => (p.Time, p.Weight)).ToList()))
+            .ToList();
+
     /// <summary>Changes whenever the live part of the page would render differently.</summary>
     public string Fingerprint() =>
-        $"{Endpoint.Status}:{Endpoint.LastModifiedTime.ToUnixTimeMilliseconds()}:" + string.Join(',', Variants.Select(v =>
+        $"{Endpoint.Status}:{Endpoint.LastModifiedTime.ToUnixTimeMilliseconds()}:{WeightHistory.Count}/{(WeightHistory.Count > 0 ? WeightHistory[^1].Time.ToUnixTimeMilliseconds() : 0)}:"
+        + string.Join(',', Variants.Select(v =>
             $"{v.State.VariantName}={v.State.CurrentWeight}/{v.State.CurrentInstanceCount}/{v.Traffic?.Invocations}/{v.Traffic?.Errors}/{v.Traffic?.Comparisons}/{v.InvocationsPerSecond:0.#}"));
 }
 
@@ -68,14 +80,7 @@ public sealed class EndpointQuery(ServingService serving, TrafficHistory history
             sample?.Traffic.Variants.FirstOrDefault(v => v.VariantName == state.VariantName && v.Shadow == shadow),
             history.InvocationsPerSecond(name, state.VariantName));
         var rows = endpoint.Variants.Select(v => Row(v, false)).Concat(endpoint.ShadowVariants.Select(v => Row(v, true))).ToList();
-        return new EndpointView(endpoint, config, rows, sample);
+        var view = new EndpointView(endpoint, config, rows, sample);
+        return view.IsBandit ? view with { WeightHistory = await serving.BanditWeightHistoryAsync(name, ct) } : view;
     }
-
-    /// <summary>Each production variant's weight over the readings Studio took (what a bandit has shifted).</summary>
-    public IReadOnlyList<(string Variant, IReadOnlyList<(DateTimeOffset Time, double Weight)> Points)> WeightHistory(string name) =>
-        history.Samples(name)
-            .SelectMany(sample => sample.Traffic.Variants.Where(v => !v.Shadow).Select(v => (v.VariantName, sample.Time, v.Weight)))
-            .GroupBy(point => point.VariantName, StringComparer.Ordinal)
-            .Select(group => (group.Key, (IReadOnlyList<(DateTimeOffset, double)>)group.Select(p => (p.Time, p.Weight)).ToList()))
-            .ToList();
 }

@@ -8,8 +8,8 @@ public sealed record TrafficSample(DateTimeOffset Time, EndpointTraffic Traffic)
 
 /// <summary>
 /// Readings of each endpoint's live traffic, taken whenever Studio reads it (a page load, and every second while a page
-/// follows the endpoint live). Kiln keeps counters, not rates: invocations per second and the weights' history come
-/// from the difference between readings. Kept in memory, a bounded window per endpoint.
+/// follows the endpoint live). Kiln keeps counters, not rates: invocations per second come from the difference between
+/// readings. Kept in memory, a bounded window per endpoint (a bandit's weight history is stored by the serving runtime).
 /// </summary>
 public sealed class TrafficHistory(IEndpointInvoker invoker, TimeProvider clock)
 {
