@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Kiln.Api.FeatureStoreRuntime;
 using Kiln.Api.MLflow;
 using Kiln.Api.Native;
 using Kiln.Api.S3;
@@ -8,6 +9,7 @@ using Kiln.Api.SageMakerRuntime;
 using Kiln.Artifacts.FileSystem;
 using Kiln.AutoML;
 using Kiln.AutoML.Data;
+using Kiln.Core.FeatureStore;
 using Kiln.Core.Lineage;
 using Kiln.Core.Logs;
 using Kiln.Core.Objects;
@@ -84,6 +86,7 @@ public static class KilnServer
         app.MapMlflowApi();
         app.MapSageMakerApi();
         app.MapSageMakerRuntimeApi();
+        app.MapFeatureStoreRuntimeApi();
         app.MapNativeApi();
         app.MapKilnStudio();
         return app;
@@ -115,6 +118,7 @@ public static class KilnServer
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
         services.AddKilnPipelines();
         services.AddKilnMonitoring();
+        services.AddKilnFeatureStore();
 
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();
