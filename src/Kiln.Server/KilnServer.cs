@@ -9,12 +9,12 @@ using Kiln.Api.SageMakerRuntime;
 using Kiln.Artifacts.FileSystem;
 using Kiln.AutoML;
 using Kiln.AutoML.Data;
-using Kiln.Core.FeatureStore;
 using Kiln.Core.Lineage;
 using Kiln.Core.Logs;
 using Kiln.Core.Objects;
 using Kiln.Core.Registry;
 using Kiln.Core.Tracking;
+using Kiln.FeatureStore;
 using Kiln.Jobs.Silo;
 using Kiln.Pipelines;
 using Kiln.Processing;
@@ -118,7 +118,7 @@ public static class KilnServer
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
         services.AddKilnPipelines();
         services.AddKilnMonitoring();
-        services.AddKilnFeatureStore();
+        services.AddKilnFeatureStoreWithOfflineStore();
 
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();
