@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Kiln.Api.FeatureStoreRuntime;
 using Kiln.Api.MLflow;
 using Kiln.Api.Native;
 using Kiln.Api.S3;
@@ -14,6 +15,7 @@ using Kiln.Core.Logs;
 using Kiln.Core.Objects;
 using Kiln.Core.Registry;
 using Kiln.Core.Tracking;
+using Kiln.FeatureStore;
 using Kiln.Jobs.Silo;
 using Kiln.Pipelines;
 using Kiln.Processing;
@@ -85,6 +87,7 @@ public static class KilnServer
         app.MapMlflowApi();
         app.MapSageMakerApi();
         app.MapSageMakerRuntimeApi();
+        app.MapFeatureStoreRuntimeApi();
         app.MapNativeApi();
         app.MapKilnStudio();
         return app;
@@ -123,6 +126,7 @@ public static class KilnServer
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
         services.AddKilnPipelines();
         services.AddKilnMonitoring();
+        services.AddKilnFeatureStoreWithOfflineStore();
 
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();

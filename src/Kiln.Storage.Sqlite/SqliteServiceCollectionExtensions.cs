@@ -1,4 +1,5 @@
 using Kiln.Core.AutoML;
+using Kiln.Core.FeatureStore;
 using Kiln.Core.Lineage;
 using Kiln.Core.Monitoring;
 using Kiln.Core.Objects;
@@ -11,6 +12,7 @@ using Kiln.Core.Training;
 using Kiln.Core.Transform;
 using Kiln.Core.Tuning;
 using Kiln.Storage.Sqlite.AutoML;
+using Kiln.Storage.Sqlite.FeatureStore;
 using Kiln.Storage.Sqlite.Lineage;
 using Kiln.Storage.Sqlite.Monitoring;
 using Kiln.Storage.Sqlite.Objects;
@@ -53,6 +55,8 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IObjectIndex, SqliteObjectIndex>();
         services.AddSingleton<IMonitoringStore, SqliteMonitoringStore>();
         services.AddSingleton<IMonitoringResultsStore, SqliteMonitoringResultsStore>();
+        services.AddSingleton<IFeatureGroupStore, SqliteFeatureGroupStore>();
+        services.AddSingleton<IOnlineRecordStore, SqliteOnlineRecordStore>();
         return services;
     }
 }

@@ -34,6 +34,7 @@ public static class SageMakerApi
         PipelinesApi.Register();
         LineageApi.Register();
         ExperimentsApi.Register();
+        FeatureStoreApi.Register();
         SearchApi.Register();
         TagsApi.Register();
     }
