@@ -112,11 +112,11 @@ public class RegressionTests(FuzzServer server) : IClassFixture<FuzzServer>
     [Theory]
     [InlineData("99999999999999999999")]
     [InlineData("-1e300")]
-    public void A_list_filter_timestamp_outside_the_calendar_is_a_validation_exception(string time)
+    public void A_list_filter_timestamp_outside_the_calendar_is_a_serialization_exception(string time)
     {
         var (status, body) = server.SageMaker("ListTransformJobs", $$"""{"CreationTimeAfter":{{time}}}""");
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Contains("ValidationException", body, StringComparison.Ordinal);
+        Assert.Contains("SerializationException", body, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -30,10 +30,10 @@ public class HttpFuzzTests(FuzzServer server) : IClassFixture<FuzzServer>
         server.Mlflow(HttpMethod.Post, "registered-models/create", """{"name":"fuzz-model"}""");
         var before = server.Mlflow(HttpMethod.Get, $"runs/get?run_id={runId}");
 
-        Sample(HttpFuzzGrammar.RunsSearch(experimentId), 250, body => server.Mlflow(HttpMethod.Post, "runs/search", body));
-        Sample(HttpFuzzGrammar.ExperimentsSearch, 120, body => server.Mlflow(HttpMethod.Post, "experiments/search", body));
-        Sample(HttpFuzzGrammar.RegistrySearchQuery, 120, query => server.Mlflow(HttpMethod.Get, "registered-models/search?" + query));
-        Sample(HttpFuzzGrammar.RegistrySearchQuery, 80, query => server.Mlflow(HttpMethod.Get, "model-versions/search?" + query));
+        Sample(HttpFuzzGrammar.RunsSearch(experimentId), 150, body => server.Mlflow(HttpMethod.Post, "runs/search", body));
+        Sample(HttpFuzzGrammar.ExperimentsSearch, 80, body => server.Mlflow(HttpMethod.Post, "experiments/search", body));
+        Sample(HttpFuzzGrammar.RegistrySearchQuery, 80, query => server.Mlflow(HttpMethod.Get, "registered-models/search?" + query));
+        Sample(HttpFuzzGrammar.RegistrySearchQuery, 50, query => server.Mlflow(HttpMethod.Get, "model-versions/search?" + query));
 
         server.AssertHealthy();
         Assert.Equal(before, server.Mlflow(HttpMethod.Get, $"runs/get?run_id={runId}"));
@@ -45,8 +45,8 @@ public class HttpFuzzTests(FuzzServer server) : IClassFixture<FuzzServer>
         server.SageMaker("CreateExperiment", """{"ExperimentName":"fuzz-experiment","Tags":[{"Key":"team","Value":"ml"}]}""");
         var before = server.SageMaker("DescribeExperiment", """{"ExperimentName":"fuzz-experiment"}""");
 
-        Sample(HttpFuzzGrammar.Search, 250, body => server.SageMaker("Search", body));
-        Sample(Gen.Select(HttpFuzzGrammar.ListOperation, HttpFuzzGrammar.List, (operation, body) => operation + " " + body), 250, call => server.SageMaker(call[..call.IndexOf(' ')], call[(call.IndexOf(' ') + 1)..]));
+        Sample(HttpFuzzGrammar.Search, 150, body => server.SageMaker("Search", body));
+        Sample(Gen.Select(HttpFuzzGrammar.ListOperation, HttpFuzzGrammar.List, (operation, body) => operation + " " + body), 150, call => server.SageMaker(call[..call.IndexOf(' ')], call[(call.IndexOf(' ') + 1)..]));
 
         server.AssertHealthy();
         Assert.Equal(before, server.SageMaker("DescribeExperiment", """{"ExperimentName":"fuzz-experiment"}"""));
@@ -55,11 +55,11 @@ public class HttpFuzzTests(FuzzServer server) : IClassFixture<FuzzServer>
     [Fact]
     public void CreatePipeline_answers_without_server_errors()
     {
-        var created = server.SageMaker("CreatePipeline", JsonSerializer.Serialize(new { PipelineName = "fuzz-kept", PipelineDefinition = """{"Version":"2020-12-01","Steps":[{"Name":"Stop","Type":"Fail","Arguments":{"ErrorMessage":"kept"}}]}""", RoleArn = Role }));
+        var created = server.SageMaker("CreatePipeline", JsonSerializer.Serialize(new { PipelineName = "fuzz-kept", PipelineDefinition = """{"Version":"2020-12-01","Steps":[{"Name":"Stop","Type":"Fail","Arguments":{"ErrorMessage":"kept"}}]}""", RoleArn = Role, ClientRequestToken = "kept-token-0000000000000000000000000" }));
         Assert.True(created.Status == HttpStatusCode.OK, created.Body);
         var before = server.SageMaker("DescribePipeline", """{"PipelineName":"fuzz-kept"}""");
 
-        Sample(HttpFuzzGrammar.CreatePipeline(Role), 250, body => server.SageMaker("CreatePipeline", body));
+        Sample(HttpFuzzGrammar.CreatePipeline(Role), 150, body => server.SageMaker("CreatePipeline", body));
 
         server.AssertHealthy();
         Assert.Equal(before, server.SageMaker("DescribePipeline", """{"PipelineName":"fuzz-kept"}"""));
@@ -73,8 +73,8 @@ public class HttpFuzzTests(FuzzServer server) : IClassFixture<FuzzServer>
         var upload = server.S3(HttpMethod.Post, "fuzz-bucket/multi?uploads");
         var uploadId = System.Xml.Linq.XDocument.Parse(upload.Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
 
-        Sample(S3BodyGrammar.XmlBytes.Select(Convert.ToBase64String), 150, body => server.S3(HttpMethod.Post, "fuzz-bucket?delete", Bytes(body)));
-        Sample(S3BodyGrammar.XmlBytes.Select(Convert.ToBase64String), 150, body => server.S3(HttpMethod.Post, $"fuzz-bucket/multi?uploadId={uploadId}", Bytes(body)));
+        Sample(S3BodyGrammar.XmlBytes.Select(Convert.ToBase64String), 100, body => server.S3(HttpMethod.Post, "fuzz-bucket?delete", Bytes(body)));
+        Sample(S3BodyGrammar.XmlBytes.Select(Convert.ToBase64String), 100, body => server.S3(HttpMethod.Post, $"fuzz-bucket/multi?uploadId={uploadId}", Bytes(body)));
         S3BodyGrammar.AnyChunked.Sample(
             input =>
             {
@@ -88,7 +88,7 @@ public class HttpFuzzTests(FuzzServer server) : IClassFixture<FuzzServer>
 
                 server.S3(HttpMethod.Put, "fuzz-bucket/chunked", content, [.. headers]);
             },
-            iter: Iterations(250),
+            iter: Iterations(150),
             threads: 1);
 
         server.AssertHealthy();

@@ -50,5 +50,5 @@ public static class Mutations
 
     /// <summary>Very long or very deep inputs: what an attacker sends to find quadratic time or unbounded recursion.</summary>
     public static Gen<string> Huge(params (string Open, string Close)[] shapes) =>
-        Gen.Select(Gen.OneOf(shapes), Gen.Int[1_000, 60_000], (shape, depth) => Repeat(shape.Open, depth) + Repeat(shape.Close, depth));
+        Gen.Select(Gen.OneOf(shapes), Gen.Int[1_000, 30_000], (shape, depth) => Repeat(shape.Open, depth) + Repeat(shape.Close, depth));
 }

@@ -32,6 +32,13 @@ public static class MlflowFilterGrammar
 
     public static readonly Gen<string> Token = Gen.OneOf(Identifier, Comparator, Value, Gen.OneOf("AND", "OR", "(", ")", ",", "ASC", "DESC", "NOT"));
 
+    /// <summary>Valid, recombined, mutated and noise, of ordinary length.</summary>
+    public static readonly Gen<string> Bounded = Gen.Frequency(
+        (4, Filter),
+        (3, Mutations.MutateMany(Filter)),
+        (3, Mutations.Soup(Token)),
+        (2, Mutations.Noise));
+
     /// <summary>The whole mix: valid, recombined, mutated, huge and noise.</summary>
     public static readonly Gen<string> Any = Gen.Frequency(
         (4, Filter),

@@ -22,10 +22,10 @@ public class MlflowFilterParserFuzzTests
     [Theory]
     [MemberData(nameof(Schemas))]
     public void Filters_parse_or_are_refused_as_invalid_parameter(string schema) =>
-        Fuzzing.Property(MlflowFilterGrammar.Any, 1500, text => text.Length, text => SearchParser.ParseFilter(text, Schema(schema)), Refusal);
+        Fuzzing.Property(MlflowFilterGrammar.Any, 900, text => text.Length, text => SearchParser.ParseFilter(text, Schema(schema)), Refusal);
 
     [Theory]
     [MemberData(nameof(Schemas))]
     public void Order_by_clauses_parse_or_are_refused_as_invalid_parameter(string schema) =>
-        Fuzzing.Property(MlflowFilterGrammar.OrderBy, 1000, text => text.Length, text => SearchParser.ParseOrderBy([text], Schema(schema)), Refusal);
+        Fuzzing.Property(MlflowFilterGrammar.OrderBy, 600, text => text.Length, text => SearchParser.ParseOrderBy([text], Schema(schema)), Refusal);
 }

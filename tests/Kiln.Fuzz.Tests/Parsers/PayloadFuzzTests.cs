@@ -34,10 +34,10 @@ public class PayloadFuzzTests
 
     [Fact]
     public void Payloads_decode_or_are_refused_with_a_client_error() =>
-        Fuzzing.Property(Payload, 3000, input => input.Body.Length, input => Payloads.Decode(input.Body, input.ContentType), e => e is PayloadException { Status: >= 400 and < 500 });
+        Fuzzing.Property(Payload, 1800, input => input.Body.Length, input => Payloads.Decode(input.Body, input.ContentType), e => e is PayloadException { Status: >= 400 and < 500 });
 
     [Fact]
     public void Raw_bytes_decode_or_are_refused_with_a_client_error() =>
-        Fuzzing.Property(Gen.Select(Gen.Byte.Array[0, 300], Gen.OneOf("text/csv", "application/json", "application/jsonlines"), (body, type) => (body, type)), 1500, input => input.Item1.Length,
+        Fuzzing.Property(Gen.Select(Gen.Byte.Array[0, 300], Gen.OneOf("text/csv", "application/json", "application/jsonlines"), (body, type) => (body, type)), 900, input => input.Item1.Length,
             input => Payloads.Decode(input.Item1, input.Item2), e => e is PayloadException { Status: >= 400 and < 500 });
 }

@@ -51,11 +51,11 @@ public class PipelineFuzzTests
 
     [Fact]
     public void Definitions_validate_or_are_refused_with_a_definition_error() =>
-        Fuzzing.Property(PipelineGrammar.Any, 2000, json => json.Length, json => DefinitionValidator.ParseAndValidate(json, new Operations()), e => e is PipelineDefinitionException);
+        Fuzzing.Property(PipelineGrammar.Any, 1200, json => json.Length, json => DefinitionValidator.ParseAndValidate(json, new Operations()), e => e is PipelineDefinitionException);
 
     [Fact]
     public void Accepted_definitions_evaluate_or_fail_with_an_evaluation_error() =>
-        Fuzzing.Property(PipelineGrammar.Slotted, 2000, json => json.Length, Evaluate, e => e is EvaluationException or PipelineDefinitionException);
+        Fuzzing.Property(PipelineGrammar.Slotted, 1200, json => json.Length, Evaluate, e => e is EvaluationException or PipelineDefinitionException);
 
     [Fact]
     public void Property_paths_parse_or_are_refused_as_malformed() =>

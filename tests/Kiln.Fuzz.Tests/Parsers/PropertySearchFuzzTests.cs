@@ -55,5 +55,5 @@ public class PropertySearchFuzzTests
 
     [Fact]
     public void Queries_are_answered_or_refused_as_invalid_parameter() =>
-        Fuzzing.Property(Query, 1500, query => 1000, query => PropertySearch.Run(Records, query, record => record), MlflowFilterParserFuzzTests.Refusal);
+        Fuzzing.Property(Query, 900, query => 1000, query => PropertySearch.Run(Records, query, record => record), MlflowFilterParserFuzzTests.Refusal);
 }

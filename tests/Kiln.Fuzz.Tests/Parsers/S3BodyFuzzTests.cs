@@ -13,16 +13,16 @@ public class S3BodyFuzzTests
 {
     [Fact]
     public void Delete_documents_are_read_or_refused_as_malformed() =>
-        Fuzzing.Property(S3BodyGrammar.XmlBytes, 1500, body => body.Length, body => S3RequestBodies.ReadDelete(Load(body)), e => e is XmlException);
+        Fuzzing.Property(S3BodyGrammar.XmlBytes, 900, body => body.Length, body => S3RequestBodies.ReadDelete(Load(body)), e => e is XmlException);
 
     [Fact]
     public void Complete_upload_documents_are_read_or_refused_as_malformed_or_invalid_parts() =>
-        Fuzzing.Property(S3BodyGrammar.XmlBytes, 1500, body => body.Length, body => S3RequestBodies.ReadCompletedParts(Load(body)),
+        Fuzzing.Property(S3BodyGrammar.XmlBytes, 900, body => body.Length, body => S3RequestBodies.ReadCompletedParts(Load(body)),
             e => e is XmlException or ObjectStoreException { Error: ObjectError.InvalidPart });
 
     [Fact]
     public void Aws_chunked_bodies_decode_or_are_refused_as_incomplete() =>
-        Fuzzing.Property(S3BodyGrammar.AnyChunked, 3000, input => input.Body.Length, input => Decode(input.Body, input.Declared), e => e is InvalidDataException);
+        Fuzzing.Property(S3BodyGrammar.AnyChunked, 1800, input => input.Body.Length, input => Decode(input.Body, input.Declared), e => e is InvalidDataException);
 
     internal static System.Xml.Linq.XDocument Load(byte[] body) =>
         S3RequestBodies.LoadAsync(new MemoryStream(body), CancellationToken.None).GetAwaiter().GetResult();
