@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using System.Xml.Linq;
 using Kiln.Api.SageMaker;
 using Kiln.Core.Objects;
 using Microsoft.AspNetCore.Http.Features;
@@ -238,11 +237,7 @@ public static partial class S3Api
     private static async Task DeleteObjectsAsync(HttpContext http, ObjectStore store, string bucket)
     {
         await store.GetBucketAsync(bucket, http.RequestAborted);
-        var document = await XDocument.LoadAsync(http.Request.Body, LoadOptions.None, http.RequestAborted);
-        XNamespace ns = S3Xml.Namespace;
-        var root = document.Root!;
-        var quiet = string.Equals(root.Element(ns + "Quiet")?.Value ?? root.Element("Quiet")?.Value, "true", StringComparison.OrdinalIgnoreCase);
-        var keys = root.Elements().Where(e => e.Name.LocalName == "Object").Select(e => e.Elements().First(k => k.Name.LocalName == "Key").Value).ToList();
+        var (quiet, keys) = S3RequestBodies.ReadDelete(await S3RequestBodies.LoadAsync(http.Request.Body, http.RequestAborted));
         var deleted = new List<string>();
         var failed = new List<(string Key, string Code, string Message)>();
         foreach (var key in keys)
@@ -531,18 +526,7 @@ public static partial class S3Api
 
     private static async Task CompleteUploadAsync(HttpContext http, ObjectStore store, string bucket, string key)
     {
-        var document = await XDocument.LoadAsync(http.Request.Body, LoadOptions.None, http.RequestAborted);
-        var parts = document.Root!.Elements().Where(e => e.Name.LocalName == "Part").Select(part =>
-        {
-            var number = part.Elements().FirstOrDefault(e => e.Name.LocalName == "PartNumber")?.Value;
-            var etag = part.Elements().FirstOrDefault(e => e.Name.LocalName == "ETag")?.Value;
-            var checksum = Enum.GetValues<ChecksumAlgorithm>()
-                .Select(algorithm => part.Elements().FirstOrDefault(e => e.Name.LocalName == S3Checksums.ElementName(algorithm)) is { } element ? new ObjectChecksum(algorithm, element.Value) : null)
-                .FirstOrDefault(found => found is not null);
-            return int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && etag is not null
-                ? new CompletedPart(n, etag, checksum)
-                : throw new ObjectStoreException(ObjectError.InvalidPart, "Each Part needs a PartNumber and an ETag.");
-        }).ToList();
+        var parts = S3RequestBodies.ReadCompletedParts(await S3RequestBodies.LoadAsync(http.Request.Body, http.RequestAborted));
         var info = await store.CompleteUploadAsync(bucket, key, http.Request.Query["uploadId"]!, parts, http.RequestAborted);
         await S3Xml.WriteAsync(http.Response, "CompleteMultipartUploadResult", writer =>
         {

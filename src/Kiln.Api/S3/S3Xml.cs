@@ -34,8 +34,35 @@ internal static class S3Xml
     {
         if (value is not null)
         {
-            writer.WriteElementString(name, writer.LookupPrefix(Namespace) is null ? "" : Namespace, value);
+            writer.WriteElementString(name, writer.LookupPrefix(Namespace) is null ? "" : Namespace, XmlText(value));
         }
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> with each character XML cannot carry replaced by U+FFFD: an error message can quote a
+    /// client's control characters, and XmlWriter would throw on them instead of writing the answer.
+    /// </summary>
+    public static string XmlText(string value)
+    {
+        if (value.All(XmlConvert.IsXmlChar))
+        {
+            return value;
+        }
+
+        var text = new StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (i + 1 < value.Length && XmlConvert.IsXmlSurrogatePair(value[i + 1], value[i]))
+            {
+                text.Append(value, i++, 2);
+            }
+            else
+            {
+                text.Append(XmlConvert.IsXmlChar(value[i]) ? value[i] : '\uFFFD');
+            }
+        }
+
+        return text.ToString();
     }
 
     public static (string Code, int Status) Describe(ObjectError error) => error switch

@@ -19,11 +19,17 @@ internal static class AwsJson
     /// <summary>Timestamps travel as seconds since the epoch, with a fraction.</summary>
     private sealed class EpochSecondsConverter : JsonConverter<DateTimeOffset>
     {
+        private static readonly double MinMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+        private static readonly double MaxMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             if (reader.TokenType == JsonTokenType.Number)
             {
-                return DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(reader.GetDouble() * 1000));
+                var milliseconds = Math.Round(reader.GetDouble() * 1000);
+                return milliseconds >= MinMilliseconds && milliseconds <= MaxMilliseconds
+                    ? DateTimeOffset.FromUnixTimeMilliseconds((long)milliseconds)
+                    : throw new JsonException("A timestamp must lie between the years 1 and 9999.");
             }
 
             if (reader.TokenType == JsonTokenType.String

@@ -59,6 +59,11 @@ public static partial class DefinitionParser
 
     private static IEnumerable<(JsonElement Item, int Index)> Items(JsonElement parent, string name, string place)
     {
+        if (parent.ValueKind != JsonValueKind.Object)
+        {
+            throw new PipelineDefinitionException($"{place} must be a JSON object.");
+        }
+
         if (!parent.TryGetProperty(name, out var list) || list.ValueKind == JsonValueKind.Null)
         {
             return [];
@@ -182,6 +187,11 @@ public static partial class DefinitionParser
             return null;
         }
 
+        if (cache.ValueKind != JsonValueKind.Object)
+        {
+            throw new PipelineDefinitionException($"{place} (step '{name}'): CacheConfig must be a JSON object with Enabled and ExpireAfter.");
+        }
+
         var enabled = cache.TryGetProperty("Enabled", out var e) && e.ValueKind == JsonValueKind.True;
         TimeSpan? expireAfter = null;
         if (OptionalString(cache, "ExpireAfter") is { } text)
@@ -201,7 +211,9 @@ public static partial class DefinitionParser
 
     private static RetryPolicy ParseRetry(JsonElement item, string place)
     {
-        var types = Items(item, "ExceptionType", place).Select(type => type.Item.GetString() ?? "").ToList();
+        var types = Items(item, "ExceptionType", place).Select(type => type.Item.ValueKind == JsonValueKind.String
+            ? type.Item.GetString()!
+            : throw new PipelineDefinitionException($"{place}.ExceptionType[{type.Index}] must be a string.")).ToList();
         if (types.Count == 0)
         {
             throw new PipelineDefinitionException($"{place}.ExceptionType must list the failures to retry (Step.SERVICE_FAULT, Step.THROTTLING, SageMaker.JOB_INTERNAL_ERROR, SageMaker.CAPACITY_ERROR, SageMaker.RESOURCE_LIMIT).");
@@ -212,8 +224,20 @@ public static partial class DefinitionParser
             throw new PipelineDefinitionException($"{place}.ExceptionType '{type}' is not one of {string.Join(", ", StepTypes.RetryableFailures)}.");
         }
 
-        double Number(string name, double fallback) => item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : fallback;
-        var attempts = (int)Number("MaxAttempts", 5);
+        double Number(string name, double fallback)
+        {
+            if (!item.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Number)
+            {
+                return fallback;
+            }
+
+            return value.TryGetDouble(out var number) && double.IsFinite(number)
+                ? number
+                : throw new PipelineDefinitionException($"{place}.{name} must be a finite number.");
+        }
+
+        var maxAttempts = Number("MaxAttempts", 5);
+        var attempts = maxAttempts is >= 1 and < 21 ? (int)maxAttempts : 0;
         return attempts is < 1 or > 20
             ? throw new PipelineDefinitionException($"{place}.MaxAttempts must be between 1 and 20.")
             : new RetryPolicy(types, Number("IntervalSeconds", 1), Number("BackoffRate", 2), attempts);

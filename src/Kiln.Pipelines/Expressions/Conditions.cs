@@ -34,6 +34,8 @@ public static class Conditions
                 Require("QueryValue");
                 Require("Values");
                 break;
+            case "Or" when condition.TryGetProperty("Conditions", out var list) && list.ValueKind != JsonValueKind.Array:
+                throw new Definition.PipelineDefinitionException($"{place}: an Or condition's Conditions must be a list of conditions.");
             case "Not":
                 Require("Expression");
                 Check(condition.GetProperty("Expression"), $"{place}.Expression");
@@ -62,7 +64,9 @@ public static class Conditions
         {
             "Not" => !Evaluate(condition.GetProperty("Expression"), scope),
             "Or" => condition.GetProperty("Conditions").EnumerateArray().Any(inner => Evaluate(inner, scope)),
-            "In" => Value("Values").EnumerateArray().Any(candidate => Compare(Value("QueryValue"), candidate) == 0),
+            "In" => Value("Values") is { ValueKind: JsonValueKind.Array } values
+                ? values.EnumerateArray().Any(candidate => Compare(Value("QueryValue"), candidate) == 0)
+                : throw new EvaluationException("The Values of an In condition must be a list."),
             "Equals" => Compare(Value("LeftValue"), Value("RightValue")) == 0,
             "GreaterThan" => Compare(Value("LeftValue"), Value("RightValue")) > 0,
             "GreaterThanOrEqualTo" => Compare(Value("LeftValue"), Value("RightValue")) >= 0,

@@ -29,6 +29,14 @@ public static class Expression
                     yield break;
                 }
 
+                if (IsSingle(value, Join, out var join)
+                    && (join.ValueKind != JsonValueKind.Object
+                        || !join.TryGetProperty("Values", out var values) || values.ValueKind != JsonValueKind.Array
+                        || (join.TryGetProperty("On", out var on) && on.ValueKind != JsonValueKind.String)))
+                {
+                    throw new Definition.PipelineDefinitionException($"{place}: Std:Join needs Values, a list, and On, a string.");
+                }
+
                 if (IsSingle(value, JsonGet, out var jsonGet))
                 {
                     if (jsonGet.ValueKind != JsonValueKind.Object || !jsonGet.TryGetProperty("PropertyFile", out var file) || !jsonGet.TryGetProperty("Path", out var path) || path.ValueKind != JsonValueKind.String)
