@@ -32,9 +32,19 @@ internal static class ServerCommand
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public static readonly Option<bool> Auth = new("--auth")
+    {
+        Description = "Require credentials on every request: SigV4 access keys for the AWS APIs, basic or bearer auth for MLflow and Studio (create users with 'kiln users create')",
+    };
+
+    public static readonly Option<bool> InsecureNoAuth = new("--insecure-no-auth")
+    {
+        Description = "Allow listening on a non-loopback address without --auth (anyone who reaches the port can run code on this machine)",
+    };
+
     public static Command Create()
     {
-        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots, AllowFileRoot };
+        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth };
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions
@@ -45,7 +55,19 @@ internal static class ServerCommand
                 JobWatchdogPeriod = TimeSpan.FromSeconds(Math.Max(1, result.GetValue(JobWatchdogSeconds))),
                 JobSlots = Math.Max(0, result.GetValue(JobSlots)),
                 AllowedFileRoots = result.GetValue(AllowFileRoot) is { Length: > 0 } roots ? roots.Select(Path.GetFullPath).ToList() : null,
+                Auth = result.GetValue(Auth),
+                InsecureNoAuth = result.GetValue(InsecureNoAuth),
             };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message.Split(" (Parameter", 2)[0]}");
+                return 1;
+            }
+
             await using var app = KilnServer.Build(options);
             await app.StartAsync(ct);
             Announce(app, options);
@@ -65,6 +87,7 @@ internal static class ServerCommand
 
         logger.LogInformation("Metadata: SQLite (WAL) at {Database}", options.DatabasePath);
         logger.LogInformation("Artifacts: local files under {Artifacts}", options.ArtifactDirectory);
-        logger.LogInformation("file:// URIs: {Roots}", options.FileRoots.AllowsAll ? "any local path (no --allow-file-root)" : "only under " + string.Join(", ", options.FileRoots.Roots));
+        logger.LogInformation("Authentication: {Auth}", options.Auth ? "on (SigV4, basic and bearer credentials of 'kiln users')" : "off: every caller is trusted");
+        logger.LogInformation("file:// URIs: {Roots}", options.FileRoots.AllowsAll ? "any local path (no --allow-file-root)" : options.FileRoots.Roots.Count == 0 ? "none (--auth without --allow-file-root)" : "only under " + string.Join(", ", options.FileRoots.Roots));
     }
 }
