@@ -5,6 +5,7 @@ using Kiln.Api.Native;
 using Kiln.Api.S3;
 using Kiln.Api.SageMaker;
 using Kiln.Api.SageMakerRuntime;
+using Kiln.Api.Security;
 using Kiln.Artifacts.FileSystem;
 using Kiln.AutoML;
 using Kiln.AutoML.Data;
@@ -12,6 +13,7 @@ using Kiln.Core.Lineage;
 using Kiln.Core.Logs;
 using Kiln.Core.Objects;
 using Kiln.Core.Registry;
+using Kiln.Core.Security;
 using Kiln.Core.Tracking;
 using Kiln.Jobs.Silo;
 using Kiln.Pipelines;
@@ -77,6 +79,12 @@ public static class KilnServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (options.Auth)
+        {
+            // First: nothing below runs for a request whose credentials are missing or wrong.
+            app.UseKilnAuthentication();
+        }
+
         app.UseS3Api();
         app.UseMlflowApi();
         app.UseKilnStudio();
@@ -101,6 +109,9 @@ public static class KilnServer
         services.AddSingleton(options.FileRoots);
 
         services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
+        // The secrets key is read (or created) on first use, so a server without --auth never writes one.
+        services.AddSingleton(_ => SecretBox.ForDataDirectory(Path.GetFullPath(options.DataDirectory)));
+        services.AddSingleton<Users>();
         services.AddKilnFileArtifacts(options.ArtifactDirectory, options.ObjectDirectory, options.ArtifactUploadDirectory);
 
         services.AddSingleton(new ObjectLimits(options.MaxObjectUploadBytes));
