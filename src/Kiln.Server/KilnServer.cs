@@ -6,6 +6,7 @@ using Kiln.Api.Native;
 using Kiln.Api.S3;
 using Kiln.Api.SageMaker;
 using Kiln.Api.SageMakerRuntime;
+using Kiln.Api.Security;
 using Kiln.Artifacts.FileSystem;
 using Kiln.Artifacts.S3;
 using Kiln.AutoML;
@@ -14,6 +15,7 @@ using Kiln.Core.Lineage;
 using Kiln.Core.Logs;
 using Kiln.Core.Objects;
 using Kiln.Core.Registry;
+using Kiln.Core.Security;
 using Kiln.Core.Tracking;
 using Kiln.FeatureStore;
 using Kiln.Jobs.Silo;
@@ -80,6 +82,12 @@ public static class KilnServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (options.Auth)
+        {
+            // First: nothing below runs for a request whose credentials are missing or wrong.
+            app.UseKilnAuthentication();
+        }
+
         app.UseS3Api();
         app.UseMlflowApi();
         app.UseKilnStudio();
@@ -105,6 +113,9 @@ public static class KilnServer
         services.AddSingleton(options.FileRoots);
 
         services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
+        // The secrets key is read (or created) on first use, so a server without --auth never writes one.
+        services.AddSingleton(_ => SecretBox.ForDataDirectory(Path.GetFullPath(options.DataDirectory)));
+        services.AddSingleton<Users>();
         if (options.S3Artifacts is { } s3)
         {
             services.AddKilnS3Artifacts(s3);

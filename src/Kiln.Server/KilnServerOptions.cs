@@ -20,15 +20,24 @@ public sealed record KilnServerOptions
     public TimeSpan JobWatchdogPeriod { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// The folders <c>file://</c> URIs from users may name (<c>--allow-file-root</c>). Null allows every path, the
-    /// embedded default today; it will mean none once authentication is on (docs/security.md).
+    /// The folders <c>file://</c> URIs from users may name (<c>--allow-file-root</c>). Null allows every path without
+    /// <see cref="Auth"/> (the embedded default) and none with it (docs/security.md).
     /// </summary>
     public IReadOnlyList<string>? AllowedFileRoots { get; init; }
 
     /// <summary>The policy <see cref="AllowedFileRoots"/> describes; Kiln's own data folder is never reachable through roots.</summary>
-    public Kiln.Core.Common.FileRoots FileRoots => AllowedFileRoots is null
+    public Kiln.Core.Common.FileRoots FileRoots => AllowedFileRoots is null && !Auth
         ? Kiln.Core.Common.FileRoots.AllowAll
-        : Kiln.Core.Common.FileRoots.Only(AllowedFileRoots.Select(Path.GetFullPath), [Path.GetFullPath(DataDirectory)]);
+        : Kiln.Core.Common.FileRoots.Only((AllowedFileRoots ?? []).Select(Path.GetFullPath), [Path.GetFullPath(DataDirectory)]);
+
+    /// <summary>
+    /// Every request must carry a user's verified credentials (<c>--auth</c>): SigV4 for the AWS dialects, basic or
+    /// bearer for MLflow and Studio. Off, every caller is trusted, which is only safe on a loopback address.
+    /// </summary>
+    public bool Auth { get; init; }
+
+    /// <summary>Listen on a non-loopback address without <see cref="Auth"/> (<c>--insecure-no-auth</c>): anyone who reaches the port may run code.</summary>
+    public bool InsecureNoAuth { get; init; }
 
     /// <summary>The most bytes one S3 PutObject or UploadPart may carry (S3's 5 GiB; less for tests or small disks).</summary>
     public long MaxObjectUploadBytes { get; init; } = Kiln.Core.Objects.ObjectLimits.S3MaxUploadBytes;
@@ -100,5 +109,21 @@ public sealed record KilnServerOptions
         {
             throw new ArgumentException("The host must not be empty.", nameof(Host));
         }
+
+        if (!Auth && !InsecureNoAuth && !IsLoopback(Host))
+        {
+            throw new ArgumentException(
+                $"Refusing to listen on {Host} without authentication: anyone who can reach it could run any command on this machine. " +
+                "Start with --auth (and create users with 'kiln users create'), listen on 127.0.0.1, or pass --insecure-no-auth if the network is trusted.",
+                nameof(Host));
+        }
+    }
+
+    /// <summary>Whether <paramref name="host"/> only accepts connections from this machine (a loopback address or <c>localhost</c>).</summary>
+    public static bool IsLoopback(string host)
+    {
+        var bare = host.Trim().TrimStart('[').TrimEnd(']');
+        return string.Equals(bare, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(bare, out var address) && System.Net.IPAddress.IsLoopback(address));
     }
 }

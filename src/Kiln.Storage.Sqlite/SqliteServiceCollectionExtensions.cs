@@ -6,6 +6,7 @@ using Kiln.Core.Objects;
 using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
 using Kiln.Core.Registry;
+using Kiln.Core.Security;
 using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
@@ -19,6 +20,7 @@ using Kiln.Storage.Sqlite.Objects;
 using Kiln.Storage.Sqlite.Pipelines;
 using Kiln.Storage.Sqlite.Processing;
 using Kiln.Storage.Sqlite.Registry;
+using Kiln.Storage.Sqlite.Security;
 using Kiln.Storage.Sqlite.Serving;
 using Kiln.Storage.Sqlite.Tracking;
 using Kiln.Storage.Sqlite.Training;
@@ -57,6 +59,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IMonitoringResultsStore, SqliteMonitoringResultsStore>();
         services.AddSingleton<IFeatureGroupStore, SqliteFeatureGroupStore>();
         services.AddSingleton<IOnlineRecordStore, SqliteOnlineRecordStore>();
+        services.AddSingleton<IUserStore, SqliteUserStore>();
         return services;
     }
 }

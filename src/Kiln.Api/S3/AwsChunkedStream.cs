@@ -8,9 +8,10 @@ namespace Kiln.Api.S3;
 /// which SDKs use for streaming uploads with trailing checksums. Yields only the data; the trailers are in
 /// <see cref="Trailers"/> once the data has been read to its end. Framing lines are bounded, so a body that never
 /// ends a line is refused rather than buffered. With <paramref name="decodedLength"/> (x-amz-decoded-content-length)
-/// data of another length is refused.
+/// data of another length is refused. With <paramref name="signatures"/> (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) every
+/// chunk's <c>chunk-signature</c> is checked when the chunk ends, before its data's last byte is handed on.
 /// </summary>
-internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null) : Stream
+internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null, Security.ChunkSignatures? signatures = null) : Stream
 {
     public const int MaxLineLength = 4096;
     private const int MaxTrailers = 16;
@@ -19,6 +20,8 @@ internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null)
     private long _remainingInChunk;
     private long _decoded;
     private bool _done;
+    private System.Security.Cryptography.IncrementalHash? _chunkHash;
+    private string? _chunkSignature;
 
     /// <summary>The length of the data the client declared (x-amz-decoded-content-length), if it did.</summary>
     public long? DecodedLength => decodedLength;
@@ -55,6 +58,17 @@ internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null)
             if (size.Length is 0 or > 15 || !long.TryParse(size, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _remainingInChunk))
             {
                 throw new InvalidDataException($"Malformed aws-chunked body: chunk header '{header}'.");
+            }
+
+            if (signatures is not null)
+            {
+                var marker = header.IndexOf(";chunk-signature=", StringComparison.Ordinal);
+                _chunkSignature = marker < 0 ? null : header[(marker + ";chunk-signature=".Length)..].Trim();
+                _chunkHash ??= System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                if (_remainingInChunk == 0)
+                {
+                    signatures.Verify(_chunkSignature, _chunkHash.GetHashAndReset());
+                }
             }
 
             if (decodedLength is { } limit && _remainingInChunk > limit - _decoded)
@@ -96,6 +110,14 @@ internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null)
 
         _remainingInChunk -= read;
         _decoded += read;
+        if (signatures is not null)
+        {
+            _chunkHash!.AppendData(buffer.Span[..read]);
+            if (_remainingInChunk == 0)
+            {
+                signatures.Verify(_chunkSignature, _chunkHash.GetHashAndReset());
+            }
+        }
         if (_remainingInChunk == 0 && (await ReadLineAsync(cancellationToken).ConfigureAwait(false)).Length > 0)
         {
             throw new InvalidDataException("Malformed aws-chunked body: a chunk is longer than its declared size.");
@@ -106,6 +128,16 @@ internal sealed class AwsChunkedStream(Stream inner, long? decodedLength = null)
 
     public override void Flush()
     {
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _chunkHash?.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

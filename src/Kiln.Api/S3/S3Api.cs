@@ -73,6 +73,14 @@ public static partial class S3Api
             var (code, status) = S3Xml.Describe(e.Error);
             await S3Xml.WriteErrorAsync(http, code, e.Message, status);
         }
+        catch (Security.ChunkSignatureMismatchException e)
+        {
+            await S3Xml.WriteErrorAsync(http, "SignatureDoesNotMatch", e.Message, 403);
+        }
+        catch (Security.PayloadHashMismatchException e)
+        {
+            await S3Xml.WriteErrorAsync(http, "XAmzContentSHA256Mismatch", e.Message, 400);
+        }
         catch (InvalidDataException e)
         {
             await S3Xml.WriteErrorAsync(http, "IncompleteBody", e.Message, 400);
@@ -625,7 +633,7 @@ public static partial class S3Api
         }
 
         var declared = http.Request.Headers["x-amz-decoded-content-length"].ToString();
-        return new AwsChunkedStream(http.Request.Body, long.TryParse(declared, NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null);
+        return new AwsChunkedStream(http.Request.Body, long.TryParse(declared, NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null, http.Features.Get<Security.ChunkSignatures>());
     }
 
     /// <summary>What the client claims about the body, with the length it announced (the data's length for aws-chunked).</summary>

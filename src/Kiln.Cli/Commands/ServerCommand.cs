@@ -42,9 +42,19 @@ internal static class ServerCommand
         Description = "URL of an S3-compatible server (MinIO, Ceph, moto…) for --artifacts; without it, AWS S3",
     };
 
+    public static readonly Option<bool> Auth = new("--auth")
+    {
+        Description = "Require credentials on every request: SigV4 access keys for the AWS APIs, basic or bearer auth for MLflow and Studio (create users with 'kiln users create')",
+    };
+
+    public static readonly Option<bool> InsecureNoAuth = new("--insecure-no-auth")
+    {
+        Description = "Allow listening on a non-loopback address without --auth (anyone who reaches the port can run code on this machine)",
+    };
+
     public static Command Create()
     {
-        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots, AllowFileRoot, Artifacts, S3Endpoint };
+        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots, AllowFileRoot, Artifacts, S3Endpoint, Auth, InsecureNoAuth };
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions
@@ -57,7 +67,19 @@ internal static class ServerCommand
                 AllowedFileRoots = result.GetValue(AllowFileRoot) is { Length: > 0 } roots ? roots.Select(Path.GetFullPath).ToList() : null,
                 Artifacts = result.GetValue(Artifacts),
                 S3Endpoint = result.GetValue(S3Endpoint),
+                Auth = result.GetValue(Auth),
+                InsecureNoAuth = result.GetValue(InsecureNoAuth),
             };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message.Split(" (Parameter", 2)[0]}");
+                return 1;
+            }
+
             try
             {
                 // A store that cannot be used stops start-up here, before the node serves or joins anything.
@@ -96,6 +118,7 @@ internal static class ServerCommand
             logger.LogInformation("Artifacts: local files under {Artifacts}", options.ArtifactDirectory);
         }
 
-        logger.LogInformation("file:// URIs: {Roots}", options.FileRoots.AllowsAll ? "any local path (no --allow-file-root)" : "only under " + string.Join(", ", options.FileRoots.Roots));
+        logger.LogInformation("Authentication: {Auth}", options.Auth ? "on (SigV4, basic and bearer credentials of 'kiln users')" : "off: every caller is trusted");
+        logger.LogInformation("file:// URIs: {Roots}", options.FileRoots.AllowsAll ? "any local path (no --allow-file-root)" : options.FileRoots.Roots.Count == 0 ? "none (--auth without --allow-file-root)" : "only under " + string.Join(", ", options.FileRoots.Roots));
     }
 }

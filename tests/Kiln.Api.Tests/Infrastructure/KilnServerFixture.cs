@@ -23,7 +23,10 @@ public class KilnServerFixture : IAsyncLifetime
 
     public MlflowHttp Mlflow { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>The running server's services (a derived fixture sets up what its tests need, such as users).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server has not started.");
+
+    public virtual async Task InitializeAsync()
     {
         _app = KilnServer.Build(_configure(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory }));
         await _app.StartAsync();

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Kiln.Core.Common;
+using Kiln.Core.Security;
+using Kiln.Storage.Sqlite;
+using Kiln.Storage.Sqlite.Security;
+using Spectre.Console;
+
+namespace Kiln.Cli.Commands;
+
+/// <summary>
+/// <c>kiln users create|list|delete|rotate-key</c>: the users and access keys a server started with <c>--auth</c>
+/// accepts, managed on its data folder (the server may be running: changes reach it within seconds).
+/// </summary>
+internal static class UsersCommand
+{
+    public static Command Create()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "The server's data folder", DefaultValueFactory = _ => ".kiln", Recursive = true };
+        var name = new Argument<string>("name") { Description = "The user's name" };
+        var admin = new Option<bool>("--admin") { Description = "May do everything, running code and managing users included" };
+        var canRunCode = new Option<bool>("--can-run-code") { Description = "May start jobs that run a command (script mode, processing, custom containers)" };
+
+        var create = new Command("create", "Create a user with a new access key; the secret is shown this once.") { name, admin, canRunCode };
+        create.SetAction((result, ct) => RunAsync(result, dataDir, async users =>
+            Print(result, await users.CreateAsync(result.GetValue(name)!, result.GetValue(admin), result.GetValue(canRunCode), ct))));
+
+        var rotate = new Command("rotate-key", "Give a user a new access key; the old one stops working.") { name };
+        rotate.SetAction((result, ct) => RunAsync(result, dataDir, async users => Print(result, await users.RotateKeyAsync(result.GetValue(name)!, ct))));
+
+        var delete = new Command("delete", "Delete a user; their access key stops working.") { name };
+        delete.SetAction((result, ct) => RunAsync(result, dataDir, async users =>
+        {
+            await users.DeleteAsync(result.GetValue(name)!, ct);
+            if (result.GetValue(CliOptions.Json))
+            {
+                Output.Json(new JsonObject { ["name"] = result.GetValue(name) });
+            }
+            else
+            {
+                AnsiConsole.MarkupLine($"Deleted user [bold]{Markup.Escape(result.GetValue(name)!)}[/].");
+            }
+        }));
+
+        var list = new Command("list", "List users (without secrets).");
+        list.SetAction((result, ct) => RunAsync(result, dataDir, async users =>
+        {
+            var all = await users.ListAsync(ct);
+            if (result.GetValue(CliOptions.Json))
+            {
+                Output.Json(new JsonObject { ["users"] = new JsonArray([.. all.Select(user => (JsonNode)Describe(user))]) });
+                return;
+            }
+
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Name", "Admin", "Can run code", "Access key id", "Created");
+            foreach (var user in all)
+            {
+                table.AddRow($"[bold]{Markup.Escape(user.Name)}[/]", user.IsAdmin ? "yes" : "", user.MayRunCode ? "yes" : "", user.AccessKeyId, user.Created.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(table);
+        }));
+
+        return new Command("users", "Manage the users and access keys of a server started with --auth.") { dataDir, create, list, delete, rotate };
+    }
+
+    private static async Task<int> RunAsync(ParseResult result, Option<string> dataDir, Func<Users, Task> work)
+    {
+        var folder = Path.GetFullPath(result.GetValue(dataDir)!);
+        using var database = new SqliteDatabase(Path.Combine(folder, "kiln.db"));
+        try
+        {
+            await work(new Users(new SqliteUserStore(database), SecretBox.ForDataDirectory(folder), TimeProvider.System));
+            return 0;
+        }
+        catch (KilnException e)
+        {
+            return Output.Fail(e.Message);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        }
+    }
+
+    private static void Print(ParseResult result, UserCredentials credentials)
+    {
+        if (result.GetValue(CliOptions.Json))
+        {
+            Output.Json(new JsonObject
+            {
+                ["name"] = credentials.User.Name,
+                ["access_key_id"] = credentials.User.AccessKeyId,
+                ["secret_access_key"] = credentials.SecretAccessKey,
+            });
+            return;
+        }
+
+        AnsiConsole.MarkupLine($"User [bold]{Markup.Escape(credentials.User.Name)}[/]{(credentials.User.IsAdmin ? " (admin)" : "")}{(credentials.User.MayRunCode ? ", may run code" : "")}");
+        Console.Out.WriteLine($"access key id:     {credentials.User.AccessKeyId}");
+        Console.Out.WriteLine($"secret access key: {credentials.SecretAccessKey}");
+        AnsiConsole.MarkupLine("[grey]The secret is shown only now. Use it as AWS_SECRET_ACCESS_KEY (SigV4), MLFLOW_TRACKING_PASSWORD with the name as MLFLOW_TRACKING_USERNAME, or MLFLOW_TRACKING_TOKEN.[/]");
+    }
+
+    private static JsonObject Describe(KilnUser user) => new()
+    {
+        ["name"] = user.Name,
+        ["admin"] = user.IsAdmin,
+        ["can_run_code"] = user.MayRunCode,
+        ["access_key_id"] = user.AccessKeyId,
+        ["created"] = user.Created.ToUnixTimeMilliseconds(),
+    };
+}

@@ -1,0 +1,23 @@
+namespace Kiln.Core.Security;
+
+/// <summary>Where users and their access keys are kept. Names and access key ids are unique.</summary>
+public interface IUserStore
+{
+    /// <summary>Adds a user; false if the name is taken.</summary>
+    Task<bool> CreateAsync(StoredUser user, CancellationToken ct = default);
+
+    Task<StoredUser?> FindByNameAsync(string name, CancellationToken ct = default);
+
+    Task<StoredUser?> FindByAccessKeyAsync(string accessKeyId, CancellationToken ct = default);
+
+    Task<StoredUser?> FindBySecretDigestAsync(string secretDigest, CancellationToken ct = default);
+
+    /// <summary>Every user, by name.</summary>
+    Task<IReadOnlyList<KilnUser>> ListAsync(CancellationToken ct = default);
+
+    /// <summary>Replaces a user's access key (id, secret and digest); false if there is no such user.</summary>
+    Task<bool> ReplaceKeyAsync(string name, string accessKeyId, byte[] encryptedSecret, string secretDigest, CancellationToken ct = default);
+
+    /// <summary>False if there was no such user.</summary>
+    Task<bool> DeleteAsync(string name, CancellationToken ct = default);
+}

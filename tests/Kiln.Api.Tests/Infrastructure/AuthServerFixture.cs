@@ -1,0 +1,25 @@
+using Kiln.Core.Security;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kiln.Api.Tests.Infrastructure;
+
+/// <summary>A server started with <c>--auth</c>, with an admin (<see cref="Admin"/>) and a plain user (<see cref="Reader"/>).</summary>
+public sealed class AuthServerFixture : KilnServerFixture
+{
+    public AuthServerFixture()
+        : base(options => options with { Auth = true })
+    {
+    }
+
+    public UserCredentials Admin { get; private set; } = null!;
+
+    public UserCredentials Reader { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var users = Services.GetRequiredService<Users>();
+        Admin = await users.CreateAsync("ada", isAdmin: true, canRunCode: true);
+        Reader = await users.CreateAsync("reader.one", isAdmin: false, canRunCode: false);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Kiln.Api.Tests.Infrastructure;
+
+namespace Kiln.Api.Tests.Security;
+
+/// <summary><c>kiln users</c> on the data folder of a running <c>--auth</c> server: the keys it prints are the keys the server accepts.</summary>
+public sealed class UsersCliTests(AuthServerFixture server) : IClassFixture<AuthServerFixture>
+{
+    /// <summary>Runs the CLI; Output is stdout (the JSON document with --json) unless the command failed, then stdout and stderr.</summary>
+    private async Task<(int ExitCode, string Output)> KilnAsync(params string[] arguments)
+    {
+        var (code, stdout, stderr) = await Repository.RunWithStreamsAsync("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "kiln.dll"), .. arguments], Repository.Root, TimeSpan.FromMinutes(2));
+        return (code, code == 0 ? stdout : stdout + stderr);
+    }
+
+    [Fact]
+    public async Task Create_list_rotate_and_delete_a_user()
+    {
+        var (code, output) = await KilnAsync("users", "create", "cli-user", "--can-run-code", "--json", "--data-dir", server.DataDirectory);
+        Assert.True(code == 0, output);
+        var created = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(["access_key_id", "name", "secret_access_key"], created.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal("cli-user", created.GetProperty("name").GetString());
+        var keyId = created.GetProperty("access_key_id").GetString()!;
+        var secret = created.GetProperty("secret_access_key").GetString()!;
+        Assert.Matches("^AKIA[A-Z2-7]{16}$", keyId);
+        Assert.Equal(40, secret.Length);
+
+        Assert.Equal(HttpStatusCode.OK, await MlflowStatusAsync(Basic("cli-user", secret)));
+        Assert.Equal(HttpStatusCode.OK, await MlflowStatusAsync(new AuthenticationHeaderValue("Bearer", secret)));
+
+        var (again, taken) = await KilnAsync("users", "create", "cli-user", "--data-dir", server.DataDirectory);
+        Assert.Equal(1, again);
+        Assert.Contains("already exists", taken, StringComparison.Ordinal);
+        var (invalid, refused) = await KilnAsync("users", "create", "bad:name", "--data-dir", server.DataDirectory);
+        Assert.Equal(1, invalid);
+        Assert.Contains("Invalid user name", refused, StringComparison.Ordinal);
+
+        var (listCode, list) = await KilnAsync("users", "list", "--json", "--data-dir", server.DataDirectory);
+        Assert.True(listCode == 0, list);
+        Assert.DoesNotContain(secret, list, StringComparison.Ordinal);
+        var listed = JsonDocument.Parse(list).RootElement.GetProperty("users").EnumerateArray().ToList();
+        Assert.Equal(["ada", "cli-user", "reader.one"], listed.Select(u => u.GetProperty("name").GetString()));
+        var user = listed[1];
+        Assert.False(user.GetProperty("admin").GetBoolean());
+        Assert.True(user.GetProperty("can_run_code").GetBoolean());
+        Assert.Equal(keyId, user.GetProperty("access_key_id").GetString());
+        Assert.True(listed[0].GetProperty("admin").GetBoolean());
+
+        // Secrets are encrypted at rest: neither the database nor its log holds one, and the key file is the owner's alone.
+        foreach (var file in Directory.EnumerateFiles(server.DataDirectory, "kiln.db*"))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            Assert.DoesNotContain(secret, Encoding.Latin1.GetString(copy.ToArray()), StringComparison.Ordinal);
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(server.DataDirectory, "secrets.key")));
+        }
+
+        var (rotateCode, rotated) = await KilnAsync("users", "rotate-key", "cli-user", "--json", "--data-dir", server.DataDirectory);
+        Assert.True(rotateCode == 0, rotated);
+        var newSecret = JsonDocument.Parse(rotated).RootElement.GetProperty("secret_access_key").GetString()!;
+        Assert.NotEqual(secret, newSecret);
+        Assert.NotEqual(keyId, JsonDocument.Parse(rotated).RootElement.GetProperty("access_key_id").GetString());
+        Assert.Equal(HttpStatusCode.OK, await MlflowStatusAsync(Basic("cli-user", newSecret)));
+
+        // The server caches keys for a few seconds; after that the old secret is refused.
+        await RefusedWithinCacheTimeAsync(Basic("cli-user", secret));
+        await RefusedWithinCacheTimeAsync(new AuthenticationHeaderValue("Bearer", secret));
+
+        var (deleteCode, deleted) = await KilnAsync("users", "delete", "cli-user", "--data-dir", server.DataDirectory);
+        Assert.True(deleteCode == 0, deleted);
+        var (missingCode, missing) = await KilnAsync("users", "delete", "cli-user", "--data-dir", server.DataDirectory);
+        Assert.Equal(1, missingCode);
+        Assert.Contains("does not exist", missing, StringComparison.Ordinal);
+        var (afterCode, after) = await KilnAsync("users", "list", "--json", "--data-dir", server.DataDirectory);
+        Assert.True(afterCode == 0, after);
+        Assert.DoesNotContain("cli-user", after, StringComparison.Ordinal);
+    }
+
+    /// <summary>Asserts that the server refuses these credentials within its cache time (plus slack for a busy machine).</summary>
+    private async Task RefusedWithinCacheTimeAsync(AuthenticationHeaderValue credentials)
+    {
+        var deadline = DateTime.UtcNow + Kiln.Core.Security.Users.CacheFor + TimeSpan.FromSeconds(5);
+        var status = await MlflowStatusAsync(credentials);
+        while (status != HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+            status = await MlflowStatusAsync(credentials);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+    }
+
+    [Fact]
+    public async Task The_server_refuses_a_public_address_without_auth()
+    {
+        var (code, output) = await KilnAsync("server", "--host", "0.0.0.0", "--port", "0", "--data-dir", Path.Combine(server.DataDirectory, "unused"));
+        Assert.Equal(1, code);
+        Assert.Contains("Refusing to listen on 0.0.0.0 without authentication", output, StringComparison.Ordinal);
+        Assert.Contains("--insecure-no-auth", output, StringComparison.Ordinal);
+    }
+
+    private async Task<HttpStatusCode> MlflowStatusAsync(AuthenticationHeaderValue credentials)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/2.0/mlflow/experiments/search?max_results=1");
+        request.Headers.Authorization = credentials;
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private static AuthenticationHeaderValue Basic(string name, string secret) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(name + ":" + secret)));
+}
