@@ -19,6 +19,7 @@ using Kiln.Processing;
 using Kiln.Processing.Monitoring;
 using Kiln.Serving;
 using Kiln.Serving.Models;
+using Kiln.Storage.Postgres;
 using Kiln.Storage.Sqlite;
 using Kiln.Studio;
 using Kiln.Training;
@@ -80,7 +81,9 @@ public static class KilnServer
         app.UseS3Api();
         app.UseMlflowApi();
         app.UseKilnStudio();
-        app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
+        app.MapGet("/health", (KilnServerOptions o) => Results.Json(o.Store is { } store
+            ? new HealthReport("ok", "postgres", PostgresConnectionString.Describe(store), o.ArtifactDirectory)
+            : new HealthReport("ok", "sqlite", o.DatabasePath, o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
         app.MapSageMakerApi();
         app.MapSageMakerRuntimeApi();
@@ -100,7 +103,17 @@ public static class KilnServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options.FileRoots);
 
-        services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
+        if (options.Store is { } store)
+        {
+            services.AddKilnPostgres(OpenStore(store), MlflowApi.ArtifactScheme);
+            // The job engine's Orleans reminders stay in this node's SQLite file for now (see JobEngineSiloExtensions).
+            services.AddSingleton(_ => new SqliteDatabase(options.DatabasePath));
+        }
+        else
+        {
+            services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
+        }
+
         services.AddKilnFileArtifacts(options.ArtifactDirectory, options.ObjectDirectory, options.ArtifactUploadDirectory);
 
         services.AddSingleton(new ObjectLimits(options.MaxObjectUploadBytes));
@@ -120,6 +133,31 @@ public static class KilnServer
         services.AddSingleton<ILogFiles, TrainingLogFiles>();
         services.AddSingleton<IJobLogFiles, JobLogFiles>();
         return services;
+    }
+
+    /// <summary>Opens and migrates the <c>--store</c> database now, so a wrong or unreachable one stops start-up with one clear line.</summary>
+    private static PostgresDatabase OpenStore(string store)
+    {
+        try
+        {
+            return new PostgresDatabase(store);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or FormatException or ArgumentException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            throw new KilnStartupException($"Cannot use the metadata store --store {Describe(store)}: {e.Message}", e);
+        }
+
+        static string Describe(string store)
+        {
+            try
+            {
+                return PostgresConnectionString.Describe(store);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                return "(not a postgres:// URL)";
+            }
+        }
     }
 
     /// <summary>The base URLs the server actually listens on (resolves port 0 after start).</summary>
@@ -181,6 +219,9 @@ internal sealed class JobLogFiles(TrainingWorkspace training, ProcessingWorkspac
         _ => hosting.TransformLogFile(job),
     };
 }
+
+/// <summary>A node could not start: what failed, in one line for the operator.</summary>
+public sealed class KilnStartupException(string message, Exception inner) : Exception(message, inner);
 
 public sealed record HealthReport(string Status, string MetadataStore, string Database, string Artifacts);
 

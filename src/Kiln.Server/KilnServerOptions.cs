@@ -33,6 +33,12 @@ public sealed record KilnServerOptions
     /// <summary>The most bytes one S3 PutObject or UploadPart may carry (S3's 5 GiB; less for tests or small disks).</summary>
     public long MaxObjectUploadBytes { get; init; } = Kiln.Core.Objects.ObjectLimits.S3MaxUploadBytes;
 
+    /// <summary>
+    /// The shared metadata store (<c>--store postgres://USER[:PASS]@HOST:PORT/DB</c>); null keeps the embedded
+    /// default, SQLite at <see cref="DatabasePath"/>.
+    /// </summary>
+    public string? Store { get; init; }
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "kiln.db");
 
     public string JobsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "jobs");
@@ -68,6 +74,11 @@ public sealed record KilnServerOptions
         if (MaxObjectUploadBytes <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxObjectUploadBytes), MaxObjectUploadBytes, "The object upload limit must be positive.");
+        }
+
+        if (Store is { } store && !store.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"--store must be a postgres://USER[:PASS]@HOST:PORT/DB URL, not '{store}'.", nameof(Store));
         }
 
         if (string.IsNullOrWhiteSpace(Host))

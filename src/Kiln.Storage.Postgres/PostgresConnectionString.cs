@@ -37,4 +37,11 @@ public static class PostgresConnectionString
 
         return builder.ConnectionString;
     }
+
+    /// <summary>Where a connection string points, without its credentials (for logs and /health).</summary>
+    public static string Describe(string value)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(Parse(value));
+        return $"{builder.Host}:{builder.Port}/{builder.Database}";
+    }
 }

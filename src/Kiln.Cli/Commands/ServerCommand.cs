@@ -14,6 +14,11 @@ internal static class ServerCommand
     public static readonly Option<int> Port = new("--port", "-p") { Description = "Port to listen on", DefaultValueFactory = _ => 5000 };
     public static readonly Option<string> DataDir = new("--data-dir") { Description = "Folder for the metadata database and artifacts", DefaultValueFactory = _ => ".kiln" };
 
+    public static readonly Option<string> Store = new("--store")
+    {
+        Description = "Keep metadata in PostgreSQL (postgres://USER[:PASS]@HOST:PORT/DB) instead of the embedded SQLite database; migrated at start-up",
+    };
+
     public static readonly Option<int> JobWatchdogSeconds = new("--job-watchdog-seconds")
     {
         Description = "How often the job engine looks for interrupted jobs (training, processing, pipeline executions) to resume",
@@ -34,7 +39,7 @@ internal static class ServerCommand
 
     public static Command Create()
     {
-        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots, AllowFileRoot };
+        var command = new Command("server", "Start the Kiln server: the embedded store (SQLite metadata, local artifacts) unless --store names PostgreSQL.") { Host, Port, DataDir, Store, JobWatchdogSeconds, JobSlots, AllowFileRoot };
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions
@@ -45,8 +50,20 @@ internal static class ServerCommand
                 JobWatchdogPeriod = TimeSpan.FromSeconds(Math.Max(1, result.GetValue(JobWatchdogSeconds))),
                 JobSlots = Math.Max(0, result.GetValue(JobSlots)),
                 AllowedFileRoots = result.GetValue(AllowFileRoot) is { Length: > 0 } roots ? roots.Select(Path.GetFullPath).ToList() : null,
+                Store = result.GetValue(Store),
             };
-            await using var app = KilnServer.Build(options);
+            WebApplication built;
+            try
+            {
+                built = KilnServer.Build(options);
+            }
+            catch (Exception e) when (e is KilnStartupException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 1;
+            }
+
+            await using var app = built;
             await app.StartAsync(ct);
             Announce(app, options);
             await app.WaitForShutdownAsync(ct);
@@ -63,7 +80,15 @@ internal static class ServerCommand
             logger.LogInformation("Kiln listening on {Address} (MLflow API at {Address}/api/2.0/mlflow, health at {Address}/health)", address, address, address);
         }
 
-        logger.LogInformation("Metadata: SQLite (WAL) at {Database}", options.DatabasePath);
+        if (options.Store is { } store)
+        {
+            logger.LogInformation("Metadata: PostgreSQL at {Database}", Kiln.Storage.Postgres.PostgresConnectionString.Describe(store));
+        }
+        else
+        {
+            logger.LogInformation("Metadata: SQLite (WAL) at {Database}", options.DatabasePath);
+        }
+
         logger.LogInformation("Artifacts: local files under {Artifacts}", options.ArtifactDirectory);
         logger.LogInformation("file:// URIs: {Roots}", options.FileRoots.AllowsAll ? "any local path (no --allow-file-root)" : "only under " + string.Join(", ", options.FileRoots.Roots));
     }
