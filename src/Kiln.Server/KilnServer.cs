@@ -11,6 +11,7 @@ using Kiln.Artifacts.FileSystem;
 using Kiln.Artifacts.S3;
 using Kiln.AutoML;
 using Kiln.AutoML.Data;
+using Kiln.Core.FeatureStore;
 using Kiln.Core.Lineage;
 using Kiln.Core.Logs;
 using Kiln.Core.Objects;
@@ -24,7 +25,10 @@ using Kiln.Processing;
 using Kiln.Processing.Monitoring;
 using Kiln.Serving;
 using Kiln.Serving.Models;
+using Kiln.Storage.Postgres;
 using Kiln.Storage.Sqlite;
+using Kiln.Storage.Sqlite.FeatureStore;
+using Kiln.Storage.Sqlite.Security;
 using Kiln.Studio;
 using Kiln.Training;
 using Kiln.Training.Jobs;
@@ -91,7 +95,9 @@ public static class KilnServer
         app.UseS3Api();
         app.UseMlflowApi();
         app.UseKilnStudio();
-        app.MapGet("/health", (KilnServerOptions o) => Results.Json(new HealthReport("ok", "sqlite", o.DatabasePath, o.S3Artifacts?.Uri ?? o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
+        app.MapGet("/health", (KilnServerOptions o) => Results.Json(o.Store is { } store
+            ? new HealthReport("ok", "postgres", PostgresConnectionString.Describe(store), o.S3Artifacts?.Uri ?? o.ArtifactDirectory)
+            : new HealthReport("ok", "sqlite", o.DatabasePath, o.S3Artifacts?.Uri ?? o.ArtifactDirectory), KilnServerJson.Default.HealthReport));
         app.MapMlflowApi();
         app.MapSageMakerApi();
         app.MapSageMakerRuntimeApi();
@@ -112,7 +118,21 @@ public static class KilnServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options.FileRoots);
 
-        services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
+        if (options.Store is { } store)
+        {
+            services.AddKilnPostgres(OpenStore(store), MlflowApi.ArtifactScheme);
+            // Not on PostgreSQL yet, so node-local in this node's SQLite file: the job engine's Orleans reminders
+            // (see JobEngineSiloExtensions), users and keys, and the feature store's groups and online records.
+            services.AddSingleton(_ => new SqliteDatabase(options.DatabasePath));
+            services.AddSingleton<IUserStore, SqliteUserStore>();
+            services.AddSingleton<IFeatureGroupStore, SqliteFeatureGroupStore>();
+            services.AddSingleton<IOnlineRecordStore, SqliteOnlineRecordStore>();
+        }
+        else
+        {
+            services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
+        }
+
         // The secrets key is read (or created) on first use, so a server without --auth never writes one.
         services.AddSingleton(_ => SecretBox.ForDataDirectory(Path.GetFullPath(options.DataDirectory)));
         services.AddSingleton<Users>();
@@ -178,6 +198,31 @@ public static class KilnServer
         }
     }
 
+    /// <summary>Opens and migrates the <c>--store</c> database now, so a wrong or unreachable one stops start-up with one clear line.</summary>
+    private static PostgresDatabase OpenStore(string store)
+    {
+        try
+        {
+            return new PostgresDatabase(store);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or FormatException or ArgumentException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            throw new KilnStartupException($"Cannot use the metadata store --store {Describe(store)}: {e.Message}", e);
+        }
+
+        static string Describe(string store)
+        {
+            try
+            {
+                return PostgresConnectionString.Describe(store);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                return "(not a postgres:// URL)";
+            }
+        }
+    }
+
     /// <summary>The base URLs the server actually listens on (resolves port 0 after start).</summary>
     public static IReadOnlyList<string> Addresses(this WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
@@ -240,6 +285,9 @@ internal sealed class JobLogFiles(TrainingWorkspace training, ProcessingWorkspac
 
 /// <summary>A store named on the command line cannot be used; the message is the one line start-up prints.</summary>
 public sealed class StorageUnavailableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>A node could not start: what failed, in one line for the operator.</summary>
+public sealed class KilnStartupException(string message, Exception inner) : Exception(message, inner);
 
 public sealed record HealthReport(string Status, string MetadataStore, string Database, string Artifacts);
 

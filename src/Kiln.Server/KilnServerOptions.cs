@@ -54,6 +54,12 @@ public sealed record KilnServerOptions
     /// <summary>The S3 location <see cref="Artifacts"/> names, or null for local files.</summary>
     public Kiln.Artifacts.S3.S3ArtifactLocation? S3Artifacts => Artifacts is null ? null : Kiln.Artifacts.S3.S3ArtifactLocation.Parse(Artifacts, S3Endpoint);
 
+    /// <summary>
+    /// The shared metadata store (<c>--store postgres://USER[:PASS]@HOST:PORT/DB</c>); null keeps the embedded
+    /// default, SQLite at <see cref="DatabasePath"/>.
+    /// </summary>
+    public string? Store { get; init; }
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "kiln.db");
 
     public string JobsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "jobs");
@@ -103,6 +109,11 @@ public sealed record KilnServerOptions
         catch (FormatException e)
         {
             throw new ArgumentException(e.Message, nameof(Artifacts), e);
+        }
+
+        if (Store is { } store && !store.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"--store must be a postgres://USER[:PASS]@HOST:PORT/DB URL, not '{store}'.", nameof(Store));
         }
 
         if (string.IsNullOrWhiteSpace(Host))

@@ -14,6 +14,11 @@ internal static class ServerCommand
     public static readonly Option<int> Port = new("--port", "-p") { Description = "Port to listen on", DefaultValueFactory = _ => 5000 };
     public static readonly Option<string> DataDir = new("--data-dir") { Description = "Folder for the metadata database and artifacts", DefaultValueFactory = _ => ".kiln" };
 
+    public static readonly Option<string> Store = new("--store")
+    {
+        Description = "Keep metadata in PostgreSQL (postgres://USER[:PASS]@HOST:PORT/DB) instead of the embedded SQLite database; migrated at start-up",
+    };
+
     public static readonly Option<int> JobWatchdogSeconds = new("--job-watchdog-seconds")
     {
         Description = "How often the job engine looks for interrupted jobs (training, processing, pipeline executions) to resume",
@@ -54,7 +59,10 @@ internal static class ServerCommand
 
     public static Command Create()
     {
-        var command = new Command("server", "Start the Kiln server on the embedded store (SQLite metadata, local artifacts).") { Host, Port, DataDir, JobWatchdogSeconds, JobSlots, AllowFileRoot, Artifacts, S3Endpoint, Auth, InsecureNoAuth };
+        var command = new Command("server", "Start the Kiln server: the embedded store (SQLite metadata, local artifacts) unless --store names PostgreSQL and --artifacts S3.")
+        {
+            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth,
+        };
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions
@@ -69,6 +77,7 @@ internal static class ServerCommand
                 S3Endpoint = result.GetValue(S3Endpoint),
                 Auth = result.GetValue(Auth),
                 InsecureNoAuth = result.GetValue(InsecureNoAuth),
+                Store = result.GetValue(Store),
             };
             try
             {
@@ -91,7 +100,18 @@ internal static class ServerCommand
                 return 2;
             }
 
-            await using var app = KilnServer.Build(options);
+            WebApplication built;
+            try
+            {
+                built = KilnServer.Build(options);
+            }
+            catch (KilnStartupException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 1;
+            }
+
+            await using var app = built;
             await app.StartAsync(ct);
             Announce(app, options);
             await app.WaitForShutdownAsync(ct);
@@ -108,7 +128,15 @@ internal static class ServerCommand
             logger.LogInformation("Kiln listening on {Address} (MLflow API at {Address}/api/2.0/mlflow, health at {Address}/health)", address, address, address);
         }
 
-        logger.LogInformation("Metadata: SQLite (WAL) at {Database}", options.DatabasePath);
+        if (options.Store is { } store)
+        {
+            logger.LogInformation("Metadata: PostgreSQL at {Database}", Kiln.Storage.Postgres.PostgresConnectionString.Describe(store));
+        }
+        else
+        {
+            logger.LogInformation("Metadata: SQLite (WAL) at {Database}", options.DatabasePath);
+        }
+
         if (options.S3Artifacts is { } s3)
         {
             logger.LogInformation("Artifacts: S3 at {Artifacts} ({Endpoint})", s3.Uri, s3.Endpoint?.ToString() ?? "AWS");

@@ -86,7 +86,7 @@ public abstract class EndpointStoreContract : DeletableNamedResourceContract<End
 
     protected IServingStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task All_endpoints_lists_every_endpoint()
     {
         foreach (var name in new[] { "e1", "e2", "e3" })
@@ -97,7 +97,7 @@ public abstract class EndpointStoreContract : DeletableNamedResourceContract<End
         Assert.Equal(["e1", "e2", "e3"], (await Store.AllEndpointsAsync()).Select(endpoint => endpoint.Name).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Bandit_state_is_saved_replaced_and_deleted_with_its_endpoint()
     {
         await Store.AddEndpointAsync(Sample("e", Epoch, nameof(EndpointStatus.InService)));
@@ -113,7 +113,7 @@ public abstract class EndpointStoreContract : DeletableNamedResourceContract<End
         Assert.Null(await Store.LoadBanditStateAsync("e"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Bandit_state_of_a_missing_endpoint_is_not_kept()
     {
         await Store.SaveBanditStateAsync("ghost", "{}");

@@ -16,7 +16,7 @@ public abstract class LineageStoreContract
 
     protected ILineageStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task An_entity_round_trips_every_field()
     {
         var entity = Sample("arn:a/1", LineageKind.Artifact, "s3://b/data", Epoch);
@@ -27,7 +27,7 @@ public abstract class LineageStoreContract
         Assert.Null(await Store.FindAsync("arn:a/2"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Adding_a_taken_arn_is_refused_and_keeps_the_first()
     {
         var first = Sample("arn:x", LineageKind.Action, "s3://one", Epoch);
@@ -38,7 +38,7 @@ public abstract class LineageStoreContract
         AssertSame(first, await Store.FindAsync("arn:x"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Update_and_delete_change_only_what_exists()
     {
         await Store.AddAsync(Sample("arn:x", LineageKind.Artifact, "s3://x", Epoch));
@@ -55,7 +55,7 @@ public abstract class LineageStoreContract
         Assert.Null(await Store.FindAsync("arn:x"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Entities_are_listed_by_kind_and_found_by_source_newest_first()
     {
         await Store.AddAsync(Sample("arn:a1", LineageKind.Artifact, "s3://shared", Epoch));
@@ -69,7 +69,7 @@ public abstract class LineageStoreContract
         Assert.Empty(await Store.FindBySourceAsync("s3://SHARED"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Associations_are_added_once_queried_either_way_and_removed()
     {
         var edges = new[]
@@ -96,7 +96,7 @@ public abstract class LineageStoreContract
         Assert.Equal(edges[1..], await Store.AssociationsAsync(null, null));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_writers_lose_nothing()
     {
         await Store.AddAsync(Sample("arn:hub", LineageKind.Context, "s3://hub", Epoch));

@@ -15,7 +15,7 @@ public abstract class ModelPackageStoreContract
 
     protected IModelPackageStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task Details_round_trip_every_field()
     {
         var details = FullDetails();
@@ -27,7 +27,7 @@ public abstract class ModelPackageStoreContract
         Assert.Null(await Store.FindAsync("other", 3));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Saving_again_replaces_the_details()
     {
         await Store.SaveAsync("m", 1, FullDetails());
@@ -38,7 +38,7 @@ public abstract class ModelPackageStoreContract
         AssertSame(replacement, await Store.FindAsync("m", 1));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Versions_and_groups_are_kept_apart()
     {
         await Store.SaveAsync("m", 1, new ModelPackageDetails { Domain = "one" });
@@ -50,7 +50,7 @@ public abstract class ModelPackageStoreContract
         Assert.Equal("other group", (await Store.FindAsync("m1", 1))!.Domain);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Update_applies_the_change_and_returns_the_result()
     {
         await Store.SaveAsync("m", 1, new ModelPackageDetails());
@@ -61,7 +61,7 @@ public abstract class ModelPackageStoreContract
         AssertSame(updated, await Store.FindAsync("m", 1));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Update_of_a_missing_package_or_a_declined_change_writes_nothing()
     {
         var called = false;
@@ -78,7 +78,7 @@ public abstract class ModelPackageStoreContract
         Assert.Equal("kept", (await Store.FindAsync("m", 1))!.Domain);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_updates_lose_no_change()
     {
         await Store.SaveAsync("m", 1, new ModelPackageDetails());
@@ -98,7 +98,7 @@ public abstract class ModelPackageStoreContract
         Assert.Equal(40, approvals.Select(approval => approval.Description).Distinct().Count());
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deleting_removes_only_that_version_and_tolerates_a_missing_one()
     {
         await Store.SaveAsync("m", 1, new ModelPackageDetails());

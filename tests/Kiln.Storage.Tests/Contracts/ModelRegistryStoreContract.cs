@@ -16,7 +16,7 @@ public abstract class ModelRegistryStoreContract
 
     protected IModelRegistryStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task A_registered_model_round_trips_every_field()
     {
         var created = await Store.CreateRegisteredModelAsync("churn", [new Tag("team", "ml")], "predicts churn", 1_000);
@@ -33,7 +33,7 @@ public abstract class ModelRegistryStoreContract
         Assert.Null(await Store.FindRegisteredModelAsync("nobody"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_duplicate_model_name_already_exists_on_create_and_rename()
     {
         await Store.CreateRegisteredModelAsync("a", [], null, 1);
@@ -45,7 +45,7 @@ public abstract class ModelRegistryStoreContract
         Assert.NotNull(await Store.FindRegisteredModelAsync("b"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Renaming_a_model_carries_its_versions_tags_and_aliases()
     {
         await Store.CreateRegisteredModelAsync("old", [new Tag("k", "v")], null, 1);
@@ -63,7 +63,7 @@ public abstract class ModelRegistryStoreContract
         Assert.Equal(1, await Store.FindAliasAsync("new", "champion"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Updating_a_model_sets_its_description_last_writer_wins()
     {
         await Store.CreateRegisteredModelAsync("m", [], "first", 1);
@@ -76,7 +76,7 @@ public abstract class ModelRegistryStoreContract
         Assert.Equal(1, updated.CreationTimestamp);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Model_tags_and_aliases_are_set_overwritten_and_deleted()
     {
         await Store.CreateRegisteredModelAsync("m", [], null, 1);
@@ -101,7 +101,7 @@ public abstract class ModelRegistryStoreContract
         Assert.Empty((await Store.FindModelVersionAsync("m", 1))!.Aliases);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_model_version_round_trips_every_field()
     {
         await Store.CreateRegisteredModelAsync("m", [], null, 1);
@@ -124,7 +124,7 @@ public abstract class ModelRegistryStoreContract
         Assert.Null(await Store.FindModelVersionAsync("other", 1));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deleted_version_numbers_are_never_reused_and_deleted_versions_are_gone()
     {
         await Store.CreateRegisteredModelAsync("m", [], null, 1);
@@ -142,7 +142,7 @@ public abstract class ModelRegistryStoreContract
         Assert.Equal(["3", "1"], listed.Items.Select(version => version.Version));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Transitioning_with_archive_archives_the_other_versions_in_that_stage()
     {
         await Store.CreateRegisteredModelAsync("m", [], null, 1);
@@ -164,7 +164,7 @@ public abstract class ModelRegistryStoreContract
             latest.Select(version => (version.Version, version.CurrentStage)).OrderBy(pair => pair.Version));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Version_tags_and_descriptions_are_updated()
     {
         await Store.CreateRegisteredModelAsync("m", [], null, 1);
@@ -181,7 +181,7 @@ public abstract class ModelRegistryStoreContract
         Assert.Equal(9, updated.LastUpdatedTimestamp);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deleting_a_model_deletes_its_versions()
     {
         await Store.CreateRegisteredModelAsync("m", [new Tag("k", "v")], null, 1);
@@ -196,7 +196,7 @@ public abstract class ModelRegistryStoreContract
         Assert.Empty(again.Tags);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Searching_models_pages_through_every_one_exactly_once_by_name()
     {
         var names = Enumerable.Range(0, 13).Select(i => $"model-{i:D2}").ToList();
@@ -211,7 +211,7 @@ public abstract class ModelRegistryStoreContract
         await StoreAssert.FailsWith(ErrorCode.InvalidParameterValue, () => Store.SearchRegisteredModelsAsync(new RegistryQuery([], [], 4, "garbage")));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Searching_models_filters_by_name_and_tag_and_orders()
     {
         await Store.CreateRegisteredModelAsync("churn-a", [new Tag("team", "x")], null, 3);
@@ -231,7 +231,7 @@ public abstract class ModelRegistryStoreContract
             [], [new OrderByClause(SearchEntity.Attribute, "no_such_key", true)], 10, null)));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Searching_versions_pages_by_name_then_newest_version_and_filters()
     {
         await Store.CreateRegisteredModelAsync("a", [], null, 1);
@@ -253,7 +253,7 @@ public abstract class ModelRegistryStoreContract
         await StoreAssert.FailsWith(ErrorCode.InvalidParameterValue, () => Store.SearchModelVersionsAsync(new RegistryQuery([], [], 3, "garbage")));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_version_creation_hands_out_each_number_once()
     {
         await Store.CreateRegisteredModelAsync("m", [], null, 1);

@@ -12,7 +12,7 @@ public abstract class MonitoringResultsStoreContract
 
     protected IMonitoringResultsStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task Results_are_kept_per_schedule_oldest_first_and_saving_again_replaces_them()
     {
         await Store.SaveResultsAsync(Results("s1", Epoch.AddHours(1), 2.0));
@@ -28,7 +28,7 @@ public abstract class MonitoringResultsStoreContract
         Assert.Empty(await Store.ResultsAsync("s3"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_alert_is_added_once_and_updated_atomically()
     {
         Assert.True(await Store.AddAlertAsync(Alert("s1", "completeness_check")));
@@ -47,7 +47,7 @@ public abstract class MonitoringResultsStoreContract
         Assert.Equal(MonitoringAlertStatus.OK, (await Store.AlertsAsync("s2")).Single().Status);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task History_is_filtered_by_schedule_and_alert_oldest_first()
     {
         await Store.AddHistoryAsync(Entry("s1", "a", Epoch.AddMinutes(2), MonitoringAlertStatus.OK));
@@ -61,7 +61,7 @@ public abstract class MonitoringResultsStoreContract
         Assert.Equal(["s1", "s2"], (await Store.HistoryAsync(alertName: "a")).Select(entry => entry.ScheduleName).Distinct().Order(StringComparer.Ordinal));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deleting_a_schedule_forgets_only_its_results_alerts_and_history()
     {
         foreach (var schedule in new[] { "s1", "s2" })

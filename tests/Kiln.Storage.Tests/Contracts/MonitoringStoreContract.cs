@@ -16,7 +16,7 @@ public abstract class MonitoringStoreContract
 
     protected IMonitoringStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task A_job_definition_round_trips_every_field_and_its_name_is_taken_once()
     {
         var definition = Definition("dq-1");
@@ -28,7 +28,7 @@ public abstract class MonitoringStoreContract
         Assert.Null(await Store.FindJobDefinitionAsync("dq-2"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deleting_a_job_definition_removes_only_it()
     {
         await Store.AddJobDefinitionAsync(Definition("b"));
@@ -41,7 +41,7 @@ public abstract class MonitoringStoreContract
         Assert.Equal(["a"], (await Store.AllJobDefinitionsAsync()).Select(definition => definition.Name));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_schedule_round_trips_and_updates_atomically()
     {
         var schedule = Schedule("s1");
@@ -59,7 +59,7 @@ public abstract class MonitoringStoreContract
         Assert.Equal(Epoch.AddHours(1), stored.LastScheduledTime);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Concurrent_claims_of_one_schedule_let_exactly_one_through()
     {
         await Store.AddScheduleAsync(Schedule("race"));
@@ -70,7 +70,7 @@ public abstract class MonitoringStoreContract
         Assert.Single(claims, claim => claim is not null);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Unfinished_executions_are_those_not_in_an_end_status_oldest_first()
     {
         await Store.AddScheduleAsync(Schedule("s1"));
@@ -85,7 +85,7 @@ public abstract class MonitoringStoreContract
         Assert.All(unfinished, execution => Assert.False(execution.IsFinished));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Executions_are_keyed_by_schedule_and_time_listed_per_schedule_and_deleted_with_it()
     {
         await Store.AddScheduleAsync(Schedule("s1"));

@@ -38,7 +38,7 @@ public abstract class NamedResourceContract<T>
 
     protected abstract IReadOnlyCollection<string> MarksOf(T item);
 
-    [Fact]
+    [StoreFact]
     public async Task An_item_round_trips_every_field()
     {
         var item = Sample("Round-Trip", Epoch, Statuses[^1]);
@@ -49,7 +49,7 @@ public abstract class NamedResourceContract<T>
         Assert.Null(await FindAsync("round-trip-missing"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Adding_a_taken_name_is_refused_and_keeps_the_first()
     {
         var first = Sample("taken", Epoch, Statuses[0]);
@@ -60,7 +60,7 @@ public abstract class NamedResourceContract<T>
         AssertSame(first, await FindAsync("taken"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Update_writes_the_change_and_returns_it()
     {
         await AddAsync(Sample("u", Epoch, Statuses[0]));
@@ -71,7 +71,7 @@ public abstract class NamedResourceContract<T>
         AssertSame(updated!, await FindAsync("u"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Update_of_a_missing_item_or_a_declined_change_writes_nothing()
     {
         var called = false;
@@ -89,7 +89,7 @@ public abstract class NamedResourceContract<T>
         AssertSame(original, await FindAsync("kept"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_updates_of_one_item_lose_no_change()
     {
         await AddAsync(Sample("hot", Epoch, Statuses[0]));
@@ -106,7 +106,7 @@ public abstract class NamedResourceContract<T>
         Assert.Equal(40, Enumerable.Range(0, 8).SelectMany(w => Enumerable.Range(0, 5).Select(i => $"{w}-{i}")).Count(marks.Contains));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_adds_of_different_items_all_land()
     {
         await Task.WhenAll(Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>
@@ -121,7 +121,7 @@ public abstract class NamedResourceContract<T>
         Assert.Equal(40, all.Select(NameOf).Distinct().Count());
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Listing_pages_through_every_item_exactly_once_newest_first()
     {
         var names = await AddSeries(13);
@@ -131,7 +131,7 @@ public abstract class NamedResourceContract<T>
         Assert.Equal(names.AsEnumerable().Reverse(), seen.Select(NameOf));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Listing_sorts_by_name_or_creation_time_either_way()
     {
         var names = await AddSeries(5);
@@ -142,7 +142,7 @@ public abstract class NamedResourceContract<T>
         Assert.Equal(byName.AsEnumerable().Reverse(), (await ListAsync(new ListQuery(SortBy: ListSort.Name))).Items.Select(NameOf));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_bad_page_token_is_an_invalid_parameter()
     {
         await AddSeries(3);
@@ -150,7 +150,7 @@ public abstract class NamedResourceContract<T>
         await StoreAssert.FailsWith(ErrorCode.InvalidParameterValue, () => ListAsync(new ListQuery(MaxResults: 1, PageToken: "not-a-token")));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Listing_filters_by_name_status_and_times()
     {
         var names = await AddSeries(6);
@@ -202,7 +202,7 @@ public abstract class DeletableNamedResourceContract<T> : NamedResourceContract<
 {
     protected abstract Task<bool> DeleteAsync(string name);
 
-    [Fact]
+    [StoreFact]
     public async Task Deleting_removes_only_that_item_and_reports_whether_it_existed()
     {
         await AddAsync(Sample("gone", Epoch, Statuses[0]));

@@ -13,7 +13,7 @@ public abstract class ObjectIndexContract
 
     protected IObjectIndex Index => _index ??= CreateIndex();
 
-    [Fact]
+    [StoreFact]
     public async Task Buckets_are_created_once_listed_by_name_and_deleted_only_when_empty()
     {
         Assert.True(await Index.CreateBucketAsync("zeta", Epoch));
@@ -32,7 +32,7 @@ public abstract class ObjectIndexContract
         Assert.Null(await Index.FindBucketAsync("zeta"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_object_round_trips_every_field_and_a_put_replaces_it()
     {
         await Index.CreateBucketAsync("b", Epoch);
@@ -51,7 +51,7 @@ public abstract class ObjectIndexContract
         Assert.False(await Index.DeleteObjectAsync("b", "dir/file.csv"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Listing_pages_through_a_prefix_in_key_order_exactly_once()
     {
         await Index.CreateBucketAsync("b", Epoch);
@@ -83,7 +83,7 @@ public abstract class ObjectIndexContract
         Assert.Equal(["datb/x"], (await Index.ListObjectsAsync("b", "", "data/022", 10)).Select(info => info.Key));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Uploads_round_trip_and_their_parts_are_replaced_listed_and_deleted_with_them()
     {
         await Index.CreateBucketAsync("b", Epoch);
@@ -106,7 +106,7 @@ public abstract class ObjectIndexContract
         Assert.Empty(await Index.ListPartsAsync("up-1"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Uploads_list_by_key_then_initiation_and_resume_after_the_markers()
     {
         await Index.CreateBucketAsync("b", Epoch);
@@ -130,7 +130,7 @@ public abstract class ObjectIndexContract
         Assert.Empty(await Index.ListUploadsAsync("other", "", "", null, 10));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_writers_lose_nothing()
     {
         await Index.CreateBucketAsync("b", Epoch);

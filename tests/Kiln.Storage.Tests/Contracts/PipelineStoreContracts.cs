@@ -63,7 +63,7 @@ public abstract class PipelineExecutionStoreContract
 
     protected IPipelineExecutionStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task An_execution_round_trips_every_field()
     {
         var execution = Sample("exec-1", "p", Epoch);
@@ -74,7 +74,7 @@ public abstract class PipelineExecutionStoreContract
         Assert.Null(await Store.FindAsync("exec-2"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Adding_a_taken_id_is_refused_and_keeps_the_first()
     {
         var first = Sample("x", "p", Epoch);
@@ -85,7 +85,7 @@ public abstract class PipelineExecutionStoreContract
         AssertSame(first, await Store.FindAsync("x"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Update_writes_the_change_and_a_missing_or_declined_one_writes_nothing()
     {
         await Store.AddAsync(Sample("x", "p", Epoch));
@@ -100,7 +100,7 @@ public abstract class PipelineExecutionStoreContract
         Assert.Null(await Store.FindAsync("ghost"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_step_updates_lose_no_step()
     {
         await Store.AddAsync(Sample("x", "p", Epoch) with { Steps = [] });
@@ -116,7 +116,7 @@ public abstract class PipelineExecutionStoreContract
         Assert.Equal(40, (await Store.FindAsync("x"))!.Steps.Select(step => step.Name).Distinct().Count());
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Listing_gives_one_pipelines_executions_newest_first()
     {
         for (var i = 0; i < 5; i++)

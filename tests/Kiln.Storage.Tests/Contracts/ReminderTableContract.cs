@@ -16,7 +16,7 @@ public abstract class ReminderTableContract
 
     protected IReminderTable Table => _table ??= CreateTable("kiln");
 
-    [Fact]
+    [StoreFact]
     public async Task A_reminder_round_trips_every_field_with_its_etag()
     {
         var grain = Grain("job-1");
@@ -35,7 +35,7 @@ public abstract class ReminderTableContract
         Assert.Null(await Table.ReadRow(Grain("job-2"), "tick"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Upserting_again_replaces_the_reminder_and_its_etag()
     {
         var grain = Grain("job");
@@ -50,7 +50,7 @@ public abstract class ReminderTableContract
         Assert.Single((await Table.ReadRows(grain)).Reminders);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Removing_needs_the_current_etag()
     {
         var grain = Grain("job");
@@ -64,7 +64,7 @@ public abstract class ReminderTableContract
         Assert.False(await Table.RemoveRow(grain, "tick", current!));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Rows_are_read_per_grain_and_per_hash_range_with_wrap_around()
     {
         var grains = Enumerable.Range(0, 12).Select(i => Grain($"job-{i}")).ToList();
@@ -88,7 +88,7 @@ public abstract class ReminderTableContract
         Assert.Equal(24, (await Table.ReadRows(begin, begin)).Reminders.Count);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Services_sharing_the_storage_do_not_see_each_others_reminders()
     {
         var other = CreateTable("other-service");
@@ -103,7 +103,7 @@ public abstract class ReminderTableContract
         Assert.Equal(TimeSpan.FromMinutes(1), (await Table.ReadRow(grain, "tick"))!.Period);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_upserts_all_land()
     {
         await Task.WhenAll(Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>

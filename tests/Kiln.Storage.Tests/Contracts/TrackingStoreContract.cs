@@ -16,7 +16,7 @@ public abstract class TrackingStoreContract
 
     protected ITrackingStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task A_fresh_store_holds_only_the_default_experiment()
     {
         var page = await Store.SearchExperimentsAsync(new ExperimentQuery(ViewType.All, [], [], 100, null));
@@ -28,7 +28,7 @@ public abstract class TrackingStoreContract
         Assert.Null(page.NextPageToken);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_experiment_round_trips_every_field()
     {
         var id = await Store.CreateExperimentAsync("exp-a", "s3://bucket/a", [new Tag("team", "ml"), new Tag("owner", "ann")], 1_000);
@@ -48,7 +48,7 @@ public abstract class TrackingStoreContract
         Assert.Equal(byId.Tags.OrderBy(tag => tag.Key), byName.Tags.OrderBy(tag => tag.Key));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_experiment_without_artifact_location_gets_one_under_its_own_id()
     {
         var id = await Store.CreateExperimentAsync("exp-default-location", null, [], 1);
@@ -59,7 +59,7 @@ public abstract class TrackingStoreContract
         Assert.NotEqual(location, (await Store.FindExperimentAsync(other))!.ArtifactLocation);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Unknown_experiments_are_not_found()
     {
         Assert.Null(await Store.FindExperimentAsync("987654"));
@@ -67,7 +67,7 @@ public abstract class TrackingStoreContract
         Assert.Null(await Store.FindExperimentByNameAsync("nobody"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Experiment_names_are_unique_even_among_deleted_experiments()
     {
         var id = await Store.CreateExperimentAsync("taken", null, [], 1);
@@ -80,7 +80,7 @@ public abstract class TrackingStoreContract
         Assert.Equal("other", (await Store.FindExperimentAsync(other))!.Name);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Renaming_an_experiment_changes_its_name_and_update_time()
     {
         var id = await Store.CreateExperimentAsync("before", null, [], 10);
@@ -95,7 +95,7 @@ public abstract class TrackingStoreContract
         Assert.Equal(id, (await Store.FindExperimentByNameAsync("after"))!.ExperimentId);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Experiment_tags_are_set_overwritten_and_deleted()
     {
         var id = await Store.CreateExperimentAsync("tagged", null, [new Tag("a", "1")], 1);
@@ -109,7 +109,7 @@ public abstract class TrackingStoreContract
         Assert.Equal(4, experiment.LastUpdateTime);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Searching_experiments_pages_through_every_one_exactly_once_newest_first()
     {
         var created = new List<string>();
@@ -125,7 +125,7 @@ public abstract class TrackingStoreContract
         Assert.Equal(expected, seen.Select(experiment => experiment.ExperimentId));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Searching_experiments_filters_orders_and_honours_the_view_type()
     {
         var alpha = await Store.CreateExperimentAsync("alpha", null, [new Tag("kind", "x")], 1);
@@ -146,7 +146,7 @@ public abstract class TrackingStoreContract
         Assert.Equal([beta, alpha, "0"], active.Items.Select(experiment => experiment.ExperimentId));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_bad_page_token_is_an_invalid_parameter()
     {
         var runId = await NewRunAsync("bad-token");
@@ -159,7 +159,7 @@ public abstract class TrackingStoreContract
             () => Store.SearchRunsAsync(new RunQuery(["0"], [], ViewType.All, [], 3, "bm9wZQ==")));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_run_round_trips_every_field()
     {
         var experiment = await Store.CreateExperimentAsync("runs", null, [], 1);
@@ -179,7 +179,7 @@ public abstract class TrackingStoreContract
         Assert.Null(await Store.FindRunAsync("no-such-run"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Updating_a_run_changes_only_what_is_given()
     {
         var runId = await NewRunAsync("update");
@@ -195,7 +195,7 @@ public abstract class TrackingStoreContract
         Assert.Contains(new Tag(SystemTags.RunName, "renamed"), run.Data.Tags);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Writing_to_a_missing_or_deleted_run_fails_with_the_mlflow_codes()
     {
         await StoreAssert.FailsWith(ErrorCode.ResourceDoesNotExist, () => Store.UpdateRunAsync("ghost", RunStatus.Failed, 1, null));
@@ -212,7 +212,7 @@ public abstract class TrackingStoreContract
         await StoreAssert.FailsWith(ErrorCode.ResourceDoesNotExist, () => Store.DeleteTagAsync(runId, "no-such-tag"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deleting_and_restoring_an_experiment_carries_its_runs()
     {
         var experiment = await Store.CreateExperimentAsync("carried", null, [], 1);
@@ -225,7 +225,7 @@ public abstract class TrackingStoreContract
         Assert.Equal(LifecycleStage.Active, (await Store.FindRunAsync("carried-run"))!.Info.LifecycleStage);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_batch_lands_metrics_params_and_tags_and_the_run_shows_each_metrics_latest_point()
     {
         var runId = await NewRunAsync("batch");
@@ -243,7 +243,7 @@ public abstract class TrackingStoreContract
         Assert.DoesNotContain(new Tag("note", "first"), run.Data.Tags);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Changing_a_param_fails_and_the_whole_batch_is_rolled_back()
     {
         var runId = await NewRunAsync("atomic");
@@ -259,7 +259,7 @@ public abstract class TrackingStoreContract
         Assert.Empty((await Store.GetMetricHistoryAsync(runId, "loss", 10, null)).Items);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Metric_history_pages_through_every_point_exactly_once_in_time_order()
     {
         var runId = await NewRunAsync("history");
@@ -273,7 +273,7 @@ public abstract class TrackingStoreContract
         Assert.Empty((await Store.GetMetricHistoryAsync(runId, "missing", 10, null)).Items);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Searching_runs_pages_newest_first_and_filters()
     {
         var experiment = await Store.CreateExperimentAsync("search", null, [], 1);
@@ -301,7 +301,7 @@ public abstract class TrackingStoreContract
         Assert.Empty((await Store.SearchRunsAsync(new RunQuery(["0"], [], ViewType.All, [], 10, null))).Items);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Unknown_search_keys_and_duplicate_orderings_are_invalid_parameters()
     {
         var runId = await NewRunAsync("keys");
@@ -319,7 +319,7 @@ public abstract class TrackingStoreContract
         await StoreAssert.FailsWith(ErrorCode.ResourceDoesNotExist, () => Store.RenameExperimentAsync("not-a-number", "x", 1));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Dataset_inputs_round_trip_and_logging_the_same_one_twice_keeps_one()
     {
         var runId = await NewRunAsync("inputs");
@@ -333,7 +333,7 @@ public abstract class TrackingStoreContract
         Assert.Equal(input.Tags, logged.Tags);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_writers_to_one_run_lose_nothing()
     {
         var runId = await NewRunAsync("parallel");

@@ -12,7 +12,7 @@ namespace Kiln.Storage.Tests.Contracts;
 /// </summary>
 public abstract partial class TrainingJobStoreContract
 {
-    [Fact]
+    [StoreFact]
     public async Task Search_finds_jobs_by_hyperparameter_final_metric_tag_and_channel()
     {
         await SeedSearchAsync();
@@ -26,7 +26,7 @@ public abstract partial class TrainingJobStoreContract
         Assert.Equal(["deep"], await SearchNamesAsync(Where(new PropertyFilter("Status", Comparator.Equal, nameof(TrainingJobStatus.Failed)))));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Search_compares_numbers_and_times_by_value_and_text_by_ordinal()
     {
         await SeedSearchAsync();
@@ -40,7 +40,7 @@ public abstract partial class TrainingJobStoreContract
         Assert.Empty(await SearchNamesAsync(Where(new PropertyFilter("Spec.TrainingImage", Comparator.Equal, "KILN/sklearn:1"))));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Search_tests_presence_absence_inequality_and_lists_of_values()
     {
         await SeedSearchAsync();
@@ -53,7 +53,7 @@ public abstract partial class TrainingJobStoreContract
         Assert.Empty(await SearchNamesAsync(Where(new PropertyFilter("Spec.NoSuchMember", Comparator.IsNotNull))));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_nested_filter_holds_only_when_one_element_meets_all_its_conditions()
     {
         await SeedSearchAsync();
@@ -65,7 +65,7 @@ public abstract partial class TrainingJobStoreContract
         Assert.Empty(await SearchNamesAsync(new SearchExpression([], [split], [])));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Search_combines_filters_with_and_and_or()
     {
         await SeedSearchAsync();
@@ -79,7 +79,7 @@ public abstract partial class TrainingJobStoreContract
         Assert.Equal(["deep"], await SearchNamesAsync(dotted));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Search_orders_by_any_path_numbers_by_value_missing_values_first()
     {
         await SeedSearchAsync();
@@ -91,7 +91,7 @@ public abstract partial class TrainingJobStoreContract
         Assert.Equal(["slow", "deep", "fast"], await SearchNamesAsync(null, "FinalMetrics.validation:auc", ascending: false, sorted: false));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Search_pages_through_every_match_exactly_once_in_order()
     {
         for (var i = 0; i < 7; i++)
@@ -118,7 +118,7 @@ public abstract partial class TrainingJobStoreContract
         }
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_search_that_cannot_be_evaluated_is_an_invalid_parameter()
     {
         await SeedSearchAsync();

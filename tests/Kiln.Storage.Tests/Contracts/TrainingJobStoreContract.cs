@@ -16,7 +16,7 @@ public abstract partial class TrainingJobStoreContract : NamedResourceContract<T
 
     protected ITrainingJobStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task Creating_a_taken_name_is_resource_in_use()
     {
         await Store.CreateAsync(Sample("dup", Epoch, nameof(TrainingJobStatus.InProgress)));
@@ -25,7 +25,7 @@ public abstract partial class TrainingJobStoreContract : NamedResourceContract<T
         Assert.Contains("dup", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Listing_sorts_by_status()
     {
         await Store.CreateAsync(Sample("a", Epoch, nameof(TrainingJobStatus.Stopped)));

@@ -1,0 +1,332 @@
+using System.Globalization;
+using Kiln.Core.Common;
+using Kiln.Core.Registry;
+using Kiln.Core.Search;
+using Kiln.Core.Tracking;
+using Npgsql;
+
+namespace Kiln.Storage.Postgres.Registry;
+
+/// <summary>Registered models and model versions in PostgreSQL.</summary>
+public sealed class PostgresModelRegistryStore(PostgresDatabase db) : IModelRegistryStore
+{
+    private const string VersionColumns =
+        "v.name, v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, v.current_stage, v.source, v.run_id, v.status, v.status_message, v.run_link, v.storage_location";
+
+    private const string Live = "v.current_stage <> 'Deleted_Internal'";
+
+    public async Task<RegisteredModel> CreateRegisteredModelAsync(string name, IReadOnlyList<Tag> tags, string? description, long now, CancellationToken ct = default)
+    {
+        await db.WriteAsync(async session =>
+        {
+            if (await session.ExecuteAsync(
+                "INSERT INTO registered_models (name, creation_time, last_updated_time, description) VALUES (@name, @now, @now, @description) ON CONFLICT DO NOTHING",
+                ("name", name), ("now", now), ("description", description)).ConfigureAwait(false) == 0)
+            {
+                throw KilnException.AlreadyExists($"Registered Model (name={name}) already exists.");
+            }
+
+            foreach (var tag in tags)
+            {
+                await UpsertModelTag(session, name, tag).ConfigureAwait(false);
+            }
+        }, ct).ConfigureAwait(false);
+        return (await FindRegisteredModelAsync(name, ct).ConfigureAwait(false))!;
+    }
+
+    public async Task<RegisteredModel?> FindRegisteredModelAsync(string name, CancellationToken ct = default) =>
+        (await db.ReadAsync(session => LoadModels(session, "WHERE m.name = @name", [("name", name)]), ct).ConfigureAwait(false)).FirstOrDefault();
+
+    public async Task<RegisteredModel> RenameRegisteredModelAsync(string name, string newName, long now, CancellationToken ct = default)
+    {
+        await db.WriteAsync(async session =>
+        {
+            if (name != newName && await session.ScalarAsync("SELECT 1 FROM registered_models WHERE name = @name", ("name", newName)).ConfigureAwait(false) is not null)
+            {
+                throw KilnException.AlreadyExists($"Registered Model (name={newName}) already exists.");
+            }
+
+            // Versions, tags and aliases follow through ON UPDATE CASCADE.
+            await session.ExecuteAsync(
+                "UPDATE registered_models SET name = @new, last_updated_time = @now WHERE name = @name",
+                ("new", newName), ("now", now), ("name", name)).ConfigureAwait(false);
+            await session.ExecuteAsync("UPDATE model_versions SET last_updated_time = @now WHERE name = @name", ("now", now), ("name", newName)).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+        return (await FindRegisteredModelAsync(newName, ct).ConfigureAwait(false))!;
+    }
+
+    public async Task<RegisteredModel> UpdateRegisteredModelAsync(string name, string? description, long now, CancellationToken ct = default)
+    {
+        await db.WriteAsync(session => session.ExecuteAsync(
+            "UPDATE registered_models SET description = @description, last_updated_time = @now WHERE name = @name",
+            ("description", description), ("now", now), ("name", name)), ct).ConfigureAwait(false);
+        return (await FindRegisteredModelAsync(name, ct).ConfigureAwait(false))!;
+    }
+
+    public Task DeleteRegisteredModelAsync(string name, CancellationToken ct = default) =>
+        db.WriteAsync(session => session.ExecuteAsync("DELETE FROM registered_models WHERE name = @name", ("name", name)), ct);
+
+    public async Task<Page<RegisteredModel>> SearchRegisteredModelsAsync(RegistryQuery query, CancellationToken ct = default)
+    {
+        var sql = new PostgresSqlBuilder();
+        var where = new List<string> { "TRUE" };
+        foreach (var clause in query.Filter)
+        {
+            where.Add(clause.Entity == SearchEntity.Tag
+                ? sql.KeyValueCondition("registered_model_tags", "name", "m.name", "key", clause)
+                : sql.Compare("m.name", clause));
+        }
+
+        var order = query.OrderBy.Select(clause => $"{ModelColumn(clause.Key)} {(clause.Ascending ? "ASC" : "DESC")}").ToList();
+        if (query.OrderBy.All(clause => clause.Key != "name"))
+        {
+            order.Add("m.name ASC");
+        }
+
+        var offset = PageToken.Decode(query.PageToken);
+        sql.Add("limit", (long)query.MaxResults + 1);
+        sql.Add("offset", offset);
+        var models = await db.ReadAsync(session => LoadModels(
+            session, $"WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT @limit OFFSET @offset", sql.Parameters), ct).ConfigureAwait(false);
+        return PostgresListing.Paged(models, query.MaxResults, offset);
+    }
+
+    public Task SetRegisteredModelTagAsync(string name, Tag tag, CancellationToken ct = default) =>
+        db.WriteAsync(session => UpsertModelTag(session, name, tag), ct);
+
+    public Task DeleteRegisteredModelTagAsync(string name, string key, CancellationToken ct = default) =>
+        db.WriteAsync(session => session.ExecuteAsync("DELETE FROM registered_model_tags WHERE name = @name AND key = @key", ("name", name), ("key", key)), ct);
+
+    public Task SetAliasAsync(string name, string alias, long version, CancellationToken ct = default) =>
+        db.WriteAsync(session => session.ExecuteAsync(
+            "INSERT INTO registered_model_aliases (name, alias, version) VALUES (@name, @alias, @version) ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version",
+            ("name", name), ("alias", alias), ("version", version)), ct);
+
+    public Task DeleteAliasAsync(string name, string alias, CancellationToken ct = default) =>
+        db.WriteAsync(session => session.ExecuteAsync("DELETE FROM registered_model_aliases WHERE name = @name AND alias = @alias", ("name", name), ("alias", alias)), ct);
+
+    public async Task<long?> FindAliasAsync(string name, string alias, CancellationToken ct = default) =>
+        await db.ReadAsync(session => session.ScalarAsync("SELECT version FROM registered_model_aliases WHERE name = @name AND alias = @alias", ("name", name), ("alias", alias)), ct).ConfigureAwait(false) is long version
+            ? version
+            : null;
+
+    public async Task<ModelVersion> CreateModelVersionAsync(NewModelVersion version, CancellationToken ct = default)
+    {
+        var number = await db.WriteAsync(async session =>
+        {
+            // Locking the model row serializes version numbering across every node writing to this database.
+            await session.ExecuteAsync("SELECT 1 FROM registered_models WHERE name = @name FOR UPDATE", ("name", version.Name)).ConfigureAwait(false);
+            var next = Convert.ToInt64(await session.ScalarAsync("SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE name = @name", ("name", version.Name)).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            await session.ExecuteAsync(
+                "INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage, source, run_id, run_link, status, status_message, storage_location) " +
+                "VALUES (@name, @version, @now, @now, @description, @user, 'None', @source, @run, @link, 'READY', NULL, @storage)",
+                ("name", version.Name), ("version", next), ("now", version.Now), ("description", version.Description), ("user", version.UserId),
+                ("source", version.Source), ("run", version.RunId), ("link", version.RunLink), ("storage", version.StorageLocation)).ConfigureAwait(false);
+            foreach (var tag in version.Tags)
+            {
+                await UpsertVersionTag(session, version.Name, next, tag).ConfigureAwait(false);
+            }
+
+            await session.ExecuteAsync("UPDATE registered_models SET last_updated_time = @now WHERE name = @name", ("now", version.Now), ("name", version.Name)).ConfigureAwait(false);
+            return next;
+        }, ct).ConfigureAwait(false);
+        return (await FindModelVersionAsync(version.Name, number, ct).ConfigureAwait(false))!;
+    }
+
+    public async Task<ModelVersion?> FindModelVersionAsync(string name, long version, CancellationToken ct = default) =>
+        (await db.ReadAsync(session => LoadVersions(session, $"WHERE v.name = @name AND v.version = @version AND {Live}", [("name", name), ("version", version)]), ct).ConfigureAwait(false)).FirstOrDefault();
+
+    public async Task<ModelVersion> UpdateModelVersionAsync(string name, long version, string? description, long now, CancellationToken ct = default)
+    {
+        await db.WriteAsync(session => session.ExecuteAsync(
+            "UPDATE model_versions SET description = @description, last_updated_time = @now WHERE name = @name AND version = @version",
+            ("description", description), ("now", now), ("name", name), ("version", version)), ct).ConfigureAwait(false);
+        return (await FindModelVersionAsync(name, version, ct).ConfigureAwait(false))!;
+    }
+
+    public async Task<ModelVersion> TransitionStageAsync(string name, long version, string stage, bool archiveExistingVersions, long now, CancellationToken ct = default)
+    {
+        await db.WriteAsync(async session =>
+        {
+            if (archiveExistingVersions)
+            {
+                await session.ExecuteAsync(
+                    "UPDATE model_versions SET current_stage = 'Archived', last_updated_time = @now WHERE name = @name AND version <> @version AND current_stage = @stage",
+                    ("now", now), ("name", name), ("version", version), ("stage", stage)).ConfigureAwait(false);
+            }
+
+            await session.ExecuteAsync(
+                "UPDATE model_versions SET current_stage = @stage, last_updated_time = @now WHERE name = @name AND version = @version",
+                ("stage", stage), ("now", now), ("name", name), ("version", version)).ConfigureAwait(false);
+            await session.ExecuteAsync("UPDATE registered_models SET last_updated_time = @now WHERE name = @name", ("now", now), ("name", name)).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+        return (await FindModelVersionAsync(name, version, ct).ConfigureAwait(false))!;
+    }
+
+    public Task DeleteModelVersionAsync(string name, long version, long now, CancellationToken ct = default) =>
+        db.WriteAsync(async session =>
+        {
+            // The row stays (stage Deleted_Internal, contents cleared) so the number is never handed out again.
+            await session.ExecuteAsync(
+                "UPDATE model_versions SET current_stage = 'Deleted_Internal', description = NULL, user_id = NULL, source = 'REDACTED-SOURCE-PATH', " +
+                "run_id = 'REDACTED-RUN-ID', run_link = 'REDACTED-RUN-LINK', status_message = NULL, storage_location = NULL, last_updated_time = @now " +
+                "WHERE name = @name AND version = @version",
+                ("now", now), ("name", name), ("version", version)).ConfigureAwait(false);
+            await session.ExecuteAsync("DELETE FROM model_version_tags WHERE name = @name AND version = @version", ("name", name), ("version", version)).ConfigureAwait(false);
+            await session.ExecuteAsync("DELETE FROM registered_model_aliases WHERE name = @name AND version = @version", ("name", name), ("version", version)).ConfigureAwait(false);
+            await session.ExecuteAsync("UPDATE registered_models SET last_updated_time = @now WHERE name = @name", ("now", now), ("name", name)).ConfigureAwait(false);
+        }, ct);
+
+    public async Task<Page<ModelVersion>> SearchModelVersionsAsync(RegistryQuery query, CancellationToken ct = default)
+    {
+        var sql = new PostgresSqlBuilder();
+        var where = new List<string> { Live };
+        foreach (var clause in query.Filter)
+        {
+            where.Add(clause.Entity switch
+            {
+                SearchEntity.Tag => $"EXISTS (SELECT 1 FROM model_version_tags kv WHERE kv.name = v.name AND kv.version = v.version AND kv.key = {sql.Add(clause.Key)} AND {sql.Compare("kv.value", clause)})",
+                _ => sql.Compare(FilterColumn(VersionColumn(clause.Key), clause), clause),
+            });
+        }
+
+        var order = query.OrderBy.Select(clause => $"{VersionColumn(clause.Key)} {(clause.Ascending ? "ASC" : "DESC")}").ToList();
+        if (query.OrderBy.Count == 0)
+        {
+            order.Add("v.name ASC");
+            order.Add("v.version DESC");
+        }
+
+        var offset = PageToken.Decode(query.PageToken);
+        sql.Add("limit", (long)query.MaxResults + 1);
+        sql.Add("offset", offset);
+        var versions = await db.ReadAsync(session => LoadVersions(
+            session, $"WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT @limit OFFSET @offset", sql.Parameters), ct).ConfigureAwait(false);
+        return PostgresListing.Paged(versions, query.MaxResults, offset);
+    }
+
+    public Task SetModelVersionTagAsync(string name, long version, Tag tag, CancellationToken ct = default) =>
+        db.WriteAsync(session => UpsertVersionTag(session, name, version, tag), ct);
+
+    public Task DeleteModelVersionTagAsync(string name, long version, string key, CancellationToken ct = default) =>
+        db.WriteAsync(session => session.ExecuteAsync(
+            "DELETE FROM model_version_tags WHERE name = @name AND version = @version AND key = @key",
+            ("name", name), ("version", version), ("key", key)), ct);
+
+    private static Task<int> UpsertModelTag(PostgresSession session, string name, Tag tag) =>
+        session.ExecuteAsync(
+            "INSERT INTO registered_model_tags (name, key, value) VALUES (@name, @key, @value) ON CONFLICT (name, key) DO UPDATE SET value = excluded.value",
+            ("name", name), ("key", tag.Key), ("value", tag.Value));
+
+    private static Task<int> UpsertVersionTag(PostgresSession session, string name, long version, Tag tag) =>
+        session.ExecuteAsync(
+            "INSERT INTO model_version_tags (name, version, key, value) VALUES (@name, @version, @key, @value) ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value",
+            ("name", name), ("version", version), ("key", tag.Key), ("value", tag.Value));
+
+    private static async Task<List<RegisteredModel>> LoadModels(PostgresSession session, string condition, (string, object?)[] parameters)
+    {
+        var rows = await session.QueryAsync(
+            $"SELECT m.name, m.creation_time, m.last_updated_time, m.description FROM registered_models m {condition}",
+            reader => (Name: reader.GetString(0), Created: reader.GetInt64(1), Updated: reader.GetInt64(2), Description: NullableString(reader, 3)),
+            parameters).ConfigureAwait(false);
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var names = ("names", (object?)rows.Select(row => row.Name).ToArray());
+        var tags = (await session.QueryAsync(
+                "SELECT name, key, value FROM registered_model_tags WHERE name = ANY(@names) ORDER BY key",
+                reader => (Name: reader.GetString(0), Tag: new Tag(reader.GetString(1), reader.GetString(2))), names).ConfigureAwait(false))
+            .ToLookup(row => row.Name, row => row.Tag);
+        var aliases = (await session.QueryAsync(
+                "SELECT name, alias, version FROM registered_model_aliases WHERE name = ANY(@names) ORDER BY alias",
+                reader => (Name: reader.GetString(0), Alias: new ModelAlias(reader.GetString(1), reader.GetInt64(2).ToString(CultureInfo.InvariantCulture))), names).ConfigureAwait(false))
+            .ToLookup(row => row.Name, row => row.Alias);
+        // The latest version in each stage: MLflow's latest_versions.
+        var latest = (await LoadVersions(
+                session,
+                $"WHERE v.name = ANY(@names) AND {Live} AND v.version = " +
+                "(SELECT max(w.version) FROM model_versions w WHERE w.name = v.name AND w.current_stage = v.current_stage) ORDER BY v.version",
+                [names]).ConfigureAwait(false))
+            .ToLookup(version => version.Name);
+        return rows.Select(row => new RegisteredModel(
+                row.Name, row.Created, row.Updated, row.Description, latest[row.Name].ToList(), tags[row.Name].ToList(), aliases[row.Name].ToList()))
+            .ToList();
+    }
+
+    private static async Task<List<ModelVersion>> LoadVersions(PostgresSession session, string condition, (string, object?)[] parameters)
+    {
+        var rows = await session.QueryAsync($"SELECT {VersionColumns} FROM model_versions v {condition}", ReadVersion, parameters).ConfigureAwait(false);
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        (string, object?)[] keys = [("names", rows.Select(row => row.Name).ToArray()), ("versions", rows.Select(row => row.Number).ToArray())];
+        const string InKeys = "(name, version) IN (SELECT * FROM unnest(@names, @versions))";
+        var tags = (await session.QueryAsync(
+                $"SELECT name, version, key, value FROM model_version_tags WHERE {InKeys} ORDER BY key",
+                reader => (Key: (reader.GetString(0), reader.GetInt64(1)), Tag: new Tag(reader.GetString(2), reader.GetString(3))), keys).ConfigureAwait(false))
+            .ToLookup(row => row.Key, row => row.Tag);
+        var aliases = (await session.QueryAsync(
+                $"SELECT name, version, alias FROM registered_model_aliases WHERE {InKeys} ORDER BY alias",
+                reader => (Key: (reader.GetString(0), reader.GetInt64(1)), Alias: reader.GetString(2)), keys).ConfigureAwait(false))
+            .ToLookup(row => row.Key, row => row.Alias);
+        return rows.Select(row => row.Version with
+        {
+            Tags = tags[(row.Name, row.Number)].ToList(),
+            Aliases = aliases[(row.Name, row.Number)].ToList(),
+        })
+            .ToList();
+    }
+
+    private static (string Name, long Number, ModelVersion Version) ReadVersion(NpgsqlDataReader reader)
+    {
+        var name = reader.GetString(0);
+        var number = reader.GetInt64(1);
+        return (name, number, new ModelVersion(
+            name,
+            number.ToString(CultureInfo.InvariantCulture),
+            reader.GetInt64(2),
+            reader.GetInt64(3),
+            NullableString(reader, 4),
+            NullableString(reader, 5),
+            reader.GetString(6),
+            reader.GetString(7),
+            NullableString(reader, 8),
+            reader.GetString(9),
+            NullableString(reader, 10),
+            [],
+            NullableString(reader, 11),
+            [],
+            NullableString(reader, 12)));
+    }
+
+    private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    /// <summary>A number column compared with a string (<c>version_number = '3'</c>) compares as text, as SQLite's affinity does.</summary>
+    private static string FilterColumn(string column, FilterClause clause) =>
+        clause.Value is not FilterValue.Number && column is "v.version" or "v.creation_time" or "v.last_updated_time"
+            ? $"({column})::text COLLATE \"C\""
+            : column;
+
+    private static string ModelColumn(string key) => key switch
+    {
+        "name" => "m.name",
+        "creation_timestamp" => "m.creation_time",
+        "last_updated_timestamp" => "m.last_updated_time",
+        _ => throw KilnException.InvalidParameter($"Invalid order by key '{key}' specified."),
+    };
+
+    private static string VersionColumn(string key) => key switch
+    {
+        "name" => "v.name",
+        "version_number" => "v.version",
+        "run_id" => "v.run_id",
+        "source_path" => "v.source",
+        "creation_timestamp" => "v.creation_time",
+        "last_updated_timestamp" => "v.last_updated_time",
+        _ => throw KilnException.InvalidParameter($"Invalid order by key '{key}' specified."),
+    };
+}
