@@ -1,8 +1,8 @@
 using Kiln.Core.Processing;
 using Kiln.Core.Transform;
+using Kiln.Storage.Postgres;
 using Kiln.Storage.Postgres.Processing;
 using Kiln.Storage.Postgres.Transform;
-using Kiln.Storage.Postgres;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Postgres;

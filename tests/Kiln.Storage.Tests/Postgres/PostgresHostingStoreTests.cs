@@ -1,6 +1,6 @@
 using Kiln.Core.Serving;
-using Kiln.Storage.Postgres.Serving;
 using Kiln.Storage.Postgres;
+using Kiln.Storage.Postgres.Serving;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Postgres;

@@ -1,6 +1,6 @@
 using Kiln.Core.Lineage;
-using Kiln.Storage.Postgres.Lineage;
 using Kiln.Storage.Postgres;
+using Kiln.Storage.Postgres.Lineage;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Postgres;

@@ -1,6 +1,6 @@
 using Kiln.Core.Registry;
-using Kiln.Storage.Postgres.Registry;
 using Kiln.Storage.Postgres;
+using Kiln.Storage.Postgres.Registry;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Postgres;

@@ -1,6 +1,6 @@
 using Kiln.Core.Monitoring;
-using Kiln.Storage.Postgres.Monitoring;
 using Kiln.Storage.Postgres;
+using Kiln.Storage.Postgres.Monitoring;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Postgres;

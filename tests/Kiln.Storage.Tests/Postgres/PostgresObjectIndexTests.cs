@@ -1,6 +1,6 @@
 using Kiln.Core.Objects;
-using Kiln.Storage.Postgres.Objects;
 using Kiln.Storage.Postgres;
+using Kiln.Storage.Postgres.Objects;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Postgres;

@@ -1,6 +1,6 @@
 using Kiln.Core.Pipelines;
-using Kiln.Storage.Postgres.Pipelines;
 using Kiln.Storage.Postgres;
+using Kiln.Storage.Postgres.Pipelines;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Postgres;

@@ -1,6 +1,6 @@
 using Kiln.Core.Training;
-using Kiln.Storage.Postgres.Training;
 using Kiln.Storage.Postgres;
+using Kiln.Storage.Postgres.Training;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Postgres;

@@ -1,8 +1,8 @@
 using Kiln.Core.AutoML;
 using Kiln.Core.Tuning;
+using Kiln.Storage.Postgres;
 using Kiln.Storage.Postgres.AutoML;
 using Kiln.Storage.Postgres.Tuning;
-using Kiln.Storage.Postgres;
 using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Postgres;
