@@ -43,7 +43,7 @@ public sealed class UsersCliTests(AuthServerFixture server) : IClassFixture<Auth
         Assert.True(listCode == 0, list);
         Assert.DoesNotContain(secret, list, StringComparison.Ordinal);
         var listed = JsonDocument.Parse(list).RootElement.GetProperty("users").EnumerateArray().ToList();
-        Assert.Equal(["ada", "cli-user", "reader.one"], listed.Select(u => u.GetProperty("name").GetString()));
+        Assert.Equal(["ada", "cli-user", "coder", "reader.one"], listed.Select(u => u.GetProperty("name").GetString()));
         var user = listed[1];
         Assert.False(user.GetProperty("admin").GetBoolean());
         Assert.True(user.GetProperty("can_run_code").GetBoolean());
