@@ -73,9 +73,19 @@ internal static class PipelinesApi
         }
     }
 
+    /// <summary>A pipeline with a step that runs a command needs the code right to be created, changed or started.</summary>
+    private static void DemandCodeRight(SageMakerCall call, string definition, string pipelineName)
+    {
+        if (!call.Who.CanRunCode && Security.CodeExecutionPolicy.PipelineStepRunningCode(definition, call.Service<IEnumerable<Core.Processing.IBuiltInProcessor>>()) is { } step)
+        {
+            Security.CodeExecutionPolicy.Demand(call.Who, runsCode: true, $"pipeline '{pipelineName}' (step '{step}')");
+        }
+    }
+
     private static async Task<object?> CreateAsync(CreatePipelineRequest request, SageMakerCall call)
     {
         var definition = await DefinitionAsync(request.PipelineDefinition, request.PipelineDefinitionS3Location, call);
+        DemandCodeRight(call, definition, request.PipelineName!);
         var tags = (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
         var pipeline = await AlreadyExists.AsValidationAsync(
             call.Service<PipelineService>().CreateAsync(request.PipelineName!, request.PipelineDisplayName, request.PipelineDescription, definition, request.RoleArn, tags, call.Caller.AccessKeyId, call.Aborted),
@@ -88,6 +98,11 @@ internal static class PipelinesApi
         var definition = request.PipelineDefinition is null && request.PipelineDefinitionS3Location is null
             ? null
             : await DefinitionAsync(request.PipelineDefinition, request.PipelineDefinitionS3Location, call);
+        if (definition is not null)
+        {
+            DemandCodeRight(call, definition, request.PipelineName!);
+        }
+
         var pipeline = await call.Service<PipelineService>().UpdateAsync(
             request.PipelineName!, request.PipelineDisplayName, request.PipelineDescription, definition, request.RoleArn, call.Caller.AccessKeyId, call.Aborted);
         return new PipelineArnResponse(PipelineArn(call, pipeline.Name));
@@ -150,6 +165,7 @@ internal static class PipelinesApi
     private static async Task<object?> StartAsync(StartPipelineExecutionRequest request, SageMakerCall call)
     {
         var pipeline = await PipelineAsync(call, request.PipelineName!);
+        DemandCodeRight(call, pipeline.DefinitionJson, pipeline.Name);
         var parameters = (request.PipelineParameters ?? []).Select(parameter => (parameter.Name!, parameter.Value!)).ToList();
         var execution = await call.Service<PipelineService>().StartAsync(
             pipeline.Name, request.PipelineExecutionDisplayName, request.PipelineExecutionDescription, parameters, call.Caller.AccessKeyId, call.Caller.Region, call.Aborted);

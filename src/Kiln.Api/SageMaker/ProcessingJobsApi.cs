@@ -17,6 +17,9 @@ internal static class ProcessingJobsApi
 
     private static async Task<object?> CreateAsync(CreateProcessingJobRequest request, SageMakerCall call)
     {
+        Security.CodeExecutionPolicy.Demand(call.Who,
+            Security.CodeExecutionPolicy.ProcessingRunsCode(request.AppSpecification?.ImageUri, call.Service<IEnumerable<Core.Processing.IBuiltInProcessor>>()),
+            $"processing job '{request.ProcessingJobName}' (image {request.AppSpecification?.ImageUri})");
         var inputs = new List<Core.Processing.ProcessingInput>();
         foreach (var input in request.ProcessingInputs ?? [])
         {

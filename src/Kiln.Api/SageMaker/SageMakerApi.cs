@@ -82,7 +82,7 @@ public static class SageMakerApi
 
             var request = await ReadAsync(http, operation.RequestType);
             ShapeValidator.Validate(request);
-            var call = new SageMakerCall(http.RequestServices, AwsCaller.From(http.Request), http.RequestAborted);
+            var call = new SageMakerCall(http.RequestServices, AwsCaller.From(http.Request), http.RequestAborted, Security.KilnAuthentication.Caller(http));
             var response = await operation.Invoke(request, call);
             http.Response.ContentType = AwsJson.ContentType;
             await http.Response.Body.WriteAsync(response is null ? "{}"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(response, response.GetType(), AwsJson.Options), http.RequestAborted);
@@ -188,9 +188,15 @@ public static class SageMakerApi
 }
 
 /// <summary>One SageMaker call in flight: who is calling, and the services that answer it.</summary>
-internal sealed class SageMakerCall(IServiceProvider services, AwsCaller caller, CancellationToken aborted)
+/// <remarks>
+/// <paramref name="who"/> is the verified user (<see cref="Core.Security.KilnCaller.Anonymous"/> when authentication is off, and for
+/// the calls a pipeline makes in-process, whose rights were checked when the pipeline was created and started).
+/// </remarks>
+internal sealed class SageMakerCall(IServiceProvider services, AwsCaller caller, CancellationToken aborted, Core.Security.KilnCaller? who = null)
 {
     public AwsCaller Caller { get; } = caller;
+
+    public Core.Security.KilnCaller Who { get; } = who ?? Core.Security.KilnCaller.Anonymous;
 
     public CancellationToken Aborted { get; } = aborted;
 

@@ -36,6 +36,9 @@ internal static class ServingApi
     {
         var container = request.PrimaryContainer ?? request.Containers?.FirstOrDefault()
             ?? throw new SageMakerException("ValidationException", "A model needs a PrimaryContainer or Containers.");
+        Security.CodeExecutionPolicy.Demand(call.Who,
+            (request.Containers ?? []).Append(container).Any(c => Security.CodeExecutionPolicy.ModelRunsCode(c.Environment)),
+            $"model '{request.ModelName}' (an inference script, SAGEMAKER_PROGRAM)");
         // Kiln is the inference container, so it can say at once what its container would refuse at start-up.
         if (container.Environment?.GetValueOrDefault(InferenceResponseKeys.Variable) is { } keys && InferenceResponseKeys.Problem(keys) is { } problem)
         {

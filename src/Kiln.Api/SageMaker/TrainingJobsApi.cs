@@ -23,6 +23,9 @@ internal static class TrainingJobsApi
             throw new SageMakerException("ValidationException", "AlgorithmSpecification must name a TrainingImage or an AlgorithmName.");
         }
 
+        Security.CodeExecutionPolicy.Demand(call.Who,
+            Security.CodeExecutionPolicy.TrainingRunsCode(algorithm.TrainingImage, algorithm.ContainerEntrypoint, request.HyperParameters, request.Environment),
+            $"training job '{request.TrainingJobName}' (script mode)");
         var (stored, notes) = TrainingSettingsNotActedOn.From(request);
         var spec = new TrainingJobSpec
         {

@@ -66,6 +66,9 @@ internal static class TuningApi
             throw new SageMakerException("ValidationException", "AlgorithmSpecification must name a TrainingImage or an AlgorithmName.");
         }
 
+        Security.CodeExecutionPolicy.Demand(call.Who,
+            Security.CodeExecutionPolicy.TrainingRunsCode(algorithm.TrainingImage, null, definition.StaticHyperParameters, definition.Environment),
+            "a tuning job whose training runs in script mode");
         var template = new TrainingJobSpec
         {
             Name = "trial",

@@ -111,7 +111,11 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
             _cache.Clear();
         }
 
-        _cache[key] = new Cached(credentials, now + CacheFor);
+        // Requests overlap: a read that began before a deletion may finish after one that began later and saw it.
+        // The entry from the later read wins, and an entry's lifetime counts from when its read began, so what is
+        // cached is never older than CacheFor, whatever order the reads finish in.
+        var entry = new Cached(credentials, now, now + CacheFor);
+        _cache.AddOrUpdate(key, entry, (_, existing) => existing.ReadAt > entry.ReadAt ? existing : entry);
         return credentials;
     }
 
@@ -121,5 +125,5 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
     /// <summary>40 characters from AWS's secret alphabet: 238 random bits.</summary>
     private static string NewSecret() => RandomNumberGenerator.GetString(SecretAlphabet, 40);
 
-    private sealed record Cached(UserCredentials? Credentials, DateTimeOffset Until);
+    private sealed record Cached(UserCredentials? Credentials, DateTimeOffset ReadAt, DateTimeOffset Until);
 }

@@ -43,7 +43,7 @@ public sealed class UsersCliTests(AuthServerFixture server) : IClassFixture<Auth
         Assert.True(listCode == 0, list);
         Assert.DoesNotContain(secret, list, StringComparison.Ordinal);
         var listed = JsonDocument.Parse(list).RootElement.GetProperty("users").EnumerateArray().ToList();
-        Assert.Equal(["ada", "cli-user", "reader.one"], listed.Select(u => u.GetProperty("name").GetString()));
+        Assert.Equal(["ada", "cli-user", "coder", "reader.one"], listed.Select(u => u.GetProperty("name").GetString()));
         var user = listed[1];
         Assert.False(user.GetProperty("admin").GetBoolean());
         Assert.True(user.GetProperty("can_run_code").GetBoolean());
@@ -51,12 +51,23 @@ public sealed class UsersCliTests(AuthServerFixture server) : IClassFixture<Auth
         Assert.True(listed[0].GetProperty("admin").GetBoolean());
 
         // Secrets are encrypted at rest: neither the database nor its log holds one, and the key file is the owner's alone.
+        // On Unix the files are read by another process: the server runs in this one, and closing any descriptor of a
+        // SQLite file drops all of this process's POSIX locks on it, after which the CLI no longer sees the server's
+        // connections (its exit checkpoints and resets the WAL under them, and the server reads stale rows).
         foreach (var file in Directory.EnumerateFiles(server.DataDirectory, "kiln.db*"))
         {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var copy = new MemoryStream();
-            await stream.CopyToAsync(copy);
-            Assert.DoesNotContain(secret, Encoding.Latin1.GetString(copy.ToArray()), StringComparison.Ordinal);
+            if (OperatingSystem.IsWindows())
+            {
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var copy = new MemoryStream();
+                await stream.CopyToAsync(copy);
+                Assert.DoesNotContain(secret, Encoding.Latin1.GetString(copy.ToArray()), StringComparison.Ordinal);
+            }
+            else
+            {
+                var (found, _, errors) = await Repository.RunWithStreamsAsync("grep", ["-a", "-F", "-q", "-e", secret, file], Repository.Root, TimeSpan.FromMinutes(1));
+                Assert.True(found == 1, $"grep {file}: exit {found} {errors}");
+            }
         }
 
         if (!OperatingSystem.IsWindows())
@@ -83,6 +94,46 @@ public sealed class UsersCliTests(AuthServerFixture server) : IClassFixture<Auth
         var (afterCode, after) = await KilnAsync("users", "list", "--json", "--data-dir", server.DataDirectory);
         Assert.True(afterCode == 0, after);
         Assert.DoesNotContain("cli-user", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_user_whose_key_was_rotated_then_deleted_is_refused_within_the_cache_time()
+    {
+        var (code, output) = await KilnAsync("users", "create", "rotated-user", "--json", "--data-dir", server.DataDirectory);
+        Assert.True(code == 0, output);
+        var secret = JsonDocument.Parse(output).RootElement.GetProperty("secret_access_key").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await MlflowStatusAsync(Basic("rotated-user", secret)));
+
+        var (rotateCode, rotated) = await KilnAsync("users", "rotate-key", "rotated-user", "--json", "--data-dir", server.DataDirectory);
+        Assert.True(rotateCode == 0, rotated);
+        var newSecret = JsonDocument.Parse(rotated).RootElement.GetProperty("secret_access_key").GetString()!;
+        // The cached entry holds the old secret: the new one makes the server read the store again, and is accepted.
+        Assert.Equal(HttpStatusCode.OK, await MlflowStatusAsync(Basic("rotated-user", newSecret)));
+        Assert.Equal(HttpStatusCode.OK, await MlflowStatusAsync(new AuthenticationHeaderValue("Bearer", newSecret)));
+        // Wrong secrets keep arriving (a stale client): they must not keep the user's entry alive.
+        Assert.Equal(HttpStatusCode.Unauthorized, await MlflowStatusAsync(Basic("rotated-user", secret)));
+
+        var (deleteCode, deleted) = await KilnAsync("users", "delete", "rotated-user", "--data-dir", server.DataDirectory);
+        Assert.True(deleteCode == 0, deleted);
+        using var stale = new CancellationTokenSource();
+        var staleClient = Task.Run(async () =>
+        {
+            while (!stale.IsCancellationRequested)
+            {
+                await MlflowStatusAsync(Basic("rotated-user", secret));
+                await Task.Delay(200);
+            }
+        });
+        try
+        {
+            await RefusedWithinCacheTimeAsync(Basic("rotated-user", newSecret));
+            await RefusedWithinCacheTimeAsync(new AuthenticationHeaderValue("Bearer", newSecret));
+        }
+        finally
+        {
+            await stale.CancelAsync();
+            await staleClient;
+        }
     }
 
     /// <summary>Asserts that the server refuses these credentials within its cache time (plus slack for a busy machine).</summary>
