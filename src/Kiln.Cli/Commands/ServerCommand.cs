@@ -49,7 +49,7 @@ internal static class ServerCommand
 
     public static readonly Option<bool> Auth = new("--auth")
     {
-        Description = "Require credentials on every request: SigV4 access keys for the AWS APIs, basic or bearer auth for MLflow and Studio (create users with 'kiln users create')",
+        Description = "Require credentials on every request: SigV4 access keys for the AWS APIs, basic or bearer auth for MLflow, a login page for Studio (create users with 'kiln users create')",
     };
 
     public static readonly Option<bool> InsecureNoAuth = new("--insecure-no-auth")

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Kiln.Api.Security;
 using Kiln.Api.Tests.Infrastructure;
+using Kiln.Core.Security;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kiln.Api.Tests.Security;
 
@@ -135,6 +137,20 @@ public sealed partial class StudioLoginTests(AuthServerFixture server) : IClassF
         Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
         Assert.Equal("/login", logout.Headers.Location!.OriginalString);
         Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == StudioSessions.CookieName);
+        using var after = await PageAsync(http, "jobs");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Rotating_the_users_key_ends_their_sessions()
+    {
+        var users = server.Services.GetRequiredService<Users>();
+        var user = await users.CreateAsync("rotated.user", isAdmin: false, canRunCode: false);
+        var (http, _) = Browser();
+        using var loggedIn = await LogInAsync(http, user.User.Name, user.SecretAccessKey, "/jobs");
+        Assert.Equal(HttpStatusCode.OK, (await PageAsync(http, "jobs")).StatusCode);
+
+        await users.RotateKeyAsync(user.User.Name);
         using var after = await PageAsync(http, "jobs");
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
     }
