@@ -73,6 +73,10 @@ public static class KilnServer
         builder.Services.AddKiln(options);
         // Studio is part of the web host only: a node built without one (a test silo, a future worker) has no pages.
         builder.Services.AddKilnStudio();
+        if (options.Auth)
+        {
+            builder.Services.AddKilnStudioSessions();
+        }
         builder.UseOrleans(silo =>
         {
             // One in-process silo: localhost clustering on free ports, the job engine, reminders in SQLite.

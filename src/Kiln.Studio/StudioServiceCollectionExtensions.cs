@@ -56,6 +56,7 @@ public static class StudioServiceCollectionExtensions
         PipelineExecutionForms.Map(app);
         StudioApprovals.Map(app);
         StudioJobActions.Map(app);
+        StudioLogin.Map(app);
         CanvasEndpoints.Map(app);
         return app;
     }

@@ -40,7 +40,7 @@ public static class KilnAuthentication
 
     private static async Task AuthenticateAsync(HttpContext http, RequestDelegate next)
     {
-        if (http.Request.Path.Equals("/health", StringComparison.Ordinal))
+        if (http.Request.Path.Equals("/health", StringComparison.Ordinal) || StudioSessions.IsOpen(http.Request.Path))
         {
             await next(http);
             return;
@@ -53,9 +53,14 @@ public static class KilnAuthentication
             return;
         }
 
-        var caller = SigV4.IsSigned(http.Request)
+        // Studio's session cookie stands in for credentials on Studio's own requests only (never on an API's).
+        var session = http.Request.Headers.Authorization.Count == 0 && !SigV4.IsSigned(http.Request) && StudioSessions.IsStudioRequest(http)
+            ? await StudioSessions.CallerAsync(http)
+            : null;
+        var caller = session
+            ?? (SigV4.IsSigned(http.Request)
             ? await VerifySigV4Async(http)
-            : await VerifyPasswordAsync(http);
+            : await VerifyPasswordAsync(http));
         if (caller is not null)
         {
             http.Features.Set(caller);
@@ -297,6 +302,10 @@ public static class KilnAuthentication
                 http.Response.Headers.WWWAuthenticate = "Basic realm=\"kiln\"";
                 await MlflowErrors.WriteAsync(http.Response, "UNAUTHENTICATED", 401, message);
                 break;
+            case Dialect.Web when !offered && IsPageNavigation(http.Request):
+                // A browser opening a page without credentials goes to Studio's login form, which brings it back.
+                http.Response.Redirect(StudioSessions.LoginUrl(http.Request.PathBase + http.Request.Path + http.Request.QueryString));
+                break;
             default:
                 http.Response.Headers.WWWAuthenticate = "Basic realm=\"kiln\"";
                 http.Response.StatusCode = 401;
@@ -329,6 +338,11 @@ public static class KilnAuthentication
             || request.Headers.Keys.Any(name => name.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("amz-sdk-", StringComparison.OrdinalIgnoreCase));
         return sdk ? Dialect.S3 : Dialect.Web;
     }
+
+    /// <summary>A browser's GET for a page (it accepts HTML); scripts and curl keep the 401 with its basic challenge.</summary>
+    private static bool IsPageNavigation(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
 
     private static bool TryDecodeBasic(string encoded, out string name, out string secret)
     {

@@ -49,7 +49,7 @@ internal static class ServerCommand
 
     public static readonly Option<bool> Auth = new("--auth")
     {
-        Description = "Require credentials on every request: SigV4 access keys for the AWS APIs, basic or bearer auth for MLflow and Studio (create users with 'kiln users create')",
+        Description = "Require credentials on every request: SigV4 access keys for the AWS APIs, basic or bearer auth for MLflow, a login page for Studio (create users with 'kiln users create')",
     };
 
     public static readonly Option<bool> InsecureNoAuth = new("--insecure-no-auth")
@@ -79,6 +79,7 @@ internal static class ServerCommand
                 InsecureNoAuth = result.GetValue(InsecureNoAuth),
                 Store = result.GetValue(Store),
             };
+            // Exit 1: an option is wrong in itself; exit 2: a store it names cannot be used.
             try
             {
                 options.Validate();
@@ -107,8 +108,8 @@ internal static class ServerCommand
             }
             catch (KilnStartupException e)
             {
-                await Console.Error.WriteLineAsync(e.Message);
-                return 1;
+                await Console.Error.WriteLineAsync($"kiln server: {e.Message}");
+                return 2;
             }
 
             await using var app = built;

@@ -76,14 +76,15 @@ public sealed class S3ArtifactStorageTests(S3TestBucket bucket) : IClassFixture<
     {
         var endpoint = await S3TestServer.EndpointAsync();
         var closedPort = FreePort();
-        (string[] Arguments, string Expected)[] cases =
+        (string[] Arguments, int ExitCode, string Expected)[] cases =
         [
-            (["--artifacts", "s3://kiln-no-such-bucket/x", "--s3-endpoint", endpoint.ToString()], "the bucket kiln-no-such-bucket does not exist"),
-            (["--artifacts", $"s3://{bucket.Name}/x", "--s3-endpoint", $"http://127.0.0.1:{closedPort}"], $"--artifacts s3://{bucket.Name}/x at http://127.0.0.1:{closedPort}/: cannot use the S3 store"),
-            (["--artifacts", "not-s3://b"], "is not an s3://BUCKET/PREFIX URI"),
-            (["--s3-endpoint", endpoint.ToString()], "--s3-endpoint needs --artifacts"),
+            // A store that cannot be used exits 2; options that are wrong in themselves exit 1, as any bad option does.
+            (["--artifacts", "s3://kiln-no-such-bucket/x", "--s3-endpoint", endpoint.ToString()], 2, "the bucket kiln-no-such-bucket does not exist"),
+            (["--artifacts", $"s3://{bucket.Name}/x", "--s3-endpoint", $"http://127.0.0.1:{closedPort}"], 2, $"--artifacts s3://{bucket.Name}/x at http://127.0.0.1:{closedPort}/: cannot use the S3 store"),
+            (["--artifacts", "not-s3://b"], 1, "is not an s3://BUCKET/PREFIX URI"),
+            (["--s3-endpoint", endpoint.ToString()], 1, "--s3-endpoint needs --artifacts"),
         ];
-        foreach (var (arguments, expected) in cases)
+        foreach (var (arguments, exitCode, expected) in cases)
         {
             var data = Path.Combine(Path.GetTempPath(), "kiln-tests", Guid.NewGuid().ToString("N"));
             var start = new System.Diagnostics.ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "kiln.dll"), "server", "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", data, .. arguments])
@@ -103,7 +104,7 @@ public sealed class S3ArtifactStorageTests(S3TestBucket bucket) : IClassFixture<
             await process.WaitForExitAsync(timeout.Token);
 
             var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(2, process.ExitCode);
+            Assert.Equal(exitCode, process.ExitCode);
             var line = Assert.Single(lines);
             Assert.Contains(expected, line, StringComparison.Ordinal);
             Assert.DoesNotContain("listening", await stdout, StringComparison.OrdinalIgnoreCase);
