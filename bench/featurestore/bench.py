@@ -1,7 +1,7 @@
 """Feature store benchmark: GetRecord vs raw Redis HGETALL, PutRecord ingest, and a point-in-time join of N events x 10
 features (Kiln's POST /api/kiln/feature-store/datasets, DuckDB ASOF JOIN) vs pandas merge_asof on the same data.
 
-Usage: /usr/bin/python3 bench/featurestore/bench.py KILN_URL REDIS_PORT [EVENTS=1000000] [IDS=20000] [VERSIONS=5]
+Usage: /usr/bin/python3 bench/featurestore/bench.py KILN_URL REDIS_PORT [EVENTS=1000000] [IDS=20000] [VERSIONS=5] [READS=20000]
 Prints a Markdown table. Both online stores are read over one keep-alive connection, requests in sequence."""
 import http.client
 import io
@@ -23,7 +23,7 @@ url, redis_port = sys.argv[1], int(sys.argv[2])
 EVENTS = int(sys.argv[3]) if len(sys.argv) > 3 else 1_000_000
 IDS = int(sys.argv[4]) if len(sys.argv) > 4 else 20_000
 VERSIONS = int(sys.argv[5]) if len(sys.argv) > 5 else 5
-READS = 20_000
+READS = int(sys.argv[6]) if len(sys.argv) > 6 else 20_000
 FEATURES = [f"f{i}" for i in range(10)]
 host = urllib.parse.urlparse(url)
 
@@ -97,7 +97,7 @@ def hgetall(key):
     assert r.hgetall(f"{group}:{key}")
 
 
-for _ in range(1000):  # warm-up
+for _ in range(min(1000, READS // 10)):  # warm-up
     get_record(keys[0]), hgetall(keys[0])
 kiln_rps, kiln_p99, kiln_p50 = timed(get_record)
 redis_rps, redis_p99, redis_p50 = timed(hgetall)
