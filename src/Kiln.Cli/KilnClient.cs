@@ -96,6 +96,10 @@ internal sealed class KilnClient(Uri baseAddress, TimeProvider clock) : IDisposa
     public Task<JsonObject> NativePostAsync(string path, CancellationToken ct = default) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Post, "api/kiln/" + path), ct);
 
+    /// <summary>Kiln's native API (<c>/api/kiln/…</c>): POST a JSON body, read the JSON answer.</summary>
+    public Task<JsonObject> NativePostJsonAsync(string path, object body, CancellationToken ct = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, "api/kiln/" + path) { Content = JsonContent.Create(body) }, ct);
+
     /// <summary>Invokes an endpoint (the sagemaker-runtime dialect); returns the body, its content type and the variant that answered.</summary>
     public async Task<(string Body, string? ContentType, string? Variant)> InvokeAsync(string endpoint, string body, string contentType, string? accept, string? variant, CancellationToken ct = default)
     {

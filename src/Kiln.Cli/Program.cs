@@ -23,6 +23,7 @@ root.Subcommands.Add(EndpointsCommand.Invoke());
 root.Subcommands.Add(EndpointsCommand.Endpoints());
 root.Subcommands.Add(PipelinesCommand.Create());
 root.Subcommands.Add(MonitorCommand.Create());
+root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(UsersCommand.Create());
 var parsed = root.Parse(args);

@@ -161,7 +161,7 @@ public static class KilnServer
         services.AddKilnAutoML(new AutoMLWorkspace(options.AutoMLDirectory));
         services.AddKilnPipelines();
         services.AddKilnMonitoring();
-        services.AddKilnFeatureStoreWithOfflineStore();
+        services.AddKilnFeatureStoreWithOfflineStore(Path.Combine(Path.GetFullPath(options.DataDirectory), "feature-store", "offline-cache"));
 
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();

@@ -24,6 +24,7 @@ public static class NativeApi
         app.MapGet("/api/kiln/automl-jobs/{name}/reports/{report}", AutoMLReportAsync);
         app.MapGet("/api/kiln/model-packages/{group}/{version:long}", ModelPackageApprovalsAsync);
         app.MapMonitoringReports();
+        app.MapPost("/api/kiln/feature-store/datasets", FeatureStoreDatasetsApi.BuildAsync);
         app.MapPost("/api/kiln/monitoring-schedules/{name}/run-now", MonitoringApi.RunNowAsync);
         app.MapGet("/api/kiln/monitoring-schedules/{name}/violations", MonitoringApi.ViolationsAsync);
         return app;

@@ -68,6 +68,12 @@ public static class SageMakerApi
                 return;
             }
 
+            if (target.StartsWith(Athena.AthenaApi.TargetPrefix, StringComparison.Ordinal))
+            {
+                await Athena.AthenaApi.DispatchAsync(http, target[Athena.AthenaApi.TargetPrefix.Length..]);
+                return;
+            }
+
             if (!target.StartsWith(TargetPrefix, StringComparison.Ordinal))
             {
                 throw new SageMakerException("UnknownOperationException", target.Length == 0

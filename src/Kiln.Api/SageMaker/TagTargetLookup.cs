@@ -2,6 +2,7 @@ using System.Globalization;
 using Kiln.Core.AutoML;
 using Kiln.Core.Common;
 using Kiln.Core.Experiments;
+using Kiln.Core.FeatureStore;
 using Kiln.Core.Lineage;
 using Kiln.Core.Monitoring;
 using Kiln.Core.Pipelines;
@@ -56,6 +57,9 @@ internal static class TagTargets
                 (s, n, change) => s.UpdateAsync(n, change, ct), p => p.Tags, (p, tags) => p with { Tags = tags }),
             "monitoring-schedule" => await DocumentAsync(arn, name, call.Service<IMonitoringStore>(), (s, n) => s.FindScheduleAsync(n, ct), async (s, q) => new Page<MonitoringSchedule>(await s.AllSchedulesAsync(ct), null), m => m.Name,
                 (s, n, change) => s.UpdateScheduleAsync(n, change, ct), m => m.Tags, (m, tags) => m with { Tags = tags }),
+            "feature-group" => await DocumentAsync(arn, name, call.Service<IFeatureGroupStore>(), (s, n) => s.FindAsync(FeatureGroup.KeyOf(n), ct), (s, q) => s.ListAsync(q, ct), g => g.Name,
+                (s, n, change) => s.UpdateAsync(FeatureGroup.KeyOf(n), change, ct), g => [.. g.Tags.Select(tag => new Tag(tag.Key, tag.Value))],
+                (g, tags) => g with { Tags = [.. tags.Select(tag => new KeyValuePair<string, string>(tag.Key, tag.Value))] }),
             "artifact" => await LineageAsync(arn, LineageKind.Artifact, call),
             "action" => await LineageAsync(arn, LineageKind.Action, call),
             "context" => await LineageAsync(arn, LineageKind.Context, call),

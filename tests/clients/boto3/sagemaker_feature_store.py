@@ -366,5 +366,23 @@ def test_offline_store_files(endpoint):
             f.write(body)
 
 
+def test_feature_group_tags(endpoint):
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    name = create_group(sm, s3, offline=False, Tags=[{"Key": "team", "Value": "growth"}])
+    arn = sm.describe_feature_group(FeatureGroupName=name)["FeatureGroupArn"]
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "growth"}]
+    sm.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "risk"}, {"Key": "pii", "Value": "no"}])
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "risk"}, {"Key": "pii", "Value": "no"}]
+    sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "pii", "Value": "no"}]
+    # The ARN in upper case names the same group (SageMaker lower-cases names in ARNs).
+    assert sm.list_tags(ResourceArn=arn.replace(name.lower(), name.upper()))["Tags"] == [{"Key": "pii", "Value": "no"}]
+    missing = arn + "-gone"
+    code, message, _ = error_of(sm.list_tags, ResourceArn=missing)
+    assert code == "ValidationException" and "not found" in message, (code, message)
+    code, _, _ = error_of(sm.add_tags, ResourceArn=missing, Tags=[{"Key": "a", "Value": "b"}])
+    assert code == "ValidationException"
+
+
 if __name__ == "__main__":
     main({name: fn for name, fn in globals().items() if name.startswith("test_")})

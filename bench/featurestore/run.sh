@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Feature store benchmark: builds the Release server, starts it and a redis-server on free ports with fresh data,
+# runs bench.py with Debian's python3 (pandas, redis-py, boto3), then stops both.
+# Usage: bash bench/featurestore/run.sh [EVENTS] [IDS] [VERSIONS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+work="$(mktemp -d)"
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+kiln_port="$(free_port)"; redis_port="$(free_port)"
+# KILN_DLL=path/to/kiln.dll runs an existing build instead of building Release.
+if [ -n "${KILN_DLL:-}" ]; then kiln=(dotnet "$KILN_DLL"); else
+  dotnet build "$repo/src/Kiln.Cli" -c Release -v q -o "$work/bin" >/dev/null; kiln=("$work/bin/kiln"); fi
+redis-server --port "$redis_port" --save '' --daemonize yes --pidfile "$work/redis.pid" >/dev/null
+"${kiln[@]}" server --port "$kiln_port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
+kiln_pid=$!
+trap 'kill "$kiln_pid" 2>/dev/null || true; kill "$(cat "$work/redis.pid")" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$kiln_port/health" >/dev/null && break; sleep 0.5; done
+/usr/bin/python3 "$here/bench.py" "http://127.0.0.1:$kiln_port" "$redis_port" "$@"
