@@ -1,6 +1,6 @@
 using System.Globalization;
-using Kiln.Api.Security.Permissions;
 using Kiln.Api.SageMaker.Shapes;
+using Kiln.Api.Security.Permissions;
 using Kiln.Core.Experiments;
 using Kiln.Core.Security.Permissions;
 using Kiln.Core.Tracking;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Kiln.Api.SageMaker.Shapes;
-using Kiln.Core.Common;
 using Kiln.Api.Security.Permissions;
+using Kiln.Core.Common;
 using Kiln.Core.Registry;
 using Kiln.Core.Security.Permissions;
 
