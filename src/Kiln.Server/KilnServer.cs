@@ -140,6 +140,8 @@ public static class KilnServer
         // The secrets key is read (or created) on first use, so a server without --auth never writes one.
         services.AddSingleton(_ => SecretBox.ForDataDirectory(Path.GetFullPath(options.DataDirectory)));
         services.AddSingleton<Users>();
+        services.AddSingleton(new Kiln.Core.Security.Permissions.PermissionSettings(options.DefaultPermission));
+        services.AddSingleton<Kiln.Core.Security.Permissions.ResourcePermissions>();
         if (options.S3Artifacts is { } s3)
         {
             services.AddKilnS3Artifacts(s3);

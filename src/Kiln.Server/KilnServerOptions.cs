@@ -36,6 +36,12 @@ public sealed record KilnServerOptions
     /// </summary>
     public bool Auth { get; init; }
 
+    /// <summary>
+    /// The permission users have on experiments and registered models nobody gave them one on
+    /// (<c>--default-permission</c>; MLflow's default, READ). Admins have every permission.
+    /// </summary>
+    public Kiln.Core.Security.Permissions.Permission DefaultPermission { get; init; } = Kiln.Core.Security.Permissions.Permission.Read;
+
     /// <summary>Listen on a non-loopback address without <see cref="Auth"/> (<c>--insecure-no-auth</c>): anyone who reaches the port may run code.</summary>
     public bool InsecureNoAuth { get; init; }
 

@@ -39,6 +39,7 @@ public static class PostgresServiceCollectionExtensions
         services.AddSingleton(database);
         services.AddSingleton<ITrackingStore>(provider => new PostgresTrackingStore(database, defaultArtifactRoot, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IModelRegistryStore, PostgresModelRegistryStore>();
+        services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore, Security.PostgresPermissionStore>();
         services.AddSingleton<IModelPackageStore, PostgresModelPackageStore>();
         services.AddSingleton<ITrainingJobStore, PostgresTrainingJobStore>();
         services.AddSingleton<IProcessingJobStore, PostgresProcessingJobStore>();

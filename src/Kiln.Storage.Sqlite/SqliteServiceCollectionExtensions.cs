@@ -60,6 +60,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IFeatureGroupStore, SqliteFeatureGroupStore>();
         services.AddSingleton<IOnlineRecordStore, SqliteOnlineRecordStore>();
         services.AddSingleton<IUserStore, SqliteUserStore>();
+        services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore, SqlitePermissionStore>();
         return services;
     }
 }

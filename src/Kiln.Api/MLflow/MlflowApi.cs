@@ -20,11 +20,13 @@ public static class MlflowApi
     private static readonly string[] Prefixes = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/2.0/preview/mlflow/"];
 
     /// <summary>Middleware the MLflow API needs ahead of routing.</summary>
-    public static IApplicationBuilder UseMlflowApi(this IApplicationBuilder app) => app.UseArtifactPathGuard();
+    public static IApplicationBuilder UseMlflowApi(this IApplicationBuilder app) =>
+        Security.Permissions.ArtifactProxyPermissions.UseArtifactProxyPermissions(app.UseArtifactPathGuard());
 
     public static IEndpointRouteBuilder MapMlflowApi(this IEndpointRouteBuilder app)
     {
-        var routes = MlflowTrackingApi.Routes.Concat(MlflowRegistryApi.Routes).ToList();
+        var routes = MlflowTrackingApi.Routes.Concat(MlflowRegistryApi.Routes).Concat(Security.Permissions.MlflowAuthApi.Routes)
+            .Select(Security.Permissions.MlflowPermissionRules.Guard).ToList();
         foreach (var path in routes.GroupBy(route => route.Path))
         {
             var byMethod = path.ToDictionary(route => route.Method, route => route.Handler, StringComparer.OrdinalIgnoreCase);

@@ -23,6 +23,16 @@ internal sealed class MlflowCall(HttpContext http, MlflowRequest request, Utf8Js
 
     public IArtifactStore Artifacts => Http.RequestServices.GetRequiredService<IArtifactStore>();
 
+    public Kiln.Core.Security.Permissions.ResourcePermissions Permissions => Http.RequestServices.GetRequiredService<Kiln.Core.Security.Permissions.ResourcePermissions>();
+
+    /// <summary>The items of a search result the caller may read.</summary>
+    public Task<IReadOnlyList<T>> ReadableAsync<T>(IReadOnlyList<T> items, Kiln.Core.Security.Permissions.ResourceKind kind, Func<T, string> resourceOf) =>
+        Permissions.ReadableAsync(Kiln.Api.Security.KilnAuthentication.Caller(Http), items, kind, resourceOf, Aborted);
+
+    /// <summary>Gives the caller MANAGE on what they just created, as MLflow does.</summary>
+    public Task GrantCreatorAsync(Kiln.Core.Security.Permissions.ResourceKind kind, string resource) =>
+        Permissions.GrantCreatorAsync(Kiln.Api.Security.KilnAuthentication.Caller(Http), kind, resource, Aborted);
+
     /// <summary>Writes the empty response object MLflow returns for mutations.</summary>
     public void Empty()
     {

@@ -15,6 +15,7 @@ internal static class MlflowErrors
         ErrorCode.BadRequest => ("BAD_REQUEST", 400),
         ErrorCode.ResourceLimitExceeded => ("RESOURCE_LIMIT_EXCEEDED", 400),
         ErrorCode.ResourceInUse => ("RESOURCE_CONFLICT", 409),
+        ErrorCode.PermissionDenied => ("PERMISSION_DENIED", 403),
         _ => ("INTERNAL_ERROR", 500),
     };
 

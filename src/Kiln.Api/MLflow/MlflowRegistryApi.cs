@@ -1,5 +1,6 @@
 using Kiln.Core.Common;
 using Kiln.Core.Registry;
+using Kiln.Core.Security.Permissions;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Api.MLflow;
@@ -37,6 +38,7 @@ internal static class MlflowRegistryApi
     {
         var name = call.Request.String("name", required: true);
         var model = await call.Registry.CreateRegisteredModelAsync(name, ReadTags(call.Request), call.Request.String("description"), call.Aborted);
+        await call.GrantCreatorAsync(ResourceKind.RegisteredModel, model.Name);
         WriteModel(call, model);
     }
 
@@ -47,6 +49,7 @@ internal static class MlflowRegistryApi
     {
         var name = call.Request.String("name", required: true);
         var model = await call.Registry.RenameRegisteredModelAsync(name, call.Request.String("new_name", required: true), call.Aborted);
+        await call.Permissions.Store.RenameResourceAsync(ResourceKind.RegisteredModel, name!, model.Name, call.Aborted);
         WriteModel(call, model);
     }
 
@@ -58,7 +61,9 @@ internal static class MlflowRegistryApi
 
     private static async Task DeleteModel(MlflowCall call)
     {
-        await call.Registry.DeleteRegisteredModelAsync(call.Request.String("name", required: true), call.Aborted);
+        var name = call.Request.String("name", required: true)!;
+        await call.Registry.DeleteRegisteredModelAsync(name, call.Aborted);
+        await call.Permissions.Store.DeleteForResourceAsync(ResourceKind.RegisteredModel, name, call.Aborted);
         call.Empty();
     }
 
@@ -66,11 +71,12 @@ internal static class MlflowRegistryApi
     {
         var page = await call.Registry.SearchRegisteredModelsAsync(
             call.Request.String("filter"), MaxResults(call.Request), call.Request.StringList("order_by"), call.Request.String("page_token"), call.Aborted);
+        var models = await call.ReadableAsync(page.Items, ResourceKind.RegisteredModel, model => model.Name);
         call.Json.WriteStartObject();
-        if (page.Items.Count > 0)
+        if (models.Count > 0)
         {
             call.Json.WriteStartArray("registered_models");
-            foreach (var model in page.Items)
+            foreach (var model in models)
             {
                 MlflowJson.RegisteredModel(call.Json, model);
             }
@@ -179,11 +185,12 @@ internal static class MlflowRegistryApi
     {
         var page = await call.Registry.SearchModelVersionsAsync(
             call.Request.String("filter"), MaxResults(call.Request), call.Request.StringList("order_by"), call.Request.String("page_token"), call.Aborted);
+        var versions = await call.ReadableAsync(page.Items, ResourceKind.RegisteredModel, version => version.Name);
         call.Json.WriteStartObject();
-        if (page.Items.Count > 0)
+        if (versions.Count > 0)
         {
             call.Json.WriteStartArray("model_versions");
-            foreach (var version in page.Items)
+            foreach (var version in versions)
             {
                 MlflowJson.ModelVersion(call.Json, version);
             }

@@ -43,6 +43,7 @@ internal static class MlflowTrackingApi
     {
         var name = call.Request.String("name", required: true);
         var id = await call.Tracking.CreateExperimentAsync(name, call.Request.String("artifact_location"), ReadTags(call.Request), call.Aborted);
+        await call.GrantCreatorAsync(Kiln.Core.Security.Permissions.ResourceKind.Experiment, id);
         call.Json.WriteStartObject();
         call.Json.WriteString("experiment_id", id);
         call.Json.WriteEndObject();
@@ -75,7 +76,7 @@ internal static class MlflowTrackingApi
             MaxResults(call.Request),
             call.Request.String("page_token"),
             call.Aborted);
-        WriteExperimentPage(call, page);
+        await WriteExperimentPage(call, page);
     }
 
     /// <summary>MLflow 1.x's experiments/list, removed in 2.0 but still called by older clients (the npm one included).</summary>
@@ -83,16 +84,17 @@ internal static class MlflowTrackingApi
     {
         var page = await call.Tracking.SearchExperimentsAsync(
             ViewTypeOf(call.Request, "view_type"), null, null, MaxResults(call.Request), call.Request.String("page_token"), call.Aborted);
-        WriteExperimentPage(call, page);
+        await WriteExperimentPage(call, page);
     }
 
-    private static void WriteExperimentPage(MlflowCall call, Page<Experiment> page)
+    private static async Task WriteExperimentPage(MlflowCall call, Page<Experiment> page)
     {
+        var items = await call.ReadableAsync(page.Items, Kiln.Core.Security.Permissions.ResourceKind.Experiment, experiment => experiment.ExperimentId);
         call.Json.WriteStartObject();
-        if (page.Items.Count > 0)
+        if (items.Count > 0)
         {
             call.Json.WriteStartArray("experiments");
-            foreach (var experiment in page.Items)
+            foreach (var experiment in items)
             {
                 MlflowJson.Experiment(call.Json, experiment);
             }
@@ -289,11 +291,12 @@ internal static class MlflowTrackingApi
             call.Request.StringList("order_by"),
             call.Request.String("page_token"),
             call.Aborted);
+        var runs = await call.ReadableAsync(page.Items, Kiln.Core.Security.Permissions.ResourceKind.Experiment, run => run.Info.ExperimentId);
         call.Json.WriteStartObject();
-        if (page.Items.Count > 0)
+        if (runs.Count > 0)
         {
             call.Json.WriteStartArray("runs");
-            foreach (var run in page.Items)
+            foreach (var run in runs)
             {
                 MlflowJson.Run(call.Json, run);
             }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Kiln.Api.SageMaker.Shapes;
+using Kiln.Api.Security.Permissions;
 using Kiln.Core.Experiments;
+using Kiln.Core.Security.Permissions;
 using Kiln.Core.Tracking;
 
 namespace Kiln.Api.SageMaker;
@@ -41,9 +43,10 @@ internal static class ExperimentsApi
 
     private static async Task<object?> CreateExperimentAsync(CreateExperimentRequest request, SageMakerCall call)
     {
-        await AlreadyExists.AsValidationAsync(
+        var created = await AlreadyExists.AsValidationAsync(
             Experiments(call).CreateExperimentAsync(request.ExperimentName!, request.DisplayName, request.Description, Tags(request.Tags), call.Aborted),
             $"Experiment names must be unique within an AWS account and region; the experiment {ExperimentArn(call, request.ExperimentName!)} already exists.");
+        await SageMakerPermissionRules.GrantCreatorAsync(call, ResourceKind.Experiment, created.Experiment.ExperimentId);
         return new ExperimentArnResponse(ExperimentArn(call, request.ExperimentName!));
     }
 
@@ -55,7 +58,7 @@ internal static class ExperimentsApi
 
     private static async Task<object?> ListExperimentsAsync(ListEntitiesRequest request, SageMakerCall call)
     {
-        var experiments = (await Experiments(call).ListExperimentsAsync(call.Aborted))
+        var experiments = (await SageMakerPermissionRules.ReadableAsync(call, await Experiments(call).ListExperimentsAsync(call.Aborted), ResourceKind.Experiment, experiment => experiment.Experiment.ExperimentId))
             .Select(experiment => new ExperimentSummary(ExperimentArn(call, experiment.Name), experiment.Name, experiment.DisplayName, Time(experiment.Experiment.CreationTime), Time(experiment.Experiment.LastUpdateTime)));
         var (items, next) = Page(experiments, e => e.ExperimentName, e => e.CreationTime, request);
         return new ListExperimentsResponse(items, next);
@@ -89,7 +92,7 @@ internal static class ExperimentsApi
 
     private static async Task<object?> ListTrialsAsync(ListEntitiesRequest request, SageMakerCall call)
     {
-        var trials = (await Experiments(call).ListTrialsAsync(request.ExperimentName, request.TrialComponentName, call.Aborted))
+        var trials = (await SageMakerPermissionRules.ReadableAsync(call, await Experiments(call).ListTrialsAsync(request.ExperimentName, request.TrialComponentName, call.Aborted), ResourceKind.Experiment, trial => trial.Run.Info.ExperimentId))
             .Select(trial => Trial(call, trial))
             .Select(trial => new TrialSummary(trial.TrialArn, trial.TrialName, trial.DisplayName, trial.CreationTime, trial.LastModifiedTime));
         var (items, next) = Page(trials, t => t.TrialName, t => t.CreationTime, request);
@@ -191,7 +194,7 @@ internal static class ExperimentsApi
 
     private static async Task<object?> ListComponentsAsync(ListEntitiesRequest request, SageMakerCall call)
     {
-        var components = (await Experiments(call).ListTrialComponentsAsync(request.ExperimentName, request.TrialName, request.SourceArn, call.Aborted))
+        var components = (await SageMakerPermissionRules.ReadableComponentsAsync(call, await Experiments(call).ListTrialComponentsAsync(request.ExperimentName, request.TrialName, request.SourceArn, call.Aborted)))
             .Select(component => Component(call, component))
             .Select(c => new TrialComponentSummary(c.TrialComponentName, c.TrialComponentArn, c.DisplayName, c.Source, c.Status, c.StartTime, c.EndTime, c.CreationTime, c.LastModifiedTime));
         var (items, next) = Page(components, c => c.TrialComponentName, c => c.CreationTime, request);

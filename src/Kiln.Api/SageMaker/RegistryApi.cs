@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Kiln.Api.SageMaker.Shapes;
+using Kiln.Api.Security.Permissions;
 using Kiln.Core.Common;
 using Kiln.Core.Registry;
+using Kiln.Core.Security.Permissions;
 
 namespace Kiln.Api.SageMaker;
 
@@ -56,6 +58,8 @@ internal static class RegistryApi
             throw new SageMakerException("ValidationException", $"Model Package Group already exists: {GroupArn(call, request.ModelPackageGroupName!)}");
         }
 
+        await SageMakerPermissionRules.GrantCreatorAsync(call, ResourceKind.RegisteredModel, request.ModelPackageGroupName!);
+
         return new CreateModelPackageGroupOutput(GroupArn(call, request.ModelPackageGroupName!));
     }
 
@@ -77,7 +81,8 @@ internal static class RegistryApi
     {
         var page = await Paged(request.NextToken, () => call.Service<ModelPackageService>().ListGroupsAsync(
             request.NameContains, request.SortBy == "Name", request.SortOrder == "Ascending", request.MaxResults ?? 10, request.NextToken, call.Aborted));
-        var groups = page.Items
+        var readable = await SageMakerPermissionRules.ReadableAsync(call, page.Items, ResourceKind.RegisteredModel, group => group.Name);
+        var groups = readable
             .Where(group => (request.CreationTimeAfter is null || group.CreationTimestamp > request.CreationTimeAfter.Value.ToUnixTimeMilliseconds())
                 && (request.CreationTimeBefore is null || group.CreationTimestamp < request.CreationTimeBefore.Value.ToUnixTimeMilliseconds()))
             .Select(group => new ModelPackageGroupSummary(group.Name, GroupArn(call, group.Name), group.Description, DateTimeOffset.FromUnixTimeMilliseconds(group.CreationTimestamp), "Completed"))
@@ -90,6 +95,7 @@ internal static class RegistryApi
         var name = GroupName(request.ModelPackageGroupName!);
         await Group(call, name);
         await call.Service<ModelPackageService>().DeleteGroupAsync(name, call.Aborted);
+        await call.Service<ResourcePermissions>().Store.DeleteForResourceAsync(ResourceKind.RegisteredModel, name, call.Aborted);
         return null;
     }
 
@@ -199,8 +205,9 @@ internal static class RegistryApi
             request.MaxResults ?? 10,
             request.NextToken);
         var page = await Paged(request.NextToken, () => call.Service<ModelPackageService>().ListPackagesAsync(query, call.Aborted));
+        var readable = await SageMakerPermissionRules.ReadableAsync(call, page.Items, ResourceKind.RegisteredModel, package => package.GroupName);
         return new ListModelPackagesOutput(
-            page.Items.Select(package => new ModelPackageSummary(
+            readable.Select(package => new ModelPackageSummary(
                 package.GroupName,
                 package.GroupName,
                 package.VersionNumber,

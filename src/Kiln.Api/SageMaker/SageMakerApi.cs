@@ -89,6 +89,7 @@ public static class SageMakerApi
             var request = await ReadAsync(http, operation.RequestType);
             ShapeValidator.Validate(request);
             var call = new SageMakerCall(http.RequestServices, AwsCaller.From(http.Request), http.RequestAborted, Security.KilnAuthentication.Caller(http));
+            await Security.Permissions.SageMakerPermissionRules.CheckAsync(target[TargetPrefix.Length..], request, call);
             var response = await operation.Invoke(request, call);
             http.Response.ContentType = AwsJson.ContentType;
             await http.Response.Body.WriteAsync(response is null ? "{}"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(response, response.GetType(), AwsJson.Options), http.RequestAborted);

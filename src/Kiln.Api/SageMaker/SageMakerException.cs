@@ -15,6 +15,7 @@ internal sealed class SageMakerException(string type, string message, int status
         ErrorCode.ResourceDoesNotExist => new("ResourceNotFound", exception.Message),
         ErrorCode.ResourceAlreadyExists or ErrorCode.ResourceInUse => new("ResourceInUse", exception.Message),
         ErrorCode.ResourceLimitExceeded => new("ResourceLimitExceeded", exception.Message),
+        ErrorCode.PermissionDenied => new("AccessDeniedException", exception.Message),
         ErrorCode.Internal or ErrorCode.InvalidState => new("InternalFailure", exception.Message, 500),
         _ => new("ValidationException", exception.Message),
     };

@@ -57,12 +57,19 @@ internal static class ServerCommand
         Description = "Allow listening on a non-loopback address without --auth (anyone who reaches the port can run code on this machine)",
     };
 
+    public static readonly Option<string> DefaultPermission = new("--default-permission")
+    {
+        Description = "Under --auth, the permission users have on experiments and registered models nobody gave them one on: READ (MLflow's default), EDIT, MANAGE or NO_PERMISSIONS",
+        DefaultValueFactory = _ => "READ",
+    };
+
     public static Command Create()
     {
         var command = new Command("server", "Start the Kiln server: the embedded store (SQLite metadata, local artifacts) unless --store names PostgreSQL and --artifacts S3.")
         {
-            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth,
+            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth, DefaultPermission,
         };
+        DefaultPermission.AcceptOnlyFromAmong([.. Kiln.Core.Security.Permissions.PermissionNames.All]);
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions
@@ -77,6 +84,7 @@ internal static class ServerCommand
                 S3Endpoint = result.GetValue(S3Endpoint),
                 Auth = result.GetValue(Auth),
                 InsecureNoAuth = result.GetValue(InsecureNoAuth),
+                DefaultPermission = Kiln.Core.Security.Permissions.PermissionNames.Parse(result.GetValue(DefaultPermission)),
                 Store = result.GetValue(Store),
             };
             // Exit 1: an option is wrong in itself; exit 2: a store it names cannot be used.

@@ -22,16 +22,18 @@ internal static class UsersCommand
         var canRunCode = new Option<bool>("--can-run-code") { Description = "May start jobs that run a command (script mode, processing, custom containers)" };
 
         var create = new Command("create", "Create a user with a new access key; the secret is shown this once.") { name, admin, canRunCode };
-        create.SetAction((result, ct) => RunAsync(result, dataDir, async users =>
+        create.SetAction((result, ct) => RunAsync(result, dataDir, async (users, _) =>
             Print(result, await users.CreateAsync(result.GetValue(name)!, result.GetValue(admin), result.GetValue(canRunCode), ct))));
 
         var rotate = new Command("rotate-key", "Give a user a new access key; the old one stops working.") { name };
-        rotate.SetAction((result, ct) => RunAsync(result, dataDir, async users => Print(result, await users.RotateKeyAsync(result.GetValue(name)!, ct))));
+        rotate.SetAction((result, ct) => RunAsync(result, dataDir, async (users, _) => Print(result, await users.RotateKeyAsync(result.GetValue(name)!, ct))));
 
         var delete = new Command("delete", "Delete a user; their access key stops working.") { name };
-        delete.SetAction((result, ct) => RunAsync(result, dataDir, async users =>
+        delete.SetAction((result, ct) => RunAsync(result, dataDir, async (users, database) =>
         {
             await users.DeleteAsync(result.GetValue(name)!, ct);
+            // A user created again under the name must not inherit the old one's permissions.
+            await new SqlitePermissionStore(database).DeleteForUserAsync(result.GetValue(name)!, ct);
             if (result.GetValue(CliOptions.Json))
             {
                 Output.Json(new JsonObject { ["name"] = result.GetValue(name) });
@@ -43,7 +45,7 @@ internal static class UsersCommand
         }));
 
         var list = new Command("list", "List users (without secrets).");
-        list.SetAction((result, ct) => RunAsync(result, dataDir, async users =>
+        list.SetAction((result, ct) => RunAsync(result, dataDir, async (users, _) =>
         {
             var all = await users.ListAsync(ct);
             if (result.GetValue(CliOptions.Json))
@@ -64,13 +66,13 @@ internal static class UsersCommand
         return new Command("users", "Manage the users and access keys of a server started with --auth.") { dataDir, create, list, delete, rotate };
     }
 
-    private static async Task<int> RunAsync(ParseResult result, Option<string> dataDir, Func<Users, Task> work)
+    private static async Task<int> RunAsync(ParseResult result, Option<string> dataDir, Func<Users, SqliteDatabase, Task> work)
     {
         var folder = Path.GetFullPath(result.GetValue(dataDir)!);
         using var database = new SqliteDatabase(Path.Combine(folder, "kiln.db"));
         try
         {
-            await work(new Users(new SqliteUserStore(database), SecretBox.ForDataDirectory(folder), TimeProvider.System));
+            await work(new Users(new SqliteUserStore(database), SecretBox.ForDataDirectory(folder), TimeProvider.System), database);
             return 0;
         }
         catch (KilnException e)

@@ -25,5 +25,8 @@ public enum ErrorCode
     BadRequest,
     ResourceLimitExceeded,
     ResourceInUse,
+
+    /// <summary>The caller is known but may not do this (MLflow's PERMISSION_DENIED, SageMaker's AccessDeniedException).</summary>
+    PermissionDenied,
     Internal,
 }

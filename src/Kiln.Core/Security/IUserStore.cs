@@ -20,4 +20,19 @@ public interface IUserStore
 
     /// <summary>False if there was no such user.</summary>
     Task<bool> DeleteAsync(string name, CancellationToken ct = default);
+
+    /// <summary>
+    /// Makes a user an admin or takes it away; false if there is no such user. The default replaces the user's row
+    /// (not atomic); stores override it with an update.
+    /// </summary>
+    async Task<bool> SetAdminAsync(string name, bool isAdmin, CancellationToken ct = default)
+    {
+        var stored = await FindByNameAsync(name, ct).ConfigureAwait(false);
+        if (stored is null || !await DeleteAsync(name, ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        return await CreateAsync(stored with { User = stored.User with { IsAdmin = isAdmin } }, ct).ConfigureAwait(false);
+    }
 }

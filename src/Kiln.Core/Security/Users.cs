@@ -39,6 +39,74 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
         return new UserCredentials(user, secret);
     }
 
+    /// <summary>
+    /// Creates a user whose secret is <paramref name="secret"/> (MLflow's users/create takes a password; in Kiln the
+    /// password is the secret of the user's access key, so basic auth and SigV4 both work with it).
+    /// </summary>
+    public async Task<UserCredentials> CreateWithSecretAsync(string name, string secret, bool isAdmin, bool canRunCode, CancellationToken ct = default)
+    {
+        if (!NamePattern().IsMatch(name))
+        {
+            throw KilnException.InvalidParameter($"Invalid user name '{name}': use 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit.");
+        }
+
+        await CheckChosenSecretAsync(name, secret, ct).ConfigureAwait(false);
+        var user = new KilnUser(name, isAdmin, canRunCode, NewAccessKeyId(), time.GetUtcNow());
+        if (!await store.CreateAsync(new StoredUser(user, box.Encrypt(secret), box.Digest(secret)), ct).ConfigureAwait(false))
+        {
+            throw KilnException.AlreadyExists($"User '{name}' already exists.");
+        }
+
+        return new UserCredentials(user, secret);
+    }
+
+    /// <summary>Sets a user's secret (MLflow's update-password); the access key id stays, the old secret stops working.</summary>
+    public async Task SetSecretAsync(string name, string secret, CancellationToken ct = default)
+    {
+        var current = await store.FindByNameAsync(name, ct).ConfigureAwait(false) ?? throw KilnException.NotFound($"User with username={name} not found");
+        await CheckChosenSecretAsync(name, secret, ct).ConfigureAwait(false);
+        if (!await store.ReplaceKeyAsync(name, current.User.AccessKeyId, box.Encrypt(secret), box.Digest(secret), ct).ConfigureAwait(false))
+        {
+            throw KilnException.NotFound($"User with username={name} not found");
+        }
+
+        _cache.Clear();
+    }
+
+    public async Task SetAdminAsync(string name, bool isAdmin, CancellationToken ct = default)
+    {
+        if (!await store.SetAdminAsync(name, isAdmin, ct).ConfigureAwait(false))
+        {
+            throw KilnException.NotFound($"User with username={name} not found");
+        }
+
+        _cache.Clear();
+    }
+
+    public async Task<KilnUser?> FindByNameAsync(string name, CancellationToken ct = default) =>
+        (await store.FindByNameAsync(name, ct).ConfigureAwait(false))?.User;
+
+    /// <summary>
+    /// A chosen secret is a bearer token too, so it must be long enough not to be guessed and belong to one user only
+    /// (a bearer token names its user by its secret).
+    /// </summary>
+    private async Task CheckChosenSecretAsync(string name, string secret, CancellationToken ct)
+    {
+        if (secret.Length is < MinChosenSecretLength or > 128 || secret.Any(char.IsControl))
+        {
+            throw KilnException.InvalidParameter($"Invalid password: use {MinChosenSecretLength} to 128 characters without control characters.");
+        }
+
+        var holder = await store.FindBySecretDigestAsync(box.Digest(secret), ct).ConfigureAwait(false);
+        if (holder is not null && holder.User.Name != name)
+        {
+            throw KilnException.InvalidParameter("Invalid password: choose another one.");
+        }
+    }
+
+    /// <summary>The shortest password a user may choose through the MLflow API.</summary>
+    public const int MinChosenSecretLength = 12;
+
     public Task<IReadOnlyList<KilnUser>> ListAsync(CancellationToken ct = default) => store.ListAsync(ct);
 
     public async Task DeleteAsync(string name, CancellationToken ct = default)

@@ -27,6 +27,9 @@ public sealed class SqliteUserStore(SqliteDatabase db) : IUserStore
             "UPDATE users SET access_key_id = $key, encrypted_secret = $secret, secret_digest = $digest WHERE name = $name",
             ("$name", name), ("$key", accessKeyId), ("$secret", encryptedSecret), ("$digest", secretDigest)) == 1, ct);
 
+    public Task<bool> SetAdminAsync(string name, bool isAdmin, CancellationToken ct = default) =>
+        db.WriteAsync(session => session.Execute("UPDATE users SET is_admin = $admin WHERE name = $name", ("$name", name), ("$admin", isAdmin)) == 1, ct);
+
     public Task<bool> DeleteAsync(string name, CancellationToken ct = default) =>
         db.WriteAsync(session => session.Execute("DELETE FROM users WHERE name = $name", ("$name", name)) == 1, ct);
 

@@ -1,0 +1,92 @@
+"""MLflow's permissions on the SageMaker side under --auth: an experiment is an MLflow experiment (trials and trial
+components its runs), a model package group a registered model. A user without the permission gets
+AccessDeniedException (HTTP 400, as SageMaker answers it) and nothing changes.
+
+Usage: python3 permissions.py <endpoint_url> <test_name> <owner_key> <owner_secret> <other_key> <other_secret> <prefix>
+The owner creates what the test names after <prefix>; the other user has the server's default permission (READ) on
+it, or NO_PERMISSIONS where the test says so (the calling test sets that through the MLflow API).
+"""
+import sys
+import traceback
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+
+def sagemaker(endpoint, key, secret):
+    config = Config(retries={"max_attempts": 1, "mode": "standard"})
+    return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1").client("sagemaker", endpoint_url=endpoint, config=config)
+
+
+def denied(call, **request):
+    try:
+        call(**request)
+    except botocore.exceptions.ClientError as e:
+        error = e.response["Error"]
+        status = e.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert (error["Code"], status) == ("AccessDeniedException", 400), (error, status)
+        assert "Permission denied" in error.get("Message", ""), error
+        return
+    raise AssertionError(f"{call.__name__} was allowed")
+
+
+def test_owner_manages_and_others_only_read(owner, other, prefix):
+    experiment, trial, component, group = f"{prefix}-exp", f"{prefix}-trial", f"{prefix}-tc", f"{prefix}-group"
+    owner.create_experiment(ExperimentName=experiment)
+    owner.create_trial(TrialName=trial, ExperimentName=experiment)
+    owner.create_trial_component(TrialComponentName=component)
+    owner.associate_trial_component(TrialComponentName=component, TrialName=trial)
+    owner.create_model_package_group(ModelPackageGroupName=group)
+
+    # READ (the default): describe and list, but not change.
+    assert other.describe_experiment(ExperimentName=experiment)["ExperimentName"] == experiment
+    assert other.describe_trial(TrialName=trial)["TrialName"] == trial
+    assert other.describe_trial_component(TrialComponentName=component)["TrialComponentName"] == component
+    assert other.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupName"] == group
+    assert experiment in [e["ExperimentName"] for e in other.list_experiments(MaxResults=100)["ExperimentSummaries"]]
+    denied(other.update_experiment, ExperimentName=experiment, DisplayName="taken")
+    denied(other.delete_experiment, ExperimentName=experiment)
+    denied(other.create_trial, TrialName=f"{prefix}-intruder", ExperimentName=experiment)
+    denied(other.update_trial, TrialName=trial, DisplayName="taken")
+    denied(other.update_trial_component, TrialComponentName=component, DisplayName="taken")
+    denied(other.disassociate_trial_component, TrialComponentName=component, TrialName=trial)
+    denied(other.delete_model_package_group, ModelPackageGroupName=group)
+    assert "DisplayName" not in other.describe_experiment(ExperimentName=experiment) or other.describe_experiment(ExperimentName=experiment)["DisplayName"] != "taken"
+    assert trial in [t["TrialName"] for t in owner.list_trials(ExperimentName=experiment)["TrialSummaries"]]
+    assert f"{prefix}-intruder" not in [t["TrialName"] for t in owner.list_trials(ExperimentName=experiment)["TrialSummaries"]]
+
+    # The creator holds MANAGE.
+    owner.update_experiment(ExperimentName=experiment, DisplayName="mine")
+    owner.update_trial_component(TrialComponentName=component, DisplayName="mine")
+    assert owner.describe_experiment(ExperimentName=experiment)["DisplayName"] == "mine"
+
+
+def test_no_permissions_hides(owner, other, prefix):
+    experiment, trial, group = f"{prefix}-exp", f"{prefix}-trial", f"{prefix}-group"
+    denied(other.describe_experiment, ExperimentName=experiment)
+    denied(other.describe_trial, TrialName=trial)
+    denied(other.describe_model_package_group, ModelPackageGroupName=group)
+    assert experiment not in [e["ExperimentName"] for e in other.list_experiments(MaxResults=100)["ExperimentSummaries"]]
+    assert group not in [g["ModelPackageGroupName"] for g in other.list_model_package_groups(MaxResults=100)["ModelPackageGroupSummaryList"]]
+    assert experiment in [e["ExperimentName"] for e in owner.list_experiments(MaxResults=100)["ExperimentSummaries"]]
+
+    # The owner can still delete everything it made.
+    owner.disassociate_trial_component(TrialComponentName=f"{prefix}-tc", TrialName=trial)
+    owner.delete_trial(TrialName=trial)
+    owner.delete_experiment(ExperimentName=experiment)
+    owner.delete_model_package_group(ModelPackageGroupName=group)
+
+
+def main():
+    endpoint, test, owner_key, owner_secret, other_key, other_secret, prefix = sys.argv[1:8]
+    try:
+        globals()[test](sagemaker(endpoint, owner_key, owner_secret), sagemaker(endpoint, other_key, other_secret), prefix)
+    except Exception:
+        traceback.print_exc()
+        sys.exit(1)
+    print("RESULT ok")
+
+
+if __name__ == "__main__":
+    main()
