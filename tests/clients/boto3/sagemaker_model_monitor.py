@@ -383,17 +383,9 @@ def test_a_batch_transform_capture_is_monitored(endpoint):
     model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
     header, _, validation = hosting.churn_split()
     rows = hosting.feature_rows(validation[:50], header)
-    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/transform-in/rows.csv", Body=hosting.to_csv(rows))
-    transform = f"transform-{run_id}"
-    sm.create_transform_job(
-        TransformJobName=transform, ModelName=model, BatchStrategy="MultiRecord",
-        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{prefix}/transform-in/"}}, "ContentType": "text/csv", "SplitType": "Line"},
-        TransformOutput={"S3OutputPath": f"{prefix}/transform-out", "Accept": "text/csv", "AssembleWith": "Line"},
-        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
-        DataCaptureConfig={"DestinationS3Uri": f"{prefix}/batch-capture"})
-    sm.get_waiter("transform_job_completed_or_stopped").wait(TransformJobName=transform, WaiterConfig={"Delay": 1, "MaxAttempts": 180})
+    transform = f"batch-{run_id}"
+    assert captured_transform(sm, s3, run_id, model, "batch", rows) == f"{prefix}/batch-capture"
     described = sm.describe_transform_job(TransformJobName=transform)
-    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
     assert described["DataCaptureConfig"]["DestinationS3Uri"] == f"{prefix}/batch-capture", described
 
     # SageMaker's layout: {destination}/input/yyyy/MM/dd/HH/… and {destination}/output/yyyy/MM/dd/HH/….
