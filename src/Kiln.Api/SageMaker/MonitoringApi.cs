@@ -27,82 +27,22 @@ internal static class MonitoringApi
 
     private static async Task<object?> CreateJobDefinitionAsync(CreateDataQualityJobDefinitionRequest request, SageMakerCall call)
     {
-        var app = request.DataQualityAppSpecification!;
-        var definition = DataQualityDefinition(
-            request.JobDefinitionName!,
-            InputOf(request.DataQualityJobInput!.EndpointInput, request.DataQualityJobInput.BatchTransformInput, "DataQualityJobInput"),
-            new MonitoringAppSpecification
-            {
-                ImageUri = app.ImageUri,
-                ContainerEntrypoint = app.ContainerEntrypoint,
-                ContainerArguments = app.ContainerArguments,
-                RecordPreprocessorSourceUri = app.RecordPreprocessorSourceUri,
-                PostAnalyticsProcessorSourceUri = app.PostAnalyticsProcessorSourceUri,
-            },
-            app.Environment,
-            new MonitoringBaselineConfig
-            {
-                BaseliningJobName = request.DataQualityBaselineConfig?.BaseliningJobName,
-                ConstraintsResource = request.DataQualityBaselineConfig?.ConstraintsResource,
-                StatisticsResource = request.DataQualityBaselineConfig?.StatisticsResource,
-            },
-            request.DataQualityJobOutputConfig!,
-            request.JobResources!.ClusterConfig!,
-            request.StoppingCondition,
-            request.RoleArn!,
-            "JobResources",
-            "DataQualityJobInput.EndpointInput") with
-        {
-            Tags = Tags(request.Tags),
-        };
-        var created = await call.Service<MonitoringService>().CreateJobDefinitionAsync(definition with { CreationTime = call.Service<TimeProvider>().GetUtcNow() }, call.Aborted);
-        return new CreateDataQualityJobDefinitionResponse { JobDefinitionArn = DefinitionArn(call, created.Name) };
+        var definition = MonitorJobDefinitionShapes.FromRequest(request, DataQuality, call);
+        var created = await call.Service<MonitoringService>().CreateJobDefinitionAsync(definition, call.Aborted);
+        return new CreateDataQualityJobDefinitionResponse { JobDefinitionArn = MonitorJobDefinitionShapes.Arn(call, created) };
     }
 
     private static async Task<object?> DescribeJobDefinitionAsync(DescribeDataQualityJobDefinitionRequest request, SageMakerCall call)
     {
         var definition = await call.Service<MonitoringService>().DescribeJobDefinitionAsync(request.JobDefinitionName!, DataQuality, call.Aborted);
-        return new DescribeDataQualityJobDefinitionResponse
-        {
-            JobDefinitionArn = MonitorJobDefinitionShapes.Arn(call, definition),
-            JobDefinitionName = definition.Name,
-            CreationTime = definition.CreationTime,
-            DataQualityBaselineConfig = definition.BaselineConstraintsUri is null && definition.BaselineStatisticsUri is null && definition.BaseliningJobName is null ? null : new DataQualityBaselineConfig
-            {
-                BaseliningJobName = definition.BaseliningJobName,
-                ConstraintsResource = MonitorJobDefinitionShapes.ConstraintsOf(definition),
-                StatisticsResource = definition.BaselineStatisticsUri is null ? null : new MonitoringStatisticsResource { S3Uri = definition.BaselineStatisticsUri },
-            },
-            DataQualityAppSpecification = new DataQualityAppSpecification
-            {
-                ImageUri = definition.ImageUri,
-                ContainerEntrypoint = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerEntrypoint),
-                ContainerArguments = MonitorJobDefinitionShapes.ListOrNull(definition.ContainerArguments),
-                RecordPreprocessorSourceUri = definition.RecordPreprocessorSourceUri,
-                PostAnalyticsProcessorSourceUri = definition.PostAnalyticsProcessorSourceUri,
-                Environment = MonitorJobDefinitionShapes.EnvironmentOf(definition),
-            },
-            DataQualityJobInput = new DataQualityJobInput
-            {
-                BatchTransformInput = BatchTransformInputOf(definition),
-                EndpointInput = definition.BatchTransform is not null ? null : MonitorJobDefinitionShapes.EndpointInputOf(definition),
-            },
-            DataQualityJobOutputConfig = MonitorJobDefinitionShapes.OutputsOf(definition),
-            JobResources = MonitorJobDefinitionShapes.ResourcesOf(definition),
-            RoleArn = definition.RoleArn,
-            StoppingCondition = MonitorJobDefinitionShapes.StoppingOf(definition),
-        };
+        return MonitorJobDefinitionShapes.Describe<DescribeDataQualityJobDefinitionResponse>(call, definition);
     }
 
     private static async Task<object?> ListJobDefinitionsAsync(ListDataQualityJobDefinitionsRequest request, SageMakerCall call)
     {
         var query = Query(request.NameContains, null, request.CreationTimeAfter, request.CreationTimeBefore, null, null, request.SortBy, request.SortOrder, request.MaxResults, request.NextToken);
-        var page = await call.Service<MonitoringService>().ListJobDefinitionsAsync(query, request.EndpointName, DataQuality, call.Aborted);
-        return new ListDataQualityJobDefinitionsResponse
-        {
-            JobDefinitionSummaries = page.Items.Select(definition => MonitorJobDefinitionShapes.Summary(call, definition)).ToList(),
-            NextToken = page.NextPageToken,
-        };
+        var (summaries, next) = await MonitorJobDefinitionShapes.ListAsync(DataQuality, query, request.EndpointName, call);
+        return new ListDataQualityJobDefinitionsResponse { JobDefinitionSummaries = summaries, NextToken = next };
     }
 
     private static async Task<object?> DeleteJobDefinitionAsync(DeleteDataQualityJobDefinitionRequest request, SageMakerCall call)
@@ -229,58 +169,8 @@ internal static class MonitoringApi
         MonitoringType = execution.MonitoringType,
     };
 
-    /// <summary>
-    /// The input of a data quality definition as an EndpointInput (a batch transform's BatchTransformInput is mapped onto
-    /// one, without an endpoint) and, for a batch transform, where its capture is and how its files read.
-    /// </summary>
-    private static (EndpointInput Input, BatchTransformCapture? Batch) InputOf(EndpointInput? endpointInput, BatchTransformInput? batchInput, string field)
-    {
-        if (endpointInput is not null == batchInput is not null)
-        {
-            throw Invalid($"{field} needs exactly one of EndpointInput and BatchTransformInput.");
-        }
-
-        if (endpointInput is { } endpoint)
-        {
-            return (endpoint, null);
-        }
-
-        var batch = batchInput!;
-        var format = batch.DatasetFormat!;
-        if (format.Parquet is not null || (format.Csv is null == (format.Json is null)))
-        {
-            throw Invalid("BatchTransformInput.DatasetFormat must name one of Csv and Json (Kiln does not read Parquet captures).");
-        }
-
-        var capture = format.Json is { } json
-            ? new BatchTransformCapture(batch.DataCapturedDestinationS3Uri!, BatchTransformCapture.Json, Line: json.Line ?? false)
-            : new BatchTransformCapture(batch.DataCapturedDestinationS3Uri!, BatchTransformCapture.Csv, Header: format.Csv!.Header ?? false);
-        return (new EndpointInput
-        {
-            LocalPath = batch.LocalPath,
-            S3InputMode = batch.S3InputMode,
-            S3DataDistributionType = batch.S3DataDistributionType,
-            StartTimeOffset = batch.StartTimeOffset,
-            EndTimeOffset = batch.EndTimeOffset,
-        }, capture);
-    }
-
     /// <summary>A batch transform monitor has no endpoint: SageMaker leaves EndpointName out.</summary>
     private static string? EndpointOrNull(string endpointName) => endpointName.Length == 0 ? null : endpointName;
-
-    private static BatchTransformInput? BatchTransformInputOf(MonitorJobDefinition definition) =>
-        definition.BatchTransform is not { } batch ? null : new BatchTransformInput
-        {
-            DataCapturedDestinationS3Uri = batch.DestinationS3Uri,
-            DatasetFormat = batch.Format == BatchTransformCapture.Json
-                ? new MonitoringDatasetFormat { Json = new MonitoringJsonDatasetFormat { Line = batch.Line } }
-                : new MonitoringDatasetFormat { Csv = new MonitoringCsvDatasetFormat { Header = batch.Header } },
-            LocalPath = definition.LocalPath,
-            S3InputMode = definition.S3InputMode,
-            S3DataDistributionType = definition.S3DataDistributionType,
-            StartTimeOffset = definition.StartTimeOffset,
-            EndTimeOffset = definition.EndTimeOffset,
-        };
 
     /// <summary>The schedule, job definition name (empty for an inline definition) and monitoring type of a MonitoringScheduleConfig.</summary>
     private static (ScheduleSpec Schedule, string JobDefinitionName, string MonitoringType) ScheduleOf(MonitoringScheduleConfig config)
@@ -315,9 +205,10 @@ internal static class MonitoringApi
         }
 
         var input = inline.MonitoringInputs[0];
-        return DataQualityDefinition(
+        return MonitorJobDefinitionShapes.Build(
             scheduleName,
-            InputOf(input.EndpointInput, input.BatchTransformInput, "MonitoringJobDefinition.MonitoringInputs[0]"),
+            DataQuality,
+            MonitorJobDefinitionShapes.InputOf(input.EndpointInput, input.BatchTransformInput, "MonitoringJobDefinition.MonitoringInputs[0]"),
             inline.MonitoringAppSpecification!,
             inline.Environment,
             inline.BaselineConfig,
@@ -326,84 +217,21 @@ internal static class MonitoringApi
             inline.StoppingCondition,
             inline.RoleArn!,
             "MonitoringResources",
-            "MonitoringJobDefinition's") with
+            "MonitoringJobDefinition.MonitoringInputs[0]") with
         {
             CreationTime = call.Service<TimeProvider>().GetUtcNow(),
-        };
-    }
-
-    /// <summary>
-    /// A data quality job definition, whether it arrives as CreateDataQualityJobDefinition or inline in a schedule: the
-    /// two requests carry the same parts under different shape names.
-    /// </summary>
-    private static MonitorJobDefinition DataQualityDefinition(
-        string name,
-        (EndpointInput Input, BatchTransformCapture? Batch) source,
-        MonitoringAppSpecification app,
-        Dictionary<string, string>? environment,
-        MonitoringBaselineConfig? baseline,
-        MonitoringOutputConfig outputs,
-        MonitoringClusterConfig cluster,
-        MonitoringStoppingCondition? stopping,
-        string roleArn,
-        string resourcesField,
-        string inputField)
-    {
-        if (cluster.InstanceCount > 1)
-        {
-            throw Invalid($"Kiln analyzes on one instance, so {resourcesField}.ClusterConfig.InstanceCount must be 1 (it is {cluster.InstanceCount}).");
-        }
-
-        var (input, batch) = source;
-        if (input.S3InputMode == "Pipe")
-        {
-            throw Invalid($"{inputField} S3InputMode Pipe is not supported by Kiln; use File.");
-        }
-
-        return new MonitorJobDefinition
-        {
-            Name = name,
-            ImageUri = app.ImageUri!,
-            ContainerEntrypoint = app.ContainerEntrypoint ?? [],
-            ContainerArguments = app.ContainerArguments ?? [],
-            Environment = environment ?? [],
-            RecordPreprocessorSourceUri = app.RecordPreprocessorSourceUri,
-            PostAnalyticsProcessorSourceUri = app.PostAnalyticsProcessorSourceUri,
-            BaseliningJobName = baseline?.BaseliningJobName,
-            BaselineConstraintsUri = baseline?.ConstraintsResource?.S3Uri,
-            BaselineStatisticsUri = baseline?.StatisticsResource?.S3Uri,
-            EndpointName = input.EndpointName ?? "",
-            LocalPath = input.LocalPath!,
-            S3InputMode = input.S3InputMode ?? "File",
-            S3DataDistributionType = input.S3DataDistributionType ?? "FullyReplicated",
-            StartTimeOffset = input.StartTimeOffset,
-            EndTimeOffset = input.EndTimeOffset,
-            BatchTransform = batch,
-            Outputs = outputs.MonitoringOutputs!
-                .Select(output => new MonitoringOutputSpec(output.S3Output!.S3Uri!, output.S3Output.LocalPath!, output.S3Output.S3UploadMode ?? "EndOfJob")).ToList(),
-            InstanceType = cluster.InstanceType!,
-            InstanceCount = cluster.InstanceCount!.Value,
-            VolumeSizeInGB = cluster.VolumeSizeInGB!.Value,
-            MaxRuntimeInSeconds = stopping?.MaxRuntimeInSeconds ?? 3600,
-            RoleArn = roleArn,
-            CreationTime = DateTimeOffset.MinValue,
         };
     }
 
     /// <summary>An inline job definition as DescribeMonitoringSchedule returns it.</summary>
     private static MonitoringJobDefinition InlineShape(MonitorJobDefinition definition) => new()
     {
-        BaselineConfig = definition.BaselineConstraintsUri is null && definition.BaselineStatisticsUri is null && definition.BaseliningJobName is null ? null : new MonitoringBaselineConfig
-        {
-            BaseliningJobName = definition.BaseliningJobName,
-            ConstraintsResource = MonitorJobDefinitionShapes.ConstraintsOf(definition),
-            StatisticsResource = definition.BaselineStatisticsUri is null ? null : new MonitoringStatisticsResource { S3Uri = definition.BaselineStatisticsUri },
-        },
+        BaselineConfig = MonitorJobDefinitionShapes.BaselineOf(definition),
         MonitoringInputs =
         [
             new MonitoringInput
             {
-                BatchTransformInput = BatchTransformInputOf(definition),
+                BatchTransformInput = MonitorJobDefinitionShapes.BatchTransformInputOf(definition),
                 EndpointInput = definition.BatchTransform is not null ? null : MonitorJobDefinitionShapes.EndpointInputOf(definition),
             },
         ],
@@ -438,8 +266,6 @@ internal static class MonitoringApi
             PageToken: nextToken);
 
     internal static List<Core.Tracking.Tag> Tags(List<Generated.Tag>? tags) => (tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList();
-
-    private static string DefinitionArn(SageMakerCall call, string name) => call.Arn("data-quality-job-definition", name);
 
     private static string ScheduleArn(SageMakerCall call, string name) => call.Arn("monitoring-schedule", name);
 

@@ -38,10 +38,6 @@ public sealed class ClarifyMonitorService(MonitoringService monitoring, ObjectSt
         await monitoring.DeleteJobDefinitionAsync(name, monitoringType, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The definitions of one type, sorted and paged as <paramref name="query"/> asks.</summary>
-    public Task<Page<MonitorJobDefinition>> ListAsync(string monitoringType, ListQuery query, string? endpointName, CancellationToken ct = default) =>
-        monitoring.ListJobDefinitionsAsync(query, endpointName, monitoringType, ct);
-
     private async Task<string> ReadConfigAsync(string uri, CancellationToken ct)
     {
         if (!uri.StartsWith("s3://", StringComparison.Ordinal))

@@ -10,6 +10,7 @@ public sealed class ModelMonitorTests(KilnServerFixture server) : IClassFixture<
     [InlineData("test_definition_naming_only_its_baselining_job_compares_with_that_jobs_baseline")]
     [InlineData("test_bad_input_is_refused_and_nothing_is_stored")]
     [InlineData("test_a_batch_transform_capture_is_monitored")]
+    [InlineData("test_a_batch_transform_capture_with_a_shifted_feature_violates_the_baseline")]
     [InlineData("test_an_inline_job_definition_runs_and_is_described")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_model_monitor.py", test, TimeSpan.FromMinutes(8));
 }

@@ -449,19 +449,21 @@ def test_clarify_post_training_bias_runs_predictions_through_a_named_model(endpo
     model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
     header, _, validation = hosting.churn_split()
     rows = validation[:80]
+    background = hosting.feature_rows(validation[80:81], header)[0]
     monitoring.put_csv(s3, f"{run_id}/data/data.csv", header, rows)
     put_config(s3, run_id, "analysis_config.json", {
         "dataset_type": "text/csv", "headers": header, "label": "churn", "label_values_or_threshold": ["yes"],
         "facet": [{"name_or_index": FACET, "value_or_threshold": ["yes"]}], "probability_threshold": 0.5,
         "predictor": {"model_name": model, "instance_type": "ml.m5.xlarge", "initial_instance_count": 1, "content_type": "text/csv", "accept_type": "text/csv"},
-        "methods": {"post_training_bias": {"methods": ["DPPL", "DI"]}}})
+        "methods": {"post_training_bias": {"methods": ["DPPL", "DI"]},
+                    "shap": {"baseline": [background], "num_samples": 40, "agg_method": "mean_abs", "save_local_shap_values": True, "seed": 1}}})
     job = monitoring.run(sm, f"clarify-model-name-{run_id}", CLARIFY,
                          [monitoring.s3_input("dataset", f"{prefix}/data/data.csv", "/opt/ml/processing/input/data"),
                           monitoring.s3_input("analysis_config", f"{prefix}/config/analysis_config.json", "/opt/ml/processing/input/config")],
                          f"{prefix}/out", output_name="analysis_result")
     assert job["ProcessingJobStatus"] == "Completed", job
-    metrics = {m["name"]: m["value"] for m in
-               monitoring.read_json(s3, f"{run_id}/out/analysis.json")["post_training_bias_metrics"]["facets"][FACET][0]["metrics"]}
+    analysis = monitoring.read_json(s3, f"{run_id}/out/analysis.json")
+    metrics = {m["name"]: m["value"] for m in analysis["post_training_bias_metrics"]["facets"][FACET][0]["metrics"]}
 
     # The same model behind an endpoint (the config never names it) gives the predictions to check against.
     endpoint_name = hosting.deploy(sm, [hosting.variant("AllTraffic", model)])
@@ -476,6 +478,23 @@ def test_clarify_post_training_bias_runs_predictions_through_a_named_model(endpo
     assert abs(metrics["DPPL"] - (q_a - q_d)) < 1e-9, (metrics, q_a, q_d)
     if q_a > 0:
         assert abs(metrics["DI"] - q_d / q_a) < 1e-9, (metrics, q_a, q_d)
+
+    # SHAP through the named model: the expected value is the model's score of the background row, each row's local
+    # attributions add up to its score minus that, and the global values are the mean absolute local ones.
+    background_score = float(runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="text/csv",
+                                                     Body=hosting.csv_line(background).encode())["Body"].read().decode().split()[0])
+    shap = analysis["explanations"]["kernel_shap"]["label0"]
+    assert abs(shap["expected_value"] - background_score) < 1e-6, (shap["expected_value"], background_score)
+    local = list(csv.reader(io.StringIO(s3.get_object(Bucket=BUCKET, Key=f"{run_id}/out/explanations_shap/out.csv")["Body"].read().decode())))
+    feature_names = [h for h in header if h != "churn"]
+    assert local[0] == feature_names and len(local) == len(rows) + 1, local[:2]
+    values = [[float(cell) for cell in row] for row in local[1:]]
+    for score, attributions in zip(scores, values):
+        assert abs(sum(attributions) - (score - background_score)) < 1e-6, (score, background_score, attributions)
+    for j, feature in enumerate(feature_names):
+        mean_abs = sum(abs(row[j]) for row in values) / len(values)
+        assert abs(shap["global_shap_values"][feature] - mean_abs) < 1e-9, (feature, shap["global_shap_values"][feature], mean_abs)
+    assert any(abs(v) > 1e-6 for v in shap["global_shap_values"].values()), shap
 
     put_config(s3, run_id, "missing.json", {
         "dataset_type": "text/csv", "headers": header, "label": "churn", "label_values_or_threshold": ["yes"],

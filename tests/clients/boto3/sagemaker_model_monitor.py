@@ -383,17 +383,9 @@ def test_a_batch_transform_capture_is_monitored(endpoint):
     model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
     header, _, validation = hosting.churn_split()
     rows = hosting.feature_rows(validation[:50], header)
-    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/transform-in/rows.csv", Body=hosting.to_csv(rows))
-    transform = f"transform-{run_id}"
-    sm.create_transform_job(
-        TransformJobName=transform, ModelName=model, BatchStrategy="MultiRecord",
-        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{prefix}/transform-in/"}}, "ContentType": "text/csv", "SplitType": "Line"},
-        TransformOutput={"S3OutputPath": f"{prefix}/transform-out", "Accept": "text/csv", "AssembleWith": "Line"},
-        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
-        DataCaptureConfig={"DestinationS3Uri": f"{prefix}/batch-capture"})
-    sm.get_waiter("transform_job_completed_or_stopped").wait(TransformJobName=transform, WaiterConfig={"Delay": 1, "MaxAttempts": 180})
+    transform = f"batch-{run_id}"
+    assert captured_transform(sm, s3, run_id, model, "batch", rows) == f"{prefix}/batch-capture"
     described = sm.describe_transform_job(TransformJobName=transform)
-    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
     assert described["DataCaptureConfig"]["DestinationS3Uri"] == f"{prefix}/batch-capture", described
 
     # SageMaker's layout: {destination}/input/yyyy/MM/dd/HH/… and {destination}/output/yyyy/MM/dd/HH/….
@@ -440,6 +432,81 @@ def test_a_batch_transform_capture_is_monitored(endpoint):
         DataQualityJobInput={"BatchTransformInput": batch_input, "EndpointInput": {"EndpointName": "x", "LocalPath": "/opt/ml/processing/input/x"}},
         DataQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]}),
         "ValidationException", 400, "exactly one")
+
+
+def captured_transform(sm, s3, run_id, model, name, rows):
+    """A batch transform of the rows with DataCaptureConfig; the capture's destination."""
+    prefix = f"s3://{BUCKET}/{run_id}"
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/{name}-in/rows.csv", Body=hosting.to_csv(rows))
+    transform = f"{name}-{run_id}"
+    sm.create_transform_job(
+        TransformJobName=transform, ModelName=model, BatchStrategy="MultiRecord",
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{prefix}/{name}-in/"}}, "ContentType": "text/csv", "SplitType": "Line"},
+        TransformOutput={"S3OutputPath": f"{prefix}/{name}-out", "Accept": "text/csv", "AssembleWith": "Line"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        DataCaptureConfig={"DestinationS3Uri": f"{prefix}/{name}-capture"})
+    sm.get_waiter("transform_job_completed_or_stopped").wait(TransformJobName=transform, WaiterConfig={"Delay": 1, "MaxAttempts": 180})
+    assert sm.describe_transform_job(TransformJobName=transform)["TransformJobStatus"] == "Completed"
+    return f"{prefix}/{name}-capture"
+
+
+def test_a_batch_transform_capture_with_a_shifted_feature_violates_the_baseline(endpoint):
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
+    header, train, validation = hosting.churn_split()
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/train/features.csv", Body=hosting.to_csv(hosting.feature_rows(train, header)))
+    environment = monitoring.analyzer_environment()
+    environment["dataset_format"] = json.dumps({"csv": {"header": False}})
+    baseline = monitoring.run(sm, f"baseline-{run_id}", ANALYZER,
+                              [monitoring.s3_input("baseline_dataset_input", f"{prefix}/train", "/opt/ml/processing/input/baseline_dataset_input")],
+                              f"{prefix}/baseline", environment)
+    assert baseline["ProcessingJobStatus"] == "Completed", baseline
+
+    normal = hosting.feature_rows(validation, header)
+    column = [h for h in header if h != "churn"].index(SHIFTED)
+    shifted = [row[:column] + [str(float(row[column]) * 5 + 300)] + row[column + 1:] for row in normal]
+    outcomes = {}
+    for name, rows in (("normal", normal), ("shifted", shifted)):
+        capture = captured_transform(sm, s3, run_id, model, name, rows)
+        definition = f"dq-{name}-{run_id}"
+        sm.create_data_quality_job_definition(
+            JobDefinitionName=definition, RoleArn=ROLE, JobResources=RESOURCES,
+            DataQualityAppSpecification={"ImageUri": ANALYZER},
+            DataQualityBaselineConfig={"ConstraintsResource": {"S3Uri": f"{prefix}/baseline/constraints.json"},
+                                       "StatisticsResource": {"S3Uri": f"{prefix}/baseline/statistics.json"}},
+            DataQualityJobInput={"BatchTransformInput": {"DataCapturedDestinationS3Uri": capture, "DatasetFormat": {"Csv": {"Header": False}},
+                                                         "LocalPath": "/opt/ml/processing/input/batch"}},
+            DataQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]})
+        described = sm.describe_data_quality_job_definition(JobDefinitionName=definition)
+        assert described["DataQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"] == f"{prefix}/baseline/constraints.json", described
+        schedule = f"batch-{name}-{run_id}"
+        schedule_now(sm, schedule, definition)
+        execution = finished_execution(sm, schedule)
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{run_id}/reports/{schedule}/")["Contents"]]
+        reports = {key.split("/")[-1]: json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()) for key in keys if key.endswith(".json")}
+        outcomes[name] = (execution["MonitoringExecutionStatus"], reports)
+        assert reports["statistics.json"]["dataset"]["item_count"] == len(rows), reports["statistics.json"]["dataset"]
+
+    status, reports = outcomes["normal"]
+    assert status == "Completed" and reports["constraint_violations.json"]["violations"] == [], outcomes["normal"]
+    status, reports = outcomes["shifted"]
+    assert status == "CompletedWithViolations", status
+    violations = reports["constraint_violations.json"]["violations"]
+    assert {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"} == {f"_c{column}"}, violations
+
+    # Kiln reads batch captures for data quality only: a model quality definition on one is refused and not stored.
+    batch_input = {"DataCapturedDestinationS3Uri": f"{prefix}/normal-capture", "DatasetFormat": {"Csv": {"Header": False}},
+                   "LocalPath": "/opt/ml/processing/input/batch"}
+    hosting.expect_error(lambda: sm.create_model_quality_job_definition(
+        JobDefinitionName=f"mq-batch-{run_id}", RoleArn=ROLE, JobResources=RESOURCES,
+        ModelQualityAppSpecification={"ImageUri": ANALYZER, "ProblemType": "BinaryClassification"},
+        ModelQualityJobInput={"BatchTransformInput": batch_input, "GroundTruthS3Input": {"S3Uri": f"{prefix}/ground-truth"}},
+        ModelQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]}),
+        "ValidationException", 400, "ModelQualityJobInput.BatchTransformInput")
+    hosting.expect_error(lambda: sm.describe_model_quality_job_definition(JobDefinitionName=f"mq-batch-{run_id}"), "ResourceNotFound", 400)
 
 
 def test_an_inline_job_definition_runs_and_is_described(endpoint):
