@@ -15,5 +15,6 @@ public sealed class SageMakerSdkMonitorTests(KilnServerFixture server) : IClassF
     [InlineData("bias")]
     [InlineData("explainability")]
     [InlineData("clarify")]
+    [InlineData("region")]
     public Task Section(string section) => SageMakerSdk.RunMonitorsAsync(server.BaseAddress, section, TimeSpan.FromMinutes(10));
 }
