@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Opt-in: runs monitor_sdk.py (the SageMaker Python SDK's monitor classes) against a Kiln server of this checkout.
+# Opt-in: runs monitors.py (the SageMaker Python SDK's monitor classes) against a Kiln server of this checkout.
 # Starts `./kiln server` on a free loopback port with a temporary data folder, runs the script, stops the server.
-# Needs KILN_SAGEMAKER_SDK_PYTHONPATH (what setup.sh prints); without it this says so and exits 2 (never a pass).
+# Needs KILN_SAGEMAKER_SDK (the OUT_DIR of tools/sagemaker-sdk/setup.sh); without it this says so and exits 2.
 #
-#   KILN_SAGEMAKER_SDK_PYTHONPATH=/tmp/sdk-boto:/tmp/sagemaker-sdk/src:/tmp/sdk-stubs tests/clients/sagemaker-sdk/run.sh [section ...]
+#   KILN_SAGEMAKER_SDK=/tmp/kiln-sagemaker-sdk tests/clients/sagemaker-sdk/run.sh [section ...]
 #
 # KILN_SERVER overrides how the server is started (default: the repository's ./kiln), e.g.
 # KILN_SERVER="dotnet src/Kiln.Cli/bin/Debug/net10.0/kiln.dll".
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
-if [ -z "${KILN_SAGEMAKER_SDK_PYTHONPATH:-}" ]; then
-  echo "KILN_SAGEMAKER_SDK_PYTHONPATH is not set: run setup.sh first (see README.md). Nothing was tested." >&2
+if [ -z "${KILN_SAGEMAKER_SDK:-}" ] || [ ! -f "$KILN_SAGEMAKER_SDK/pythonpath" ]; then
+  echo "KILN_SAGEMAKER_SDK does not name a folder laid out by tools/sagemaker-sdk/setup.sh (docs/sagemaker-sdk.md). Nothing was tested." >&2
   exit 2
 fi
 
@@ -37,7 +37,7 @@ curl -fs "$url/health" > /dev/null || { echo "the Kiln server did not answer on 
 
 echo "Kiln at $url (data in $data)" >&2
 status=0
-PYTHONPATH="$KILN_SAGEMAKER_SDK_PYTHONPATH" /usr/bin/python3 "$here/monitor_sdk.py" "$url" "$@" || status=$?
+PYTHONPATH="$(cat "$KILN_SAGEMAKER_SDK/pythonpath")" /usr/bin/python3 "$here/monitors.py" "$url" "$@" || status=$?
 if [ "$status" != 0 ]; then
   echo "--- last lines of the server log ---" >&2
   tail -n 80 "$log" >&2

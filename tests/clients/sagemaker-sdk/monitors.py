@@ -3,8 +3,8 @@ DefaultModelMonitor, ModelQualityMonitor, ModelBiasMonitor, ModelExplainabilityM
 Endpoints, their traffic and the ground truth are set up with the boto3 helpers of tests/clients/boto3; everything
 the monitors do (baselining jobs, job definitions, schedules, executions, reading reports back) goes through the SDK.
 
-Usage: python3 monitor_sdk.py <kiln_url> [section ...]   (sections: data_quality model_quality bias explainability clarify)
-Needs the SDK on PYTHONPATH (see README.md). Prints "PASS <class>.<call>" per checked call and "RESULT ok" at the end.
+Usage: python3 monitors.py <kiln_url> [section ...]   (sections: data_quality inline model_quality bias explainability clarify region)
+Needs the SDK on PYTHONPATH (tools/sagemaker-sdk/setup.sh writes it to OUT_DIR/pythonpath; see docs/sagemaker-sdk.md). Prints "PASS <class>.<call>" per checked call and "RESULT ok" at the end.
 """
 import json
 import os
@@ -22,7 +22,7 @@ import sagemaker  # noqa: E402
 from sagemaker import clarify  # noqa: E402
 from sagemaker.model_monitor import (  # noqa: E402
     BiasAnalysisConfig, CronExpressionGenerator, DatasetFormat, DefaultModelMonitor, EndpointInput,
-    ModelBiasMonitor, ModelExplainabilityMonitor, ModelQualityMonitor)
+    ModelBiasMonitor, ModelExplainabilityMonitor, ModelMonitor, ModelQualityMonitor, MonitoringOutput)
 
 import kiln_boto  # noqa: E402
 import sagemaker_hosting as hosting  # noqa: E402
@@ -43,9 +43,12 @@ def passed(call):
     print(f"PASS {call}", flush=True)
 
 
-def sdk_session(url):
+def sdk_session(url, region=REGION):
     """A sagemaker.Session whose SageMaker, runtime and S3 calls all go to Kiln."""
     boto_session = kiln_boto.session()
+    if region != REGION:
+        boto_session = boto3.session.Session(aws_access_key_id=boto_session.get_credentials().access_key,
+                                             aws_secret_access_key=boto_session.get_credentials().secret_key, region_name=region)
     config = Config(retries={"max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"})
     session = sagemaker.Session(
         boto_session=boto_session,
@@ -55,7 +58,7 @@ def sdk_session(url):
     # The SDK makes its own S3 client and resource from the boto session (without an endpoint): point both at Kiln.
     session.s3_client = boto_session.client("s3", endpoint_url=url, config=config)
     session.s3_resource = boto_session.resource("s3", endpoint_url=url, config=config)
-    assert session.boto_region_name == REGION
+    assert session.boto_region_name == region
     return session
 
 
@@ -175,6 +178,67 @@ def test_data_quality(url):
     attached.delete_monitoring_schedule()
     expect_gone(lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=f"dq-attach-{run_id}"))
     passed("DefaultModelMonitor.attach / list_executions / delete_monitoring_schedule")
+
+
+def test_inline(url):
+    """The generic ModelMonitor with Model Monitor's analyzer image sends its job definition inline in the schedule
+    (MonitoringScheduleConfig.MonitoringJobDefinition); DefaultModelMonitor.attach and update_monitoring_schedule read
+    and rewrite such a schedule through DescribeMonitoringSchedule's MonitoringJobDefinition."""
+    session = sdk_session(url)
+    sm, _, s3 = kiln_boto.clients(url)
+    ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    endpoint_name = captured_endpoint(url, run_id)
+    header, train, validation = hosting.churn_split()
+    features = [h for h in header if h != "churn"]
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/train/features.csv", Body=hosting.to_csv(hosting.feature_rows(train, header)))
+    baseliner = DefaultModelMonitor(role=ROLE, instance_count=1, instance_type=INSTANCE, sagemaker_session=session)
+    baseliner.suggest_baseline(baseline_dataset=f"{prefix}/train/features.csv", dataset_format=DatasetFormat.csv(header=False),
+                               output_s3_uri=f"{prefix}/baseline", job_name=f"inline-baseline-{run_id}", wait=True, logs=False)
+    column = features.index(SHIFTED)
+    shifted = [row[:column] + [str(float(row[column]) * 5 + 300)] + row[column + 1:] for row in hosting.feature_rows(validation, header)]
+    invoke_captured(url, run_id, endpoint_name, shifted, len(shifted))
+
+    monitor = ModelMonitor(role=ROLE, image_uri=baseliner.image_uri, instance_count=1, instance_type=INSTANCE, volume_size_in_gb=20,
+                           max_runtime_in_seconds=1800, env={"publish_cloudwatch_metrics": "Disabled"}, sagemaker_session=session)
+    name = f"inline-{run_id}"
+    monitor.create_monitoring_schedule(
+        monitor_schedule_name=name, endpoint_input=endpoint_name,
+        output=MonitoringOutput(source="/opt/ml/processing/output", destination=f"{prefix}/inline-reports"),
+        statistics=baseliner.baseline_statistics(), constraints=baseliner.suggested_constraints(), **NOW)
+    described = monitor.describe_schedule()
+    config = described["MonitoringScheduleConfig"]
+    assert "MonitoringJobDefinitionName" not in config and config["MonitoringType"] == "DataQuality", config
+    inline = config["MonitoringJobDefinition"]
+    assert inline["MonitoringAppSpecification"]["ImageUri"] == baseliner.image_uri, inline
+    assert inline["BaselineConfig"]["ConstraintsResource"]["S3Uri"] == baseliner.suggested_constraints().file_s3_uri, inline
+    assert inline["MonitoringInputs"][0]["EndpointInput"]["EndpointName"] == endpoint_name, inline
+    assert described["EndpointName"] == endpoint_name, described
+    last = wait_for_execution(monitor)
+    assert last["MonitoringExecutionStatus"] == "CompletedWithViolations", last
+    assert "MonitoringJobDefinitionName" not in last, last
+    violations = monitor.latest_monitoring_constraint_violations().body_dict["violations"]
+    assert {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"} == {f"_c{column}"}, violations
+    assert monitor.latest_monitoring_statistics().body_dict["dataset"]["item_count"] == len(shifted)
+    passed("ModelMonitor(analyzer image).create_monitoring_schedule(NOW, inline MonitoringJobDefinition) / describe_schedule / "
+           "latest_monitoring_constraint_violations (drift on the shifted feature only)")
+
+    attached = DefaultModelMonitor.attach(name, sagemaker_session=session)
+    assert attached.job_definition_name is None, attached.job_definition_name
+    assert attached.env == {"publish_cloudwatch_metrics": "Disabled"} and attached.volume_size_in_gb == 20, (attached.env, attached.volume_size_in_gb)
+    assert len(attached.list_executions()) == 1
+    # SDK 2.230.0's Session.update_monitoring_schedule copies an inline schedule's existing ConstraintsResource into
+    # StatisticsResource when the baseline files are not passed again, so they are passed here.
+    attached.update_monitoring_schedule(schedule_cron_expression=CronExpressionGenerator.daily(), max_runtime_in_seconds=900,
+                                        statistics=baseliner.baseline_statistics(), constraints=baseliner.suggested_constraints())
+    updated = attached.describe_schedule()["MonitoringScheduleConfig"]
+    assert updated["ScheduleConfig"]["ScheduleExpression"] == "cron(0 0 ? * * *)", updated
+    assert updated["MonitoringJobDefinition"]["StoppingCondition"]["MaxRuntimeInSeconds"] == 900, updated
+    assert updated["MonitoringJobDefinition"]["BaselineConfig"] == inline["BaselineConfig"], updated
+    attached.delete_monitoring_schedule()
+    expect_gone(lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=name))
+    passed("DefaultModelMonitor.attach / update_monitoring_schedule(daily) / delete_monitoring_schedule on an inline schedule")
 
 
 def invoke_captured(url, run_id, endpoint_name, rows, expected_total):
@@ -417,6 +481,16 @@ def test_clarify(url):
     assert {"DPPL", "DI", "AD"} <= post, post
     passed("SageMakerClarifyProcessor.run_post_training_bias (DPPL, DI, AD)")
 
+    data, bias = clarify_configs(run_id, dataset, f"{prefix}/both")
+    processor.run_bias(data_config=data, bias_config=bias, model_config=model_config(model_name),
+                       model_predicted_label_config=clarify.ModelPredictedLabelConfig(probability_threshold=0.5),
+                       pre_training_methods=["CI", "DPL"], post_training_methods=["DPPL", "DI"], job_name=f"both-{run_id}", wait=True, logs=False)
+    both = analysis(f"{prefix}/both")
+    both_pre = {m["name"]: m["value"] for m in both["pre_training_bias_metrics"]["facets"][FACET][0]["metrics"]}
+    assert set(both_pre) == {"CI", "DPL"} and abs(both_pre["CI"] - pre["CI"]) < 1e-9, both_pre
+    assert {m["name"] for m in both["post_training_bias_metrics"]["facets"][FACET][0]["metrics"]} == {"DPPL", "DI"}, both
+    passed("SageMakerClarifyProcessor.run_bias (pre- and post-training methods in one analysis.json)")
+
     data = clarify.DataConfig(s3_data_input_path=f"s3://{BUCKET}/{run_id}/clarify/dataset.csv", s3_output_path=f"{prefix}/shap",
                               label="churn", headers=dataset[0], dataset_type="text/csv")
     shap = clarify.SHAPConfig(baseline=[dataset[1][1:]], num_samples=30, agg_method="mean_abs", save_local_shap_values=True, seed=1)
@@ -430,8 +504,38 @@ def test_clarify(url):
     passed("SageMakerClarifyProcessor.run_explainability (SHAPConfig: global and local SHAP values)")
 
 
-SECTIONS = {"data_quality": test_data_quality, "model_quality": test_model_quality, "bias": test_bias,
-            "explainability": test_explainability, "clarify": test_clarify}
+def test_region(url):
+    """Outside us-east-1 the SDK names the analyzer and Clarify images in that region's ECR account: Kiln knows them by
+    their repository name, so a baseline and a Clarify job run the same."""
+    session = sdk_session(url, region="eu-west-1")
+    s3 = kiln_boto.client("s3", url)
+    ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    header, train, _ = hosting.churn_split()
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/train/features.csv", Body=hosting.to_csv(hosting.feature_rows(train, header)))
+    monitor = DefaultModelMonitor(role=ROLE, instance_count=1, instance_type=INSTANCE, sagemaker_session=session)
+    assert ".eu-west-1." in monitor.image_uri and monitor.image_uri.endswith("/sagemaker-model-monitor-analyzer"), monitor.image_uri
+    monitor.suggest_baseline(baseline_dataset=f"{prefix}/train/features.csv", dataset_format=DatasetFormat.csv(header=False),
+                             output_s3_uri=f"{prefix}/baseline", job_name=f"eu-baseline-{run_id}", wait=True, logs=False)
+    assert monitor.baseline_statistics().body_dict["dataset"]["item_count"] == len(train)
+    passed("DefaultModelMonitor.suggest_baseline in eu-west-1 (that region's analyzer image)")
+
+    target = header.index("churn")
+    dataset = [["churn"] + [h for h in header if h != "churn"]]
+    dataset += [["1" if row[target] == "yes" else "0"] + [c for i, c in enumerate(row) if i != target] for row in train[:200]]
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/clarify/dataset.csv", Body=hosting.to_csv(dataset))
+    processor = clarify.SageMakerClarifyProcessor(role=ROLE, instance_count=1, instance_type=INSTANCE, sagemaker_session=session)
+    assert ".eu-west-1." in processor.image_uri, processor.image_uri
+    data, bias = clarify_configs(run_id, dataset, f"{prefix}/pre")
+    processor.run_pre_training_bias(data_config=data, data_bias_config=bias, methods=["CI"], job_name=f"eu-pre-{run_id}", wait=True, logs=False)
+    output = json.loads(sagemaker.s3.S3Downloader.read_file(f"{prefix}/pre/analysis.json", sagemaker_session=session))
+    assert [m["name"] for m in output["pre_training_bias_metrics"]["facets"][FACET][0]["metrics"]] == ["CI"], output
+    passed("SageMakerClarifyProcessor.run_pre_training_bias in eu-west-1 (that region's Clarify image)")
+
+
+SECTIONS = {"data_quality": test_data_quality, "inline": test_inline, "model_quality": test_model_quality, "bias": test_bias,
+            "explainability": test_explainability, "clarify": test_clarify, "region": test_region}
 
 
 if __name__ == "__main__":
