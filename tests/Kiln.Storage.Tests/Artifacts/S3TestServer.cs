@@ -5,7 +5,6 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Kiln.Artifacts.S3;
-using Kiln.Storage.Tests.Contracts;
 
 namespace Kiln.Storage.Tests.Artifacts;
 
@@ -128,12 +127,6 @@ public static class S3TestServer
 
         throw new TimeoutException("moto's server did not answer within 60 s.");
     }
-}
-
-/// <summary>Skips a binding's contract tests when no S3-compatible server is available (see <see cref="S3TestServer"/>).</summary>
-public sealed class RequiresS3Attribute : StoreServiceAttribute
-{
-    public override string? SkipReason => S3TestServer.SkipReason;
 }
 
 /// <summary>A test that needs an S3-compatible server; skipped where <see cref="S3TestServer"/> has none.</summary>
