@@ -1,4 +1,4 @@
-using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Kiln.Api.Tests.Infrastructure;
 using Kiln.Storage.Postgres;
@@ -56,10 +56,11 @@ public sealed class PostgresStoreTests(ITestOutputHelper output) : IDisposable
                 OnlineStoreConfig = new { EnableOnlineStore = true },
             });
             await WaitCreatedAsync(sageMaker, "pg-features");
-            var put = await sageMaker.Http.PutAsJsonAsync("FeatureGroup/pg-features", new
+            var body = new
             {
                 Record = new[] { new { FeatureName = "customer_id", ValueAsString = "c1" }, new { FeatureName = "event_time", ValueAsString = "1700000000.5" } },
-            });
+            };
+            var put = await sageMaker.Http.PutAsync("FeatureGroup/pg-features", new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
             Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
         }
 
