@@ -27,8 +27,6 @@ using Kiln.Serving;
 using Kiln.Serving.Models;
 using Kiln.Storage.Postgres;
 using Kiln.Storage.Sqlite;
-using Kiln.Storage.Sqlite.FeatureStore;
-using Kiln.Storage.Sqlite.Security;
 using Kiln.Studio;
 using Kiln.Training;
 using Kiln.Training.Jobs;
@@ -126,11 +124,8 @@ public static class KilnServer
         {
             services.AddKilnPostgres(OpenStore(store), MlflowApi.ArtifactScheme);
             // Not on PostgreSQL yet, so node-local in this node's SQLite file: the job engine's Orleans reminders
-            // (see JobEngineSiloExtensions), users and keys, and the feature store's groups and online records.
+            // (see JobEngineSiloExtensions). Everything else, users and the feature store included, is in PostgreSQL.
             services.AddSingleton(_ => new SqliteDatabase(options.DatabasePath));
-            services.AddSingleton<IUserStore, SqliteUserStore>();
-            services.AddSingleton<IFeatureGroupStore, SqliteFeatureGroupStore>();
-            services.AddSingleton<IOnlineRecordStore, SqliteOnlineRecordStore>();
         }
         else
         {

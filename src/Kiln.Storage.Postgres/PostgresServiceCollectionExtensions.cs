@@ -1,22 +1,26 @@
 using Kiln.Core.AutoML;
+using Kiln.Core.FeatureStore;
 using Kiln.Core.Lineage;
 using Kiln.Core.Monitoring;
 using Kiln.Core.Objects;
 using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
 using Kiln.Core.Registry;
+using Kiln.Core.Security;
 using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Kiln.Core.Transform;
 using Kiln.Core.Tuning;
 using Kiln.Storage.Postgres.AutoML;
+using Kiln.Storage.Postgres.FeatureStore;
 using Kiln.Storage.Postgres.Lineage;
 using Kiln.Storage.Postgres.Monitoring;
 using Kiln.Storage.Postgres.Objects;
 using Kiln.Storage.Postgres.Pipelines;
 using Kiln.Storage.Postgres.Processing;
 using Kiln.Storage.Postgres.Registry;
+using Kiln.Storage.Postgres.Security;
 using Kiln.Storage.Postgres.Serving;
 using Kiln.Storage.Postgres.Tracking;
 using Kiln.Storage.Postgres.Training;
@@ -53,6 +57,9 @@ public static class PostgresServiceCollectionExtensions
         services.AddSingleton<IObjectIndex, PostgresObjectIndex>();
         services.AddSingleton<IMonitoringStore, PostgresMonitoringStore>();
         services.AddSingleton<IMonitoringResultsStore, PostgresMonitoringResultsStore>();
+        services.AddSingleton<IFeatureGroupStore, PostgresFeatureGroupStore>();
+        services.AddSingleton<IOnlineRecordStore, PostgresOnlineRecordStore>();
+        services.AddSingleton<IUserStore, PostgresUserStore>();
         return services;
     }
 }

@@ -3,6 +3,7 @@ using Kiln.Core.Common;
 using Kiln.Core.Registry;
 using Kiln.Core.Search;
 using Kiln.Core.Tracking;
+using Kiln.Storage.Sql;
 using Npgsql;
 
 namespace Kiln.Storage.Postgres.Registry;
@@ -13,7 +14,6 @@ public sealed class PostgresModelRegistryStore(PostgresDatabase db) : IModelRegi
     private const string VersionColumns =
         "v.name, v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, v.current_stage, v.source, v.run_id, v.status, v.status_message, v.run_link, v.storage_location";
 
-    private const string Live = "v.current_stage <> 'Deleted_Internal'";
 
     public async Task<RegisteredModel> CreateRegisteredModelAsync(string name, IReadOnlyList<Tag> tags, string? description, long now, CancellationToken ct = default)
     {
@@ -69,26 +69,9 @@ public sealed class PostgresModelRegistryStore(PostgresDatabase db) : IModelRegi
     public async Task<Page<RegisteredModel>> SearchRegisteredModelsAsync(RegistryQuery query, CancellationToken ct = default)
     {
         var sql = new PostgresSqlBuilder();
-        var where = new List<string> { "TRUE" };
-        foreach (var clause in query.Filter)
-        {
-            where.Add(clause.Entity == SearchEntity.Tag
-                ? sql.KeyValueCondition("registered_model_tags", "name", "m.name", "key", clause)
-                : sql.Compare("m.name", clause));
-        }
-
-        var order = query.OrderBy.Select(clause => $"{ModelColumn(clause.Key)} {(clause.Ascending ? "ASC" : "DESC")}").ToList();
-        if (query.OrderBy.All(clause => clause.Key != "name"))
-        {
-            order.Add("m.name ASC");
-        }
-
-        var offset = PageToken.Decode(query.PageToken);
-        sql.Add("limit", (long)query.MaxResults + 1);
-        sql.Add("offset", offset);
-        var models = await db.ReadAsync(session => LoadModels(
-            session, $"WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT @limit OFFSET @offset", sql.Parameters), ct).ConfigureAwait(false);
-        return PostgresListing.Paged(models, query.MaxResults, offset);
+        var search = MlflowSearchSql.RegisteredModels(sql, query);
+        var rows = await db.ReadAsync(session => LoadModels(session, search.Condition, sql.Parameters), ct).ConfigureAwait(false);
+        return SqlPaging.Paged(rows, query.MaxResults, search.Offset);
     }
 
     public Task SetRegisteredModelTagAsync(string name, Tag tag, CancellationToken ct = default) =>
@@ -134,7 +117,7 @@ public sealed class PostgresModelRegistryStore(PostgresDatabase db) : IModelRegi
     }
 
     public async Task<ModelVersion?> FindModelVersionAsync(string name, long version, CancellationToken ct = default) =>
-        (await db.ReadAsync(session => LoadVersions(session, $"WHERE v.name = @name AND v.version = @version AND {Live}", [("name", name), ("version", version)]), ct).ConfigureAwait(false)).FirstOrDefault();
+        (await db.ReadAsync(session => LoadVersions(session, $"WHERE v.name = @name AND v.version = @version AND {MlflowSearchSql.LiveVersion}", [("name", name), ("version", version)]), ct).ConfigureAwait(false)).FirstOrDefault();
 
     public async Task<ModelVersion> UpdateModelVersionAsync(string name, long version, string? description, long now, CancellationToken ct = default)
     {
@@ -180,29 +163,9 @@ public sealed class PostgresModelRegistryStore(PostgresDatabase db) : IModelRegi
     public async Task<Page<ModelVersion>> SearchModelVersionsAsync(RegistryQuery query, CancellationToken ct = default)
     {
         var sql = new PostgresSqlBuilder();
-        var where = new List<string> { Live };
-        foreach (var clause in query.Filter)
-        {
-            where.Add(clause.Entity switch
-            {
-                SearchEntity.Tag => $"EXISTS (SELECT 1 FROM model_version_tags kv WHERE kv.name = v.name AND kv.version = v.version AND kv.key = {sql.Add(clause.Key)} AND {sql.Compare("kv.value", clause)})",
-                _ => sql.Compare(FilterColumn(VersionColumn(clause.Key), clause), clause),
-            });
-        }
-
-        var order = query.OrderBy.Select(clause => $"{VersionColumn(clause.Key)} {(clause.Ascending ? "ASC" : "DESC")}").ToList();
-        if (query.OrderBy.Count == 0)
-        {
-            order.Add("v.name ASC");
-            order.Add("v.version DESC");
-        }
-
-        var offset = PageToken.Decode(query.PageToken);
-        sql.Add("limit", (long)query.MaxResults + 1);
-        sql.Add("offset", offset);
-        var versions = await db.ReadAsync(session => LoadVersions(
-            session, $"WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT @limit OFFSET @offset", sql.Parameters), ct).ConfigureAwait(false);
-        return PostgresListing.Paged(versions, query.MaxResults, offset);
+        var search = MlflowSearchSql.ModelVersions(sql, query);
+        var rows = await db.ReadAsync(session => LoadVersions(session, search.Condition, sql.Parameters), ct).ConfigureAwait(false);
+        return SqlPaging.Paged(rows, query.MaxResults, search.Offset);
     }
 
     public Task SetModelVersionTagAsync(string name, long version, Tag tag, CancellationToken ct = default) =>
@@ -246,7 +209,7 @@ public sealed class PostgresModelRegistryStore(PostgresDatabase db) : IModelRegi
         // The latest version in each stage: MLflow's latest_versions.
         var latest = (await LoadVersions(
                 session,
-                $"WHERE v.name = ANY(@names) AND {Live} AND v.version = " +
+                $"WHERE v.name = ANY(@names) AND {MlflowSearchSql.LiveVersion} AND v.version = " +
                 "(SELECT max(w.version) FROM model_versions w WHERE w.name = v.name AND w.current_stage = v.current_stage) ORDER BY v.version",
                 [names]).ConfigureAwait(false))
             .ToLookup(version => version.Name);
@@ -304,29 +267,4 @@ public sealed class PostgresModelRegistryStore(PostgresDatabase db) : IModelRegi
     }
 
     private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    /// <summary>A number column compared with a string (<c>version_number = '3'</c>) compares as text, as SQLite's affinity does.</summary>
-    private static string FilterColumn(string column, FilterClause clause) =>
-        clause.Value is not FilterValue.Number && column is "v.version" or "v.creation_time" or "v.last_updated_time"
-            ? $"({column})::text COLLATE \"C\""
-            : column;
-
-    private static string ModelColumn(string key) => key switch
-    {
-        "name" => "m.name",
-        "creation_timestamp" => "m.creation_time",
-        "last_updated_timestamp" => "m.last_updated_time",
-        _ => throw KilnException.InvalidParameter($"Invalid order by key '{key}' specified."),
-    };
-
-    private static string VersionColumn(string key) => key switch
-    {
-        "name" => "v.name",
-        "version_number" => "v.version",
-        "run_id" => "v.run_id",
-        "source_path" => "v.source",
-        "creation_timestamp" => "v.creation_time",
-        "last_updated_timestamp" => "v.last_updated_time",
-        _ => throw KilnException.InvalidParameter($"Invalid order by key '{key}' specified."),
-    };
 }

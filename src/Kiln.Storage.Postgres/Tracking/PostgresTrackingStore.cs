@@ -2,6 +2,7 @@ using System.Globalization;
 using Kiln.Core.Common;
 using Kiln.Core.Search;
 using Kiln.Core.Tracking;
+using Kiln.Storage.Sql;
 using Npgsql;
 
 namespace Kiln.Storage.Postgres.Tracking;
@@ -57,43 +58,9 @@ public sealed partial class PostgresTrackingStore : ITrackingStore
     public async Task<Page<Experiment>> SearchExperimentsAsync(ExperimentQuery query, CancellationToken ct = default)
     {
         var sql = new PostgresSqlBuilder();
-        var where = new List<string> { LifecycleCondition("e.lifecycle_stage", query.ViewType) };
-        foreach (var clause in query.Filter)
-        {
-            where.Add(clause.Entity switch
-            {
-                SearchEntity.Tag => sql.KeyValueCondition("experiment_tags", "experiment_id", "e.experiment_id", "key", clause),
-                _ => sql.Compare(FilterColumn(ExperimentColumn(clause.Key), clause), clause),
-            });
-        }
-
-        var order = new List<string>();
-        foreach (var clause in query.OrderBy)
-        {
-            if (clause.Entity != SearchEntity.Attribute)
-            {
-                throw KilnException.InvalidParameter($"Invalid order_by entity: {clause.Entity.ToString().ToLowerInvariant()}");
-            }
-
-            order.Add($"{ExperimentColumn(clause.Key)} {(clause.Ascending ? "ASC" : "DESC")}");
-        }
-
-        if (query.OrderBy.Count == 0)
-        {
-            order.Add("e.creation_time DESC");
-        }
-
-        if (query.OrderBy.All(clause => clause.Key != "experiment_id"))
-        {
-            order.Add("e.experiment_id ASC");
-        }
-
-        var offset = PageToken.Decode(query.PageToken);
-        sql.Add("limit", (long)query.MaxResults + 1);
-        sql.Add("offset", offset);
-        var condition = "WHERE " + string.Join(" AND ", where) + " ORDER BY " + string.Join(", ", order) + " LIMIT @limit OFFSET @offset";
-        var experiments = await _db.ReadAsync(session => LoadExperiments(session, condition, sql.Parameters), ct).ConfigureAwait(false);
-        return PostgresListing.Paged(experiments, query.MaxResults, offset);
+        var search = MlflowSearchSql.Experiments(sql, query);
+        var experiments = await _db.ReadAsync(session => LoadExperiments(session, search.Condition, sql.Parameters), ct).ConfigureAwait(false);
+        return SqlPaging.Paged(experiments, query.MaxResults, search.Offset);
     }
 
     public Task RenameExperimentAsync(string experimentId, string newName, long now, CancellationToken ct = default) =>
@@ -173,21 +140,6 @@ public sealed partial class PostgresTrackingStore : ITrackingStore
             .ToList();
     }
 
-    private static string ExperimentColumn(string key) => key switch
-    {
-        "name" => "e.name",
-        "experiment_id" => "e.experiment_id",
-        "creation_time" => "e.creation_time",
-        "last_update_time" => "e.last_update_time",
-        _ => throw KilnException.InvalidParameter($"Invalid attribute key '{key}' specified."),
-    };
-
-    /// <summary>A number column compared with a string (<c>experiment_id = '1'</c>) compares as text, as SQLite's affinity does.</summary>
-    private static string FilterColumn(string column, FilterClause clause) =>
-        clause.Value is not FilterValue.Number && column is "e.experiment_id" or "e.creation_time" or "e.last_update_time" or "r.experiment_id" or "r.start_time" or "r.end_time"
-            ? $"({column})::text COLLATE \"C\""
-            : column;
-
     private static long ExperimentKey(string experimentId) =>
         long.TryParse(experimentId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
             ? id
@@ -196,13 +148,6 @@ public sealed partial class PostgresTrackingStore : ITrackingStore
     private static string StageText(LifecycleStage stage) => stage == LifecycleStage.Active ? "active" : "deleted";
 
     private static LifecycleStage ParseStage(string text) => text == "active" ? LifecycleStage.Active : LifecycleStage.Deleted;
-
-    private static string LifecycleCondition(string column, ViewType viewType) => viewType switch
-    {
-        ViewType.ActiveOnly => $"{column} = 'active'",
-        ViewType.DeletedOnly => $"{column} = 'deleted'",
-        _ => $"{column} IN ('active', 'deleted')",
-    };
 
     private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Kiln.Core.Common;
 using Kiln.Core.Search;
 using Kiln.Core.Tracking;
+using Kiln.Storage.Sql;
 using Microsoft.Data.Sqlite;
 
 namespace Kiln.Storage.Sqlite.Tracking;
@@ -60,41 +61,9 @@ public sealed partial class SqliteTrackingStore : ITrackingStore
     public Task<Page<Experiment>> SearchExperimentsAsync(ExperimentQuery query, CancellationToken ct = default)
     {
         var sql = new SqlBuilder();
-        var where = new List<string> { LifecycleCondition("e.lifecycle_stage", query.ViewType) };
-        foreach (var clause in query.Filter)
-        {
-            where.Add(clause.Entity switch
-            {
-                SearchEntity.Tag => sql.KeyValueCondition("experiment_tags", "experiment_id", "e.experiment_id", "key", clause),
-                _ => sql.Compare(ExperimentColumn(clause.Key), clause),
-            });
-        }
-
-        var order = new List<string>();
-        foreach (var clause in query.OrderBy)
-        {
-            if (clause.Entity != SearchEntity.Attribute)
-            {
-                throw KilnException.InvalidParameter($"Invalid order_by entity: {clause.Entity.ToString().ToLowerInvariant()}");
-            }
-
-            order.Add($"{ExperimentColumn(clause.Key)} {(clause.Ascending ? "ASC" : "DESC")}");
-        }
-
-        if (query.OrderBy.Count == 0)
-        {
-            order.Add("e.creation_time DESC");
-        }
-
-        if (query.OrderBy.All(clause => clause.Key != "experiment_id"))
-        {
-            order.Add("e.experiment_id ASC");
-        }
-
-        var offset = sql.AddPage(query.PageToken, query.MaxResults);
-        var condition = "WHERE " + string.Join(" AND ", where) + " ORDER BY " + string.Join(", ", order) + " LIMIT $limit OFFSET $offset";
-        var experiments = _db.Read(session => LoadExperiments(session, condition, sql.Parameters));
-        return Task.FromResult(Paged(experiments, query.MaxResults, offset));
+        var search = MlflowSearchSql.Experiments(sql, query);
+        var experiments = _db.Read(session => LoadExperiments(session, search.Condition, sql.Parameters));
+        return Task.FromResult(SqlPaging.Paged(experiments, query.MaxResults, search.Offset));
     }
 
     public Task RenameExperimentAsync(string experimentId, string newName, long now, CancellationToken ct = default) =>
@@ -185,15 +154,6 @@ public sealed partial class SqliteTrackingStore : ITrackingStore
             .ToList();
     }
 
-    private static string ExperimentColumn(string key) => key switch
-    {
-        "name" => "e.name",
-        "experiment_id" => "e.experiment_id",
-        "creation_time" => "e.creation_time",
-        "last_update_time" => "e.last_update_time",
-        _ => throw KilnException.InvalidParameter($"Invalid attribute key '{key}' specified."),
-    };
-
     private static long ExperimentKey(string experimentId) =>
         long.TryParse(experimentId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
             ? id
@@ -203,24 +163,8 @@ public sealed partial class SqliteTrackingStore : ITrackingStore
 
     internal static LifecycleStage ParseStage(string text) => text == "active" ? LifecycleStage.Active : LifecycleStage.Deleted;
 
-    internal static string LifecycleCondition(string column, ViewType viewType) => viewType switch
-    {
-        ViewType.ActiveOnly => $"{column} = 'active'",
-        ViewType.DeletedOnly => $"{column} = 'deleted'",
-        _ => $"{column} IN ('active', 'deleted')",
-    };
-
     /// <summary>Queries fetch one row more than a page; its presence means there is a next page.</summary>
-    internal static Page<T> Paged<T>(List<T> rows, int pageSize, long offset)
-    {
-        if (rows.Count <= pageSize)
-        {
-            return new Page<T>(rows, null);
-        }
-
-        rows.RemoveAt(rows.Count - 1);
-        return new Page<T>(rows, PageToken.Encode(offset + pageSize));
-    }
+    internal static Page<T> Paged<T>(List<T> rows, int pageSize, long offset) => SqlPaging.Paged(rows, pageSize, offset);
 
     internal static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Kiln.Api.Tests.Infrastructure;
 using Kiln.Storage.Postgres;
@@ -7,8 +8,8 @@ using Xunit.Abstractions;
 namespace Kiln.Api.Tests.Cli;
 
 /// <summary>
-/// <c>kiln server --store postgres://…</c>: MLflow and SageMaker records go to PostgreSQL and are found again by a
-/// server started later with an empty data folder. Needs <c>KILN_TEST_POSTGRES</c> (.ci/run sets it); without a
+/// <c>kiln server --store postgres://…</c>: MLflow and SageMaker records, feature groups and online records, and users
+/// (<c>kiln users --store</c>) go to PostgreSQL and are found again by a server started later with an empty data folder. Needs <c>KILN_TEST_POSTGRES</c> (.ci/run sets it); without a
 /// reachable server the test says so and returns.
 /// </summary>
 public sealed class PostgresStoreTests(ITestOutputHelper output) : IDisposable
@@ -24,6 +25,9 @@ public sealed class PostgresStoreTests(ITestOutputHelper output) : IDisposable
         {
             return;
         }
+
+        var (created, createdOutput) = await KilnAsync("users", "create", "pg-user", "--json", "--store", store, "--data-dir", Path.Combine(_root, "first"));
+        Assert.True(created == 0, createdOutput);
 
         string experimentId, runId;
         using (var first = await KilnProcess.StartAsync(Path.Combine(_root, "first"), null, "--store", store))
@@ -43,6 +47,21 @@ public sealed class PostgresStoreTests(ITestOutputHelper output) : IDisposable
             }));
             await sageMaker.CallAsync("CreateModelPackageGroup", new { ModelPackageGroupName = "pg-group", ModelPackageGroupDescription = "kept in PostgreSQL" });
             await sageMaker.CallAsync("CreateContext", new { ContextName = "pg-context", ContextType = "Endpoint", Source = new { SourceUri = "s3://bucket/context" } });
+            await sageMaker.CallAsync("CreateFeatureGroup", new
+            {
+                FeatureGroupName = "pg-features",
+                RecordIdentifierFeatureName = "customer_id",
+                EventTimeFeatureName = "event_time",
+                FeatureDefinitions = new[] { new { FeatureName = "customer_id", FeatureType = "String" }, new { FeatureName = "event_time", FeatureType = "Fractional" } },
+                OnlineStoreConfig = new { EnableOnlineStore = true },
+            });
+            await WaitCreatedAsync(sageMaker, "pg-features");
+            var body = new
+            {
+                Record = new[] { new { FeatureName = "customer_id", ValueAsString = "c1" }, new { FeatureName = "event_time", ValueAsString = "1700000000.5" } },
+            };
+            var put = await sageMaker.Http.PutAsync("FeatureGroup/pg-features", new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
         }
 
         using var second = await KilnProcess.StartAsync(Path.Combine(_root, "second"), null, "--store", store);
@@ -57,6 +76,38 @@ public sealed class PostgresStoreTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("kept in PostgreSQL", group["ModelPackageGroupDescription"]!.GetValue<string>());
         var context = await restartedSageMaker.CallAsync("DescribeContext", new { ContextName = "pg-context" });
         Assert.Equal("s3://bucket/context", context["Source"]!["SourceUri"]!.GetValue<string>());
+        var features = await restartedSageMaker.CallAsync("DescribeFeatureGroup", new { FeatureGroupName = "pg-features" });
+        Assert.Equal("Created", features["FeatureGroupStatus"]!.GetValue<string>());
+        var record = JsonDocument.Parse(await restartedSageMaker.Http.GetStringAsync("FeatureGroup/pg-features?RecordIdentifierValueAsString=c1")).RootElement;
+        Assert.Equal(["c1", "1700000000.5"], record.GetProperty("Record").EnumerateArray().Select(feature => feature.GetProperty("ValueAsString").GetString()));
+
+        var (listed, users) = await KilnAsync("users", "list", "--json", "--store", store, "--data-dir", Path.Combine(_root, "second"));
+        Assert.True(listed == 0, users);
+        Assert.Equal(["pg-user"], JsonDocument.Parse(users).RootElement.GetProperty("users").EnumerateArray().Select(user => user.GetProperty("name").GetString()));
+    }
+
+    private static async Task WaitCreatedAsync(SageMakerHttp sageMaker, string group)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var status = (await sageMaker.CallAsync("DescribeFeatureGroup", new { FeatureGroupName = group }))["FeatureGroupStatus"]!.GetValue<string>();
+            if (status != "Creating")
+            {
+                Assert.Equal("Created", status);
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"Feature group {group} is still Creating");
+    }
+
+    /// <summary>Runs the CLI; Output is stdout unless the command failed, then stdout and stderr.</summary>
+    private static async Task<(int ExitCode, string Output)> KilnAsync(params string[] arguments)
+    {
+        var (code, stdout, stderr) = await Repository.RunWithStreamsAsync("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "kiln.dll"), .. arguments], Repository.Root, TimeSpan.FromMinutes(2));
+        return (code, code == 0 ? stdout : stdout + stderr);
     }
 
     /// <summary>A fresh database on the test server, as a <c>postgres://</c> URL; null (with a line saying why) when there is no server.</summary>

@@ -6,6 +6,15 @@ using Kiln.Storage.Tests.Contracts;
 namespace Kiln.Storage.Tests.Artifacts;
 
 /// <summary>
+/// Skips a binding's contract tests when no S3-compatible server is available (see <see cref="S3TestServer"/>). Not
+/// beside it: Kiln.Api.Tests compiles S3TestServer.cs too, without the contracts.
+/// </summary>
+public sealed class RequiresS3Attribute : StoreServiceAttribute
+{
+    public override string? SkipReason => S3TestServer.SkipReason;
+}
+
+/// <summary>
 /// The artifact contract on an S3-compatible server (moto's, or <c>KILN_TEST_S3_ENDPOINT</c>): each store a fresh
 /// prefix in this class's bucket, with S3's smallest part size, so the large file is a three-part upload.
 /// </summary>

@@ -21,7 +21,7 @@ public abstract class ArtifactStoreContract
 
     protected IArtifactStore Store => _store ??= CreateStore();
 
-    [ContractFact]
+    [StoreFact]
     public async Task A_written_file_reads_back_and_stats_with_its_size()
     {
         await WriteTextAsync("model/MLmodel", "flavors: {}\n");
@@ -31,7 +31,7 @@ public abstract class ArtifactStoreContract
         Assert.Equal(new ArtifactEntry("model", true, null), await Store.StatAsync("model"));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task Missing_paths_open_stat_and_list_as_nothing_and_delete_as_false()
     {
         await WriteTextAsync("present/file.txt", "x");
@@ -47,7 +47,7 @@ public abstract class ArtifactStoreContract
         Assert.Equal("x", await ReadTextAsync("present/file.txt"));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task Listing_a_folder_gives_its_direct_children_in_path_order()
     {
         await WriteTextAsync("run/metrics.json", "{}");
@@ -66,14 +66,14 @@ public abstract class ArtifactStoreContract
         Assert.Equal(await Store.ListAsync("run"), await Store.ListAsync("run/"));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task An_empty_store_lists_an_empty_root()
     {
         Assert.Equal([], await Store.ListAsync("") ?? throw new InvalidOperationException("the root must exist"));
         Assert.Equal(new ArtifactEntry("", true, null), await Store.StatAsync(""));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task A_write_replaces_the_whole_file()
     {
         await WriteTextAsync("notes.txt", "a long first version");
@@ -84,7 +84,7 @@ public abstract class ArtifactStoreContract
         Assert.Equal([new ArtifactEntry("notes.txt", false, 5)], await Store.ListAsync(""));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task Deleting_a_file_or_a_folder_removes_it_and_everything_under_it()
     {
         await WriteTextAsync("keep.txt", "k");
@@ -101,7 +101,7 @@ public abstract class ArtifactStoreContract
         Assert.Equal([new ArtifactEntry("keep.txt", false, 1)], await Store.ListAsync(""));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task The_root_is_never_deleted()
     {
         await WriteTextAsync("a.txt", "a");
@@ -111,7 +111,7 @@ public abstract class ArtifactStoreContract
         Assert.Equal("a", await ReadTextAsync("a.txt"));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task A_file_and_a_folder_never_share_a_path()
     {
         await WriteTextAsync("dir/file.txt", "f");
@@ -126,7 +126,7 @@ public abstract class ArtifactStoreContract
         Assert.Equal([new ArtifactEntry("dir/file.txt", false, 1)], await Store.ListAsync("dir"));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task A_file_larger_than_a_write_unit_streams_in_and_out_whole_and_reads_by_range()
     {
         var expected = SHA256.HashData(Generated(LargeFileBytes));
@@ -154,7 +154,7 @@ public abstract class ArtifactStoreContract
         Assert.Equal(Generated(7)[3..], head);
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task A_write_whose_body_fails_leaves_the_old_file_and_no_part_of_the_new()
     {
         await WriteTextAsync("out/model.bin", "old");
@@ -169,7 +169,7 @@ public abstract class ArtifactStoreContract
         }
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task A_path_that_could_leave_the_tree_is_refused_by_every_operation()
     {
         await WriteTextAsync("inside.txt", "in");
@@ -191,7 +191,7 @@ public abstract class ArtifactStoreContract
         Assert.Equal([new ArtifactEntry("inside.txt", false, 2)], await Store.ListAsync(""));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task Names_with_spaces_and_non_ascii_letters_round_trip()
     {
         await WriteTextAsync("résumé dir/naïve model + v2.txt", "ünïcode");
@@ -200,7 +200,7 @@ public abstract class ArtifactStoreContract
         Assert.Equal([new ArtifactEntry("résumé dir/naïve model + v2.txt", false, Encoding.UTF8.GetByteCount("ünïcode"))], await Store.ListAsync("résumé dir"));
     }
 
-    [ContractFact]
+    [StoreFact]
     public async Task Two_stores_do_not_see_each_other()
     {
         var other = CreateStore();

@@ -77,7 +77,7 @@ public abstract class OnlineRecordStoreContract
 
     protected IOnlineRecordStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task A_record_round_trips_every_field()
     {
         var record = Record("g", "r1", Epoch, "a") with { ExpiresAt = Epoch.AddTicks(12345), Deleted = true };
@@ -94,7 +94,7 @@ public abstract class OnlineRecordStoreContract
         Assert.Null(await Store.FindAsync("other", "r1"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_older_event_never_replaces_a_newer_one_and_an_equal_or_newer_one_does()
     {
         await Store.PutIfNotOlderAsync(Record("g", "r", Epoch, "first"), Epoch);
@@ -107,7 +107,7 @@ public abstract class OnlineRecordStoreContract
         Assert.Equal("newer", Value(await Store.FindAsync("g", "r")));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_expired_record_does_not_keep_older_events_out()
     {
         await Store.PutIfNotOlderAsync(Record("g", "r", Epoch, "expiring") with { ExpiresAt = Epoch.AddMinutes(1) }, Epoch);
@@ -117,7 +117,7 @@ public abstract class OnlineRecordStoreContract
         Assert.Equal("after expiry", Value(await Store.FindAsync("g", "r")));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Removing_refuses_an_older_event_and_removes_otherwise()
     {
         await Store.PutIfNotOlderAsync(Record("g", "r", Epoch, "v"), Epoch);
@@ -129,7 +129,7 @@ public abstract class OnlineRecordStoreContract
         Assert.True(await Store.RemoveIfNotOlderAsync("g", "never", Epoch, Epoch));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task FindMany_and_RemoveGroup_touch_only_their_group()
     {
         foreach (var id in new[] { "a", "b", "c" })
@@ -147,7 +147,7 @@ public abstract class OnlineRecordStoreContract
         Assert.Equal("other", Value(await Store.FindAsync("g2", "a")));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Parallel_writers_leave_the_latest_event()
     {
         await Task.WhenAll(Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>

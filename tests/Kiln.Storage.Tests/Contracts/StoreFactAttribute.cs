@@ -4,14 +4,19 @@ using Xunit.Sdk;
 namespace Kiln.Storage.Tests.Contracts;
 
 /// <summary>
-/// A contract test. It runs like a <see cref="FactAttribute"/> unless the binding class says its store needs a
-/// service that is absent here (<see cref="StoreServiceAttribute"/>): then it is reported as skipped, with the reason.
+/// A contract test, the one attribute for every binding. It runs like a <see cref="FactAttribute"/> unless the binding
+/// class says its store needs a service that is absent here: a <see cref="StoreServiceAttribute"/> on the class is the
+/// service's probe (<c>[RequiresPostgres]</c>, <c>[RequiresS3]</c>), and then the test is reported as skipped with the
+/// probe's reason. xunit 2 decides skips at discovery, so a per-binding skip needs this discoverer.
 /// </summary>
 [XunitTestCaseDiscoverer("Kiln.Storage.Tests.Contracts.StoreFactDiscoverer", "Kiln.Storage.Tests")]
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class StoreFactAttribute : FactAttribute;
 
-/// <summary>On a binding class: the external service its store needs, and why its tests skip when it is absent (null: present).</summary>
+/// <summary>
+/// On a binding class: the external service its store needs. Derive one per service; <see cref="SkipReason"/> probes
+/// it and says why the tests skip when it is absent (null: present).
+/// </summary>
 [AttributeUsage(AttributeTargets.Class)]
 public abstract class StoreServiceAttribute : Attribute
 {

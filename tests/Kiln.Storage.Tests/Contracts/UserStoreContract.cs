@@ -12,7 +12,7 @@ public abstract class UserStoreContract
 
     protected IUserStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task A_user_round_trips_and_is_found_by_name_key_and_digest()
     {
         var alice = User("alice", admin: true, code: false, "AKIAALICE", [1, 2, 3, 0, 255], "digest-a");
@@ -29,7 +29,7 @@ public abstract class UserStoreContract
         Assert.Equal(alice.User, (await Store.ListAsync())[0]);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_name_is_taken_once()
     {
         Assert.True(await Store.CreateAsync(User("carol", admin: false, code: false, "AKIA1", [1], "d1")));
@@ -41,7 +41,7 @@ public abstract class UserStoreContract
         Assert.Null(await Store.FindByAccessKeyAsync("AKIA2"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Replacing_a_key_retires_the_old_one_and_deleting_removes_the_user()
     {
         await Store.CreateAsync(User("dave", admin: false, code: true, "AKIAOLD", [1], "old"));
