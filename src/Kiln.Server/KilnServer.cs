@@ -7,6 +7,8 @@ using Kiln.Api.S3;
 using Kiln.Api.SageMaker;
 using Kiln.Api.SageMakerRuntime;
 using Kiln.Api.Security;
+using Kiln.Api.Security.Audit;
+using Kiln.Api.Security.Limits;
 using Kiln.Artifacts.FileSystem;
 using Kiln.Artifacts.S3;
 using Kiln.AutoML;
@@ -17,6 +19,7 @@ using Kiln.Core.Logs;
 using Kiln.Core.Objects;
 using Kiln.Core.Registry;
 using Kiln.Core.Security;
+using Kiln.Core.Security.Audit;
 using Kiln.Core.Tracking;
 using Kiln.FeatureStore;
 using Kiln.Jobs.Silo;
@@ -26,6 +29,7 @@ using Kiln.Processing.Monitoring;
 using Kiln.Serving;
 using Kiln.Serving.Models;
 using Kiln.Storage.Postgres;
+using Kiln.Storage.Postgres.Security;
 using Kiln.Storage.Sqlite;
 using Kiln.Storage.Sqlite.FeatureStore;
 using Kiln.Storage.Sqlite.Security;
@@ -34,6 +38,7 @@ using Kiln.Training;
 using Kiln.Training.Jobs;
 using Kiln.Tuning;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -71,6 +76,26 @@ public static class KilnServer
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.AddKiln(options);
+        if (options.AllowedHosts is { } hosts)
+        {
+            builder.Services.AddHostFiltering(filter =>
+            {
+                filter.AllowedHosts = [.. hosts];
+                filter.AllowEmptyHosts = false;
+                filter.IncludeFailureMessage = true;
+            });
+        }
+
+        if (options.RateLimit > 0)
+        {
+            builder.Services.AddKilnRateLimits(options.RateLimit);
+        }
+
+        // Studio's cookies and antiforgery tokens are signed with these keys: kept in the data folder, a signed-in
+        // browser stays signed in across restarts (and nodes sharing the folder accept each other's cookies).
+        builder.Services.AddDataProtection()
+            .SetApplicationName("kiln")
+            .PersistKeysToFileSystem(new DirectoryInfo(options.DataProtectionKeysDirectory));
         // Studio is part of the web host only: a node built without one (a test silo, a future worker) has no pages.
         builder.Services.AddKilnStudio();
         if (options.Auth)
@@ -90,10 +115,23 @@ public static class KilnServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (options.AllowedHosts is not null)
+        {
+            // First of all: a request for another host name gets 400 before anything reads it.
+            app.UseHostFiltering();
+        }
+
+        // Before authentication, so refused credentials are recorded too.
+        app.UseKilnAudit();
         if (options.Auth)
         {
             // First: nothing below runs for a request whose credentials are missing or wrong.
             app.UseKilnAuthentication();
+        }
+
+        if (options.RateLimit > 0)
+        {
+            app.UseKilnRateLimits();
         }
 
         app.UseS3Api();
@@ -107,6 +145,7 @@ public static class KilnServer
         app.MapSageMakerRuntimeApi();
         app.MapFeatureStoreRuntimeApi();
         app.MapNativeApi();
+        app.MapAuditApi();
         app.MapKilnStudio();
         return app;
     }
@@ -131,11 +170,16 @@ public static class KilnServer
             services.AddSingleton<IUserStore, SqliteUserStore>();
             services.AddSingleton<IFeatureGroupStore, SqliteFeatureGroupStore>();
             services.AddSingleton<IOnlineRecordStore, SqliteOnlineRecordStore>();
+            services.AddSingleton<IAuditStore>(provider => new PostgresAuditStore(provider.GetRequiredService<PostgresDatabase>()));
         }
         else
         {
             services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
+            services.AddSingleton<IAuditStore, SqliteAuditStore>();
         }
+
+        services.AddSingleton<AuditWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<AuditWriter>());
 
         // The secrets key is read (or created) on first use, so a server without --auth never writes one.
         services.AddSingleton(_ => SecretBox.ForDataDirectory(Path.GetFullPath(options.DataDirectory)));

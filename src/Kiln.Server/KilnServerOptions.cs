@@ -60,6 +60,18 @@ public sealed record KilnServerOptions
     /// </summary>
     public string? Store { get; init; }
 
+    /// <summary>
+    /// <c>--allowed-hosts a,b</c>: the Host header values (names, without port; <c>*.example.com</c> wildcards) the
+    /// server answers; any other gets 400. Null answers every host (the default).
+    /// </summary>
+    public IReadOnlyList<string>? AllowedHosts { get; init; }
+
+    /// <summary><c>--rate-limit N</c>: requests per second per access key (anonymous callers per address); 0 is no limit (the default).</summary>
+    public int RateLimit { get; init; }
+
+    /// <summary>Where ASP.NET Core Data Protection keeps the keys that sign Studio's cookies and antiforgery tokens.</summary>
+    public string DataProtectionKeysDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "data-protection-keys");
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "kiln.db");
 
     public string JobsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "jobs");
@@ -114,6 +126,16 @@ public sealed record KilnServerOptions
         if (Store is { } store && !store.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
             throw new ArgumentException($"--store must be a postgres://USER[:PASS]@HOST:PORT/DB URL, not '{store}'.", nameof(Store));
+        }
+
+        if (RateLimit < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RateLimit), RateLimit, "--rate-limit must be 0 (no limit) or a number of requests per second.");
+        }
+
+        if (AllowedHosts is { } hosts && (hosts.Count == 0 || hosts.Any(host => string.IsNullOrWhiteSpace(host) || host.Contains('/', StringComparison.Ordinal) || host.Contains(' ', StringComparison.Ordinal))))
+        {
+            throw new ArgumentException($"--allowed-hosts must list host names separated by commas (e.g. kiln.example.com,localhost), got '{string.Join(",", hosts)}'.", nameof(AllowedHosts));
         }
 
         if (string.IsNullOrWhiteSpace(Host))

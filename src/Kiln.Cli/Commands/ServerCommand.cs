@@ -57,11 +57,21 @@ internal static class ServerCommand
         Description = "Allow listening on a non-loopback address without --auth (anyone who reaches the port can run code on this machine)",
     };
 
+    public static readonly Option<string?> AllowedHosts = new("--allowed-hosts")
+    {
+        Description = "Only answer requests whose Host header is one of these names (comma-separated, *.domain wildcards); others get 400",
+    };
+
+    public static readonly Option<int> RateLimit = new("--rate-limit")
+    {
+        Description = "Requests per second each access key (or, unauthenticated, each client address) may make; over it, each API's throttling error. 0: no limit",
+    };
+
     public static Command Create()
     {
         var command = new Command("server", "Start the Kiln server: the embedded store (SQLite metadata, local artifacts) unless --store names PostgreSQL and --artifacts S3.")
         {
-            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth,
+            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth, AllowedHosts, RateLimit,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -78,6 +88,8 @@ internal static class ServerCommand
                 Auth = result.GetValue(Auth),
                 InsecureNoAuth = result.GetValue(InsecureNoAuth),
                 Store = result.GetValue(Store),
+                RateLimit = result.GetValue(RateLimit),
+                AllowedHosts = result.GetValue(AllowedHosts)?.Split(',', StringSplitOptions.TrimEntries),
             };
             // Exit 1: an option is wrong in itself; exit 2: a store it names cannot be used.
             try
