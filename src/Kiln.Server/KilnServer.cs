@@ -57,12 +57,17 @@ public static class KilnServer
         // Kiln has no appsettings files, and reloading them costs a watcher over the working directory's whole tree
         // (an inotify instance, and tens of seconds at start when that is / on a busy machine).
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
+        var certificate = options.LoadTlsCertificate();
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             LimitClients(kestrel.Limits);
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
         });
-        builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
+        builder.WebHost.UseUrls($"{(certificate is null ? "http" : "https")}://{options.Host}:{options.Port}");
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
         {

@@ -67,11 +67,15 @@ internal static class ServerCommand
         Description = "Requests per second each access key (or, unauthenticated, each client address) may make; over it, each API's throttling error. 0: no limit",
     };
 
+    public static readonly Option<string?> TlsCert = new("--tls-cert") { Description = "Serve HTTPS with this PEM certificate (chain); needs --tls-key" };
+
+    public static readonly Option<string?> TlsKey = new("--tls-key") { Description = "The PEM private key of --tls-cert" };
+
     public static Command Create()
     {
         var command = new Command("server", "Start the Kiln server: the embedded store (SQLite metadata, local artifacts) unless --store names PostgreSQL and --artifacts S3.")
         {
-            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth, AllowedHosts, RateLimit,
+            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth, AllowedHosts, RateLimit, TlsCert, TlsKey,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -89,6 +93,8 @@ internal static class ServerCommand
                 InsecureNoAuth = result.GetValue(InsecureNoAuth),
                 Store = result.GetValue(Store),
                 RateLimit = result.GetValue(RateLimit),
+                TlsCert = result.GetValue(TlsCert) is { } cert ? Path.GetFullPath(cert) : null,
+                TlsKey = result.GetValue(TlsKey) is { } key ? Path.GetFullPath(key) : null,
                 AllowedHosts = result.GetValue(AllowedHosts)?.Split(',', StringSplitOptions.TrimEntries),
             };
             // Exit 1: an option is wrong in itself; exit 2: a store it names cannot be used.
