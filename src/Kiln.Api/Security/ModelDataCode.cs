@@ -65,7 +65,8 @@ internal static class ModelDataCode
         try
         {
             await using var stream = File.OpenRead(file);
-            await using var content = file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) ? stream : new GZipStream(stream, CompressionMode.Decompress);
+            Stream content = file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) ? stream : new GZipStream(stream, CompressionMode.Decompress);
+            await using var closeContent = content;
             await using var tar = new TarReader(content);
             while (await tar.GetNextEntryAsync(copyData: false, ct) is { } entry)
             {

@@ -210,13 +210,13 @@ public static class AuditTrail
     /// </summary>
     private static async Task<string?> PeekResourceAsync(HttpRequest request, Dialect dialect)
     {
-        if (!request.Body.CanSeek || request.Body.Length is 0 or > MaxPeekBytes)
-        {
-            return null;
-        }
-
         try
         {
+            if (!request.Body.CanSeek || request.Body.Length is 0 or > MaxPeekBytes)
+            {
+                return null;
+            }
+
             request.Body.Position = 0;
             var bytes = new byte[request.Body.Length];
             await request.Body.ReadExactlyAsync(bytes);
