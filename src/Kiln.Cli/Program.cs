@@ -26,6 +26,7 @@ root.Subcommands.Add(MonitorCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(UsersCommand.Create());
+root.Subcommands.Add(AuditCommand.Create());
 var parsed = root.Parse(args);
 if (parsed.GetValue(CliOptions.Json))
 {

@@ -7,6 +7,8 @@ using Kiln.Api.S3;
 using Kiln.Api.SageMaker;
 using Kiln.Api.SageMakerRuntime;
 using Kiln.Api.Security;
+using Kiln.Api.Security.Audit;
+using Kiln.Api.Security.Limits;
 using Kiln.Artifacts.FileSystem;
 using Kiln.Artifacts.S3;
 using Kiln.AutoML;
@@ -32,6 +34,7 @@ using Kiln.Training;
 using Kiln.Training.Jobs;
 using Kiln.Tuning;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -50,12 +53,17 @@ public static class KilnServer
         // Kiln has no appsettings files, and reloading them costs a watcher over the working directory's whole tree
         // (an inotify instance, and tens of seconds at start when that is / on a busy machine).
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
+        var certificate = options.LoadTlsCertificate();
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             LimitClients(kestrel.Limits);
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
         });
-        builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
+        builder.WebHost.UseUrls($"{(certificate is null ? "http" : "https")}://{options.Host}:{options.Port}");
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
         {
@@ -69,6 +77,26 @@ public static class KilnServer
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.AddKiln(options);
+        if (options.AllowedHosts is { } hosts)
+        {
+            builder.Services.AddHostFiltering(filter =>
+            {
+                filter.AllowedHosts = [.. hosts];
+                filter.AllowEmptyHosts = false;
+                filter.IncludeFailureMessage = true;
+            });
+        }
+
+        if (options.RateLimit > 0)
+        {
+            builder.Services.AddKilnRateLimits(options.RateLimit);
+        }
+
+        // Studio's cookies and antiforgery tokens are signed with these keys: kept in the data folder, a signed-in
+        // browser stays signed in across restarts (and nodes sharing the folder accept each other's cookies).
+        builder.Services.AddDataProtection()
+            .SetApplicationName("kiln")
+            .PersistKeysToFileSystem(new DirectoryInfo(options.DataProtectionKeysDirectory));
         // Studio is part of the web host only: a node built without one (a test silo, a future worker) has no pages.
         builder.Services.AddKilnStudio();
         if (options.Auth)
@@ -88,10 +116,23 @@ public static class KilnServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (options.AllowedHosts is not null)
+        {
+            // First of all: a request for another host name gets 400 before anything reads it.
+            app.UseHostFiltering();
+        }
+
+        // Before authentication, so refused credentials are recorded too.
+        app.UseKilnAudit();
         if (options.Auth)
         {
             // First: nothing below runs for a request whose credentials are missing or wrong.
             app.UseKilnAuthentication();
+        }
+
+        if (options.RateLimit > 0)
+        {
+            app.UseKilnRateLimits();
         }
 
         app.UseS3Api();
@@ -105,6 +146,7 @@ public static class KilnServer
         app.MapSageMakerRuntimeApi();
         app.MapFeatureStoreRuntimeApi();
         app.MapNativeApi();
+        app.MapAuditApi();
         app.MapKilnStudio();
         return app;
     }
@@ -131,6 +173,9 @@ public static class KilnServer
         {
             services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
         }
+
+        services.AddSingleton<AuditWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<AuditWriter>());
 
         // The secrets key is read (or created) on first use, so a server without --auth never writes one.
         services.AddSingleton(_ => SecretBox.ForDataDirectory(Path.GetFullPath(options.DataDirectory)));

@@ -66,6 +66,60 @@ public sealed record KilnServerOptions
     /// </summary>
     public string? Store { get; init; }
 
+    /// <summary>
+    /// <c>--allowed-hosts a,b</c>: the Host header values (names, without port; <c>*.example.com</c> wildcards) the
+    /// server answers; any other gets 400. Null answers every host (the default).
+    /// </summary>
+    public IReadOnlyList<string>? AllowedHosts { get; init; }
+
+    /// <summary><c>--tls-cert PATH</c>: a PEM certificate (chain) to serve HTTPS with; needs <see cref="TlsKey"/>.</summary>
+    public string? TlsCert { get; init; }
+
+    /// <summary><c>--tls-key PATH</c>: the PEM private key of <see cref="TlsCert"/>.</summary>
+    public string? TlsKey { get; init; }
+
+    /// <summary>
+    /// The certificate <see cref="TlsCert"/> and <see cref="TlsKey"/> name, loaded (null without TLS); throws
+    /// <see cref="ArgumentException"/> with one line when either is missing or cannot be read.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? LoadTlsCertificate()
+    {
+        if (TlsCert is null && TlsKey is null)
+        {
+            return null;
+        }
+
+        if (TlsCert is null || TlsKey is null)
+        {
+            throw new ArgumentException("--tls-cert and --tls-key go together: pass both PEM files, the certificate and its private key.", nameof(TlsCert));
+        }
+
+        foreach (var (option, path) in new[] { ("--tls-cert", TlsCert), ("--tls-key", TlsKey) })
+        {
+            if (!File.Exists(path))
+            {
+                throw new ArgumentException($"{option} {path}: no such file.", nameof(TlsCert));
+            }
+        }
+
+        try
+        {
+            using var pem = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(TlsCert, TlsKey);
+            // Exported and re-imported: on Linux an ephemeral key from PEM works for TLS, but this keeps one code path everywhere.
+            return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(pem.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12), null);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException or IOException)
+        {
+            throw new ArgumentException($"--tls-cert {TlsCert} / --tls-key {TlsKey}: not a PEM certificate and matching private key ({e.Message.TrimEnd('.')}).", nameof(TlsCert), e);
+        }
+    }
+
+    /// <summary><c>--rate-limit N</c>: requests per second per access key (anonymous callers per address); 0 is no limit (the default).</summary>
+    public int RateLimit { get; init; }
+
+    /// <summary>Where ASP.NET Core Data Protection keeps the keys that sign Studio's cookies and antiforgery tokens.</summary>
+    public string DataProtectionKeysDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "data-protection-keys");
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "kiln.db");
 
     public string JobsDirectory => Path.Combine(Path.GetFullPath(DataDirectory), "jobs");
@@ -120,6 +174,18 @@ public sealed record KilnServerOptions
         if (Store is { } store && !store.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
             throw new ArgumentException($"--store must be a postgres://USER[:PASS]@HOST:PORT/DB URL, not '{store}'.", nameof(Store));
+        }
+
+        LoadTlsCertificate()?.Dispose();
+
+        if (RateLimit < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RateLimit), RateLimit, "--rate-limit must be 0 (no limit) or a number of requests per second.");
+        }
+
+        if (AllowedHosts is { } hosts && (hosts.Count == 0 || hosts.Any(host => string.IsNullOrWhiteSpace(host) || host.Contains('/', StringComparison.Ordinal) || host.Contains(' ', StringComparison.Ordinal))))
+        {
+            throw new ArgumentException($"--allowed-hosts must list host names separated by commas (e.g. kiln.example.com,localhost), got '{string.Join(",", hosts)}'.", nameof(AllowedHosts));
         }
 
         if (string.IsNullOrWhiteSpace(Host))

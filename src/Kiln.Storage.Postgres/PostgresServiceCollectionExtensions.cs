@@ -44,6 +44,7 @@ public static class PostgresServiceCollectionExtensions
         services.AddSingleton<ITrackingStore>(provider => new PostgresTrackingStore(database, defaultArtifactRoot, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IModelRegistryStore, PostgresModelRegistryStore>();
         services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore, Security.PostgresPermissionStore>();
+        services.AddSingleton<Kiln.Core.Security.Audit.IAuditStore, Security.PostgresAuditStore>();
         services.AddSingleton<IModelPackageStore, PostgresModelPackageStore>();
         services.AddSingleton<ITrainingJobStore, PostgresTrainingJobStore>();
         services.AddSingleton<IProcessingJobStore, PostgresProcessingJobStore>();

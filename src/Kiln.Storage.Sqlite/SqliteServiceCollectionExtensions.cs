@@ -61,6 +61,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IOnlineRecordStore, SqliteOnlineRecordStore>();
         services.AddSingleton<IUserStore, SqliteUserStore>();
         services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore, SqlitePermissionStore>();
+        services.AddSingleton<Kiln.Core.Security.Audit.IAuditStore, SqliteAuditStore>();
         return services;
     }
 }

@@ -23,6 +23,7 @@ internal static class MlflowErrors
     {
         response.StatusCode = status;
         response.ContentType = "application/json";
+        response.HttpContext.Items[Security.Audit.AuditTrail.ErrorCodeItem] = errorCode;
         await using var writer = new Utf8JsonWriter(response.Body);
         writer.WriteStartObject();
         writer.WriteString("error_code", errorCode);

@@ -1,4 +1,5 @@
 using Kiln.Api.SageMaker.Shapes;
+using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Serving;
 
@@ -39,6 +40,16 @@ internal static class ServingApi
         Security.CodeExecutionPolicy.Demand(call.Who,
             (request.Containers ?? []).Append(container).Any(c => Security.CodeExecutionPolicy.ModelRunsCode(c.Environment)),
             $"model '{request.ModelName}' (an inference script, SAGEMAKER_PROGRAM)");
+        if (!call.Who.CanRunCode)
+        {
+            foreach (var data in (request.Containers ?? []).Append(container).Select(c => c.ModelDataUrl ?? c.ModelDataSource?.S3DataSource?.S3Uri).Distinct())
+            {
+                Security.CodeExecutionPolicy.Demand(call.Who,
+                    await Security.ModelDataCode.HasInferenceCodeAsync(call.Service<DataUris>(), data, call.Aborted),
+                    $"model '{request.ModelName}' (an inference script in the model data's code/ folder)");
+            }
+        }
+
         // Kiln is the inference container, so it can say at once what its container would refuse at start-up.
         if (container.Environment?.GetValueOrDefault(InferenceResponseKeys.Variable) is { } keys && InferenceResponseKeys.Problem(keys) is { } problem)
         {

@@ -63,11 +63,25 @@ internal static class ServerCommand
         DefaultValueFactory = _ => "READ",
     };
 
+    public static readonly Option<string?> AllowedHosts = new("--allowed-hosts")
+    {
+        Description = "Only answer requests whose Host header is one of these names (comma-separated, *.domain wildcards); others get 400",
+    };
+
+    public static readonly Option<int> RateLimit = new("--rate-limit")
+    {
+        Description = "Requests per second each access key (or, unauthenticated, each client address) may make; over it, each API's throttling error. 0: no limit",
+    };
+
+    public static readonly Option<string?> TlsCert = new("--tls-cert") { Description = "Serve HTTPS with this PEM certificate (chain); needs --tls-key" };
+
+    public static readonly Option<string?> TlsKey = new("--tls-key") { Description = "The PEM private key of --tls-cert" };
+
     public static Command Create()
     {
         var command = new Command("server", "Start the Kiln server: the embedded store (SQLite metadata, local artifacts) unless --store names PostgreSQL and --artifacts S3.")
         {
-            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth, DefaultPermission,
+            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth, DefaultPermission, AllowedHosts, RateLimit, TlsCert, TlsKey,
         };
         DefaultPermission.AcceptOnlyFromAmong([.. Kiln.Core.Security.Permissions.PermissionNames.All]);
         command.SetAction(async (result, ct) =>
@@ -86,6 +100,10 @@ internal static class ServerCommand
                 InsecureNoAuth = result.GetValue(InsecureNoAuth),
                 DefaultPermission = Kiln.Core.Security.Permissions.PermissionNames.Parse(result.GetValue(DefaultPermission)),
                 Store = result.GetValue(Store),
+                RateLimit = result.GetValue(RateLimit),
+                TlsCert = result.GetValue(TlsCert) is { } cert ? Path.GetFullPath(cert) : null,
+                TlsKey = result.GetValue(TlsKey) is { } key ? Path.GetFullPath(key) : null,
+                AllowedHosts = result.GetValue(AllowedHosts)?.Split(',', StringSplitOptions.TrimEntries),
             };
             // Exit 1: an option is wrong in itself; exit 2: a store it names cannot be used.
             try

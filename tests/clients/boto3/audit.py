@@ -1,0 +1,48 @@
+"""Calls the audit log must record, made with boto3 against a Kiln server started with --auth.
+
+Usage: python3 audit.py <endpoint_url> <test_name> <access_key_id> <secret_access_key>
+"""
+import sys
+import traceback
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+
+def client(service, endpoint, key, secret):
+    config = Config(retries={"max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"})
+    return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1").client(service, endpoint_url=endpoint, config=config)
+
+
+def error_code(call):
+    try:
+        call()
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+    raise AssertionError("expected a ClientError")
+
+
+def test_audited_calls(endpoint, key, secret):
+    sm = client("sagemaker", endpoint, key, secret)
+    s3 = client("s3", endpoint, key, secret)
+    sm.list_training_jobs()  # a read: not audited
+    sm.create_experiment(ExperimentName="audited-experiment")
+    s3.create_bucket(Bucket="audited")
+    s3.put_object(Bucket="audited", Key="data/train.csv", Body=b"1,2,3")
+
+    wrong = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    assert error_code(lambda: client("sagemaker", endpoint, key, wrong).list_models()) == "InvalidSignatureException"
+    assert error_code(lambda: client("s3", endpoint, key, wrong).put_object(Bucket="audited", Key="x", Body=b"x")) == "SignatureDoesNotMatch"
+
+
+TESTS = {name: fn for name, fn in globals().items() if name.startswith("test_")}
+
+if __name__ == "__main__":
+    try:
+        TESTS[sys.argv[2]](sys.argv[1], sys.argv[3], sys.argv[4])
+    except Exception:  # noqa: BLE001 - report any failure to the C# side
+        traceback.print_exc()
+        print("RESULT failed")
+        sys.exit(1)
+    print("RESULT ok")
