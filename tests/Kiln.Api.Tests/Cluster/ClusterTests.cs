@@ -67,7 +67,9 @@ public sealed class ClusterTests(S3TestBucket bucket, ITestOutputHelper output) 
         var survivor = workers.Single(worker => worker != doomed);
         doomed.Kill();
 
-        // More work while the dead node is not yet declared dead: it all goes to the survivor.
+        // Until Orleans declares the node dead (about ten seconds), calls whose grain directory entry it owned fail;
+        // once it is, more work goes to the survivor while the killed job is retried there.
+        await WaitForClusterAsync(sageMaker.Http, report => Nodes(report).Any(node => node["address"]!.GetValue<string>() == doomedAddress && node["status"]!.GetValue<string>() == "Dead"));
         await sageMaker.CallAsync("CreateTrainingJob", Training("cluster-training"));
         var tuningDefinition = Training(null);
         tuningDefinition.Remove("TrainingJobName");
