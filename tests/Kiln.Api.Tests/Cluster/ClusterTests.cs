@@ -56,7 +56,7 @@ public sealed class ClusterTests(S3TestBucket bucket, ITestOutputHelper output) 
         {
             ProcessingJobName = "cluster-processing",
             RoleArn = SageMakerHttp.Role,
-            AppSpecification = new { ImageUri = "kiln/script", ContainerEntrypoint = new[] { "bash", "-c", "sleep 8; echo processed > /opt/ml/processing/output/result.txt" } },
+            AppSpecification = new { ImageUri = "kiln/script", ContainerEntrypoint = new[] { "bash", "-c", "sleep 8; echo processed > output/result.txt" } },
             ProcessingOutputConfig = new { Outputs = new[] { new { OutputName = "result", S3Output = new { S3Uri = $"s3://{Data}/processing", LocalPath = "/opt/ml/processing/output", S3UploadMode = "EndOfJob" } } } },
             ProcessingResources = new { ClusterConfig = new { InstanceCount = 1, InstanceType = "ml.m5.xlarge", VolumeSizeInGB = 1 } },
             StoppingCondition = new { MaxRuntimeInSeconds = 300 },
