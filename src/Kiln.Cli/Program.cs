@@ -9,6 +9,8 @@ var root = new RootCommand("Kiln: a self-hosted MLOps platform that speaks the M
     CliOptions.Json,
 };
 root.Subcommands.Add(ServerCommand.Create());
+root.Subcommands.Add(WorkerCommand.Create());
+root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(QuickstartCommand.Create());
 root.Subcommands.Add(ExperimentsCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());

@@ -11,4 +11,19 @@ public sealed class JobEngineOptions
     /// this long (plus failure detection); it is also Orleans' minimum reminder period.
     /// </summary>
     public TimeSpan WatchdogPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>What this node is in a cluster: "server" (serves the APIs, may run jobs) or "worker" (runs jobs only).</summary>
+    public string Role { get; set; } = "server";
+
+    /// <summary>The Kiln version this node runs (nodes of one cluster must run the same).</summary>
+    public string Version { get; set; } = KilnVersion.Current;
+}
+
+/// <summary>This build's version: the informational version of the job engine's assembly (with the source revision when built from git).</summary>
+public static class KilnVersion
+{
+    public static string Current { get; } =
+        typeof(KilnVersion).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion
+        ?? typeof(KilnVersion).Assembly.GetName().Version?.ToString() ?? "unknown";
 }

@@ -11,6 +11,7 @@ using Kiln.Api.Security.Audit;
 using Kiln.Api.Security.Limits;
 using Kiln.Artifacts.FileSystem;
 using Kiln.Artifacts.S3;
+using Kiln.Cluster;
 using Kiln.AutoML;
 using Kiln.AutoML.Data;
 using Kiln.Core.FeatureStore;
@@ -103,16 +104,7 @@ public static class KilnServer
         {
             builder.Services.AddKilnStudioSessions();
         }
-        builder.UseOrleans(silo =>
-        {
-            // One in-process silo: localhost clustering on free ports, the job engine, reminders in SQLite.
-            silo.UseLocalhostClustering(siloPort: options.SiloPort == 0 ? FreePort() : options.SiloPort, gatewayPort: FreePort(), serviceId: "kiln", clusterId: "kiln-embedded");
-            silo.AddKilnJobEngine(engine =>
-            {
-                engine.JobSlots = options.JobSlots;
-                engine.WatchdogPeriod = options.JobWatchdogPeriod;
-            });
-        });
+        builder.UseOrleans(silo => ConfigureSilo(silo, options, "server"));
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -152,6 +144,95 @@ public static class KilnServer
     }
 
     /// <summary>
+    /// A worker node (<c>kiln worker</c>): the same services and job runners as a server, joined to the cluster as an
+    /// Orleans silo, with no HTTP listener and so no public API. Cluster mode only (it needs <c>--store</c>).
+    /// </summary>
+    public static IHost BuildWorker(KilnServerOptions options, Action<HostApplicationBuilder>? configure = null)
+    {
+        if (options.Store is null)
+        {
+            throw new ArgumentException("kiln worker needs --store postgres://… (and --artifacts s3://…): a worker joins a cluster's shared store.", nameof(options));
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Services.AddKiln(options);
+        builder.UseOrleans(silo => ConfigureSilo(silo, options, "worker"));
+        configure?.Invoke(builder);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// This node's silo. Embedded (no <c>--store</c>): one silo on localhost clustering, reminders in SQLite. Cluster
+    /// mode: membership and reminders in the <c>--store</c> database (Kiln.Cluster), the node named by its role.
+    /// </summary>
+    private static void ConfigureSilo(Orleans.Hosting.ISiloBuilder silo, KilnServerOptions options, string role)
+    {
+        if (options.Store is { } store)
+        {
+            silo.UseKilnCluster(new ClusterNodeOptions
+            {
+                Store = store,
+                Role = role,
+                Advertise = IPAddress.Parse(options.Advertise),
+                SiloPort = options.SiloPort,
+                GatewayPort = options.GatewayPort,
+            });
+        }
+        else
+        {
+            silo.UseLocalhostClustering(siloPort: options.SiloPort == 0 ? FreePort() : options.SiloPort, gatewayPort: options.GatewayPort == 0 ? FreePort() : options.GatewayPort, serviceId: "kiln", clusterId: "kiln-embedded");
+        }
+
+        silo.AddKilnJobEngine(engine =>
+        {
+            engine.JobSlots = options.JobSlots;
+            engine.WatchdogPeriod = options.JobWatchdogPeriod;
+            engine.Role = role;
+        });
+    }
+
+    /// <summary>
+    /// In cluster mode, refuses to start a node when a live node of the cluster runs another Kiln version
+    /// (<see cref="ClusterVersionCheck"/>); throws <see cref="KilnStartupException"/> with the one line to print.
+    /// </summary>
+    public static async Task CheckClusterAsync(KilnServerOptions options, CancellationToken ct = default)
+    {
+        if (options.Store is not { } store)
+        {
+            return;
+        }
+
+        string? refusal;
+        try
+        {
+            refusal = await ClusterVersionCheck.RefusalAsync(store, Kiln.Jobs.KilnVersion.Current, ct).ConfigureAwait(false);
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
+        {
+            // A new store: its first node creates the cluster's tables at start-up, so nobody else is there yet.
+            return;
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or FormatException or ArgumentException or TimeoutException or SocketException)
+        {
+            throw new KilnStartupException($"Cannot use the metadata store --store {PostgresConnectionString.Describe(store)}: {e.Message}", e);
+        }
+
+        if (refusal is not null)
+        {
+            throw new KilnStartupException(refusal, new InvalidOperationException(refusal));
+        }
+    }
+
+    /// <summary>
     /// Everything one Kiln node runs, area by area: the storage choice (SQLite and local files in the embedded
     /// default), then each area's services and job runners, then what the API dialects need from the host.
     /// </summary>
@@ -165,8 +246,8 @@ public static class KilnServer
         if (options.Store is { } store)
         {
             services.AddKilnPostgres(OpenStore(store), MlflowApi.ArtifactScheme);
-            // Not on PostgreSQL yet, so node-local in this node's SQLite file: the job engine's Orleans reminders
-            // (see JobEngineSiloExtensions). Everything else, users and the feature store included, is in PostgreSQL.
+            // Every store is in PostgreSQL, the job engine's reminders included (see ConfigureSilo). The node's SQLite file is
+            // only registered because the embedded reminder table's registration names it; it is not used under --store.
             services.AddSingleton(_ => new SqliteDatabase(options.DatabasePath));
         }
         else
@@ -205,6 +286,8 @@ public static class KilnServer
         services.AddKilnMonitoring();
         services.AddKilnFeatureStoreWithOfflineStore(Path.Combine(Path.GetFullPath(options.DataDirectory), "feature-store", "offline-cache"));
 
+        // Before the silo starts: kill job scripts this node left running when it last died (see ProcessGroupLedger).
+        services.AddHostedService(provider => new ProcessGroupReaper(Path.Combine(Path.GetFullPath(options.DataDirectory), "process-groups"), provider.GetRequiredService<ILogger<ProcessGroupReaper>>()));
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();
         services.AddSingleton<IJobLogFiles, JobLogFiles>();
@@ -298,6 +381,25 @@ public static class KilnServer
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+internal sealed partial class ProcessGroupReaper(string directory, ILogger<ProcessGroupReaper> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var killed = Kiln.Training.Containers.ProcessGroupLedger.Open(directory);
+        if (killed > 0)
+        {
+            LogKilled(killed);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Killed {Count} job process group(s) orphaned when this node last stopped without shutting down; their jobs were retried elsewhere")]
+    private partial void LogKilled(int count);
 }
 
 internal sealed class TrainingLogFiles(TrainingWorkspace workspace) : ILogFiles

@@ -16,6 +16,15 @@ public sealed record KilnServerOptions
     /// <summary>Orleans' silo-to-silo port; 0 picks a free one (the embedded server needs no fixed port).</summary>
     public int SiloPort { get; init; }
 
+    /// <summary>Orleans' gateway port (<c>--gateway-port</c>); 0 picks a free one.</summary>
+    public int GatewayPort { get; init; }
+
+    /// <summary>
+    /// The address other nodes of a cluster reach this one at (<c>--advertise</c>, cluster mode only); the default,
+    /// 127.0.0.1, makes a cluster of processes on one machine.
+    /// </summary>
+    public string Advertise { get; init; } = "127.0.0.1";
+
     /// <summary>How often an unfinished job's watchdog checks that it is running somewhere.</summary>
     public TimeSpan JobWatchdogPeriod { get; init; } = TimeSpan.FromMinutes(1);
 
@@ -186,6 +195,16 @@ public sealed record KilnServerOptions
         if (AllowedHosts is { } hosts && (hosts.Count == 0 || hosts.Any(host => string.IsNullOrWhiteSpace(host) || host.Contains('/', StringComparison.Ordinal) || host.Contains(' ', StringComparison.Ordinal))))
         {
             throw new ArgumentException($"--allowed-hosts must list host names separated by commas (e.g. kiln.example.com,localhost), got '{string.Join(",", hosts)}'.", nameof(AllowedHosts));
+        }
+
+        if (SiloPort is < 0 or > 65535 || GatewayPort is < 0 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SiloPort), "--silo-port and --gateway-port must be between 0 and 65535.");
+        }
+
+        if (!System.Net.IPAddress.TryParse(Advertise, out _))
+        {
+            throw new ArgumentException($"--advertise must be an IP address of this machine, not '{Advertise}'.", nameof(Advertise));
         }
 
         if (string.IsNullOrWhiteSpace(Host))

@@ -20,6 +20,7 @@ public static class NativeApi
         app.MapGet("/api/kiln/training-jobs/{name}/logs", ReadLogAsync);
         app.MapPost("/api/kiln/endpoints/{name}/feedback", FeedbackAsync);
         app.MapGet("/api/kiln/endpoints/{name}/traffic", TrafficAsync);
+        app.MapGet("/api/kiln/cluster", async (Kiln.Core.Cluster.IClusterStatus cluster, HttpContext http) => Results.Json(await cluster.DescribeAsync(http.RequestAborted)));
         app.MapGet("/api/kiln/transform-jobs/{name}/progress", TransformProgressAsync);
         app.MapGet("/api/kiln/automl-jobs/{name}/reports/{report}", AutoMLReportAsync);
         app.MapGet("/api/kiln/model-packages/{group}/{version:long}", ModelPackageApprovalsAsync);

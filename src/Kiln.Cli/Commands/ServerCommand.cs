@@ -47,6 +47,22 @@ internal static class ServerCommand
         Description = "URL of an S3-compatible server (MinIO, Ceph, moto…) for --artifacts; without it, AWS S3",
     };
 
+    public static readonly Option<int> SiloPort = new("--silo-port")
+    {
+        Description = "Cluster mode: the port other nodes reach this node's Orleans silo on (default: a free port)",
+    };
+
+    public static readonly Option<int> GatewayPort = new("--gateway-port")
+    {
+        Description = "Cluster mode: this node's Orleans gateway port (default: a free port)",
+    };
+
+    public static readonly Option<string> Advertise = new("--advertise")
+    {
+        Description = "Cluster mode: the IP address of this machine other nodes reach it at",
+        DefaultValueFactory = _ => "127.0.0.1",
+    };
+
     public static readonly Option<bool> Auth = new("--auth")
     {
         Description = "Require credentials on every request: SigV4 access keys for the AWS APIs, basic or bearer auth for MLflow, a login page for Studio (create users with 'kiln users create')",
@@ -81,25 +97,19 @@ internal static class ServerCommand
     {
         var command = new Command("server", "Start the Kiln server: the embedded store (SQLite metadata, local artifacts) unless --store names PostgreSQL and --artifacts S3.")
         {
-            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, AllowFileRoot, Auth, InsecureNoAuth, DefaultPermission, AllowedHosts, RateLimit, TlsCert, TlsKey,
+            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, SiloPort, GatewayPort, Advertise, AllowFileRoot, Auth, InsecureNoAuth, DefaultPermission, AllowedHosts, RateLimit, TlsCert, TlsKey,
         };
         DefaultPermission.AcceptOnlyFromAmong([.. Kiln.Core.Security.Permissions.PermissionNames.All]);
         command.SetAction(async (result, ct) =>
         {
-            var options = new KilnServerOptions
+            var options = Options(result) with
             {
                 Host = result.GetValue(Host)!,
                 Port = result.GetValue(Port),
-                DataDirectory = Path.GetFullPath(result.GetValue(DataDir)!),
-                JobWatchdogPeriod = TimeSpan.FromSeconds(Math.Max(1, result.GetValue(JobWatchdogSeconds))),
-                JobSlots = Math.Max(0, result.GetValue(JobSlots)),
                 AllowedFileRoots = result.GetValue(AllowFileRoot) is { Length: > 0 } roots ? roots.Select(Path.GetFullPath).ToList() : null,
-                Artifacts = result.GetValue(Artifacts),
-                S3Endpoint = result.GetValue(S3Endpoint),
                 Auth = result.GetValue(Auth),
                 InsecureNoAuth = result.GetValue(InsecureNoAuth),
                 DefaultPermission = Kiln.Core.Security.Permissions.PermissionNames.Parse(result.GetValue(DefaultPermission)),
-                Store = result.GetValue(Store),
                 RateLimit = result.GetValue(RateLimit),
                 TlsCert = result.GetValue(TlsCert) is { } cert ? Path.GetFullPath(cert) : null,
                 TlsKey = result.GetValue(TlsKey) is { } key ? Path.GetFullPath(key) : null,
@@ -120,8 +130,9 @@ internal static class ServerCommand
             {
                 // A store that cannot be used stops start-up here, before the node serves or joins anything.
                 await KilnServer.CheckStorageAsync(options, ct);
+                await KilnServer.CheckClusterAsync(options, ct);
             }
-            catch (Exception e) when (e is StorageUnavailableException or ArgumentException)
+            catch (Exception e) when (e is StorageUnavailableException or KilnStartupException or ArgumentException)
             {
                 await Console.Error.WriteLineAsync($"kiln server: {e.Message}");
                 return 2;
@@ -146,6 +157,20 @@ internal static class ServerCommand
         });
         return command;
     }
+
+    /// <summary>The options a server and a worker share: data folder, stores, job slots and the cluster endpoint.</summary>
+    public static KilnServerOptions Options(ParseResult result) => new()
+    {
+        DataDirectory = Path.GetFullPath(result.GetValue(DataDir)!),
+        JobWatchdogPeriod = TimeSpan.FromSeconds(Math.Max(1, result.GetValue(JobWatchdogSeconds))),
+        JobSlots = Math.Max(0, result.GetValue(JobSlots)),
+        Artifacts = result.GetValue(Artifacts),
+        S3Endpoint = result.GetValue(S3Endpoint),
+        Store = result.GetValue(Store),
+        SiloPort = result.GetValue(SiloPort),
+        GatewayPort = result.GetValue(GatewayPort),
+        Advertise = result.GetValue(Advertise)!,
+    };
 
     public static void Announce(WebApplication app, KilnServerOptions options)
     {

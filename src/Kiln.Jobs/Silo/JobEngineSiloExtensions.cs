@@ -1,6 +1,9 @@
 using Kiln.Core.Jobs;
 using Kiln.Jobs.Reminders;
+using Kiln.Core.Cluster;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
 
@@ -10,8 +13,8 @@ public static class JobEngineSiloExtensions
 {
     /// <summary>
     /// Adds Kiln's job engine to a silo: job grains with their placement, this node's job slots, and
-    /// reminders kept in Kiln's SQLite database. Clustering is configured by the caller (localhost for
-    /// the embedded server, a shared membership table in a cluster).
+    /// reminders kept in Kiln's SQLite database unless an <see cref="IReminderTable"/> is registered first. Clustering is
+    /// configured by the caller (localhost for the embedded server, PostgreSQL in a cluster: Kiln.Cluster).
     /// </summary>
     public static ISiloBuilder AddKilnJobEngine(this ISiloBuilder silo, Action<JobEngineOptions>? configure = null)
     {
@@ -23,9 +26,17 @@ public static class JobEngineSiloExtensions
         silo.Services.AddSingleton<JobSlots>();
         silo.Services.AddSingleton<IJobSlots>(provider => provider.GetRequiredService<JobSlots>());
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<JobSlots>());
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.AddGrainService<NodeSlotsService>();
+        silo.Services.AddSingleton<INodeSlotsClient, NodeSlotsClient>();
+        silo.Services.AddSingleton<IClusterStatus, OrleansClusterStatus>();
         silo.Services.AddPlacementDirector<JobPlacementStrategy, JobPlacementDirector>();
+        // Nodes are named "ROLE/VERSION/HOST" in Orleans' membership, so a node starting can see who else is there.
+        silo.Services.AddOptions<SiloOptions>().Configure<Microsoft.Extensions.Options.IOptions<JobEngineOptions>>((silo, engine) =>
+            silo.SiloName = NodeName.Format(engine.Value.Role, engine.Value.Version, System.Net.Dns.GetHostName()));
         silo.Services.AddSingleton<IJobScheduler, OrleansJobScheduler>();
-        silo.Services.AddSingleton<IReminderTable, SqliteReminderTable>();
+        // Unless the host chose another (cluster mode keeps reminders in PostgreSQL), reminders live in Kiln's SQLite file.
+        silo.Services.TryAddSingleton<IReminderTable, SqliteReminderTable>();
         silo.Services.AddOptions<ReminderOptions>().Configure<Microsoft.Extensions.Options.IOptions<JobEngineOptions>>((reminders, engine) =>
         {
             reminders.MinimumReminderPeriod = engine.Value.WatchdogPeriod < reminders.MinimumReminderPeriod

@@ -66,6 +66,7 @@ public static class ContainerProcess
         };
 
         process.Start();
+        using var recorded = ProcessGroupLedger.Record(process.Id);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
