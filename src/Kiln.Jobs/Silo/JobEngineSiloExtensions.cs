@@ -1,6 +1,6 @@
+using Kiln.Core.Cluster;
 using Kiln.Core.Jobs;
 using Kiln.Jobs.Reminders;
-using Kiln.Core.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
