@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Kiln.Api.Tests.Security;
 
-/// <summary>Studio's buttons that run a job again go through the code right, as the SageMaker calls do.</summary>
+/// <summary>Studio's buttons that run a job again go through the code right, as the SageMaker calls do (RetryPipelineExecution: tests/clients/boto3/code_right.py).</summary>
 public sealed partial class StudioCodeRightTests(AuthServerFixture server) : IClassFixture<AuthServerFixture>
 {
     private const string TokenField = "__RequestVerificationToken";
@@ -51,6 +51,11 @@ public sealed partial class StudioCodeRightTests(AuthServerFixture server) : ICl
         Assert.StartsWith(page + "?error=", location, StringComparison.Ordinal);
         Assert.Contains("User 'reader.one' is not allowed to run code", location, StringComparison.Ordinal);
         Assert.Contains("step 'Fails'", location, StringComparison.Ordinal);
+        Assert.Equal(PipelineExecutionStatus.Failed, (await pipelines.DescribeExecutionAsync(execution.Id)).Status);
+
+        // RetryPipelineExecution over SageMaker refuses the same user the same way (boto3, signed with their key).
+        await Boto3.RunAsync(server.BaseAddress, "code_right.py", "test_retrying_a_script_pipeline_is_refused", TimeSpan.FromMinutes(2),
+            server.Reader.User.AccessKeyId, server.Reader.SecretAccessKey);
         Assert.Equal(PipelineExecutionStatus.Failed, (await pipelines.DescribeExecutionAsync(execution.Id)).Status);
 
         var coder = Browser();
