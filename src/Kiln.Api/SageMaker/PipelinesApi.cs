@@ -260,7 +260,11 @@ internal static class PipelinesApi
 
     private static async Task<object?> RetryAsync(PipelineExecutionTokenRequest request, SageMakerCall call)
     {
-        var execution = await call.Service<PipelineService>().RetryAsync(ExecutionId(request.PipelineExecutionArn!), call.Aborted);
+        var service = call.Service<PipelineService>();
+        var id = ExecutionId(request.PipelineExecutionArn!);
+        var failed = await service.DescribeExecutionAsync(id, call.Aborted);
+        DemandCodeRight(call, failed.DefinitionJson, failed.PipelineName);
+        var execution = await service.RetryAsync(id, call.Aborted);
         return new PipelineExecutionArnResponse(ExecutionArn(call, execution));
     }
 }

@@ -26,10 +26,13 @@ internal static class CodeExecutionPolicy
     {
         if (runsCode && !caller.CanRunCode)
         {
-            throw new SageMakerException("AccessDeniedException",
-                $"User '{caller.Name}' is not allowed to run code: {what} runs a user-supplied command. An admin can grant the right with 'kiln users create NAME --can-run-code'.");
+            throw new SageMakerException("AccessDeniedException", Refusal(caller, what));
         }
     }
+
+    /// <summary>The message a caller without the code right gets for <paramref name="what"/> (Studio shows it on the page).</summary>
+    public static string Refusal(KilnCaller caller, string what) =>
+        $"User '{caller.Name}' is not allowed to run code: {what} runs a user-supplied command. An admin can grant the right with 'kiln users create NAME --can-run-code'.";
 
     /// <summary>The rule <c>ScriptModeSource</c> uses to claim a training job, plus the SDK's environment variable.</summary>
     public static bool TrainingRunsCode(string? image, IReadOnlyCollection<string>? entrypoint, IReadOnlyDictionary<string, string>? hyperParameters, IReadOnlyDictionary<string, string>? environment) =>

@@ -1,4 +1,8 @@
+using Kiln.Api.Security;
 using Kiln.Core.Common;
+using Kiln.Core.Pipelines;
+using Kiln.Core.Processing;
+using Kiln.Core.Security;
 using Kiln.Pipelines;
 using Microsoft.AspNetCore.Antiforgery;
 
@@ -7,7 +11,8 @@ namespace Kiln.Studio.Forms;
 /// <summary>
 /// The execution page's Retry and Stop buttons: <c>POST /studio/pipeline-executions/{id}/retry</c> and <c>/stop</c>,
 /// handled by the services behind RetryPipelineExecution and StopPipelineExecution, then back to the execution page
-/// (with the service's message when it refuses).
+/// (with the service's message when it refuses). A retry runs the execution's steps again, so a signed-in user without
+/// the code right may not retry an execution whose pipeline has a step that runs a command (as RetryPipelineExecution).
 /// </summary>
 public static class PipelineExecutionForms
 {
@@ -28,15 +33,31 @@ public static class PipelineExecutionForms
             return Results.BadRequest("The form expired; reload the page and try again.");
         }
 
-        string page;
+        PipelineExecution execution;
         try
         {
-            var execution = await pipelines.DescribeExecutionAsync(id, ct);
-            page = $"/pipelines/{Uri.EscapeDataString(execution.PipelineName)}/executions/{Uri.EscapeDataString(id)}";
+            execution = await pipelines.DescribeExecutionAsync(id, ct);
         }
         catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
         {
             return Results.NotFound();
+        }
+
+        var page = $"/pipelines/{Uri.EscapeDataString(execution.PipelineName)}/executions/{Uri.EscapeDataString(id)}";
+        if (action == "retry")
+        {
+            var caller = StudioSessions.AreOn(http.RequestServices) ? await StudioSessions.CallerAsync(http) : KilnCaller.Anonymous;
+            if (caller is null)
+            {
+                return Results.Unauthorized();
+            }
+
+            var builtIns = http.RequestServices.GetRequiredService<IEnumerable<IBuiltInProcessor>>();
+            if (!caller.CanRunCode && CodeExecutionPolicy.PipelineStepRunningCode(execution.DefinitionJson, builtIns) is { } step)
+            {
+                var refusal = CodeExecutionPolicy.Refusal(caller, $"pipeline '{execution.PipelineName}' (step '{step}')");
+                return Results.Redirect($"{page}?error={Uri.EscapeDataString(refusal)}");
+            }
         }
 
         try

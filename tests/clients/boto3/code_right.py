@@ -134,9 +134,20 @@ def test_file_uris_are_refused(sm):
     assert (code, status) in (("ResourceNotFound", 400), ("ValidationException", 400)), (code, status)
 
 
+def test_retrying_a_script_pipeline_is_refused(sm):
+    # The C# side (StudioCodeRightTests) leaves a failed execution of pipeline "studio-code-right", whose step runs a script.
+    summaries = sm.list_pipeline_executions(PipelineName="studio-code-right")["PipelineExecutionSummaries"]
+    arn = summaries[0]["PipelineExecutionArn"]
+    assert summaries[0]["PipelineExecutionStatus"] == "Failed", summaries[0]
+    message = denied(sm.retry_pipeline_execution, PipelineExecutionArn=arn, ClientRequestToken=uuid.uuid4().hex)
+    assert "step 'Fails'" in message, message
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Failed"
+
+
 TESTS = {f.__name__: f for f in [
     test_script_mode_training_is_refused, test_processing_is_refused, test_pipeline_with_a_script_step_is_refused,
     test_builtin_xgboost_is_allowed, test_script_mode_with_the_right, test_file_uris_are_refused,
+    test_retrying_a_script_pipeline_is_refused,
 ]}
 
 if __name__ == "__main__":
