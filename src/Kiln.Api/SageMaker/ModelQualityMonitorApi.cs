@@ -27,9 +27,9 @@ internal static class ModelQualityMonitorApi
             ModelQuality = new ModelQualitySpec(
                 request.ModelQualityAppSpecification!.ProblemType ?? throw MonitoringApi.Invalid("ModelQualityAppSpecification.ProblemType is required: BinaryClassification, MulticlassClassification or Regression."),
                 input.GroundTruthS3Input?.S3Uri ?? throw MonitoringApi.Invalid("ModelQualityJobInput.GroundTruthS3Input.S3Uri is required: where the ground truth labels are uploaded."),
-                input.EndpointInput?.InferenceAttribute,
-                input.EndpointInput?.ProbabilityAttribute,
-                input.EndpointInput?.ProbabilityThresholdAttribute),
+                input.EndpointInput?.InferenceAttribute ?? input.BatchTransformInput?.InferenceAttribute,
+                input.EndpointInput?.ProbabilityAttribute ?? input.BatchTransformInput?.ProbabilityAttribute,
+                input.EndpointInput?.ProbabilityThresholdAttribute ?? input.BatchTransformInput?.ProbabilityThresholdAttribute),
         };
 
         var created = await call.Service<MonitoringService>().CreateJobDefinitionAsync(definition, call.Aborted);
@@ -46,12 +46,22 @@ internal static class ModelQualityMonitorApi
             ModelQualityAppSpecification = described.ModelQualityAppSpecification! with { ProblemType = quality.ProblemType },
             ModelQualityJobInput = described.ModelQualityJobInput! with
             {
-                EndpointInput = described.ModelQualityJobInput.EndpointInput! with
-                {
-                    InferenceAttribute = quality.InferenceAttribute,
-                    ProbabilityAttribute = quality.ProbabilityAttribute,
-                    ProbabilityThresholdAttribute = quality.ProbabilityThresholdAttribute,
-                },
+                EndpointInput = described.ModelQualityJobInput.EndpointInput is { } endpoint
+                    ? endpoint with
+                    {
+                        InferenceAttribute = quality.InferenceAttribute,
+                        ProbabilityAttribute = quality.ProbabilityAttribute,
+                        ProbabilityThresholdAttribute = quality.ProbabilityThresholdAttribute,
+                    }
+                    : null,
+                BatchTransformInput = described.ModelQualityJobInput.BatchTransformInput is { } batch
+                    ? batch with
+                    {
+                        InferenceAttribute = quality.InferenceAttribute,
+                        ProbabilityAttribute = quality.ProbabilityAttribute,
+                        ProbabilityThresholdAttribute = quality.ProbabilityThresholdAttribute,
+                    }
+                    : null,
                 GroundTruthS3Input = new MonitoringGroundTruthS3Input { S3Uri = quality.GroundTruthS3Uri },
             },
         };

@@ -39,7 +39,7 @@ internal static class MonitorJobDefinitionShapes
 
     /// <summary>
     /// A Create{type}JobDefinition request's common parts as a definition of <paramref name="monitoringType"/>; the
-    /// caller adds its type's own settings. Only data quality reads a batch transform's capture.
+    /// caller adds its type's own settings. Data quality and model quality read a batch transform's capture.
     /// </summary>
     public static MonitorJobDefinition FromRequest(object request, string monitoringType, SageMakerCall call)
     {
@@ -48,9 +48,9 @@ internal static class MonitorJobDefinitionShapes
 
         var inputField = $"{monitoringType}JobInput";
         var input = Part<InputPart>(inputField)!;
-        if (input.BatchTransformInput is not null && monitoringType != MonitoringTypes.DataQuality)
+        if (input.BatchTransformInput is not null && monitoringType is not (MonitoringTypes.DataQuality or MonitoringTypes.ModelQuality))
         {
-            throw MonitoringApi.Invalid($"{inputField}.BatchTransformInput is not supported by Kiln for {monitoringType} monitors yet; use EndpointInput (data quality monitors read batch transform captures).");
+            throw MonitoringApi.Invalid($"{inputField}.BatchTransformInput is not supported by Kiln for {monitoringType} monitors yet; use EndpointInput (data quality and model quality monitors read batch transform captures).");
         }
 
         var app = Part<AppPart>($"{monitoringType}AppSpecification")!;

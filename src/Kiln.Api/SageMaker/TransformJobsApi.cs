@@ -44,6 +44,7 @@ internal static class TransformJobsApi
             Tags = (request.Tags ?? []).Select(tag => new Core.Tracking.Tag(tag.Key!, tag.Value!)).ToList(),
             CreatedBy = call.Caller.AccessKeyId,
             DataCaptureUri = request.DataCaptureConfig?.DestinationS3Uri,
+            DataCaptureGenerateInferenceId = request.DataCaptureConfig?.GenerateInferenceId ?? false,
         };
         if (spec.SplitType is "RecordIO" or "TFRecord")
         {
@@ -92,7 +93,11 @@ internal static class TransformJobsApi
             DataProcessing = spec.InputFilter is null && spec.OutputFilter is null && spec.JoinSource == "None"
                 ? null
                 : new DataProcessing { InputFilter = spec.InputFilter, OutputFilter = spec.OutputFilter, JoinSource = spec.JoinSource },
-            DataCaptureConfig = spec.DataCaptureUri is null ? null : new BatchDataCaptureConfig { DestinationS3Uri = spec.DataCaptureUri },
+            DataCaptureConfig = spec.DataCaptureUri is null ? null : new BatchDataCaptureConfig
+            {
+                DestinationS3Uri = spec.DataCaptureUri,
+                GenerateInferenceId = spec.DataCaptureGenerateInferenceId ? true : null,
+            },
         };
     }
 

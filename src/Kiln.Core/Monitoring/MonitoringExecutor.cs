@@ -192,7 +192,8 @@ public sealed partial class MonitoringExecutor(
         var environment = new Dictionary<string, string>(definition.Environment)
         {
             ["dataset_source"] = definition.LocalPath,
-            ["dataset_format"] = definition.BatchTransform?.DatasetFormatJson ?? "{\"sagemakerCaptureJson\": {\"captureIndexNames\": [\"endpointInput\", \"endpointOutput\"]}}",
+            // A model quality monitor over a batch transform reads the capture records GenerateInferenceId writes.
+            ["dataset_format"] = definition.MonitoringType == MonitoringTypes.ModelQuality ? CaptureFormat : definition.BatchTransform?.DatasetFormatJson ?? CaptureFormat,
             ["output_path"] = definition.Outputs[0].LocalPath,
             ["monitoring_schedule_name"] = schedule.Name,
         };
@@ -283,8 +284,11 @@ public sealed partial class MonitoringExecutor(
         }
 
         var (bucket, key) = DataUris.S3Location(captureUri);
-        // A batch transform's capture has its input files under input/yyyy/MM/dd/HH; an endpoint's, {endpoint}/{variant}/yyyy/MM/dd/HH.
-        var (folder, depth, input) = definition.BatchTransform is null ? (definition.EndpointName, 1, "endpoint_input") : ("input", 0, "batch_transform_input");
+        // A batch transform's capture has its input files under input/yyyy/MM/dd/HH and its results under output/…
+        // (a model quality monitor reads those: capture records with inference ids); an endpoint's, {endpoint}/{variant}/yyyy/MM/dd/HH.
+        var (folder, depth, input) = definition.BatchTransform is null ? (definition.EndpointName, 1, "endpoint_input")
+            : definition.MonitoringType == MonitoringTypes.ModelQuality ? ("output", 0, "batch_transform_input")
+            : ("input", 0, "batch_transform_input");
         var prefix = key.Length == 0 ? $"{folder}/" : $"{key.TrimEnd('/')}/{folder}/";
         var hours = await HourFoldersAsync(bucket, prefix, depth, start, end, ct).ConfigureAwait(false);
         return hours.Select((hour, i) => new ProcessingInput($"{input}_{i}", $"s3://{bucket}/{prefix}{hour}/", $"{definition.LocalPath.TrimEnd('/')}/{hour}")).ToList();
@@ -335,6 +339,8 @@ public sealed partial class MonitoringExecutor(
         DateTimeOffset.TryParseExact($"{parts[0]}-{parts[1]}-{parts[2]}T{parts[3]}", "yyyy-MM-dd'T'HH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var hour)
             ? hour
             : null;
+
+    private const string CaptureFormat = "{\"sagemakerCaptureJson\": {\"captureIndexNames\": [\"endpointInput\", \"endpointOutput\"]}}";
 
     private static string FileName(string uri) => uri[(uri.TrimEnd('/').LastIndexOf('/') + 1)..];
 

@@ -72,6 +72,12 @@ public sealed record TransformJobSpec
     /// SageMaker's layout (<c>{uri}/input/yyyy/MM/dd/HH/…</c>, <c>{uri}/output/yyyy/MM/dd/HH/…</c>) for Model Monitor's BatchTransformInput.
     /// </summary>
     public string? DataCaptureUri { get; init; }
+
+    /// <summary>
+    /// DataCaptureConfig.GenerateInferenceId: the captured output files hold one capture record per input line with an
+    /// inference id and time (<c>eventMetadata</c>), so a model quality monitor can join ground truth on them.
+    /// </summary>
+    public bool DataCaptureGenerateInferenceId { get; init; }
 }
 
 /// <summary>How far a transform job has got: files and records done of those found.</summary>

@@ -143,7 +143,7 @@ public sealed partial class TransformJobRunner(
                 await data.UploadAsync(result, $"{spec.OutputPath.TrimEnd('/')}/{relative.Replace('\\', '/')}.out", ct).ConfigureAwait(false);
                 if (spec.DataCaptureUri is { } capture)
                 {
-                    await CaptureAsync(capture, file, result, relative, ct).ConfigureAwait(false);
+                    await CaptureAsync(spec, capture, file, result, relative, log, ct).ConfigureAwait(false);
                 }
 
                 progress.FileDone();
@@ -159,13 +159,84 @@ public sealed partial class TransformJobRunner(
     }
 
     /// <summary>Copies a transformed file and its results under the capture URI's input/ and output/ hour folders, as SageMaker's batch capture does.</summary>
-    private async Task CaptureAsync(string captureUri, string file, string result, string relative, CancellationToken ct)
+    private async Task CaptureAsync(TransformJobSpec spec, string captureUri, string file, string result, string relative, JobLogWriter log, CancellationToken ct)
     {
-        var hour = clock.GetUtcNow().ToString("yyyy'/'MM'/'dd'/'HH", CultureInfo.InvariantCulture);
+        var now = clock.GetUtcNow();
+        var hour = now.ToString("yyyy'/'MM'/'dd'/'HH", CultureInfo.InvariantCulture);
         var name = relative.Replace('\\', '/');
         await data.UploadAsync(file, $"{captureUri.TrimEnd('/')}/input/{hour}/{name}", ct).ConfigureAwait(false);
-        await data.UploadAsync(result, $"{captureUri.TrimEnd('/')}/output/{hour}/{name}.out", ct).ConfigureAwait(false);
+        var output = result;
+        if (spec.DataCaptureGenerateInferenceId)
+        {
+            output = result + ".capture";
+            var records = await CaptureRecordsAsync(spec, file, result, name, now, ct).ConfigureAwait(false);
+            if (records is null)
+            {
+                log.WriteLine($"GenerateInferenceId: {name} does not give one result line per input line (SplitType and AssembleWith must be Line); its output is captured without inference ids.");
+                output = result;
+            }
+            else
+            {
+                await File.WriteAllLinesAsync(output, records, ct).ConfigureAwait(false);
+            }
+        }
+
+        await data.UploadAsync(output, $"{captureUri.TrimEnd('/')}/output/{hour}/{name}.out", ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// With GenerateInferenceId, each input line and its result line as one data-capture record (the JSON Lines an
+    /// endpoint captures), with an inference id of the job, file and line, so ground truth can name the record; null when
+    /// the input and result lines do not pair up.
+    /// </summary>
+    private static async Task<List<string>?> CaptureRecordsAsync(TransformJobSpec spec, string file, string result, string name, DateTimeOffset now, CancellationToken ct)
+    {
+        if (spec.SplitType != "Line" || spec.AssembleWith != "Line")
+        {
+            return null;
+        }
+
+        var bytes = await File.ReadAllBytesAsync(file, ct).ConfigureAwait(false);
+        if (spec.CompressionType == "Gzip")
+        {
+            using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+            using var plain = new MemoryStream();
+            await gzip.CopyToAsync(plain, ct).ConfigureAwait(false);
+            bytes = plain.ToArray();
+        }
+
+        var inputs = Payloads.Lines(bytes).Select(line => Encoding.UTF8.GetString(line.Span)).ToList();
+        var outputs = Payloads.Lines(await File.ReadAllBytesAsync(result, ct).ConfigureAwait(false)).Select(line => Encoding.UTF8.GetString(line.Span)).ToList();
+        if (inputs.Count != outputs.Count)
+        {
+            return null;
+        }
+
+        var time = now.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        return inputs.Select((input, i) =>
+        {
+            var id = $"{spec.Name}/{name}/{i + 1}";
+            var record = new JsonObject
+            {
+                ["captureData"] = new JsonObject
+                {
+                    ["endpointInput"] = CapturePayload(input, spec.ContentType ?? "text/csv", "INPUT"),
+                    ["endpointOutput"] = CapturePayload(outputs[i], spec.Accept ?? spec.ContentType ?? "text/csv", "OUTPUT"),
+                },
+                ["eventMetadata"] = new JsonObject { ["eventId"] = id, ["inferenceId"] = id, ["inferenceTime"] = time },
+                ["eventVersion"] = "0",
+            };
+            return record.ToJsonString();
+        }).ToList();
+    }
+
+    private static JsonObject CapturePayload(string data, string contentType, string mode) => new()
+    {
+        ["observedContentType"] = contentType,
+        ["mode"] = mode,
+        ["data"] = data,
+        ["encoding"] = contentType.Contains("json", StringComparison.OrdinalIgnoreCase) ? "JSON" : "CSV",
+    };
 
     private static async Task TransformFileAsync(TransformJobSpec spec, IServedModel model, string file, string relative, string result, Progress progress, CancellationToken ct)
     {

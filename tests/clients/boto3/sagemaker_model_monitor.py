@@ -497,16 +497,16 @@ def test_a_batch_transform_capture_with_a_shifted_feature_violates_the_baseline(
     violations = reports["constraint_violations.json"]["violations"]
     assert {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"} == {f"_c{column}"}, violations
 
-    # Kiln reads batch captures for data quality only: a model quality definition on one is refused and not stored.
+    # Kiln reads batch captures for data quality and model quality only: a model bias definition on one is refused and not stored.
     batch_input = {"DataCapturedDestinationS3Uri": f"{prefix}/normal-capture", "DatasetFormat": {"Csv": {"Header": False}},
                    "LocalPath": "/opt/ml/processing/input/batch"}
-    hosting.expect_error(lambda: sm.create_model_quality_job_definition(
-        JobDefinitionName=f"mq-batch-{run_id}", RoleArn=ROLE, JobResources=RESOURCES,
-        ModelQualityAppSpecification={"ImageUri": ANALYZER, "ProblemType": "BinaryClassification"},
-        ModelQualityJobInput={"BatchTransformInput": batch_input, "GroundTruthS3Input": {"S3Uri": f"{prefix}/ground-truth"}},
-        ModelQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]}),
-        "ValidationException", 400, "ModelQualityJobInput.BatchTransformInput")
-    hosting.expect_error(lambda: sm.describe_model_quality_job_definition(JobDefinitionName=f"mq-batch-{run_id}"), "ResourceNotFound", 400)
+    hosting.expect_error(lambda: sm.create_model_bias_job_definition(
+        JobDefinitionName=f"mb-batch-{run_id}", RoleArn=ROLE, JobResources=RESOURCES,
+        ModelBiasAppSpecification={"ImageUri": ANALYZER, "ConfigUri": f"{prefix}/analysis_config.json"},
+        ModelBiasJobInput={"BatchTransformInput": batch_input, "GroundTruthS3Input": {"S3Uri": f"{prefix}/ground-truth"}},
+        ModelBiasJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]}),
+        "ValidationException", 400, "ModelBiasJobInput.BatchTransformInput")
+    hosting.expect_error(lambda: sm.describe_model_bias_job_definition(JobDefinitionName=f"mb-batch-{run_id}"), "ResourceNotFound", 400)
 
 
 def test_an_inline_job_definition_runs_and_is_described(endpoint):

@@ -215,5 +215,86 @@ def test_bad_input_is_refused_or_fails_with_a_clear_reason(endpoint):
     assert execution["MonitoringExecutionStatus"] == "Failed" and "No ground truth" in execution["FailureReason"], execution
 
 
+def batch_report(s3, run_id, schedule, name):
+    """A report of a batch transform monitor's execution: no endpoint name in its path."""
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{run_id}/reports/{schedule}/").get("Contents", [])]
+    matching = [key for key in keys if key.endswith("/" + name)]
+    assert len(matching) == 1, keys
+    return json.loads(s3.get_object(Bucket=BUCKET, Key=matching[0])["Body"].read())
+
+
+def batch_definition(sm, name, prefix, capture, ground_truth):
+    return sm.create_model_quality_job_definition(
+        JobDefinitionName=name, RoleArn=ROLE, JobResources=mm.RESOURCES,
+        ModelQualityAppSpecification={"ImageUri": ANALYZER, "ProblemType": "BinaryClassification"},
+        ModelQualityJobInput={"BatchTransformInput": {"DataCapturedDestinationS3Uri": capture, "DatasetFormat": {"Csv": {"Header": False}},
+                                                      "LocalPath": "/opt/ml/processing/input/batch",
+                                                      "ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5},
+                              "GroundTruthS3Input": {"S3Uri": ground_truth}},
+        ModelQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"{prefix}/reports", "LocalPath": "/opt/ml/processing/output"}}]},
+        StoppingCondition={"MaxRuntimeInSeconds": 600})
+
+
+def test_a_batch_transform_capture_with_inference_ids_is_merged_with_ground_truth(endpoint):
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    monitoring.ensure_bucket(s3)
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"s3://{BUCKET}/{run_id}"
+    model = hosting.create_model(sm, hosting.trained_churn_model(sm, s3))
+    header, _, validation = hosting.churn_split()
+    target = header.index("churn")
+    chosen = validation[:ROWS]
+    features = hosting.feature_rows(chosen, header)
+    labels = {hosting.csv_line(f): "1" if row[target] in ("1", "yes", "True") else "0" for f, row in zip(features, chosen)}
+    s3.put_object(Bucket=BUCKET, Key=f"{run_id}/bt-in/rows.csv", Body=hosting.to_csv(features))
+    transform = f"bt-{run_id}"
+    capture = f"{prefix}/bt-capture"
+    sm.create_transform_job(
+        TransformJobName=transform, ModelName=model, BatchStrategy="MultiRecord",
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{prefix}/bt-in/"}}, "ContentType": "text/csv", "SplitType": "Line"},
+        TransformOutput={"S3OutputPath": f"{prefix}/bt-out", "Accept": "text/csv", "AssembleWith": "Line"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        DataCaptureConfig={"DestinationS3Uri": capture, "GenerateInferenceId": True})
+    sm.get_waiter("transform_job_completed_or_stopped").wait(TransformJobName=transform, WaiterConfig={"Delay": 1, "MaxAttempts": 180})
+    described = sm.describe_transform_job(TransformJobName=transform)
+    assert described["TransformJobStatus"] == "Completed", described
+    assert described["DataCaptureConfig"] == {"DestinationS3Uri": capture, "GenerateInferenceId": True}, described
+
+    # The captured output: one capture record per input line, carrying its inference id.
+    records = []
+    for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{run_id}/bt-capture/output/")["Contents"]:
+        for line in s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read().decode().splitlines():
+            record = json.loads(line)
+            data = record["captureData"]
+            records.append((record["eventMetadata"]["inferenceId"], text(data["endpointInput"]).strip(), float(text(data["endpointOutput"]).strip())))
+    assert len(records) == ROWS and len({r[0] for r in records}) == ROWS, records[:3]
+    assert {line for _, line, _ in records} == set(labels), records[:3]
+    expected = binary_metrics([(int(labels[line]), score) for _, line, score in records])
+
+    name = f"mq-bt-{run_id}"
+    good = put_ground_truth(s3, run_id, "groundtruth", [truth_line(inference, labels[line]) for inference, line, _ in records])
+    batch_definition(sm, name, prefix, capture, good)
+    job_input = sm.describe_model_quality_job_definition(JobDefinitionName=name)["ModelQualityJobInput"]
+    assert "EndpointInput" not in job_input, job_input
+    assert job_input["BatchTransformInput"]["ProbabilityAttribute"] == "0", job_input
+    assert job_input["BatchTransformInput"]["ProbabilityThresholdAttribute"] == 0.5, job_input
+    assert job_input["BatchTransformInput"]["DataCapturedDestinationS3Uri"] == capture, job_input
+    schedule_now(sm, name, name)
+    execution = mm.finished_execution(sm, name, timeout=120)
+    assert execution["MonitoringExecutionStatus"] == "Completed", execution
+    statistics = batch_report(s3, run_id, name, "statistics.json")
+    assert statistics["dataset"]["item_count"] == ROWS, statistics
+    metrics = statistics["binary_classification_metrics"]
+    for metric, value in expected.items():
+        assert abs(metrics[metric]["value"] - value) < 1e-9, (metric, metrics[metric], value)
+
+    # Ground truth whose ids name no captured record: the execution fails and says so.
+    strangers = f"mq-bt-strangers-{run_id}"
+    batch_definition(sm, strangers, prefix, capture, put_ground_truth(s3, run_id, "groundtruth-strangers", [truth_line(str(uuid.uuid4()), "1")]))
+    schedule_now(sm, strangers, strangers)
+    execution = mm.finished_execution(sm, strangers, timeout=120)
+    assert execution["MonitoringExecutionStatus"] == "Failed" and "matches a captured inference" in execution["FailureReason"], execution
+
+
 if __name__ == "__main__":
     main({name: value for name, value in globals().items() if name.startswith("test_")})
