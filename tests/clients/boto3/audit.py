@@ -2,17 +2,10 @@
 
 Usage: python3 audit.py <endpoint_url> <test_name> <access_key_id> <secret_access_key>
 """
-import sys
-import traceback
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
-
-
-def client(service, endpoint, key, secret):
-    config = Config(retries={"max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"})
-    return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1").client(service, endpoint_url=endpoint, config=config)
+from kiln_boto import main
+from kiln_boto import signed_client as client
 
 
 def error_code(call):
@@ -39,10 +32,4 @@ def test_audited_calls(endpoint, key, secret):
 TESTS = {name: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
-    try:
-        TESTS[sys.argv[2]](sys.argv[1], sys.argv[3], sys.argv[4])
-    except Exception:  # noqa: BLE001 - report any failure to the C# side
-        traceback.print_exc()
-        print("RESULT failed")
-        sys.exit(1)
-    print("RESULT ok")
+    main(TESTS)

@@ -3,8 +3,6 @@
 Usage: python3 auth.py <endpoint_url> <test_name> <access_key_id> <secret_access_key>
 """
 import datetime
-import sys
-import traceback
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -14,6 +12,7 @@ import botocore.auth
 import botocore.exceptions
 from botocore import UNSIGNED
 from botocore.config import Config
+from kiln_boto import main
 
 
 def client(service, endpoint, key, secret, signature=None):
@@ -229,10 +228,4 @@ def test_signed_chunks(endpoint, key, secret):
 TESTS = {name: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
-    try:
-        TESTS[sys.argv[2]](sys.argv[1], sys.argv[3], sys.argv[4])
-    except Exception:  # noqa: BLE001 - report any failure to the C# side
-        traceback.print_exc()
-        print("RESULT failed")
-        sys.exit(1)
-    print("RESULT ok")
+    main(TESTS)

@@ -22,18 +22,28 @@ def client(service, endpoint_url, **config):
     )
 
 
+def signed_client(service, endpoint_url, key, secret, **config):
+    """A client signing as one Kiln user (access key and secret), for servers started with --auth."""
+    return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1").client(
+        service,
+        endpoint_url=endpoint_url,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"}, **config),
+    )
+
+
 def clients(endpoint_url):
     return client("sagemaker", endpoint_url), client("sagemaker-runtime", endpoint_url), client("s3", endpoint_url)
 
 
 def main(tests):
-    """Runs one test function: python3 script.py <endpoint_url> <test_name>. Exit code 0 means it passed."""
+    """Runs one test function: python3 script.py <endpoint_url> <test_name> [args...], the extra arguments passed
+    after the endpoint (an access key and secret, for instance). Exit code 0 means it passed."""
     import sys
     import traceback
 
     endpoint, name = sys.argv[1], sys.argv[2]
     try:
-        tests[name](endpoint)
+        tests[name](endpoint, *sys.argv[3:])
     except Exception:  # noqa: BLE001 - report any failure to the C# side
         traceback.print_exc()
         print("RESULT failed")

@@ -3,22 +3,15 @@
 Usage: python3 model_code.py <endpoint_url> <test_name> <access_key_id> <secret_access_key>
 """
 import io
-import sys
 import tarfile
-import traceback
 import uuid
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
+from kiln_boto import main
+from kiln_boto import signed_client as client
 
 ROLE = "arn:aws:iam::123456789012:role/KilnTraining"
 SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
-
-
-def client(service, endpoint, key, secret):
-    config = Config(retries={"max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"})
-    return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1").client(service, endpoint_url=endpoint, config=config)
 
 
 def archive(files):
@@ -74,10 +67,4 @@ def test_allowed_with_the_right(endpoint, key, secret):
 TESTS = {name: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
-    try:
-        TESTS[sys.argv[2]](sys.argv[1], sys.argv[3], sys.argv[4])
-    except Exception:  # noqa: BLE001 - report any failure to the C# side
-        traceback.print_exc()
-        print("RESULT failed")
-        sys.exit(1)
-    print("RESULT ok")
+    main(TESTS)
