@@ -1,11 +1,12 @@
 using Kiln.Core.Security.Audit;
+using Kiln.Storage.Sql;
 using Npgsql;
 
 namespace Kiln.Storage.Postgres.Security;
 
 public sealed class PostgresAuditStore(PostgresDatabase db) : IAuditStore
 {
-    private const string Columns = "sequence, time, user_name, access_key_id, action, resource, remote_ip, status, error_code, previous_hash, hash";
+    private const string Columns = AuditRows.Columns;
 
     public Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken ct = default) =>
         records.Count == 0 ? Task.CompletedTask : db.WriteAsync(async session =>
@@ -37,26 +38,12 @@ public sealed class PostgresAuditStore(PostgresDatabase db) : IAuditStore
             WHERE sequence > @after AND (@user::text IS NULL OR user_name = @user) AND (@since::bigint IS NULL OR time >= @since::bigint)
             ORDER BY sequence LIMIT @limit
             """,
-            Read,
+            AuditRows.Read,
             ("after", query.After), ("user", query.User), ("since", query.Since?.ToUnixTimeMilliseconds()), ("limit", limit + 1)), ct).ConfigureAwait(false);
         return entries.Count > limit
             ? new AuditPage(entries[..limit], entries[limit - 1].Sequence)
             : new AuditPage(entries, null);
     }
-
-    private static AuditEntry Read(NpgsqlDataReader reader) => new(
-        reader.GetInt64(0),
-        new AuditRecord(
-            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
-            reader.GetString(2),
-            reader.IsDBNull(3) ? null : reader.GetString(3),
-            reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetString(5),
-            reader.IsDBNull(6) ? null : reader.GetString(6),
-            reader.GetInt32(7),
-            reader.IsDBNull(8) ? null : reader.GetString(8)),
-        reader.GetString(9),
-        reader.GetString(10));
 
     private sealed record Tail(long Sequence, string Hash);
 }
