@@ -32,4 +32,4 @@ def test_audited_calls(endpoint, key, secret):
 TESTS = {name: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
-    main(TESTS)
+    main(TESTS, pass_arguments=True)

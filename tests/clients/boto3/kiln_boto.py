@@ -35,15 +35,16 @@ def clients(endpoint_url):
     return client("sagemaker", endpoint_url), client("sagemaker-runtime", endpoint_url), client("s3", endpoint_url)
 
 
-def main(tests):
-    """Runs one test function: python3 script.py <endpoint_url> <test_name> [args...], the extra arguments passed
-    after the endpoint (an access key and secret, for instance). Exit code 0 means it passed."""
+def main(tests, pass_arguments=False):
+    """Runs one test function: python3 script.py <endpoint_url> <test_name> [args...]. Exit code 0 means it passed.
+    With pass_arguments the extra arguments (an access key and secret, for instance) follow the endpoint in the call;
+    otherwise a script reads them from sys.argv itself."""
     import sys
     import traceback
 
     endpoint, name = sys.argv[1], sys.argv[2]
     try:
-        tests[name](endpoint, *sys.argv[3:])
+        tests[name](endpoint, *(sys.argv[3:] if pass_arguments else []))
     except Exception:  # noqa: BLE001 - report any failure to the C# side
         traceback.print_exc()
         print("RESULT failed")

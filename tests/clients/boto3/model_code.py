@@ -67,4 +67,4 @@ def test_allowed_with_the_right(endpoint, key, secret):
 TESTS = {name: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
-    main(TESTS)
+    main(TESTS, pass_arguments=True)
