@@ -94,7 +94,7 @@ def settle(sm, name, timeout=180):
     deadline = time.time() + timeout
     while True:
         described = sm.describe_endpoint(EndpointName=name)
-        if described["EndpointStatus"] not in ("Creating", "Updating") or time.time() > deadline:
+        if described["EndpointStatus"] not in ("Creating", "Updating", "RollingBack") or time.time() > deadline:
             return described
         time.sleep(0.5)
 
