@@ -60,10 +60,27 @@ internal static class FeatureStoreApi
         return new CreateFeatureGroupResponse { FeatureGroupArn = group.Arn };
     }
 
-    private static async Task<object?> DescribeAsync(DescribeFeatureGroupRequest request, SageMakerCall call)
+    private static async Task<object?> DescribeAsync(DescribeFeatureGroupRequest request, SageMakerCall call) =>
+        Describe(await call.Service<FeatureGroupService>().GetAsync(request.FeatureGroupName!, call.Aborted));
+
+    /// <summary>Every feature group, oldest first: what Search looks through.</summary>
+    internal static async Task<List<FeatureGroup>> AllAsync(SageMakerCall call)
     {
-        var group = await call.Service<FeatureGroupService>().GetAsync(request.FeatureGroupName!, call.Aborted);
-        return new DescribeFeatureGroupResponse
+        var service = call.Service<FeatureGroupService>();
+        var all = new List<FeatureGroup>();
+        string? token = null;
+        do
+        {
+            var page = await service.ListAsync(new ListQuery(Ascending: true, MaxResults: 100, PageToken: token), call.Aborted);
+            all.AddRange(page.Items);
+            token = page.NextPageToken;
+        }
+        while (token is not null);
+        return all;
+    }
+
+    internal static DescribeFeatureGroupResponse Describe(FeatureGroup group) =>
+        new()
         {
             FeatureGroupArn = group.Arn,
             FeatureGroupName = group.Name,
@@ -104,7 +121,6 @@ internal static class FeatureStoreApi
             Description = group.Description,
             NextToken = "",
         };
-    }
 
     private static async Task<object?> ListAsync(ListFeatureGroupsRequest request, SageMakerCall call)
     {
@@ -189,7 +205,7 @@ internal static class FeatureStoreApi
         return null;
     }
 
-    private static DescribeFeatureMetadataResponse Metadata(FeatureGroup group, DomainFeature feature) => new()
+    internal static DescribeFeatureMetadataResponse Metadata(FeatureGroup group, DomainFeature feature) => new()
     {
         FeatureGroupArn = group.Arn,
         FeatureGroupName = group.Name,

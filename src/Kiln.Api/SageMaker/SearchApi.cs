@@ -33,7 +33,8 @@ internal static class SearchApi
             "Experiment" => SearchPaths.Experiment,
             "ExperimentTrial" => SearchPaths.Trial,
             "ModelPackage" => SearchPaths.ModelPackage,
-            _ => throw new SageMakerException("ValidationException", $"Kiln's Search covers TrainingJob, Experiment, ExperimentTrial, ExperimentTrialComponent and ModelPackage, not {request.Resource} yet."),
+            "FeatureGroup" or "FeatureMetadata" => SearchPaths.Identity,
+            _ => throw new SageMakerException("ValidationException", $"Kiln's Search covers TrainingJob, Experiment, ExperimentTrial, ExperimentTrialComponent, ModelPackage, FeatureGroup and FeatureMetadata, not {request.Resource} yet."),
         };
         var query = new PropertySearchQuery(
             request.SearchExpression is { } e ? ToDomain(e).MapPaths(paths.Map, paths.MapNested) : null,
@@ -52,10 +53,52 @@ internal static class SearchApi
                 experiment => Element(ExperimentsApi.Experiment(call, experiment))),
             "ExperimentTrial" => Results(await PageAsync(request, () => experiments.SearchTrialsAsync(query, call.Aborted)), "Trial",
                 trial => Element(ExperimentsApi.Trial(call, trial))),
+            "FeatureGroup" => await FeatureGroupsAsync(call, query),
+            "FeatureMetadata" => await FeatureMetadataAsync(call, query),
             _ => Results(await PageAsync(request, () => call.Service<ModelPackageService>().SearchPackagesAsync(query, call.Aborted)), "ModelPackage",
                 package => WithTags(RegistryApi.Describe(call, package), package.UserTags)),
         };
         return new SearchResponse(results, next);
+    }
+
+    /// <summary>Feature groups are few: each is searched as its Describe output with its tags, in memory.</summary>
+    private static async Task<(List<Dictionary<string, JsonElement>>, string?)> FeatureGroupsAsync(SageMakerCall call, PropertySearchQuery query)
+    {
+        var documents = (await FeatureStoreApi.AllAsync(call)).Select(FeatureGroupRecord).ToList();
+        return Results(Run(documents, query), "FeatureGroup", document => document);
+    }
+
+    /// <summary>One FeatureMetadata record per feature of every group, as DescribeFeatureMetadata shows it.</summary>
+    private static async Task<(List<Dictionary<string, JsonElement>>, string?)> FeatureMetadataAsync(SageMakerCall call, PropertySearchQuery query)
+    {
+        var documents = (await FeatureStoreApi.AllAsync(call))
+            .SelectMany(group => group.Features.Select(feature => Element(FeatureStoreApi.Metadata(group, feature))))
+            .ToList();
+        return Results(Run(documents, query), "FeatureMetadata", document => document);
+    }
+
+    private static Page<JsonElement> Run(List<JsonElement> documents, PropertySearchQuery query)
+    {
+        try
+        {
+            return PropertySearch.Run(documents, query, document => document);
+        }
+        catch (KilnException e) when (e.Code == ErrorCode.InvalidParameterValue)
+        {
+            throw new SageMakerException("ValidationException", query.PageToken is { } token ? $"Invalid NextToken: {token}" : e.Message);
+        }
+    }
+
+    private static JsonElement FeatureGroupRecord(Core.FeatureStore.FeatureGroup group)
+    {
+        var record = JsonObject.Create(Element(FeatureStoreApi.Describe(group)))!;
+        record.Remove("NextToken");
+        if (group.Tags.Count > 0)
+        {
+            record["Tags"] = JsonSerializer.SerializeToNode(group.Tags.Select(tag => new Tag { Key = tag.Key, Value = tag.Value }).ToList(), AwsJson.Options);
+        }
+
+        return JsonSerializer.SerializeToElement(record);
     }
 
     private static (List<Dictionary<string, JsonElement>>, string?) Results<T>(Page<T> page, string recordName, Func<T, JsonElement> record) =>

@@ -38,6 +38,9 @@ internal sealed class SearchPaths(params (string SageMaker, string Domain)[] pre
         ("Environment", "Spec.Environment"),
         ("EnableNetworkIsolation", "Spec.EnableNetworkIsolation"));
 
+    /// <summary>Records searched as their Describe output (feature groups, feature metadata): names are paths as they are.</summary>
+    public static readonly SearchPaths Identity = new();
+
     public static readonly SearchPaths Experiment = new(("ExperimentName", "Name"));
 
     public static readonly SearchPaths Trial = new(("TrialName", "Name"));

@@ -17,6 +17,7 @@ public sealed class FeatureStoreTests(KilnServerFixture server) : IClassFixture<
     [InlineData("test_ttl_expiry")]
     [InlineData("test_soft_and_hard_delete")]
     [InlineData("test_feature_group_tags")]
+    [InlineData("test_search_feature_groups_and_metadata")]
     public Task Boto3(string test) => Infrastructure.Boto3.RunAsync(server.BaseAddress, "sagemaker_feature_store.py", test);
 
     /// <summary>

@@ -384,5 +384,85 @@ def test_feature_group_tags(endpoint):
     assert code == "ValidationException"
 
 
+def test_search_feature_groups_and_metadata(endpoint):
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    token = uuid.uuid4().hex[:8]
+    a = create_group(sm, s3, name=f"srch-{token}-a", Tags=[{"Key": "team", "Value": "growth"}])
+    b = create_group(sm, s3, name=f"srch-{token}-b", offline=False, Tags=[{"Key": "team", "Value": "risk"}],
+                     definitions=DEFINITIONS + [{"FeatureName": "segment", "FeatureType": "String"}])
+    mine = {"Name": "FeatureGroupName", "Operator": "Contains", "Value": f"srch-{token}"}
+
+    def groups(**kwargs):
+        out = sm.search(Resource="FeatureGroup", **kwargs)["Results"]
+        return [r["FeatureGroup"]["FeatureGroupName"] for r in out]
+
+    # The record is the group as Describe shows it, with its tags.
+    found = sm.search(Resource="FeatureGroup", SearchExpression={"Filters": [mine, {"Name": "FeatureGroupName", "Operator": "Equals", "Value": a}]})["Results"]
+    assert len(found) == 1, found
+    record = found[0]["FeatureGroup"]
+    described = sm.describe_feature_group(FeatureGroupName=a)
+    assert record["FeatureGroupArn"] == described["FeatureGroupArn"] and record["FeatureDefinitions"] == DEFINITIONS, record
+    assert record["OfflineStoreConfig"]["S3StorageConfig"]["ResolvedOutputS3Uri"] == described["OfflineStoreConfig"]["S3StorageConfig"]["ResolvedOutputS3Uri"]
+    assert record["Tags"] == [{"Key": "team", "Value": "growth"}] and record["FeatureGroupStatus"] == "Created", record
+
+    # Sort and filters on tags, nested properties and sub-expressions.
+    assert groups(SearchExpression={"Filters": [mine]}, SortBy="FeatureGroupName", SortOrder="Ascending") == [a, b]
+    assert groups(SearchExpression={"Filters": [mine]}, SortBy="CreationTime", SortOrder="Descending") == [b, a]
+    assert groups(SearchExpression={"Filters": [mine, {"Name": "Tags.team", "Operator": "Equals", "Value": "risk"}]}) == [b]
+    assert groups(SearchExpression={"Filters": [mine, {"Name": "OfflineStoreConfig.S3StorageConfig.S3Uri", "Operator": "Exists"}]}) == [a]
+    assert groups(SearchExpression={"Filters": [mine, {"Name": "OfflineStoreConfig", "Operator": "NotExists"}]}) == [b]
+    nested = {"NestedPropertyName": "FeatureDefinitions", "Filters": [
+        {"Name": "FeatureDefinitions.FeatureName", "Operator": "Equals", "Value": "segment"},
+        {"Name": "FeatureDefinitions.FeatureType", "Operator": "Equals", "Value": "String"}]}
+    assert groups(SearchExpression={"Filters": [mine], "NestedFilters": [nested]}) == [b]
+    wrong_type = {"NestedPropertyName": "FeatureDefinitions", "Filters": [
+        {"Name": "FeatureDefinitions.FeatureName", "Operator": "Equals", "Value": "segment"},
+        {"Name": "FeatureDefinitions.FeatureType", "Operator": "Equals", "Value": "Integral"}]}
+    assert groups(SearchExpression={"Filters": [mine], "NestedFilters": [wrong_type]}) == []
+    either = {"Operator": "Or", "SubExpressions": [
+        {"Filters": [{"Name": "Tags.team", "Operator": "Equals", "Value": "growth"}]},
+        {"Filters": [{"Name": "FeatureGroupName", "Operator": "Equals", "Value": b}]}]}
+    assert groups(SearchExpression={"Filters": [mine], "SubExpressions": [either]}, SortBy="FeatureGroupName", SortOrder="Ascending") == [a, b]
+    assert groups(SearchExpression={"Filters": [mine, {"Name": "CreationTime", "Operator": "GreaterThan", "Value": "2100-01-01T00:00:00Z"}]}) == []
+
+    # Paging.
+    first = sm.search(Resource="FeatureGroup", SearchExpression={"Filters": [mine]}, SortBy="FeatureGroupName", SortOrder="Ascending", MaxResults=1)
+    assert [r["FeatureGroup"]["FeatureGroupName"] for r in first["Results"]] == [a] and first["NextToken"], first
+    second = sm.search(Resource="FeatureGroup", SearchExpression={"Filters": [mine]}, SortBy="FeatureGroupName", SortOrder="Ascending", MaxResults=1,
+                       NextToken=first["NextToken"])
+    assert [r["FeatureGroup"]["FeatureGroupName"] for r in second["Results"]] == [b] and "NextToken" not in second, second
+
+    # Feature metadata: one record per feature, with its description and parameters.
+    sm.update_feature_metadata(FeatureGroupName=b, FeatureName="segment", Description="marketing segment",
+                               ParameterAdditions=[{"Key": "owner", "Value": "growth"}])
+    group_filter = {"Name": "FeatureGroupName", "Operator": "Contains", "Value": f"srch-{token}"}
+
+    def features(*filters, **kwargs):
+        out = sm.search(Resource="FeatureMetadata", SearchExpression={"Filters": [group_filter, *filters]}, **kwargs)["Results"]
+        return [(r["FeatureMetadata"]["FeatureGroupName"], r["FeatureMetadata"]["FeatureName"]) for r in out]
+
+    assert len(features(MaxResults=20)) == 11
+    assert features({"Name": "FeatureType", "Operator": "Equals", "Value": "Integral"}, SortBy="FeatureGroupName", SortOrder="Ascending") == [(a, "age"), (b, "age")]
+    assert features({"Name": "FeatureName", "Operator": "In", "Value": "spend,city"}, {"Name": "FeatureGroupName", "Operator": "Equals", "Value": a},
+                    SortBy="FeatureName", SortOrder="Ascending") == [(a, "city"), (a, "spend")]
+    hit = sm.search(Resource="FeatureMetadata", SearchExpression={"Filters": [group_filter, {"Name": "Parameters.owner", "Operator": "Equals", "Value": "growth"}]})["Results"]
+    assert len(hit) == 1, hit
+    meta = hit[0]["FeatureMetadata"]
+    assert meta["FeatureName"] == "segment" and meta["Description"] == "marketing segment" and meta["FeatureType"] == "String", meta
+    assert meta["FeatureGroupArn"] == sm.describe_feature_group(FeatureGroupName=b)["FeatureGroupArn"] and meta["Parameters"] == [{"Key": "owner", "Value": "growth"}], meta
+    assert features({"Name": "Description", "Operator": "Contains", "Value": "segment"}) == [(b, "segment")]
+
+    # Bad input: SageMaker's ValidationException.
+    for resource, expression in [
+        ("FeatureGroup", {"Filters": [{"Name": "CreationTime", "Operator": "GreaterThan", "Value": "yesterday"}]}),
+        ("FeatureGroup", {"Filters": [{"Name": "FeatureGroupName", "Operator": "Equals"}]}),
+        ("FeatureMetadata", {"NestedFilters": [{"NestedPropertyName": "Parameters", "Filters": [{"Name": "FeatureName", "Operator": "Equals", "Value": "x"}]}]}),
+    ]:
+        code, message, status = error_of(sm.search, Resource=resource, SearchExpression=expression)
+        assert code == "ValidationException" and status == 400, (code, message)
+    code, message, status = error_of(sm.search, Resource="FeatureGroup", NextToken="not-a-token")
+    assert code == "ValidationException" and status == 400, (code, message)
+
+
 if __name__ == "__main__":
     main({name: fn for name, fn in globals().items() if name.startswith("test_")})
