@@ -150,6 +150,42 @@ internal sealed class KilnClient(Uri baseAddress, TimeProvider clock) : IDisposa
         }
     }
 
+    /// <summary>A sagemaker-featurestore-runtime call (REST JSON): its status, error type (x-amzn-ErrorType) and body, errors included.</summary>
+    public async Task<(int Status, string? ErrorType, JsonObject Body)> FeatureStoreRuntimeAsync(HttpMethod method, string path, object? body, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new KilnApiException("UNAVAILABLE", $"Cannot reach Kiln at {baseAddress}: {e.Message}. Start it with `kiln server` or pass --url.");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            JsonObject? parsed = null;
+            try
+            {
+                parsed = text.Length == 0 ? null : JsonNode.Parse(text) as JsonObject;
+            }
+            catch (JsonException)
+            {
+            }
+
+            var type = response.Headers.TryGetValues("x-amzn-ErrorType", out var types) ? types.First() : null;
+            return ((int)response.StatusCode, type, parsed ?? new JsonObject { ["message"] = text });
+        }
+    }
+
     public async Task<bool> IsHealthyAsync(CancellationToken ct = default)
     {
         try
