@@ -18,5 +18,6 @@ public sealed class FeatureStoreQueryTests(KilnServerFixture server) : IClassFix
     [Theory]
     [InlineData("test_point_in_time_join_has_no_leakage")]
     [InlineData("test_bad_dataset_requests_write_nothing")]
+    [InlineData("test_training_job_reading_a_dataset_extends_its_lineage")]
     public Task Datasets(string test) => Boto3.RunAsync(server.BaseAddress, "feature_store_datasets.py", test);
 }

@@ -138,5 +138,44 @@ def test_bad_dataset_requests_write_nothing(endpoint):
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("KeyCount", 0) == 0
 
 
+def test_training_job_reading_a_dataset_extends_its_lineage(endpoint):
+    """Feature group → point-in-time dataset → the training job whose channel reads it: QueryLineage and ListAssociations."""
+    from sagemaker_training import ROLE, channel, wait
+    sm, s3, g1, _, events = setup(endpoint)
+    prefix = f"datasets/{uuid.uuid4().hex[:8]}/"
+    built = build(endpoint, events=events, event_time_column="event_time", record_id_column="customer_id",
+                  feature_groups=[g1], output=f"s3://{BUCKET}/{prefix}", format="csv")
+    assert built.status_code == 201, built.text
+    dataset_arn = built.json()["artifact_arn"]
+    job = "fs-train-" + uuid.uuid4().hex[:8]
+    # The job checks it sees the dataset (a header and 8 rows) and writes a model.
+    script = 'set -e; test $(wc -l < "$SM_CHANNEL_TRAIN/dataset.csv") -eq 9; head -1 "$SM_CHANNEL_TRAIN/dataset.csv" > "$SM_MODEL_DIR/columns.txt"'
+    sm.create_training_job(
+        TrainingJobName=job, RoleArn=ROLE,
+        AlgorithmSpecification={"TrainingImage": "kiln/script", "TrainingInputMode": "File", "ContainerEntrypoint": ["bash", "-c", script]},
+        InputDataConfig=[channel("train", f"s3://{BUCKET}/{prefix}")],
+        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/models"},
+        StoppingCondition={"MaxRuntimeInSeconds": 300})
+    described = wait(sm, job)
+    assert described["TrainingJobStatus"] == "Completed", described.get("FailureReason")
+
+    # The dataset artifact the builder recorded is the one the job's channel contributed to (same URI, same content hash).
+    to = sm.list_associations(SourceArn=dataset_arn)["AssociationSummaries"]
+    jobs = [a for a in to if a["DestinationType"] == "SageMakerTrainingJob" or a.get("DestinationName") == job or job in a["DestinationArn"]]
+    assert len(jobs) == 1 and jobs[0]["AssociationType"] == "ContributedTo", to
+    job_component = jobs[0]["DestinationArn"]
+
+    # From the feature group's artifact downstream: the dataset, then the training job.
+    group_arn = sm.describe_feature_group(FeatureGroupName=g1)["FeatureGroupArn"]
+    group_artifact = [a["ArtifactArn"] for a in sm.list_artifacts(SourceUri=group_arn)["ArtifactSummaries"]]
+    assert len(group_artifact) == 1, group_artifact
+    down = sm.query_lineage(StartArns=group_artifact, Direction="Descendants", IncludeEdges=True, MaxDepth=5)
+    edges = {(e["SourceArn"], e["DestinationArn"]) for e in down["Edges"]}
+    assert (group_artifact[0], dataset_arn) in edges and (dataset_arn, job_component) in edges, down["Edges"]
+    # And back up from the job: the feature group is among its ancestors.
+    up = sm.query_lineage(StartArns=[job_component], Direction="Ascendants", MaxDepth=5)
+    assert group_artifact[0] in {v["Arn"] for v in up["Vertices"]} and dataset_arn in {v["Arn"] for v in up["Vertices"]}, up["Vertices"]
+
+
 if __name__ == "__main__":
     main({name: fn for name, fn in globals().items() if name.startswith("test_")})
