@@ -42,6 +42,21 @@ public sealed class JobSlots(IOptions<JobEngineOptions> options) : IJobSlots, IL
 
     public CancellationToken Shutdown => _shutdown.Token;
 
+    /// <summary>A slot if one is free right now (nobody waiting), else null: for work that cannot queue.</summary>
+    public IDisposable? TryAcquire()
+    {
+        lock (_gate)
+        {
+            if (_running < Capacity && _waiting.Count == 0)
+            {
+                _running++;
+                return new Slot(this);
+            }
+
+            return null;
+        }
+    }
+
     public Task<IDisposable> AcquireAsync(CancellationToken ct)
     {
         lock (_gate)

@@ -24,6 +24,7 @@ public static class TrainingServiceCollectionExtensions
         services.AddSingleton<ITrainerSource, ScriptModeSource>();
         services.AddSingleton<ITrainerCatalog, TrainerCatalog>();
         services.AddSingleton<IJobRunner, TrainingJobRunner>();
+        services.AddSingleton<ITrainingHostRunner, TrainingHostRunner>();
         return services;
     }
 }

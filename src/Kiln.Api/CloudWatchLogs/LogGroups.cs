@@ -80,8 +80,9 @@ internal sealed class LogGroups(IJobLogFiles jobs, IEndpointLogFiles endpoints, 
 }
 
 /// <summary>
-/// A job group: one stream per job, named as SageMaker names the first instance's stream,
-/// <c>{job}/algo-1-{epoch seconds of its first line}</c>. A stream exists once its job has logged a line, as in CloudWatch.
+/// A job group: one stream per job and host, named as SageMaker names an instance's stream,
+/// <c>{job}/algo-N-{epoch seconds of its first line}</c> (algo-2 … only for a distributed training job). A stream
+/// exists once its host has logged a line, as in CloudWatch.
 /// </summary>
 internal sealed partial class JobLogGroup(IJobLogFiles files, JobLogKind kind) : ILogGroup
 {
@@ -93,8 +94,7 @@ internal sealed partial class JobLogGroup(IJobLogFiles files, JobLogKind kind) :
         var jobs = slash >= 0 ? [prefix[..slash]] : files.Jobs(kind).Where(job => job.StartsWith(prefix, StringComparison.Ordinal));
         return jobs
             .Where(IsJobName)
-            .Select(Read)
-            .OfType<LogStreamEvents>()
+            .SelectMany(Read)
             .Where(stream => stream.Name.StartsWith(prefix, StringComparison.Ordinal))
             .OrderBy(stream => stream.Name, StringComparer.Ordinal)
             .ToList();
@@ -104,13 +104,19 @@ internal sealed partial class JobLogGroup(IJobLogFiles files, JobLogKind kind) :
     {
         var slash = name.IndexOf('/', StringComparison.Ordinal);
         var job = slash < 0 ? "" : name[..slash];
-        return IsJobName(job) && Read(job) is { } stream && stream.Name == name ? stream : throw LogsException.StreamNotFound();
+        return (IsJobName(job) ? Read(job).FirstOrDefault(stream => stream.Name == name) : null) ?? throw LogsException.StreamNotFound();
     }
 
-    private LogStreamEvents? Read(string job)
+    private IEnumerable<LogStreamEvents> Read(string job)
     {
-        var events = JobLogReader.Read(files.LogFile(kind, job));
-        return events.Count == 0 ? null : new LogStreamEvents($"{job}/algo-1-{events[0].Timestamp / 1000}", events);
+        foreach (var (host, file) in files.HostLogFiles(kind, job))
+        {
+            var events = JobLogReader.Read(file);
+            if (events.Count > 0)
+            {
+                yield return new LogStreamEvents($"{job}/{host}-{events[0].Timestamp / 1000}", events);
+            }
+        }
     }
 
     // SageMaker's job-name pattern; it also keeps a name from reaching outside the workspace.

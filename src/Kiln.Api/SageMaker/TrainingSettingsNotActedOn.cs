@@ -50,7 +50,7 @@ internal static class TrainingSettingsNotActedOn
         Keep("EnableManagedSpotTraining", request.EnableManagedSpotTraining, request.EnableManagedSpotTraining == true
             ? "Kiln trains on its own node, not on spot capacity; EnableManagedSpotTraining stored but not acted on." : null);
         Keep("EnableInterContainerTrafficEncryption", request.EnableInterContainerTrafficEncryption, request.EnableInterContainerTrafficEncryption == true
-            ? "Kiln trains on one instance, so no traffic between containers is encrypted; EnableInterContainerTrafficEncryption stored but not acted on." : null);
+            ? "Kiln does not encrypt the traffic between a distributed job's hosts; EnableInterContainerTrafficEncryption stored but not acted on." : null);
         if (request.EnableNetworkIsolation == true)
         {
             notes.Add("Kiln does not cut the training container off the network; EnableNetworkIsolation stored but not acted on.");

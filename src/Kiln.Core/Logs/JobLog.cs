@@ -22,6 +22,22 @@ public interface IJobLogFiles
     IEnumerable<string> Jobs(JobLogKind kind);
 
     string LogFile(JobLogKind kind, string job);
+
+    /// <summary>
+    /// The job's log of each host, algo-1 first (its log is <see cref="LogFile"/>). A distributed training job's other
+    /// hosts have theirs beside it, <c>log-algo-N.txt</c>, on the node that ran the job.
+    /// </summary>
+    IReadOnlyList<(string Host, string File)> HostLogFiles(JobLogKind kind, string job)
+    {
+        var main = LogFile(kind, job);
+        IEnumerable<(string Host, string File)> others = Path.GetDirectoryName(main) is { } folder && Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, "log-algo-*.txt")
+                .Select(file => (Host: Path.GetFileNameWithoutExtension(file)["log-".Length..], File: file))
+                .Where(host => int.TryParse(host.Host["algo-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index > 1)
+                .OrderBy(host => int.Parse(host.Host["algo-".Length..], CultureInfo.InvariantCulture))
+            : [];
+        return [("algo-1", main), .. others];
+    }
 }
 
 /// <summary>

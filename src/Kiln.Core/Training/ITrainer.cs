@@ -14,7 +14,8 @@ public sealed record TrainingContext(
     string WorkingDirectory,
     ITrainingReporter Reporter,
     TimeProvider Clock,
-    CancellationToken CancellationToken);
+    CancellationToken CancellationToken,
+    TrainingHosts? Hosts = null);
 
 /// <summary>One input channel ("train", "validation", …) on local disk.</summary>
 /// <param name="Directory">The folder holding the channel's files (SageMaker's /opt/ml/input/data/&lt;name&gt;).</param>

@@ -15,9 +15,10 @@ public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog 
     public async Task<TrainingJob> CreateAsync(TrainingJobSpec spec, CancellationToken ct = default)
     {
         var trainer = Validate(spec);
-        if (spec.InstanceCount > 1)
+        if (spec.InstanceCount > 1 && !trainer.RunsUserCode)
         {
-            spec = spec with { NotActedOn = [.. spec.NotActedOn, $"Kiln trains on one instance: ResourceConfig.InstanceCount {spec.InstanceCount} stored, the algorithm runs on one."] };
+            // A script runs on every host it asked for (SM_HOSTS); a built-in algorithm trains on one and says so.
+            spec = spec with { NotActedOn = [.. spec.NotActedOn, $"Kiln trains on one instance: ResourceConfig.InstanceCount {spec.InstanceCount} stored, the built-in algorithm runs on one."] };
         }
 
         var now = clock.GetUtcNow();
@@ -91,13 +92,6 @@ public sealed class TrainingJobService(ITrainingJobStore store, ITrainerCatalog 
         catch (TrainingValidationException e)
         {
             throw KilnException.InvalidParameter(e.Message);
-        }
-
-        // A script may split its work over the hosts it was promised (SM_HOSTS); on one it would mislead.
-        if (spec.InstanceCount > 1 && trainer.RunsUserCode)
-        {
-            throw KilnException.InvalidParameter(
-                $"Kiln trains on one instance, so ResourceConfig.InstanceCount must be 1 for a script-mode job (it is {spec.InstanceCount}): the script would be told of one host, not {spec.InstanceCount}.");
         }
 
         return trainer;

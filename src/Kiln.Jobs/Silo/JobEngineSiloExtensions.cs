@@ -30,6 +30,10 @@ public static class JobEngineSiloExtensions
         silo.AddGrainService<NodeSlotsService>();
         silo.Services.AddSingleton<INodeSlotsClient, NodeSlotsClient>();
         silo.Services.AddSingleton<IClusterStatus, OrleansClusterStatus>();
+        // A distributed training job's hosts (algo-2 …) run on other nodes through each node's TrainingHostService.
+        silo.AddGrainService<TrainingHostService>();
+        silo.Services.AddSingleton<ITrainingHostClient, TrainingHostClient>();
+        silo.Services.AddSingleton<Kiln.Core.Training.ITrainingHostLauncher, OrleansTrainingHostLauncher>();
         silo.Services.AddPlacementDirector<JobPlacementStrategy, JobPlacementDirector>();
         // Nodes are named "ROLE/VERSION/HOST" in Orleans' membership, so a node starting can see who else is there.
         silo.Services.AddOptions<SiloOptions>().Configure<Microsoft.Extensions.Options.IOptions<JobEngineOptions>>((silo, engine) =>

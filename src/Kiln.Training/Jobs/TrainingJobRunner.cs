@@ -4,6 +4,7 @@ using Kiln.Core.Artifacts;
 using Kiln.Core.Common;
 using Kiln.Core.Jobs;
 using Kiln.Core.Lineage;
+using Kiln.Core.Logs;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
 using Microsoft.Extensions.Logging;
@@ -29,9 +30,13 @@ public sealed partial class TrainingJobRunner(
     ITrainingStopRule? stopRule = null,
     TrainingJobEvents? events = null,
     ILineageRecorder? lineage = null,
-    Kiln.Core.Experiments.ExperimentService? experiments = null) : IJobRunner
+    Kiln.Core.Experiments.ExperimentService? experiments = null,
+    ITrainingHostLauncher? hostLauncher = null) : IJobRunner
 {
     public const string DefaultExperiment = "training-jobs";
+
+    private readonly ITrainingHostLauncher _hosts = hostLauncher
+        ?? new LocalTrainingHostLauncher(new TrainingHostRunner(store, trainers, data, workspace, clock));
 
     private readonly JobLifecycle<TrainingJob> _lifecycle = new(TrainingJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
 
@@ -74,7 +79,7 @@ public sealed partial class TrainingJobRunner(
                 await attempt.ChangeAsync(current => current with { RunId = trackedRun }).ConfigureAwait(false);
 
                 await attempt.StatusAsync(SecondaryStatus.Downloading, "Downloading input data").ConfigureAwait(false);
-                var channels = await DownloadChannelsAsync(job.Spec, Path.Combine(directory, "input", "data"), ct).ConfigureAwait(false);
+                var channels = await DownloadChannelsAsync(data, job.Spec, Path.Combine(directory, "input", "data"), ct).ConfigureAwait(false);
                 var channelHashes = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var channel in channels.Values)
                 {
@@ -87,7 +92,20 @@ public sealed partial class TrainingJobRunner(
                 using var reporter = new JobReporter(attempt, tracking, trackedRun, workspace.LogFile(job.Name), clock, job.Spec, stopRule, stopEarly);
                 reporterOfRun = reporter;
                 var context = new TrainingContext(job.Name, job.Spec.HyperParameters, channels, modelDirectory, outputDirectory, directory, reporter, clock, ct);
-                await trainer.TrainAsync(context).ConfigureAwait(false);
+                if (job.Spec.InstanceCount > 1 && trainer.RunsUserCode)
+                {
+                    await TrainDistributedAsync(trainer, context, job, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    if (job.Spec.InstanceCount > 1)
+                    {
+                        reporter.Log($"Kiln trains built-in algorithms on one instance: ResourceConfig.InstanceCount is {job.Spec.InstanceCount}, and this job trains on algo-1 only (the same model as on one instance).");
+                    }
+
+                    await trainer.TrainAsync(context).ConfigureAwait(false);
+                }
+
                 await reporter.FlushAsync().ConfigureAwait(false);
 
                 await attempt.StatusAsync(SecondaryStatus.Uploading, "Uploading generated training model").ConfigureAwait(false);
@@ -128,7 +146,60 @@ public sealed partial class TrainingJobRunner(
         }
     }
 
-    private async Task<IReadOnlyDictionary<string, TrainingChannel>> DownloadChannelsAsync(TrainingJobSpec spec, string root, CancellationToken ct)
+    /// <summary>
+    /// A script on ResourceConfig.InstanceCount hosts: algo-1 here (its model is the job's), the others started by the
+    /// host launcher (on other nodes of a cluster where there are any), each line kept in its host's log stream. The
+    /// job succeeds when every host exits 0; the first host to fail stops the others and its reason is the job's.
+    /// </summary>
+    private async Task TrainDistributedAsync(ITrainer trainer, TrainingContext context, TrainingJob job, CancellationToken ct)
+    {
+        var hosts = new TrainingHosts("algo-1", TrainingHosts.Names(job.Spec.InstanceCount), _hosts.LocalAddress, FreePort());
+        context.Reporter.Log($"Distributed training on {hosts.All.Count} hosts ({string.Join(", ", hosts.All)}); algo-1 runs on {_hosts.LocalAddress}, MASTER_ADDR={hosts.MasterAddress} MASTER_PORT={hosts.MasterPort}");
+        var logs = hosts.All.Skip(1).ToDictionary(host => host, host => new JobLogWriter(workspace.HostLogFile(job.Name, host), clock), StringComparer.Ordinal);
+        try
+        {
+            await TrainingHostGroup.RunAllAsync(
+                [
+                    async token =>
+                    {
+                        try
+                        {
+                            await trainer.TrainAsync(context with { CancellationToken = token, Hosts = hosts }).ConfigureAwait(false);
+                        }
+                        catch (Exception e)
+                        {
+                            throw TrainingHostGroup.Named("algo-1", e);
+                        }
+                    },
+                    token => _hosts.RunAsync(job.Name, job.Attempt, hosts, (host, line) => logs[host].WriteLine(line), token),
+                ],
+                ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var log in logs.Values)
+            {
+                log.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A port free on this node right now, for algo-1's rendezvous (the script binds it a moment later).</summary>
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        listener.Start();
+        try
+        {
+            return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    internal static async Task<IReadOnlyDictionary<string, TrainingChannel>> DownloadChannelsAsync(DataUris data, TrainingJobSpec spec, string root, CancellationToken ct)
     {
         var channels = new Dictionary<string, TrainingChannel>(StringComparer.Ordinal);
         foreach (var channel in spec.Channels)

@@ -20,8 +20,6 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
 {
     private const int MaxFailureReason = 1024;
 
-    private static readonly string[] Hosts = ["algo-1"];
-
     bool ITrainer.RunsUserCode => true;
 
     /// <summary>A script's metrics are what its MetricDefinitions' regular expressions find in its log.</summary>
@@ -169,7 +167,7 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
 
         File.WriteAllText(Path.Combine(config, "hyperparameters.json"), JsonSerializer.Serialize(context.HyperParameters));
         File.WriteAllText(Path.Combine(config, "inputdataconfig.json"), JsonSerializer.Serialize(InputDataConfig(context)));
-        File.WriteAllText(Path.Combine(config, "resourceconfig.json"), JsonSerializer.Serialize(ResourceConfig()));
+        File.WriteAllText(Path.Combine(config, "resourceconfig.json"), JsonSerializer.Serialize(ResourceConfig(HostsOf(context))));
         return new ContainerLayout(input, config, dataRoot, model, output, outputData, Path.Combine(output, "failure"));
     }
 
@@ -195,12 +193,18 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
                 ["RecordWrapperType"] = "None",
             });
 
-    private static Dictionary<string, object> ResourceConfig() => new()
+    private static TrainingHosts HostsOf(TrainingContext context) => context.Hosts ?? TrainingHosts.Single;
+
+    private static Dictionary<string, object> ResourceConfig(TrainingHosts hosts) => new()
     {
-        ["current_host"] = "algo-1",
+        ["current_host"] = hosts.Current,
         ["current_instance_type"] = "local",
         ["current_group_name"] = "homogeneousCluster",
-        ["hosts"] = Hosts,
+        ["hosts"] = hosts.All,
+        ["instance_groups"] = new[]
+        {
+            new Dictionary<string, object> { ["instance_group_name"] = "homogeneousCluster", ["instance_type"] = "local", ["hosts"] = hosts.All },
+        },
         ["network_interface_name"] = "lo",
     };
 
@@ -235,6 +239,7 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
             .Where(pair => !pair.Key.StartsWith("sagemaker_", StringComparison.Ordinal))
             .ToDictionary(pair => pair.Key, pair => JsonValue(pair.Value));
         var channels = context.Channels.Keys.Order(StringComparer.Ordinal).ToList();
+        var hosts = HostsOf(context);
         var environment = new Dictionary<string, string>(spec.Environment)
         {
             ["PYTHONUNBUFFERED"] = "1",
@@ -247,9 +252,9 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
             ["SM_CHANNELS"] = JsonSerializer.Serialize(channels),
             ["SM_HPS"] = JsonSerializer.Serialize(hps),
             ["SM_INPUT_DATA_CONFIG"] = JsonSerializer.Serialize(InputDataConfig(context)),
-            ["SM_RESOURCE_CONFIG"] = JsonSerializer.Serialize(ResourceConfig()),
-            ["SM_HOSTS"] = "[\"algo-1\"]",
-            ["SM_CURRENT_HOST"] = "algo-1",
+            ["SM_RESOURCE_CONFIG"] = JsonSerializer.Serialize(ResourceConfig(hosts)),
+            ["SM_HOSTS"] = JsonSerializer.Serialize(hosts.All),
+            ["SM_CURRENT_HOST"] = hosts.Current,
             ["SM_CURRENT_INSTANCE_TYPE"] = "local",
             ["SM_NUM_CPUS"] = System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
             ["SM_NUM_GPUS"] = "0",
@@ -268,14 +273,28 @@ public sealed class ScriptTrainer(ScriptSpec spec, DataUris data, ScriptModeOpti
                 ["output_data_dir"] = layout.OutputData,
                 ["channel_input_dirs"] = channels.ToDictionary(name => name, name => Path.Combine(layout.InputData, name)),
                 ["hyperparameters"] = hps,
-                ["hosts"] = Hosts,
-                ["current_host"] = "algo-1",
+                ["hosts"] = hosts.All,
+                ["current_host"] = hosts.Current,
+                ["master_hostname"] = hosts.All[0],
                 ["num_cpus"] = System.Environment.ProcessorCount,
                 ["num_gpus"] = 0,
                 ["user_entry_point"] = spec.Program ?? "",
             }),
             ["TRAINING_JOB_NAME"] = context.JobName,
         };
+        if (hosts.IsDistributed)
+        {
+            // What torch.distributed's env:// rendezvous reads (SageMaker's PyTorch containers set these for torchrun).
+            // Host names do not resolve here, so MASTER_ADDR is the address of algo-1's node.
+            environment["MASTER_ADDR"] = hosts.MasterAddress;
+            environment["MASTER_PORT"] = hosts.MasterPort.ToString(CultureInfo.InvariantCulture);
+            environment["WORLD_SIZE"] = hosts.All.Count.ToString(CultureInfo.InvariantCulture);
+            environment["RANK"] = hosts.Rank.ToString(CultureInfo.InvariantCulture);
+            environment["NODE_RANK"] = environment["RANK"];
+            environment["LOCAL_RANK"] = "0";
+            environment["LOCAL_WORLD_SIZE"] = "1";
+        }
+
         foreach (var channel in channels)
         {
             environment[$"SM_CHANNEL_{channel.ToUpperInvariant()}"] = Path.Combine(layout.InputData, channel);

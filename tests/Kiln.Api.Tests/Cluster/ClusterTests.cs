@@ -115,6 +115,72 @@ public sealed class ClusterTests(S3TestBucket bucket, ITestOutputHelper output) 
         Assert.NotEmpty(await S3Async(again.Http, HttpMethod.Get, $"/{modelUri.Host}{modelUri.AbsolutePath}"));
     }
 
+    /// <summary>
+    /// A two-host torch.distributed (gloo) job on two workers: algo-1 runs where the job is placed, algo-2 on the other
+    /// worker (the server has no slots), both join one process group, and both hosts' lines are in the job's logs.
+    /// </summary>
+    [ClusterTorchFact]
+    public async Task A_pytorch_gloo_job_trains_across_two_workers_with_both_hosts_logs()
+    {
+        if (await CreateDatabaseAsync() is not { } store)
+        {
+            return;
+        }
+
+        var endpoint = await S3TestServer.EndpointAsync();
+        string[] shared = ["--store", store, "--artifacts", $"s3://{bucket.Name}/kiln", "--s3-endpoint", endpoint.ToString()];
+        var server = Track(await KilnProcess.StartAsync(Path.Combine(_root, "server"), Credentials(), null, [.. shared, "--job-slots", "0"]));
+        var workers = new[]
+        {
+            Track(await KilnWorker.StartAsync(Path.Combine(_root, "worker-a"), Credentials(), [.. shared, "--job-slots", "1"])),
+            Track(await KilnWorker.StartAsync(Path.Combine(_root, "worker-b"), Credentials(), [.. shared, "--job-slots", "1"])),
+        };
+        using var sageMaker = new SageMakerHttp(server.BaseAddress);
+        await WaitForClusterAsync(sageMaker.Http, report => Live(report).Count == 3);
+
+        await S3Async(sageMaker.Http, HttpMethod.Put, $"/{Data}");
+        await S3Async(sageMaker.Http, HttpMethod.Put, $"/{Data}/ddp/train/train.csv", await File.ReadAllBytesAsync(Repository.Path("samples", "data", "breast_cancer.csv")));
+        await S3Async(sageMaker.Http, HttpMethod.Put, $"/{Data}/ddp/code/train.py", await File.ReadAllBytesAsync(Repository.Path("samples", "scripts", "pytorch-ddp", "train.py")));
+        JsonObject Channel(string name, string prefix) => new()
+        {
+            ["ChannelName"] = name,
+            ["DataSource"] = new JsonObject { ["S3DataSource"] = new JsonObject { ["S3DataType"] = "S3Prefix", ["S3Uri"] = $"s3://{Data}/{prefix}/" } },
+        };
+        await sageMaker.CallAsync("CreateTrainingJob", new JsonObject
+        {
+            ["TrainingJobName"] = "cluster-ddp",
+            ["RoleArn"] = SageMakerHttp.Role,
+            ["AlgorithmSpecification"] = new JsonObject
+            {
+                ["TrainingImage"] = "kiln/script",
+                ["TrainingInputMode"] = "File",
+                ["ContainerEntrypoint"] = new JsonArray("/usr/bin/python3", "train.py"),
+            },
+            ["HyperParameters"] = new JsonObject { ["epochs"] = "30" },
+            ["InputDataConfig"] = new JsonArray(Channel("train", "ddp/train"), Channel("code", "ddp/code")),
+            ["OutputDataConfig"] = new JsonObject { ["S3OutputPath"] = $"s3://{Data}/models" },
+            ["ResourceConfig"] = new JsonObject { ["InstanceType"] = "ml.m5.large", ["InstanceCount"] = 2, ["VolumeSizeInGB"] = 1 },
+            ["StoppingCondition"] = new JsonObject { ["MaxRuntimeInSeconds"] = 600 },
+        });
+        var job = await sageMaker.WaitAsync("DescribeTrainingJob", new { TrainingJobName = "cluster-ddp" }, "TrainingJobStatus", "InProgress", "Stopping");
+        Assert.True(job["TrainingJobStatus"]!.GetValue<string>() == "Completed", job.ToJsonString());
+
+        // The job's logs are on the worker that ran algo-1: its own log and algo-2's, whose lines came from the other worker.
+        var logs = workers.Select(worker => (Worker: worker, Folder: Path.Combine(worker.DataDirectory, "jobs", "training", "cluster-ddp")))
+            .Single(pair => File.Exists(Path.Combine(pair.Folder, "log.txt")));
+        var other = workers.Single(worker => worker != logs.Worker);
+        var algo1 = await File.ReadAllLinesAsync(Path.Combine(logs.Folder, "log.txt"));
+        var algo2 = await File.ReadAllLinesAsync(Path.Combine(logs.Folder, "log-algo-2.txt"));
+        Assert.Contains(algo1, line => line.StartsWith("algo-1: rank 0 of 2 joined", StringComparison.Ordinal));
+        Assert.Contains(algo2, line => line.StartsWith("algo-2: rank 1 of 2 joined", StringComparison.Ordinal));
+        Assert.Contains(algo2, line => line.StartsWith("Kiln: algo-2 runs on node ", StringComparison.Ordinal) && line.Contains($":{other.SiloPort} ", StringComparison.Ordinal));
+        Assert.Contains(algo2, line => line.StartsWith("algo-2 train-accuracy: ", StringComparison.Ordinal));
+        // algo-2 ran in the other worker's own workspace.
+        Assert.True(Directory.Exists(Path.Combine(other.DataDirectory, "jobs", "training", "cluster-ddp", "attempt-1", "algo-2", "opt", "ml")));
+        var model = new Uri(job["ModelArtifacts"]!["S3ModelArtifacts"]!.GetValue<string>());
+        Assert.NotEmpty(await S3Async(sageMaker.Http, HttpMethod.Get, $"/{model.Host}{model.AbsolutePath}"));
+    }
+
     private static async Task AssertAllCompletedAsync(SageMakerHttp sageMaker, string execution)
     {
         var processing = await sageMaker.WaitAsync("DescribeProcessingJob", new { ProcessingJobName = "cluster-processing" }, "ProcessingJobStatus", "InProgress", "Stopping");
@@ -244,4 +310,10 @@ public sealed class ClusterTests(S3TestBucket bucket, ITestOutputHelper output) 
         {
         }
     }
+}
+
+/// <summary>Needs the S3 server and Debian's PyTorch; PostgreSQL is checked by the test itself.</summary>
+public sealed class ClusterTorchFactAttribute : FactAttribute
+{
+    public ClusterTorchFactAttribute() => Skip = S3TestServer.SkipReason ?? TorchFactAttribute.SkipReason;
 }

@@ -9,13 +9,17 @@ public sealed class KilnWorker : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private KilnWorker(Process process, int siloPort)
+    private KilnWorker(Process process, int siloPort, string dataDirectory)
     {
         _process = process;
         SiloPort = siloPort;
+        DataDirectory = dataDirectory;
     }
 
     public int SiloPort { get; }
+
+    /// <summary>The worker's --data-dir (its job workspaces are under jobs/).</summary>
+    public string DataDirectory { get; }
 
     /// <summary>Everything the worker wrote so far (its log).</summary>
     public string Output
@@ -44,7 +48,7 @@ public sealed class KilnWorker : IDisposable
             start.Environment[name] = value;
         }
 
-        var worker = new KilnWorker(Process.Start(start)!, siloPort);
+        var worker = new KilnWorker(Process.Start(start)!, siloPort, dataDirectory);
         worker._process.OutputDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.BeginOutputReadLine();

@@ -8,7 +8,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from kiln_boto import client, main, session
-from sagemaker_logs import PROCESSING, expect_error, script_job
+from sagemaker_logs import PROCESSING, expect_error
 from sagemaker_training import ROLE, upload_breast_cancer, wait, xgboost_job
 
 DEBUG_HOOK = {"S3OutputPath": "s3://kiln-settings/debug", "CollectionConfigurations": [{"CollectionName": "losses", "CollectionParameters": {"save_interval": "10"}}]}
@@ -61,25 +61,6 @@ def test_settings_not_acted_on_are_stored_echoed_and_reported(endpoint):
     assert described["ProfilerConfig"] == {"S3OutputPath": "s3://kiln-settings/p", "DisableProfiler": True}
     assert "DebugHookConfig" not in described and "CheckpointConfig" not in described and described["EnableManagedSpotTraining"] is False
     assert wait(sm, plain)["TrainingJobStatus"] == "Completed"
-
-
-def test_script_mode_on_several_instances_is_refused(endpoint):
-    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
-    name = "multi-" + uuid.uuid4().hex[:8]
-    expect_error("ValidationException", "Kiln trains on one instance", sm.create_training_job,
-                 TrainingJobName=name, RoleArn=ROLE,
-                 AlgorithmSpecification={"TrainingImage": "kiln/script", "TrainingInputMode": "File", "ContainerEntrypoint": ["bash", "-c", "echo $SM_HOSTS"]},
-                 OutputDataConfig={"S3OutputPath": "s3://kiln-logs/output"}, StoppingCondition={"MaxRuntimeInSeconds": 60},
-                 ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 2, "VolumeSizeInGB": 5})
-    try:
-        sm.describe_training_job(TrainingJobName=name)
-        raise AssertionError("a refused job was stored")
-    except botocore.exceptions.ClientError as e:
-        assert e.response["Error"]["Code"] in ("ValidationException", "ResourceNotFound"), e.response["Error"]
-    # The same script on one instance runs.
-    ok = "single-" + uuid.uuid4().hex[:8]
-    script_job(sm, s3, ok, "echo one host")
-    assert wait(sm, ok)["TrainingJobStatus"] == "Completed"
 
 
 def test_bad_settings_are_validation_exceptions(endpoint):
