@@ -13,25 +13,22 @@ import csv
 import io
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
-import uuid
 
-import boto3
 import numpy as np
 import optuna
 import pandas as pd
 import sklearn
 import xgboost
-from botocore.config import Config
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, mean_squared_error, roc_auc_score
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-ROLE = "arn:aws:iam::000000000000:role/kiln-bench"
-BUCKET = "kiln-automl-bench"
 CANDIDATES = {"quick": 8, "standard": 32}
 
 # name: (file, target, positive class or None for regression, text column or None)
@@ -50,13 +47,6 @@ def threads(rows):
 
 
 TFIDF = dict(ngram_range=(1, 2), min_df=2, max_features=1000, sublinear_tf=True)
-
-
-def aws(service, url):
-    return boto3.session.Session(aws_access_key_id="AKIAKILNBENCH000000", aws_secret_access_key="kiln-bench",
-                                 region_name="us-east-1").client(
-        service, endpoint_url=url,
-        config=Config(retries={"max_attempts": 3, "mode": "standard"}, s3={"addressing_style": "path"}, read_timeout=300))
 
 
 def raw_rows(path):
@@ -101,65 +91,21 @@ def score(positive, truth, predicted, probability):
 # ---------- Kiln ----------
 
 def kiln(url, name, seed, build, header, train_rows, test_rows):
+    """Runs kiln_automl.py with boto3 from KILN_PYTHON (default: the `python3` on PATH, pyenv's, whose botocore knows
+    CreateAutoMLJobV2; Debian's 1.29 does not) and scores what the endpoint answered."""
     file, target, positive, text = DATASETS[name]
-    sm, s3, runtime = aws("sagemaker", url), aws("s3", url), aws("sagemaker-runtime", url)
-    try:
-        s3.create_bucket(Bucket=BUCKET)
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
-    job = f"{name.replace('_', '-')}-{build}-{seed}-{uuid.uuid4().hex[:6]}"
-    s3.put_object(Bucket=BUCKET, Key=f"{job}/train.csv", Body=csv_text(train_rows, header).encode())
-    criteria = {"MaxCandidates": CANDIDATES[build]}
-    if text:
-        problem = {"TextClassificationJobConfig": {"ContentColumn": text, "TargetLabelColumn": target, "CompletionCriteria": criteria}}
-        objective = None  # SageMaker's text classification has Accuracy only
-    else:
-        problem = {"TabularJobConfig": {"TargetAttributeName": target, "CompletionCriteria": criteria, "Mode": "AUTO"}}
-        objective = {"MetricName": "AUC" if positive is not None else "RMSE"}
-    request = dict(AutoMLJobName=job, RoleArn=ROLE, AutoMLProblemTypeConfig=problem,
-                   OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/{job}/output"},
-                   AutoMLJobInputDataConfig=[{"ChannelType": "training", "ContentType": "text/csv;header=present", "CompressionType": "None",
-                                              "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/{job}/train.csv"}}}])
-    if objective:
-        request["AutoMLJobObjective"] = objective
-    started = time.time()
-    sm.create_auto_ml_job_v2(**request)
-    while True:
-        described = sm.describe_auto_ml_job_v2(AutoMLJobName=job)
-        if described["AutoMLJobStatus"] not in ("InProgress", "Stopping"):
-            break
-        time.sleep(0.5)
-    seconds = time.time() - started
-    if described["AutoMLJobStatus"] != "Completed":
-        raise RuntimeError(f"{job}: {described['AutoMLJobStatus']} {described.get('FailureReason')}")
-    best = described["BestCandidate"]
-
-    # Deploy the best candidate as a user would, asking a classifier for its probabilities as well as its label.
-    containers = []
-    for container in best["InferenceContainers"]:
-        container = dict(container)
-        if positive is not None:
-            container["Environment"] = {**container.get("Environment", {}), "SAGEMAKER_INFERENCE_OUTPUT": "predicted_label,probabilities,labels"}
-        containers.append(container)
-    sm.create_model(ModelName=job, ExecutionRoleArn=ROLE, Containers=containers)
-    sm.create_endpoint_config(EndpointConfigName=job, ProductionVariants=[
-        {"VariantName": "AllTraffic", "ModelName": job, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large", "InitialVariantWeight": 1}])
-    sm.create_endpoint(EndpointName=job, EndpointConfigName=job)
-    sm.get_waiter("endpoint_in_service").wait(EndpointName=job, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
-    try:
-        t = header.index(target)
-        predictions = []
-        chunk = 200 if text else 1000
-        for start in range(0, len(test_rows), chunk):
-            rows = test_rows[start:start + chunk]
-            if text:
-                body, content_type = json.dumps({"instances": [row[header.index(text)] for row in rows]}), "application/json"
-            else:
-                body, content_type = csv_text([[c for i, c in enumerate(row) if i != t] for row in rows]), "text/csv"
-            response = runtime.invoke_endpoint(EndpointName=job, ContentType=content_type, Accept="application/json", Body=body)
-            predictions += json.loads(response["Body"].read())["predictions"]
-    finally:
-        sm.delete_endpoint(EndpointName=job)
+    t = header.index(target)
+    with tempfile.TemporaryDirectory() as folder:
+        with open(os.path.join(folder, "train.csv"), "w") as f:
+            f.write(csv_text(train_rows, header))
+        with open(os.path.join(folder, "test.csv"), "w") as f:
+            f.write(csv_text(test_rows, header))
+        spec = {"url": url, "name": name, "seed": seed, "build": build, "candidates": CANDIDATES[build], "target": target,
+                "classifier": positive is not None, "text": text, "train": os.path.join(folder, "train.csv"), "test": os.path.join(folder, "test.csv")}
+        done = subprocess.run([os.environ.get("KILN_PYTHON", "python3"), os.path.join(os.path.dirname(os.path.abspath(__file__)), "kiln_automl.py"), json.dumps(spec)],
+                              check=True, stdout=subprocess.PIPE, text=True)
+    result = json.loads(done.stdout)
+    predictions = result.pop("predictions")
     assert len(predictions) == len(test_rows)
     truth = np.array([row[t] for row in test_rows])
     if positive is None:
@@ -169,10 +115,7 @@ def kiln(url, name, seed, build, header, train_rows, test_rows):
     else:
         predicted = np.array([str(p["predicted_label"]) for p in predictions])
         probability = np.array([p["probabilities"][list(p["labels"]).index(positive)] for p in predictions])
-    candidates = sm.list_candidates_for_auto_ml_job(AutoMLJobName=job, MaxResults=100)["Candidates"]
-    return {"method": f"kiln-{build}", "seconds": seconds, "job": job, "best_candidate": best["CandidateName"],
-            "candidates": len(candidates), "validation_objective": best.get("FinalAutoMLJobObjectiveMetric"),
-            **score(positive, truth, predicted, probability)}
+    return {"method": f"kiln-{build}", **result, **score(positive, truth, predicted, probability)}
 
 
 # ---------- peers ----------

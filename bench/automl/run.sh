@@ -13,7 +13,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/bench/lib/servers.sh"
+# ../shared/datasets next to the repository, or next to the main checkout when this is a git worktree.
 datasets_dir="${DATASETS:-$root/../shared/datasets}"
+if [[ -z "${DATASETS:-}" && ! -d "$datasets_dir" ]]; then
+  datasets_dir="$(cd "$(git -C "$root" rev-parse --git-common-dir)/.." && pwd)/../shared/datasets"
+fi
+[[ -d "$datasets_dir" ]] || { echo "no datasets folder at $datasets_dir (set DATASETS)" >&2; exit 2; }
 datasets="breast_cancer,churn,attrition,credit,diamonds,fine_foods"
 seeds=5
 builds="quick,standard"
