@@ -8,6 +8,8 @@ namespace Kiln.Cluster.Endpoints;
 /// <summary>The endpoint runtime's cluster hooks as grain calls: replicas are <see cref="IEndpointReplicaGrain"/>s, the bandit an <see cref="IEndpointBanditGrain"/>.</summary>
 internal sealed class OrleansEndpointCluster(IGrainFactory grains) : IEndpointCluster
 {
+    private const int RewardAttempts = 4;
+
     public async Task<IRemoteReplica> OpenReplicaAsync(ReplicaKey key, CancellationToken ct)
     {
         var replica = new RemoteReplica(grains.GetGrain<IEndpointReplicaGrain>(ReplicaKeys.Format(key)), key);
@@ -18,8 +20,26 @@ internal sealed class OrleansEndpointCluster(IGrainFactory grains) : IEndpointCl
     public void Routed(string endpoint, string config, IReadOnlyList<string> variants, string inferenceId, int variant) =>
         _ = grains.GetGrain<IEndpointBanditGrain>(endpoint).RoutedAsync(config, [.. variants], inferenceId, variant);
 
-    public Task<bool> RewardAsync(string endpoint, string inferenceId, double reward) =>
-        grains.GetGrain<IEndpointBanditGrain>(endpoint).RewardAsync(inferenceId, reward);
+    public async Task<bool> RewardAsync(string endpoint, string inferenceId, double reward)
+    {
+        // The serving node tells the bandit about an inference one-way (not on the request's path), so a reward sent
+        // at once through another node can overtake that notice: an id the bandit does not know yet is asked again briefly.
+        var bandit = grains.GetGrain<IEndpointBanditGrain>(endpoint);
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await bandit.RewardAsync(inferenceId, reward).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            if (attempt == RewardAttempts)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt)).ConfigureAwait(false);
+        }
+    }
 
     public async Task<SharedBandit> BanditAsync(string endpoint, string config, IReadOnlyList<string> variants)
     {
