@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Kiln.Cluster.Endpoints;
+using Kiln.Serving.Runtime;
 using Kiln.Storage.Postgres;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
 
@@ -48,6 +51,9 @@ public static class ClusterSiloExtensions
             options.TableRefreshTimeout = TimeSpan.FromSeconds(5);
             options.DefunctSiloExpiration = TimeSpan.FromHours(1);
         });
+        // Endpoints: replicas are grains spread over the workers, and each endpoint's bandit is one grain (Endpoints/).
+        silo.Services.AddPlacementDirector<ReplicaPlacementStrategy, ReplicaPlacementDirector>();
+        silo.Services.AddSingleton<IEndpointCluster, OrleansEndpointCluster>();
         return silo;
     }
 

@@ -77,7 +77,7 @@ public static class NativeApi
 
             foreach (var item in items)
             {
-                if (invoker.Reward(name, item.GetProperty("inference_id").GetString()!, item.GetProperty("reward").GetDouble()))
+                if (await invoker.RewardAsync(name, item.GetProperty("inference_id").GetString()!, item.GetProperty("reward").GetDouble()))
                 {
                     accepted++;
                 }

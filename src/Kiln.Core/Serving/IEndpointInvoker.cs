@@ -16,6 +16,12 @@ public interface IEndpointInvoker
     /// <summary>Records a reward in [0, 1] for an earlier invocation; false when the inference id is unknown (too old, or never seen).</summary>
     bool Reward(string endpoint, string inferenceId, double reward);
 
+    /// <summary>
+    /// <see cref="Reward"/> as the API calls it: in cluster mode the inference may have been served by another node,
+    /// and the reward goes to the endpoint's bandit shared by every node.
+    /// </summary>
+    ValueTask<bool> RewardAsync(string endpoint, string inferenceId, double reward) => ValueTask.FromResult(Reward(endpoint, inferenceId, reward));
+
     /// <summary>Live traffic per variant on this node, or null when the endpoint is not loaded here.</summary>
     EndpointTraffic? Traffic(string endpoint);
 }
@@ -59,6 +65,7 @@ public sealed record VariantTraffic(
     double? RewardCount = null,
     long? Comparisons = null,
     long? Agreements = null,
-    IReadOnlyList<long>? ReplicaInvocations = null);
+    IReadOnlyList<long>? ReplicaInvocations = null,
+    IReadOnlyList<string>? ReplicaNodes = null);
 
 public sealed record EndpointTraffic(string Endpoint, string Routing, IReadOnlyList<VariantTraffic> Variants, long CaptureWritten, long CaptureDropped);

@@ -156,6 +156,24 @@ public sealed class BanditRouter : VariantRouter
         return shares.Sum() == 0 ? Enumerable.Repeat(1.0 / Variants, Variants).ToArray() : shares;
     }
 
+    /// <summary>Takes over counts learned elsewhere: in cluster mode, the endpoint's bandit as every node shares it.</summary>
+    public void Adopt(IReadOnlyList<double> successes, IReadOnlyList<double> failures)
+    {
+        if (successes.Count != Variants || failures.Count != Variants)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            for (var i = 0; i < Variants; i++)
+            {
+                _successes[i] = successes[i];
+                _failures[i] = failures[i];
+            }
+        }
+    }
+
     public (double[] Successes, double[] Failures) Counts()
     {
         lock (_gate)
@@ -294,4 +312,25 @@ public sealed class BanditRouter : VariantRouter
     }
 
     private sealed record State(double[] Successes, double[] Failures);
+}
+
+/// <summary>How a bandit's state is kept in the serving store: the endpoint config and variants it learned for, and the router's counts.</summary>
+public static class SavedBandit
+{
+    public static string Write(string config, IReadOnlyList<string> variants, string? router) =>
+        JsonSerializer.Serialize(new Saved(config, [.. variants], router));
+
+    /// <summary>The router's saved counts, when <paramref name="json"/> was saved for the same config and variants.</summary>
+    public static string? Read(string? json, string config, IReadOnlyList<string> variants)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        var saved = JsonSerializer.Deserialize<Saved>(json);
+        return saved is not null && saved.Config == config && saved.Variants.SequenceEqual(variants) ? saved.Router : null;
+    }
+
+    private sealed record Saved(string Config, List<string> Variants, string? Router);
 }

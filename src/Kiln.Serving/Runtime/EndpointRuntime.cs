@@ -27,6 +27,9 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     private const int RecentInferenceCapacity = 200_000;
     private static readonly TimeSpan SavePeriod = TimeSpan.FromSeconds(1);
 
+    /// <summary>In cluster mode, how many save periods pass between checks that every remote replica is loaded somewhere.</summary>
+    private const int ReplicaCheckTicks = 3;
+
     /// <summary>How many readings of a bandit's weights the store keeps per endpoint (at most one a second while it learns).</summary>
     private const int WeightHistoryLength = 2000;
 
@@ -36,6 +39,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     private readonly EndpointLogWriter _logs;
     private readonly TimeProvider _clock;
     private readonly ILogger<EndpointRuntime> _logger;
+    private readonly IEndpointCluster? _cluster;
     private readonly ConcurrentDictionary<string, LiveEndpoint> _live = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<LiveEndpoint?>> _loading = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _buildGate = new(1, 1);
@@ -47,8 +51,10 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         SingleReader = false,
     });
 
-    public EndpointRuntime(IServingStore store, ModelLoader loader, CaptureWriter capture, EndpointLogWriter logs, ServingChanges changes, TimeProvider clock, ILogger<EndpointRuntime> logger)
+    /// <param name="cluster">Cluster mode only: replicas live on the nodes Orleans places them on and the bandit is shared.</param>
+    public EndpointRuntime(IServingStore store, ModelLoader loader, CaptureWriter capture, EndpointLogWriter logs, ServingChanges changes, TimeProvider clock, ILogger<EndpointRuntime> logger, IEndpointCluster? cluster = null)
     {
+        _cluster = cluster;
         _store = store;
         _loader = loader;
         _capture = capture;
@@ -96,6 +102,11 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         if (routed >= 0 && fleet.Router is BanditRouter)
         {
             _recent.Add(Key(request.Endpoint, inferenceId), new RoutedInference(fleet, routed));
+            if (ReferenceEquals(fleet, current))
+            {
+                // The shared bandit follows the current fleet only (as the saved state does); see FollowClusterAsync.
+                _cluster?.Routed(request.Endpoint, fleet.ConfigName, fleet.VariantNames, inferenceId, routed);
+            }
         }
 
         var now = _clock.GetUtcNow();
@@ -136,6 +147,26 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         return true;
     }
 
+    public async ValueTask<bool> RewardAsync(string endpoint, string inferenceId, double reward)
+    {
+        if (_cluster is null)
+        {
+            return Reward(endpoint, inferenceId, reward);
+        }
+
+        // Counted here at once when this node served it; the shared bandit (which every node adopts each second) is the record.
+        var here = Reward(endpoint, inferenceId, reward);
+        try
+        {
+            return await _cluster.RewardAsync(endpoint, inferenceId, reward).ConfigureAwait(false) || here;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogBanditNotShared(e, endpoint);
+            return here;
+        }
+    }
+
     public EndpointTraffic? Traffic(string endpoint)
     {
         if (!_live.TryGetValue(endpoint, out var live) || live.Current is not { } current)
@@ -147,7 +178,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         foreach (var fleet in live.Fleets)
         {
             var shares = fleet.Router.RecentShares();
-            var weights = fleet.Router.CurrentWeights();
+            var weights = fleet.SharedShares is { } shared && shared.Sum() > 0 ? shared : fleet.Router.CurrentWeights();
             var counts = fleet.Router is BanditRouter bandit ? bandit.Counts() : default;
             for (var i = 0; i < fleet.Variants.Length; i++)
             {
@@ -157,19 +188,25 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
                     variant.Name, false, variant.Stats.Invocations, variant.Stats.Errors, shares[i], weights[i], variant.Replicas.Length, p50, p99,
                     counts.Successes is null ? null : counts.Successes[i],
                     counts.Successes is null ? null : counts.Successes[i] + counts.Failures[i],
-                    ReplicaInvocations: variant.Replicas.Select(replica => replica.Served).ToList()));
+                    ReplicaInvocations: variant.Replicas.Select(replica => replica.Served).ToList(), ReplicaNodes: Nodes(variant)));
             }
 
             foreach (var shadow in fleet.Shadows)
             {
                 var (p50, p99) = shadow.Stats.Latency.Percentiles();
                 variants.Add(new VariantTraffic(shadow.Name, true, shadow.Stats.Invocations, shadow.Stats.Errors, 0, 0, shadow.Replicas.Length, p50, p99, Comparisons: shadow.Stats.Comparisons, Agreements: shadow.Stats.Agreements,
-                    ReplicaInvocations: shadow.Replicas.Select(replica => replica.Served).ToList()));
+                    ReplicaInvocations: shadow.Replicas.Select(replica => replica.Served).ToList(), ReplicaNodes: Nodes(shadow)));
             }
         }
 
         return new EndpointTraffic(endpoint, RoutingName(current.Routing), variants, _capture.Written, _capture.Dropped);
     }
+
+    /// <summary>In cluster mode, the node serving each replica; null when they are all in this process.</summary>
+    private static List<string>? Nodes(LiveVariant variant) =>
+        variant.Replicas.Any(replica => replica.Model is IRemoteReplica)
+            ? variant.Replicas.Select(replica => (replica.Model as IRemoteReplica)?.Node ?? "local").ToList()
+            : null;
 
     public static string RoutingName(RoutingStrategy routing) => routing switch
     {
@@ -270,8 +307,15 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         try
         {
             using var timer = new PeriodicTimer(SavePeriod);
+            var ticks = 0L;
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
+                if (_cluster is not null)
+                {
+                    await FollowClusterAsync(_cluster, ensureReplicas: ++ticks % ReplicaCheckTicks == 0, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 foreach (var live in _live.Values)
                 {
                     await SaveBanditAsync(live, force: false).ConfigureAwait(false);
@@ -286,6 +330,44 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         await Task.WhenAll(shadows).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Cluster mode, once a second: picks up endpoint changes made on other nodes (their records changed in the shared
+    /// store), adopts the shared bandit's counts, and every few seconds makes sure each remote replica is loaded
+    /// somewhere, which re-places the replicas of a node that died.
+    /// </summary>
+    private async Task FollowClusterAsync(IEndpointCluster cluster, bool ensureReplicas, CancellationToken ct)
+    {
+        foreach (var (name, live) in _live.ToArray())
+        {
+            try
+            {
+                var record = await _store.FindEndpointAsync(name, ct).ConfigureAwait(false);
+                if (record is null || record.LastModifiedTime != live.Record.LastModifiedTime)
+                {
+                    await RefreshAsync(name, prepare: false, ct).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (live.Current is { Router: BanditRouter bandit } fleet)
+                {
+                    var shared = await cluster.BanditAsync(name, fleet.ConfigName, fleet.VariantNames).ConfigureAwait(false);
+                    bandit.Adopt(shared.Successes, shared.Failures);
+                    fleet.SharedShares = shared.Shares;
+                }
+
+                if (ensureReplicas)
+                {
+                    var remote = live.Fleets.SelectMany(fleet => fleet.All).SelectMany(variant => variant.Replicas).Select(replica => replica.Model).OfType<IRemoteReplica>();
+                    await Task.WhenAll(remote.Select(replica => replica.EnsureAsync(ct))).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                LogClusterFollowFailed(e, name);
+            }
+        }
+    }
+
     private static string FirstLine(string text) => text.IndexOf('\n', StringComparison.Ordinal) is var end and >= 0 ? text[..end].TrimEnd('\r') : text;
 
     private static string Key(string endpoint, string inferenceId) => endpoint + "\n" + inferenceId;
@@ -293,10 +375,36 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     private static bool Sampled(DataCaptureSpec capture) =>
         capture.SamplingPercentage >= 100 || (capture.SamplingPercentage > 0 && Random.Shared.Next(100) < capture.SamplingPercentage);
 
+    /// <summary>
+    /// Sends the request to a replica of the variant. A remote replica whose node cannot be reached (it died, and the
+    /// cluster has not noticed yet) is skipped and the request goes to another replica, each tried at most once.
+    /// </summary>
     private static async ValueTask<ServedAnswer> PredictAsync(LiveVariant variant, InvocationRequest request, CancellationToken ct)
     {
+        var tried = new List<Replica>();
+        while (true)
+        {
+            var replica = variant.PickReplica(tried);
+            try
+            {
+                return await PredictOnAsync(variant, replica, request, ct).ConfigureAwait(false);
+            }
+            catch (ReplicaUnavailableException e)
+            {
+                tried.Add(replica);
+                replica.Log?.Write($"Replica unreachable: {FirstLine(e.Message)}");
+                if (tried.Count >= variant.Replicas.Length)
+                {
+                    variant.Stats.Served(TimeSpan.Zero, failed: true);
+                    throw new ModelInvocationException(503, $"No replica of variant {variant.Name} could be reached: {e.Message}", variant.Name);
+                }
+            }
+        }
+    }
+
+    private static async ValueTask<ServedAnswer> PredictOnAsync(LiveVariant variant, Replica replica, InvocationRequest request, CancellationToken ct)
+    {
         var started = Stopwatch.GetTimestamp();
-        var replica = variant.PickReplica();
         replica.Enter();
         try
         {
@@ -321,7 +429,7 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
             variant.Stats.Served(Stopwatch.GetElapsedTime(started), failed: true);
             throw new ModelInvocationException(400, e.Message, variant.Name);
         }
-        catch (Exception e) when (e is not OperationCanceledException and not ModelInvocationException)
+        catch (Exception e) when (e is not OperationCanceledException and not ModelInvocationException and not ReplicaUnavailableException)
         {
             variant.Stats.Served(Stopwatch.GetElapsedTime(started), failed: true);
             replica.Log?.Write($"ModelError: the model failed: {e.GetType().Name}: {FirstLine(e.Message)}");
@@ -455,6 +563,11 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     {
         var model = await _store.FindModelAsync(state.ModelName, ct).ConfigureAwait(false)
             ?? throw KilnException.InvalidParameter($"Could not find model \"{state.ModelName}\" for variant '{state.VariantName}'.");
+        if (_cluster is not null)
+        {
+            return await BuildRemoteVariantAsync(_cluster, endpoint, configName, state, model, reusable, ct).ConfigureAwait(false);
+        }
+
         var wanted = Math.Max(1, state.DesiredInstanceCount);
         var replicas = new List<Replica>();
         var donor = reusable.FirstOrDefault(variant => variant.SameDeployment(configName, state, model));
@@ -516,6 +629,31 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
         return new LiveVariant(configName, state, model, [.. replicas], donor?.Stats ?? new VariantStats());
     }
 
+    /// <summary>
+    /// Cluster mode: the variant's replicas are grains the cluster places on its nodes (workers first); this node keeps a
+    /// handle to each. A replica this node no longer uses is not stopped from here: each replica leaves by itself once
+    /// the endpoint's record no longer asks for it, so a node stopping or rebuilding its view never takes one away.
+    /// </summary>
+    private static async Task<LiveVariant> BuildRemoteVariantAsync(
+        IEndpointCluster cluster, string endpoint, string configName, VariantState state, HostedModel model, List<LiveVariant> reusable, CancellationToken ct)
+    {
+        var wanted = Math.Max(1, state.DesiredInstanceCount);
+        var donor = reusable.FirstOrDefault(variant => variant.SameDeployment(configName, state, model));
+        if (donor is not null)
+        {
+            reusable.Remove(donor);
+        }
+
+        var replicas = new List<Replica>(donor?.Replicas.Take(wanted) ?? []);
+        while (replicas.Count < wanted)
+        {
+            var key = new ReplicaKey(endpoint, configName, state.VariantName, model.Name, model.CreationTime, replicas.Count);
+            replicas.Add(new Replica(await cluster.OpenReplicaAsync(key, ct).ConfigureAwait(false)));
+        }
+
+        return new LiveVariant(configName, state, model, [.. replicas], donor?.Stats ?? new VariantStats());
+    }
+
     /// <summary>Retires the replicas of <paramref name="old"/> that <paramref name="keep"/> did not take over.</summary>
     private static void Retire(LiveEndpoint old, LiveEndpoint? keep)
     {
@@ -532,18 +670,13 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     private async Task<string?> LoadBanditStateAsync(string endpoint, string configName, IReadOnlyList<VariantState> variants, CancellationToken ct)
     {
         var json = await _store.LoadBanditStateAsync(endpoint, ct).ConfigureAwait(false);
-        if (json is null)
-        {
-            return null;
-        }
-
-        var saved = JsonSerializer.Deserialize<SavedBandit>(json);
-        return saved is not null && saved.Config == configName && saved.Variants.SequenceEqual(variants.Select(v => v.VariantName)) ? saved.Router : null;
+        return SavedBandit.Read(json, configName, [.. variants.Select(v => v.VariantName)]);
     }
 
     private async Task SaveBanditAsync(LiveEndpoint live, bool force)
     {
-        if (live.Current is not { Router: BanditRouter bandit } fleet)
+        // In cluster mode the shared bandit grain saves what every node learned.
+        if (_cluster is not null || live.Current is not { Router: BanditRouter bandit } fleet)
         {
             return;
         }
@@ -559,8 +692,8 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
 
         try
         {
-            var state = new SavedBandit(fleet.ConfigName, fleet.Variants.Select(v => v.Name).ToList(), bandit.SaveState());
-            await _store.SaveBanditStateAsync(live.Record.Name, JsonSerializer.Serialize(state)).ConfigureAwait(false);
+            var state = SavedBandit.Write(fleet.ConfigName, fleet.VariantNames, bandit.SaveState());
+            await _store.SaveBanditStateAsync(live.Record.Name, state).ConfigureAwait(false);
             if (learned)
             {
                 // The weights' history (Studio's "bandit weights over time") gains a reading each time the bandit learned.
@@ -653,11 +786,15 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     [LoggerMessage(Level = LogLevel.Warning, Message = "The bandit state of endpoint {Endpoint} could not be saved")]
     private partial void LogBanditNotSaved(Exception exception, string endpoint);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A reward for endpoint {Endpoint} could not reach its shared bandit")]
+    private partial void LogBanditNotShared(Exception exception, string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Endpoint {Endpoint}: could not follow the cluster (record, shared bandit or replicas)")]
+    private partial void LogClusterFollowFailed(Exception exception, string endpoint);
+
     private sealed record ShadowWork(string Endpoint, Fleet Fleet, InvocationRequest Request, ServedAnswer Answer, string InferenceId, DateTimeOffset Time);
 
     private sealed record RoutedInference(Fleet Fleet, int Variant);
-
-    private sealed record SavedBandit(string Config, List<string> Variants, string? Router);
 
     /// <summary>Which variant served each recent inference id, so reward feedback reaches the right arm; the oldest are forgotten first.</summary>
     private sealed class RecentInferences(int capacity)

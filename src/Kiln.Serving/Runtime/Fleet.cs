@@ -148,12 +148,20 @@ internal sealed class LiveVariant(string configName, VariantState state, HostedM
         ConfigName == config && Name == other.VariantName && Model.Name == model.Name && Model.CreationTime == model.CreationTime;
 
     /// <summary>SageMaker's LEAST_OUTSTANDING_REQUESTS: the replica with the fewest requests in flight, rotating among ties.</summary>
-    public Replica PickReplica()
+    public Replica PickReplica() => PickReplica([]);
+
+    /// <summary>As <see cref="PickReplica()"/>, leaving out replicas already tried for this request (while any other is left).</summary>
+    public Replica PickReplica(IReadOnlyCollection<Replica> tried)
     {
         var replicas = Replicas;
         if (replicas.Length == 1)
         {
             return replicas[0];
+        }
+
+        if (tried.Count > 0 && replicas.Where(replica => !tried.Contains(replica)).ToArray() is { Length: > 0 } left)
+        {
+            replicas = left;
         }
 
         var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)replicas.Length);
@@ -192,6 +200,11 @@ internal sealed class Fleet(string configName, LiveVariant[] variants, LiveVaria
     public IEnumerable<LiveVariant> All => Variants.Concat(Shadows);
 
     public LiveVariant? Find(string variant) => Array.Find(Variants, v => v.Name == variant);
+
+    public IReadOnlyList<string> VariantNames { get; } = [.. variants.Select(variant => variant.Name)];
+
+    /// <summary>Cluster mode: each variant's share of the bandit's recent decisions on every node (null in embedded mode).</summary>
+    public double[]? SharedShares { get; set; }
 }
 
 /// <summary>An endpoint as this node serves it: its record's status, the current fleet, and during an update the new fleet with its share of traffic.</summary>
