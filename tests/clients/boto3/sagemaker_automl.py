@@ -260,7 +260,7 @@ def test_runtime_limits_are_kept_and_the_best_so_far_serves(endpoint):
     rows = read("churn.csv")
     uri = put(s3, "churn/automl-runtime/data.csv", write(rows[0], rows[1:]))
     name = f"rt-{uuid.uuid4().hex[:8]}"
-    limit = 40
+    limit = 90
     sm.create_auto_ml_job_v2(
         AutoMLJobName=name, RoleArn=ROLE, AutoMLJobInputDataConfig=[channel(uri)], OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/output"},
         AutoMLProblemTypeConfig={"TabularJobConfig": {"TargetAttributeName": "churn", "CompletionCriteria": {
