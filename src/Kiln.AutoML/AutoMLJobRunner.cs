@@ -29,6 +29,7 @@ public sealed partial class AutoMLJobRunner(
     DataUris data,
     TuningJobService tuning,
     CandidateEvaluator evaluator,
+    CrossValidator crossValidator,
     EnsembleBuilder ensembles,
     BestCandidateRule bestRule,
     CandidateRefitter refitter,
@@ -40,6 +41,11 @@ public sealed partial class AutoMLJobRunner(
 {
     private const int Seed = 7;
     private const double DefaultValidationFraction = 0.2;
+    private const double TuningShare = 0.6;
+
+    // What is kept back from MaxAutoMLJobRuntimeInSeconds for the reports, which run after the deadline the other steps keep.
+    private const double ReportShare = 0.1;
+    private static readonly TimeSpan MaxReportReserve = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
 
     private readonly JobLifecycle<AutoMLJob> _lifecycle = new(AutoMLJobService.JobKind, store.FindAsync, store.UpdateAsync, clock, logger);
@@ -89,10 +95,21 @@ public sealed partial class AutoMLJobRunner(
         job = await TrainCandidatesAsync(job, run, validation).ConfigureAwait(false);
         var stopped = job.StopRequested || run.StopRequested.IsCancellationRequested;
 
-        if (!stopped && ResolvedMode(job) == AutoMLMode.Ensembling && job.Candidates.Count(c => c.Objective is not null) >= 2)
+        CrossValidation? folds = null;
+        if (!stopped && !validation.IsText && job.AllRowsUri is not null && job.Candidates.Any(c => c.Objective is not null))
         {
             await SetStatusAsync(job.Name, AutoMLSecondaryStatus.TrainingModels).ConfigureAwait(false);
-            var ensemble = await ensembles.BuildAsync(job, validation, work, ct).ConfigureAwait(false);
+            (job, folds) = await CrossValidateAsync(job, run, work).ConfigureAwait(false);
+            stopped = job.StopRequested || run.StopRequested.IsCancellationRequested;
+        }
+
+        if (!stopped && ResolvedMode(job) == AutoMLMode.Ensembling && job.Candidates.Count(c => c.Objective is not null && c.Members is null) >= 2
+            && job.Candidates.All(c => c.Members is null) && !PastDeadline(job))
+        {
+            await SetStatusAsync(job.Name, AutoMLSecondaryStatus.TrainingModels).ConfigureAwait(false);
+            var ensemble = folds is { OutOfFold.Count: >= 2 }
+                ? await ensembles.BuildAsync(job, folds.Plan, folds.OutOfFold, folds.Classes, validation, work, ct).ConfigureAwait(false)
+                : await ensembles.BuildAsync(job, validation, work, ct).ConfigureAwait(false);
             if (ensemble is not null)
             {
                 job = await ChangeAsync(job.Name, current => current with { Candidates = [.. current.Candidates, ensemble] }).ConfigureAwait(false);
@@ -109,10 +126,17 @@ public sealed partial class AutoMLJobRunner(
         }
 
         job = await ChangeAsync(job.Name, current => current with { BestCandidateName = best.Name, BestObjectiveStandardError = standardError }).ConfigureAwait(false);
-        if (!stopped && best.RefitModelDataUrl is null && !RuntimeSpent(job))
+        if (!stopped && best.RefitModelDataUrl is null && !PastDeadline(job))
         {
             await SetStatusAsync(job.Name, AutoMLSecondaryStatus.TrainingModels).ConfigureAwait(false);
-            if (await refitter.RefitAsync(job, best, work, run.StopRequested, ct).ConfigureAwait(false) is { } refit)
+            // A refit that would run past the job's deadline is stopped there, and the scored model serves.
+            using var refitStop = CancellationTokenSource.CreateLinkedTokenSource(run.StopRequested);
+            if (Deadline(job) is { } deadline)
+            {
+                refitStop.CancelAfter(Max(TimeSpan.Zero, deadline - clock.GetUtcNow()));
+            }
+
+            if (await refitter.RefitAsync(job, best, work, refitStop.Token, ct).ConfigureAwait(false) is { } refit)
             {
                 job = await ChangeAsync(job.Name, current => current with
                 {
@@ -141,7 +165,7 @@ public sealed partial class AutoMLJobRunner(
         }
 
         var tuned = await tuning.DescribeAsync(job.TuningJobName!, ct).ConfigureAwait(false);
-        var secondary = tuned.CompletionReason?.StartsWith("MaxRuntimeInSeconds", StringComparison.Ordinal) == true ? AutoMLSecondaryStatus.MaxAutoMLJobRuntimeReached
+        var secondary = tuned.CompletionReason?.StartsWith("MaxRuntimeInSeconds", StringComparison.Ordinal) == true || RuntimeSpent(job) ? AutoMLSecondaryStatus.MaxAutoMLJobRuntimeReached
             : tuned.Trials.Count >= (spec.MaxCandidates ?? AutoMLJobService.DefaultMaxCandidates) ? AutoMLSecondaryStatus.MaxCandidatesReached
             : AutoMLSecondaryStatus.Completed;
         await EndAsync(attempt, AutoMLJobStatus.Completed, secondary).ConfigureAwait(false);
@@ -266,8 +290,10 @@ public sealed partial class AutoMLJobRunner(
             Objective = pipelines[0].TuningObjective,
             MaxTrainingJobs = spec.MaxCandidates ?? AutoMLJobService.DefaultMaxCandidates,
             MaxParallelTrainingJobs = Math.Max(1, Environment.ProcessorCount),
-            MaxRuntimeInSeconds = spec.MaxAutoMLJobRuntimeInSeconds is { } limit ? Math.Max(1, limit - elapsed) : null,
+            // The search gets most of a runtime limit; cross-validation, the ensemble, the refit and the reports need the rest.
+            MaxRuntimeInSeconds = spec.MaxAutoMLJobRuntimeInSeconds is { } limit ? Math.Max(1, (int)((limit - elapsed) * TuningShare)) : null,
             RandomSeed = Seed,
+            Reproducible = true,
             Definitions = definitions,
             Tags = [new Tag("kiln:automl-job", job.Name)],
             CreatedBy = spec.CreatedBy,
@@ -454,6 +480,97 @@ public sealed partial class AutoMLJobRunner(
     private bool RuntimeSpent(AutoMLJob job) =>
         job.Spec.MaxAutoMLJobRuntimeInSeconds is { } limit && clock.GetUtcNow() - job.CreationTime >= TimeSpan.FromSeconds(limit);
 
+    /// <summary>When cross-validation, the ensemble and the refit must be done by: the runtime limit less a reserve for the reports.</summary>
+    private static DateTimeOffset? Deadline(AutoMLJob job) => job.Spec.MaxAutoMLJobRuntimeInSeconds is { } limit
+        ? job.CreationTime + TimeSpan.FromSeconds(limit) - Min(MaxReportReserve, TimeSpan.FromSeconds(limit * ReportShare))
+        : null;
+
+    private bool PastDeadline(AutoMLJob job) => Deadline(job) is { } deadline && clock.GetUtcNow() >= deadline;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>The folds, the job's classes in the order the scores use, and the candidates' out-of-fold predictions.</summary>
+    private sealed record CrossValidation(FoldPlan Plan, IReadOnlyList<string>? Classes, IReadOnlyList<OutOfFold> OutOfFold);
+
+    /// <summary>
+    /// Cross-validates the scored candidates on every row of the job, the most promising on the validation rows first,
+    /// until the deadline; each candidate's objective becomes its mean over the folds, with the spread.
+    /// </summary>
+    private async Task<(AutoMLJob Job, CrossValidation? Folds)> CrossValidateAsync(AutoMLJob job, JobRun run, string work)
+    {
+        var ct = run.NodeShutdown;
+        var spec = job.Spec;
+        var problem = job.ResolvedProblemType!.Value;
+        var objective = job.ResolvedObjective!;
+        var classification = problem != AutoMLProblemType.Regression;
+        using (await run.Slots.AcquireAsync(ct).ConfigureAwait(false))
+        {
+            var all = await tables.ReadAsync(job.AllRowsUri!, "text/csv;header=present", spec.TargetColumn, work, ct).ConfigureAwait(false);
+            var folds = Math.Min(CrossValidator.DefaultFolds, all.Rows.Count);
+            if (folds < 2)
+            {
+                return (job, null);
+            }
+
+            var plan = FoldPlan.Create(all, spec.TargetColumn, null, classification, folds, Seed, Path.Combine(work, "folds"));
+            var classes = classification ? plan.Rows.Labels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList() : null;
+            var pool = objective.Rank(job.Candidates
+                    .Where(c => c.Objective is not null && c.Members is null)
+                    .Select(c => c.HoldoutMetrics is { } holdout ? c with { Metrics = holdout, Objective = holdout.GetValueOrDefault(objective.MetricName) } : c))
+                .ToList();
+            var outOfFold = new List<OutOfFold>();
+            var scores = new Dictionary<string, CrossValidatedScore>(StringComparer.Ordinal);
+            foreach (var candidate in pool)
+            {
+                if (PastDeadline(job) || job.StopRequested || run.StopRequested.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                if (await crossValidator.RunAsync(candidate, plan, classes, work, Deadline(job), ct).ConfigureAwait(false) is not { } predictions)
+                {
+                    continue;
+                }
+
+                var score = CrossValidator.Score(predictions.Predictions, classes, plan, problem, objective);
+                if (double.IsFinite(score.Mean))
+                {
+                    outOfFold.Add(predictions);
+                    scores[candidate.Name] = score;
+                }
+            }
+
+            LogCrossValidated(job.Name, scores.Count, pool.Count, folds);
+            job = await ChangeAsync(job.Name, current => current with
+            {
+                Candidates = current.Candidates.Select(c => scores.TryGetValue(c.Name, out var score) ? WithCrossValidation(c, score, folds) : c).ToList(),
+            }).ConfigureAwait(false);
+            return (job, outOfFold.Count == 0 ? null : new CrossValidation(plan, classes, outOfFold));
+        }
+    }
+
+    /// <summary>The candidate with its cross-validated metrics in front; what it scored on the validation rows stays as its hold-out metrics.</summary>
+    public static AutoMLCandidate WithCrossValidation(AutoMLCandidate candidate, CrossValidatedScore score, int folds)
+    {
+        var holdout = candidate.HoldoutMetrics ?? candidate.Metrics;
+        var metrics = score.Metrics.ToDictionary(StringComparer.Ordinal);
+        if (holdout.TryGetValue("InferenceLatency", out var latency))
+        {
+            metrics["InferenceLatency"] = latency;
+        }
+
+        return candidate with
+        {
+            Metrics = metrics,
+            HoldoutMetrics = holdout,
+            Objective = score.Mean,
+            ObjectiveStandardDeviation = score.StandardDeviation,
+            CrossValidationFolds = folds,
+        };
+    }
+
     private static string Prefix(AutoMLJob job) => $"{job.Spec.OutputPath.TrimEnd('/')}/{job.Name}";
 
     private static string? TextColumn(AutoMLJob job) => job.ResolvedProblemType == AutoMLProblemType.TextClassification ? job.Spec.TextColumn : null;
@@ -490,6 +607,9 @@ public sealed partial class AutoMLJobRunner(
             FailureReason = JobFailure.Truncate(failure),
             EndTime = now,
         });
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "AutoML job {Name}: cross-validated {Count} of {Pool} candidates on {Folds} folds")]
+    private partial void LogCrossValidated(string name, int count, int pool, int folds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "AutoML job {Name}: tuning job {Tuning} trains the pipelines {Pipelines}")]
     private partial void LogTuning(string name, string tuning, string pipelines);

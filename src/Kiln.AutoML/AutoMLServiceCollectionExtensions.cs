@@ -16,6 +16,7 @@ public static class AutoMLServiceCollectionExtensions
         services.AddSingleton<AutoMLData>();
         services.AddSingleton<IAutoMLDataInspector, AutoMLDataInspector>();
         services.AddSingleton<CandidateEvaluator>();
+        services.AddSingleton<CrossValidator>();
         services.AddSingleton<EnsembleBuilder>();
         services.AddSingleton<BestCandidateRule>();
         services.AddSingleton<CandidateRefitter>();

@@ -64,7 +64,7 @@ public sealed partial class TuningJobRunner(
         while (true)
         {
             job = await RefreshTrialsAsync(job.Name, run.NodeShutdown).ConfigureAwait(false);
-            foreach (var trial in job.Trials.Where(t => t.IsFinished && observed.Add(t.TrainingJobName)))
+            foreach (var trial in job.Trials.Where(t => !spec.Reproducible && t.IsFinished && observed.Add(t.TrainingJobName)))
             {
                 searches[Index(spec, trial.DefinitionName)].Learn(trial);
             }
@@ -92,6 +92,11 @@ public sealed partial class TuningJobRunner(
                 var exhausted = false;
                 while (inFlight < spec.MaxParallelTrainingJobs && job.Trials.Count < budget)
                 {
+                    if (spec.Reproducible && !LearnSettled(job, spec, searches, observed))
+                    {
+                        break;
+                    }
+
                     var index = job.Trials.Count % searches.Count;
                     var trial = searches[index].Next(job.Trials.Count);
                     if (trial is null)
@@ -115,6 +120,26 @@ public sealed partial class TuningJobRunner(
 
             await events.WaitAsync(Poll, clock, run.NodeShutdown).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A reproducible job's next trial learns from the trials at least MaxParallelTrainingJobs before it, in the order
+    /// they were started, and from no others: false (wait) while one of those is still running.
+    /// </summary>
+    private static bool LearnSettled(TuningJob job, TuningJobSpec spec, List<DefinitionSearch> searches, HashSet<string> observed)
+    {
+        var settled = job.Trials.Take(Math.Max(0, job.Trials.Count - spec.MaxParallelTrainingJobs)).ToList();
+        if (settled.Any(trial => !trial.IsFinished))
+        {
+            return false;
+        }
+
+        foreach (var trial in settled.Where(t => observed.Add(t.TrainingJobName)))
+        {
+            searches[Index(spec, trial.DefinitionName)].Learn(trial);
+        }
+
+        return true;
     }
 
     /// <summary>Starts one trial: the definition's template with its static values, the tuned ones, and Kiln's defaults for trials.</summary>

@@ -221,3 +221,119 @@ public sealed class EnsembleTests
         Assert.True(large.Error < small.Error / 3, $"{large.Error} vs {small.Error}");
     }
 }
+
+public sealed class CrossValidationTests
+{
+    [Fact]
+    public void Stratified_folds_spread_each_class_evenly_and_are_the_same_for_a_seed()
+    {
+        // 70 of one class, 23 of the other: every fold gets 14 of the first and 4 or 5 of the second.
+        var labels = Enumerable.Range(0, 93).Select(i => i < 70 ? "B" : "M").ToList();
+        var folds = FoldPlan.Assign(labels.Count, 5, labels, seed: 7);
+        for (var f = 0; f < 5; f++)
+        {
+            Assert.Equal(14, Enumerable.Range(0, 70).Count(i => folds[i] == f));
+            Assert.InRange(Enumerable.Range(70, 23).Count(i => folds[i] == f), 4, 5);
+            Assert.InRange(folds.Count(x => x == f), 18, 19);
+        }
+
+        Assert.Equal(folds, FoldPlan.Assign(labels.Count, 5, labels, seed: 7));
+        Assert.NotEqual(folds, FoldPlan.Assign(labels.Count, 5, labels, seed: 8));
+        // Regression: a shuffle dealt round, so sizes differ by at most one.
+        var plain = FoldPlan.Assign(12, 5, null, seed: 7);
+        Assert.All(Enumerable.Range(0, 5), f => Assert.InRange(plain.Count(x => x == f), 2, 3));
+    }
+
+    [Fact]
+    public void The_cross_validated_score_is_the_mean_and_spread_of_the_folds()
+    {
+        var table = new RawTable(["x", "y"]);
+        var predictions = new List<PredictionRow>();
+        for (var i = 0; i < 50; i++)
+        {
+            var label = i % 2 == 0 ? "a" : "b";
+            table.Add([(double)i, label], new RowSource("t", i + 1));
+            // Wrong on rows 0, 1, 2 and 3 only.
+            var predicted = i < 4 ? (label == "a" ? "b" : "a") : label;
+            predictions.Add(new PredictionRow(predicted == "b" ? 1 : 0, predicted, predicted == "b" ? [0.3, 0.7] : [0.7, 0.3]));
+        }
+
+        var directory = Path.Combine(Path.GetTempPath(), $"folds-{Guid.NewGuid():N}");
+        try
+        {
+            var plan = FoldPlan.Create(table, "y", null, classification: true, folds: 5, seed: 1, directory);
+            var score = CrossValidator.Score(predictions, ["a", "b"], plan, AutoMLProblemType.BinaryClassification, new AutoMLObjective("Accuracy", true));
+            var expected = Enumerable.Range(0, 5).Select(f =>
+            {
+                var held = plan.HeldOut(f);
+                return held.Count(i => i >= 4) / (double)held.Count;
+            }).ToList();
+            Assert.Equal(expected, score.Folds);
+            Assert.Equal(expected.Average(), score.Mean, 12);
+            var mean = expected.Average();
+            Assert.Equal(Math.Sqrt(expected.Sum(v => (v - mean) * (v - mean)) / 4), score.StandardDeviation, 12);
+            Assert.Equal(score.StandardDeviation / Math.Sqrt(5), score.StandardError, 12);
+            Assert.Equal(46 / 50.0, score.Metrics["Accuracy"], 1);
+            // Each fold's held-out rows were written for training on the others.
+            Assert.Equal(5, plan.Files.Count);
+            Assert.Equal(41, File.ReadAllLines(Path.Combine(plan.Files[0].Train, "train.csv")).Length);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Greedy_selection_blends_members_that_err_on_different_rows_and_not_a_useless_one()
+    {
+        var table = new RawTable(["x", "y"]);
+        List<PredictionRow> first = [], second = [], useless = [];
+        for (var i = 0; i < 40; i++)
+        {
+            var label = i % 2 == 0 ? "a" : "b";
+            table.Add([(double)i, label], new RowSource("t", i + 1));
+            PredictionRow Confident(bool right) => right == (label == "b") ? new PredictionRow(1, "b", [0.2, 0.8]) : new PredictionRow(0, "a", [0.8, 0.2]);
+            // Each is confidently wrong on its own quarter of the rows; together they are right everywhere.
+            first.Add(Confident(i % 4 != 0));
+            second.Add(Confident(i % 4 != 1));
+            useless.Add(new PredictionRow(0.5, "a", [0.5, 0.5]));
+        }
+
+        var rows = new ValidationSet(table, "y", null);
+        var counts = EnsembleBuilder.Greedy([first, second, useless], ["a", "b"], rows, AutoMLProblemType.BinaryClassification, new AutoMLObjective("Accuracy", true));
+        Assert.True(counts[0] > 0 && counts[1] > 0, string.Join(",", counts));
+        Assert.Equal(0, counts[2]);
+        Assert.Equal(counts, EnsembleBuilder.Greedy([first, second, useless], ["a", "b"], rows, AutoMLProblemType.BinaryClassification, new AutoMLObjective("Accuracy", true)));
+    }
+
+    [Fact]
+    public void Cross_validated_candidates_are_chosen_on_their_fold_spread_and_keep_their_holdout_metrics()
+    {
+        AutoMLCandidate Candidate(string name, string algorithm, double holdout) => new()
+        {
+            Name = name,
+            Pipeline = "p",
+            Algorithm = algorithm,
+            Preprocessing = [],
+            HyperParameters = new Dictionary<string, string>(),
+            Image = "i",
+            CreationTime = DateTimeOffset.UnixEpoch,
+            Objective = holdout,
+            Metrics = new Dictionary<string, double> { ["Accuracy"] = holdout, ["InferenceLatency"] = 0.001 },
+        };
+
+        var trees = AutoMLJobRunner.WithCrossValidation(Candidate("trees", "xgboost", 1.0), new CrossValidatedScore([0.97, 0.98, 0.96, 0.97, 0.97], 0.97, 0.00707, new Dictionary<string, double> { ["Accuracy"] = 0.97 }), 5);
+        var linear = AutoMLJobRunner.WithCrossValidation(Candidate("linear", "linear-learner", 0.95), new CrossValidatedScore([0.97, 0.96, 0.97, 0.97, 0.97], 0.968, 0.00447, new Dictionary<string, double> { ["Accuracy"] = 0.968 }), 5);
+        Assert.Equal(0.97, trees.Objective);
+        Assert.Equal(1.0, trees.HoldoutMetrics!["Accuracy"]);
+        Assert.Equal(0.001, trees.Metrics["InferenceLatency"]);
+        Assert.Equal(5, trees.CrossValidationFolds);
+
+        // 0.968 is within 0.00707/√5 ≈ 0.0032 of 0.97, so the linear model is as good as the data can tell, and simpler.
+        var accuracy = new AutoMLObjective("Accuracy", true);
+        var ranked = accuracy.Rank([linear, trees]);
+        Assert.Equal("linear", BestCandidateRule.Choose(ranked, accuracy, trees.ObjectiveStandardDeviation!.Value / Math.Sqrt(5)).Name);
+        Assert.Equal("trees", BestCandidateRule.Choose(ranked, accuracy, 0.001).Name);
+    }
+}

@@ -281,8 +281,31 @@ internal static class AutoMLApi
             FailureReason = candidate.FailureReason,
             CandidateProperties = new CandidateProperties(
                 best && job.ExplainabilityUri is { } explainability ? new CandidateArtifactLocations(explainability, job.ModelInsightsUri) : null,
-                candidate.Metrics.Count == 0 ? null : candidate.Metrics.Select(m => new MetricDatum(InMetricEnum(m.Key) ? m.Key : null, m.Key, m.Value, "Validation")).ToList()),
+                candidate.Metrics.Count == 0 ? null : CandidateMetrics(job, candidate)),
         };
+    }
+
+    /// <summary>
+    /// The candidate's metrics (means over the cross-validation folds when it was cross-validated), and then Kiln's
+    /// extras with names outside SageMaker's enum: the objective's standard deviation over the folds
+    /// (<c>Accuracy:CrossValidationStd</c>), the number of folds, and the metrics on the validation rows alone
+    /// (<c>Holdout:Accuracy</c>).
+    /// </summary>
+    private static List<MetricDatum> CandidateMetrics(AutoMLJob job, Core.AutoML.AutoMLCandidate candidate)
+    {
+        var metrics = candidate.Metrics.Select(m => new MetricDatum(InMetricEnum(m.Key) ? m.Key : null, m.Key, m.Value, "Validation")).ToList();
+        if (candidate.CrossValidationFolds is { } folds && job.ResolvedObjective is { } objective)
+        {
+            metrics.Add(new MetricDatum(null, $"{objective.MetricName}:CrossValidationStd", candidate.ObjectiveStandardDeviation ?? 0, "Validation"));
+            metrics.Add(new MetricDatum(null, "CrossValidationFolds", folds, "Validation"));
+        }
+
+        if (candidate.HoldoutMetrics is { } holdout)
+        {
+            metrics.AddRange(holdout.Where(m => m.Key != "InferenceLatency").Select(m => new MetricDatum(null, $"Holdout:{m.Key}", m.Value, "Validation")));
+        }
+
+        return metrics;
     }
 
     private static bool InMetricEnum(string metric) => AutoMLPatterns.MetricEnum.Split('|').Contains(metric);

@@ -10,6 +10,8 @@ namespace Kiln.AutoML.Candidates;
 /// Friedman, §7.10): the top candidate's objective is uncertain by its standard error on the validation rows
 /// (estimated by bootstrap), so every candidate within one standard error of it is as good as far as the data can tell,
 /// and of those the least flexible model wins (linear before boosted trees before an ensemble), then the better objective.
+/// When the candidates were cross-validated, their objective is the mean over the folds of every row and its standard
+/// error the folds' standard deviation over √k, which no longer hinges on the hundred validation rows.
 /// On a hundred validation rows, accuracy moves by a row or two between equally good models; a flexible model that
 /// edges ahead by one row is more often lucky than better.
 /// </summary>
@@ -25,6 +27,15 @@ public sealed class BestCandidateRule(CandidateEvaluator evaluator)
         if (ranked.Count == 0)
         {
             return (null, 0);
+        }
+
+        // Cross-validated candidates compete among themselves, on their scores over every row: the standard error is
+        // that of the top candidate's mean over the folds. The others (cross-validation ran out of time) stand aside.
+        var validated = ranked.Where(c => c.CrossValidationFolds is > 1 && c.ObjectiveStandardDeviation is not null).ToList();
+        if (validated.Count > 0)
+        {
+            var spread = validated[0].ObjectiveStandardDeviation!.Value / Math.Sqrt(validated[0].CrossValidationFolds!.Value);
+            return (Choose(validated, objective, spread), spread);
         }
 
         var top = ranked[0];

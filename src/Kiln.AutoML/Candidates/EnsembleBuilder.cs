@@ -40,35 +40,7 @@ public sealed class EnsembleBuilder(CandidateEvaluator evaluator, DataUris data,
 
         var reference = members[0].Classes;
         members = members.Where(m => reference is null ? m.Classes is null : m.Classes?.SequenceEqual(reference) == true).ToList();
-        var counts = new int[members.Count];
-        (double, double) Evaluate(int[] weights)
-        {
-            var blended = Enumerable.Range(0, validation.Rows.Count)
-                .Select(r => EnsembleModel.Blend(members.Select(m => m.Predictions[r]).ToList(), weights.Select(w => (double)w).ToList(), ProblemName(problem), reference))
-                .ToList();
-            var metrics = CandidateEvaluator.Metrics(blended, reference, validation, problem);
-            var smooth = metrics.GetValueOrDefault(problem == AutoMLProblemType.Regression ? "MSE" : "LogLoss", 0);
-            return (smooth, StandardMetrics.Loss(objective, metrics.GetValueOrDefault(objective.MetricName, double.NaN)));
-        }
-
-        for (var round = 0; round < Rounds; round++)
-        {
-            var bestIndex = -1;
-            var bestScore = (double.PositiveInfinity, double.PositiveInfinity);
-            for (var m = 0; m < members.Count; m++)
-            {
-                counts[m]++;
-                var candidate = Evaluate(counts);
-                counts[m]--;
-                if (candidate.CompareTo(bestScore) < 0)
-                {
-                    (bestIndex, bestScore) = (m, candidate);
-                }
-            }
-
-            counts[bestIndex]++;
-        }
-
+        var counts = Greedy(members.Select(m => m.Predictions).ToList(), reference, validation, problem, objective);
         var chosen = Enumerable.Range(0, members.Count).Where(m => counts[m] > 0).ToList();
         if (chosen.Count < 2)
         {
@@ -99,6 +71,114 @@ public sealed class EnsembleBuilder(CandidateEvaluator evaluator, DataUris data,
             EndTime = now,
             LastModifiedTime = now,
         };
+    }
+
+    /// <summary>
+    /// Caruana's selection over out-of-fold predictions: every row of the job is predicted by a model that did not see
+    /// it, so the weights are fitted on all the rows rather than the validation fifth. The blend becomes a candidate
+    /// only when its cross-validated objective beats the best single candidate's; its members are the candidates'
+    /// scored models (refit on every row if it is chosen), and it is scored on the validation rows as well.
+    /// </summary>
+    public async Task<AutoMLCandidate?> BuildAsync(AutoMLJob job, FoldPlan plan, IReadOnlyList<OutOfFold> outOfFold, IReadOnlyList<string>? classes,
+        ValidationSet validation, string work, CancellationToken ct)
+    {
+        var objective = job.ResolvedObjective!;
+        var problem = job.ResolvedProblemType!.Value;
+        var byName = job.Candidates.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        var pool = objective.Rank(outOfFold.Select(o => byName[o.Candidate]).Where(c => c.CrossValidationFolds is not null)).Take(Pool)
+            .Select(c => (Candidate: c, outOfFold.First(o => o.Candidate == c.Name).Predictions)).ToList();
+        if (pool.Count < 2)
+        {
+            return null;
+        }
+
+        var counts = Greedy(pool.Select(p => p.Predictions).ToList(), classes, plan.Rows, problem, objective);
+        var chosen = Enumerable.Range(0, pool.Count).Where(m => counts[m] > 0).ToList();
+        if (chosen.Count < 2)
+        {
+            return null;
+        }
+
+        var total = (double)counts.Sum();
+        var blended = Enumerable.Range(0, plan.Rows.Rows.Count)
+            .Select(r => EnsembleModel.Blend(chosen.Select(m => pool[m].Predictions[r]).ToList(), chosen.Select(m => counts[m] / total).ToList(), ProblemName(problem), classes))
+            .ToList();
+        var score = CrossValidator.Score(blended, classes, plan, problem, objective);
+        var bestSingle = pool[0].Candidate.Objective!.Value;
+        if (!double.IsFinite(score.Mean) || !objective.Better(score.Mean, bestSingle))
+        {
+            return null;
+        }
+
+        var name = EnsembleName(job.Name);
+        var picked = new List<(string Name, string Directory, double Weight)>();
+        foreach (var m in chosen)
+        {
+            var candidate = pool[m].Candidate;
+            picked.Add((candidate.Name, await evaluator.UnpackAsync(candidate.Name, candidate.ModelDataUrl!, ct).ConfigureAwait(false), counts[m] / total));
+        }
+
+        var weights = picked.ToDictionary(p => p.Name, p => p.Weight.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture));
+        var url = $"{job.Spec.OutputPath.TrimEnd('/')}/{job.Name}/ensemble/{name}/model.tar.gz";
+        await PackAsync(name, picked.Select(p => (p.Directory, p.Weight)).ToList(), weights, url, work, ct).ConfigureAwait(false);
+        var holdout = await evaluator.ScoreAsync(name, url, validation, problem, ct).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        var ensemble = new AutoMLCandidate
+        {
+            Name = name,
+            Pipeline = "ensemble",
+            Algorithm = EnsembleModel.AlgorithmName,
+            Preprocessing = ["Each member's own pipeline", $"Weighted average of the members' {(problem == AutoMLProblemType.Regression ? "predictions" : "class probabilities")}, weights by greedy selection on out-of-fold predictions"],
+            HyperParameters = weights,
+            Status = TrainingJobStatus.Completed,
+            Metrics = holdout.Metrics,
+            ModelDataUrl = url,
+            Image = Image,
+            Members = picked.Select(p => new EnsembleMember(p.Name, p.Weight)).ToList(),
+            CreationTime = now,
+            EndTime = now,
+            LastModifiedTime = now,
+        };
+        return AutoMLJobRunner.WithCrossValidation(ensemble, score, plan.Count);
+    }
+
+    /// <summary>
+    /// Greedy forward selection with replacement: <see cref="Rounds"/> times, add the member whose addition gives the
+    /// blend the lowest smooth loss (log loss, MSE for regression), the objective breaking ties, and the lower index
+    /// (the better ranked member) breaking the rest. Returns how often each member was picked.
+    /// </summary>
+    public static int[] Greedy(IReadOnlyList<IReadOnlyList<PredictionRow>> members, IReadOnlyList<string>? classes, ValidationSet rows, AutoMLProblemType problem, AutoMLObjective objective)
+    {
+        var counts = new int[members.Count];
+        (double, double) Evaluate(int[] weights)
+        {
+            var blended = Enumerable.Range(0, rows.Rows.Count)
+                .Select(r => EnsembleModel.Blend(members.Select(m => m[r]).ToList(), weights.Select(w => (double)w).ToList(), ProblemName(problem), classes))
+                .ToList();
+            var metrics = CandidateEvaluator.Metrics(blended, classes, rows, problem);
+            var smooth = metrics.GetValueOrDefault(problem == AutoMLProblemType.Regression ? "MSE" : "LogLoss", 0);
+            return (smooth, StandardMetrics.Loss(objective, metrics.GetValueOrDefault(objective.MetricName, double.NaN)));
+        }
+
+        for (var round = 0; round < Rounds; round++)
+        {
+            var bestIndex = -1;
+            var bestScore = (double.PositiveInfinity, double.PositiveInfinity);
+            for (var m = 0; m < members.Count; m++)
+            {
+                counts[m]++;
+                var candidate = Evaluate(counts);
+                counts[m]--;
+                if (bestIndex < 0 || candidate.CompareTo(bestScore) < 0)
+                {
+                    (bestIndex, bestScore) = (m, candidate);
+                }
+            }
+
+            counts[bestIndex]++;
+        }
+
+        return counts;
     }
 
     /// <summary>

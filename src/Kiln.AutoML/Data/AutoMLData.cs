@@ -96,37 +96,40 @@ public sealed class AutoMLData(DataUris data)
         var file = Path.Combine(workDirectory, $"write-{Guid.NewGuid():N}.csv");
         try
         {
-            await using (var writer = new StreamWriter(file, false, new UTF8Encoding(false)))
-            {
-                await writer.WriteLineAsync(string.Join(',', table.Columns.Select(Quote))).ConfigureAwait(false);
-                var line = new StringBuilder();
-                foreach (var row in table.Rows)
-                {
-                    line.Clear();
-                    for (var c = 0; c < row.Length; c++)
-                    {
-                        if (c > 0)
-                        {
-                            line.Append(',');
-                        }
-
-                        line.Append(row[c] switch
-                        {
-                            null => "",
-                            double number => number.ToString("R", CultureInfo.InvariantCulture),
-                            var other => Quote(other.ToString() ?? ""),
-                        });
-                    }
-
-                    await writer.WriteLineAsync(line, ct).ConfigureAwait(false);
-                }
-            }
-
+            WriteCsvFile(table, file);
             await data.UploadAsync(file, uri, ct).ConfigureAwait(false);
         }
         finally
         {
             File.Delete(file);
+        }
+    }
+
+    /// <summary>Writes a table as CSV with a header to a local file, as <see cref="WriteCsvAsync"/> stores it.</summary>
+    public static void WriteCsvFile(RawTable table, string file)
+    {
+        using var writer = new StreamWriter(file, false, new UTF8Encoding(false));
+        writer.WriteLine(string.Join(',', table.Columns.Select(Quote)));
+        var line = new StringBuilder();
+        foreach (var row in table.Rows)
+        {
+            line.Clear();
+            for (var c = 0; c < row.Length; c++)
+            {
+                if (c > 0)
+                {
+                    line.Append(',');
+                }
+
+                line.Append(row[c] switch
+                {
+                    null => "",
+                    double number => number.ToString("R", CultureInfo.InvariantCulture),
+                    var other => Quote(other.ToString() ?? ""),
+                });
+            }
+
+            writer.WriteLine(line);
         }
     }
 

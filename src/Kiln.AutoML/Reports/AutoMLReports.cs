@@ -92,23 +92,50 @@ internal static class AutoMLReports
     {
         var objective = job.ResolvedObjective!;
         var ranked = Ranked(candidates, objective);
-        var page = new Html($"Candidates: {job.Name}", $"{candidates.Count} candidates, ranked by {objective.MetricName} on the validation rows ({(objective.Maximize ? "higher" : "lower")} is better). " +
-            "Every candidate is scored by loading its model.tar.gz as an endpoint would and predicting the same rows.");
+        var folds = candidates.Select(c => c.CrossValidationFolds).FirstOrDefault(f => f is not null);
+        var page = new Html($"Candidates: {job.Name}", folds is { } k
+            ? $"{candidates.Count} candidates, ranked by {objective.MetricName} cross-validated on {k} folds of every row, training and validation ({(objective.Maximize ? "higher" : "lower")} is better). " +
+              "The metrics are the means over the folds; ± is the objective's standard deviation across them. Each fold's model trains with the candidate's hyperparameters on the other folds."
+            : $"{candidates.Count} candidates, ranked by {objective.MetricName} on the validation rows ({(objective.Maximize ? "higher" : "lower")} is better). " +
+              "Every candidate is scored by loading its model.tar.gz as an endpoint would and predicting the same rows.");
         var metricNames = AutoMLJobService.MetricsFor(job.ResolvedProblemType!.Value).Append("InferenceLatency").ToList();
 
         page.Heading(2, "Leaderboard");
-        page.Table(["rank", "candidate", "pipeline", "algorithm", "status", .. metricNames],
+        page.Table(["rank", "candidate", "pipeline", "algorithm", "status", $"{objective.MetricName} (CV mean ± std)", $"{objective.MetricName} (validation rows)", .. metricNames],
             ranked.Select((c, i) => (IReadOnlyList<string>)
             [
                 (i + 1).ToString(CultureInfo.InvariantCulture), c.Name, c.Pipeline, c.Algorithm, c.Status.ToString(),
+                c is { CrossValidationFolds: not null, Objective: { } mean, ObjectiveStandardDeviation: { } std } ? $"{Html.Number(mean)} ± {Html.Number(std)}" : "",
+                (c.HoldoutMetrics ?? c.Metrics).TryGetValue(objective.MetricName, out var held) ? Html.Number(held) : "",
                 .. metricNames.Select(m => c.Metrics.TryGetValue(m, out var v) ? Html.Number(v) : ""),
             ]),
             i => ranked[i].Name == job.BestCandidateName);
         if (job.Best is { Objective: { } chosen } bestCandidate && job.BestObjectiveStandardError is { } error)
         {
             page.Paragraph($"The best candidate, {bestCandidate.Name} ({bestCandidate.Algorithm}, {objective.MetricName} {Html.Number(chosen)}), was chosen by the one-standard-error rule: " +
-                $"the top {objective.MetricName} is uncertain by ±{Html.Number(error)} on these rows (bootstrap standard error), so of the candidates within that of the top, " +
-                "the least flexible model (linear, then boosted trees, then an ensemble) is the one deployed.");
+                $"the top {objective.MetricName} is uncertain by ±{Html.Number(error)} " +
+                (bestCandidate.CrossValidationFolds is { } n ? $"(its standard deviation over the {n} folds, over √{n})" : "on these rows (bootstrap standard error)") +
+                ", so of the candidates within that of the top, the least flexible model (linear, then boosted trees, then an ensemble) is the one deployed.");
+        }
+
+        if (candidates.FirstOrDefault(c => c.Members is not null) is { Members: { } members } ensemble)
+        {
+            page.Heading(2, "Ensemble");
+            page.Paragraph($"{ensemble.Name} blends {members.Count} candidates by greedy ensemble selection with replacement (Caruana et al., 2004) on " +
+                (ensemble.CrossValidationFolds is not null ? "their out-of-fold predictions of every row" : "their predictions of the validation rows") +
+                $": its {objective.MetricName} is {(ensemble.Objective is { } e ? Html.Number(e) : "–")}" +
+                (ensemble.ObjectiveStandardDeviation is { } s ? $" ± {Html.Number(s)}" : "") + ".");
+            var byName = candidates.ToDictionary(c => c.Name, StringComparer.Ordinal);
+            page.Table(["member", "pipeline", "weight", $"{objective.MetricName} alone"],
+                members.Select(m => (IReadOnlyList<string>)
+                [
+                    m.Candidate, byName.GetValueOrDefault(m.Candidate)?.Pipeline ?? "", Html.Number(m.Weight),
+                    byName.GetValueOrDefault(m.Candidate)?.Objective is { } v ? Html.Number(v) : "",
+                ]));
+        }
+        else if (folds is not null && AutoMLJobRunner.ResolvedMode(job) == AutoMLMode.Ensembling)
+        {
+            page.Paragraph("No ensemble: a greedy blend of the candidates' out-of-fold predictions did not beat the best single candidate's cross-validated score.");
         }
 
         if (job.Best is { RefitModelDataUrl: { } refit } refitBest)

@@ -17,12 +17,15 @@ internal static class AutoMLCommand
 {
     private const string Role = "arn:aws:iam::000000000000:role/kiln-cli";
 
+    /// <summary>The runtime limit of a quick build: two minutes less a margin for the upload and the last status.</summary>
+    private const int QuickBuildSeconds = 110;
+
     public static Command Create()
     {
         var data = new Option<FileInfo>("--data", "-d") { Description = "Training data: a CSV file with a header row", Required = true };
         var target = new Option<string>("--target", "-t") { Description = "The column to predict", Required = true };
         var text = new Option<string?>("--text-column") { Description = "For text classification: the column holding the text" };
-        var build = new Option<string>("--build") { Description = "quick (8 candidates, minutes) or standard (32 candidates)", DefaultValueFactory = _ => "quick" };
+        var build = new Option<string>("--build") { Description = "quick (8 candidates, at most 110 s) or standard (32 candidates)", DefaultValueFactory = _ => "quick" };
         build.AcceptOnlyFromAmong("quick", "standard");
         var candidates = new Option<int?>("--candidates") { Description = "Candidates to train (overrides --build)" };
         var objective = new Option<string?>("--objective") { Description = "Accuracy, F1, AUC, BalancedAccuracy, MSE, RMSE, MAE, R2, … (default: F1 for two classes, Accuracy for more, MSE for numbers)" };
@@ -51,8 +54,15 @@ internal static class AutoMLCommand
 
                 var jobName = result.GetValue(name) ?? $"automl-{client.Clock.GetUtcNow():MMdd-HHmmss}";
                 await client.PutObjectAsync(TrainingData.Bucket, $"{jobName}/input/{file.Name}", await File.ReadAllBytesAsync(file.FullName, ct), ct);
-                var maxCandidates = result.GetValue(candidates) ?? (result.GetValue(build) == "standard" ? 32 : 8);
-                var criteria = new { MaxCandidates = maxCandidates };
+                var quick = result.GetValue(build) != "standard";
+                var maxCandidates = result.GetValue(candidates) ?? (quick ? 8 : 32);
+                // A quick build is bounded in time too, so it ends within two minutes on any size of table.
+                var criteria = new Dictionary<string, int> { ["MaxCandidates"] = maxCandidates };
+                if (quick)
+                {
+                    criteria["MaxAutoMLJobRuntimeInSeconds"] = QuickBuildSeconds;
+                }
+
                 var textColumn = result.GetValue(text);
                 object problem = textColumn is null
                     ? new { TabularJobConfig = new { TargetAttributeName = targetColumn, CompletionCriteria = criteria, Mode = result.GetValue(mode) } }

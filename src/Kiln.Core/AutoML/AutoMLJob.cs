@@ -121,6 +121,7 @@ public sealed record AutoMLObjective(string MetricName, bool Maximize)
             .ThenBy(c => c.Objective is { } v ? (Maximize ? -v : v) : 0)
             .ThenBy(c => c.Metrics.TryGetValue("LogLoss", out var logLoss) ? logLoss : c.Metrics.GetValueOrDefault("MSE"))
             .ThenBy(c => c.CreationTime)
+            .ThenBy(c => c.Name, StringComparer.Ordinal)
             .ToList();
 }
 
@@ -145,7 +146,20 @@ public sealed record AutoMLCandidate
     /// <summary>Standard metrics (Accuracy, F1, AUC, RMSE, …) measured on the validation data with the candidate's model as it would serve.</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>The objective: its mean over the cross-validation folds when the candidate was cross-validated, else on the validation rows.</summary>
     public double? Objective { get; init; }
+
+    /// <summary>How many folds the candidate was cross-validated on (the job's training and validation rows together); null when it was not.</summary>
+    public int? CrossValidationFolds { get; init; }
+
+    /// <summary>The standard deviation of the objective over the cross-validation folds.</summary>
+    public double? ObjectiveStandardDeviation { get; init; }
+
+    /// <summary>
+    /// The metrics on the validation rows of the model trained on the training rows, kept when cross-validation
+    /// replaced <see cref="Metrics"/> with the means over the folds.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? HoldoutMetrics { get; init; }
 
     /// <summary>The model that was scored: trained on the training rows only.</summary>
     public string? ModelDataUrl { get; init; }

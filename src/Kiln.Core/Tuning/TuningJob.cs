@@ -77,6 +77,12 @@ public sealed record TuningJobSpec
 
     public int RandomSeed { get; init; }
 
+    /// <summary>
+    /// Kiln's own: the same seed gives the same trials whatever order parallel trials finish in. Trial n is proposed
+    /// from the results of trials 1 … n − MaxParallelTrainingJobs only, and waits for all of them to finish (AutoML sets it).
+    /// </summary>
+    public bool Reproducible { get; init; }
+
     public required IReadOnlyList<TrainingDefinition> Definitions { get; init; }
 
     /// <summary>Earlier tuning jobs whose trials seed the search (IdenticalDataAndAlgorithm or TransferLearning).</summary>

@@ -207,6 +207,76 @@ def test_breast_cancer_tabular_jobs_reach_97_percent_on_held_out_rows_within_3_m
     assert mean >= 0.97, accuracies
 
 
+def leaderboard(sm, name):
+    """Each candidate as (its trial number, pipeline, hyperparameters, objective, spread): what a job decided, without its name."""
+    candidates = sm.list_candidates_for_auto_ml_job(AutoMLJobName=name, MaxResults=100)["Candidates"]
+    trial = re.compile(r"^.*-tune-[0-9a-f]{6}-([0-9]{3})-[0-9a-f]{8}$")
+    rows = []
+    for c in candidates:
+        metrics = {m["StandardMetricName"]: m["Value"] for m in c.get("CandidateProperties", {}).get("CandidateMetrics", [])}
+        rows.append((trial.sub(r"trial \1", c["CandidateName"]).replace(name, "<job>"), c["CandidateStatus"],
+                     c.get("FinalAutoMLJobObjectiveMetric", {}).get("Value"), metrics.get("Accuracy:CrossValidationStd")))
+    return sorted(rows, key=repr)
+
+
+def test_cross_validated_selection_is_reproducible_whatever_order_trials_finish_in(endpoint):
+    """The same data and seed twice, both jobs at once (two parallel trials each, so trials finish in whatever order the
+    machine allows): the same candidates, the same cross-validated scores and the same best candidate. The leaderboard
+    shows each candidate's mean over 5 folds of every row and its spread; the report names the ensemble's members."""
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    rows = read("breast_cancer.csv")
+    header, rows = rows[0], rows[1:]
+    kept, _ = stratified_split(rows, header.index("diagnosis"), 0.2, seed=5)
+    uri = put(s3, "breast-cancer/reproducible/train.csv", write(header, kept))
+    names = [f"rp{i}-{uuid.uuid4().hex[:8]}" for i in range(2)]
+    for name in names:
+        sm.create_auto_ml_job_v2(
+            AutoMLJobName=name, RoleArn=ROLE, AutoMLJobInputDataConfig=[channel(uri)],
+            OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/output"},
+            AutoMLProblemTypeConfig={"TabularJobConfig": {"TargetAttributeName": "diagnosis", "CompletionCriteria": {"MaxCandidates": 8}}},
+            AutoMLJobObjective={"MetricName": "Accuracy"})
+    jobs = [wait(sm, name, timeout=420)[0] for name in names]
+    assert all(j["AutoMLJobStatus"] == "Completed" for j in jobs), [j.get("FailureReason") for j in jobs]
+    boards = [leaderboard(sm, name) for name in names]
+    assert boards[0] == boards[1], boards
+    bests = [j["BestCandidate"] for j in jobs]
+    trial = re.compile(r"^.*-tune-[0-9a-f]{6}-([0-9]{3})-[0-9a-f]{8}$")
+    chosen = [trial.sub(r"trial \1", b["CandidateName"]).replace(j["AutoMLJobName"], "<job>") for b, j in zip(bests, jobs)]
+    assert chosen[0] == chosen[1], chosen
+    assert bests[0]["FinalAutoMLJobObjectiveMetric"]["Value"] == bests[1]["FinalAutoMLJobObjectiveMetric"]["Value"]
+
+    # Cross-validated: 5 folds, a spread, and the accuracy on the validation rows kept beside it.
+    metrics = {m["StandardMetricName"]: m["Value"] for m in bests[0]["CandidateProperties"]["CandidateMetrics"]}
+    assert metrics["CrossValidationFolds"] == 5 and 0 <= metrics["Accuracy:CrossValidationStd"] < 0.1, metrics
+    assert metrics["Accuracy"] == bests[0]["FinalAutoMLJobObjectiveMetric"]["Value"] and 0.9 < metrics["Holdout:Accuracy"] <= 1, metrics
+    text = assert_well_formed_report(s3, jobs[0]["AutoMLJobArtifacts"]["CandidateDefinitionNotebookLocation"], ["cross-validated on 5 folds", "CV mean ± std", "one-standard-error"])
+    assert ("Ensemble" in text and "weight" in text) or "No ensemble" in text, text[:2000]
+
+
+def test_runtime_limits_are_kept_and_the_best_so_far_serves(endpoint):
+    """MaxAutoMLJobRuntimeInSeconds ends the whole job (search, cross-validation, refit, reports) within the limit, with
+    the best candidate found so far; MaxRuntimePerTrainingJobInSeconds goes to every candidate's training job."""
+    sm, s3 = client("sagemaker", endpoint), client("s3", endpoint)
+    rows = read("churn.csv")
+    uri = put(s3, "churn/automl-runtime/data.csv", write(rows[0], rows[1:]))
+    name = f"rt-{uuid.uuid4().hex[:8]}"
+    limit = 90
+    sm.create_auto_ml_job_v2(
+        AutoMLJobName=name, RoleArn=ROLE, AutoMLJobInputDataConfig=[channel(uri)], OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/output"},
+        AutoMLProblemTypeConfig={"TabularJobConfig": {"TargetAttributeName": "churn", "CompletionCriteria": {
+            "MaxCandidates": 500, "MaxRuntimePerTrainingJobInSeconds": 30, "MaxAutoMLJobRuntimeInSeconds": limit}}})
+    described, _ = wait(sm, name, timeout=limit + 60)
+    assert described["AutoMLJobStatus"] == "Completed", described.get("FailureReason")
+    assert described["AutoMLJobSecondaryStatus"] == "MaxAutoMLJobRuntimeReached", described["AutoMLJobSecondaryStatus"]
+    took = (described["EndTime"] - described["CreationTime"]).total_seconds()
+    assert took <= limit + 1, took  # EndTime is stored to the millisecond; a second of slack for the last write
+    assert described["BestCandidate"]["CandidateStatus"] == "Completed"
+    candidates = sm.list_candidates_for_auto_ml_job(AutoMLJobName=name, MaxResults=100)["Candidates"]
+    assert 0 < len(candidates) < 500
+    trial = sm.describe_training_job(TrainingJobName=candidates[-1]["CandidateSteps"][0]["CandidateStepName"])
+    assert trial["StoppingCondition"]["MaxRuntimeInSeconds"] == 30, trial["StoppingCondition"]
+
+
 def test_fine_foods_text_job_beats_the_majority_baseline(endpoint):
     sm, s3, runtime = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-runtime", endpoint)
     train = read("fine_foods_train.csv")
