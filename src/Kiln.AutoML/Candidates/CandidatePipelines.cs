@@ -154,12 +154,14 @@ public static class CandidatePipelines
         }
 
         fixedValues["eval_metric"] = metric["validation:".Length..];
+        var preprocessing = new List<string> { "Missing numbers left to the trees", "Categories as codes split natively by LightGBM (up to 1,024 values a column)" };
+        if (problem == AutoMLProblemType.Regression)
+        {
+            preprocessing.Add("Target transform chosen by validation (none, log1p or Yeo-Johnson), inverted at prediction");
+        }
+
         return new CandidatePipeline(name, "lightgbm", LightGbmImage,
-            [
-                "Missing numbers left to the trees",
-                "Categories as codes split natively by LightGBM (up to 1,024 values a column)",
-                .. problem == AutoMLProblemType.Regression ? new[] { "Target transform chosen by validation (none, log1p or Yeo-Johnson), inverted at prediction" } : [],
-            ],
+            preprocessing,
             fixedValues,
             ranges,
             new TuningObjective(false, metric));
