@@ -11,7 +11,7 @@ import argparse, json, os, subprocess, sys, tempfile, time
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.metrics import accuracy_score, mean_squared_error, roc_auc_score
+from sklearn.metrics import accuracy_score, mean_squared_error
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "..", "shared", "datasets")
@@ -38,19 +38,21 @@ def main():
     test.drop(columns=[args.target]).to_csv(test_csv, index=False)
     y_test = test[args.target]
 
-    # scikit-learn defaults, categories as pandas categoricals (native categorical splits).
+    # scikit-learn's defaults, categories as integer codes declared categorical (sklearn 1.2 has no "from_dtype").
+    categorical = [c for c in frame.columns if c != args.target and frame[c].dtype == object]
     def features(part):
         x = part.drop(columns=[args.target]).copy()
-        for column in x.columns:
-            if x[column].dtype == object:
-                x[column] = pd.Categorical(x[column], categories=sorted(train[column].dropna().unique()))
+        for column in categorical:
+            x[column] = pd.Categorical(x[column], categories=sorted(train[column].dropna().unique())).codes.astype(float)
+            x.loc[x[column] < 0, column] = np.nan
         return x
+    mask = [c in categorical for c in features(train).columns] if categorical else None
     if args.task == "regression":
-        model = HistGradientBoostingRegressor(categorical_features="from_dtype", random_state=args.seed)
+        model = HistGradientBoostingRegressor(categorical_features=mask, random_state=args.seed)
         model.fit(features(train), train[args.target])
         sk = mean_squared_error(y_test, model.predict(features(test))) ** 0.5
     else:
-        model = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=args.seed)
+        model = HistGradientBoostingClassifier(categorical_features=mask, random_state=args.seed)
         model.fit(features(train), train[args.target])
         sk = accuracy_score(y_test, model.predict(features(test)))
 

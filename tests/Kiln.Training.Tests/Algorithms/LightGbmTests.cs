@@ -68,8 +68,14 @@ public sealed class LightGbmTests : IDisposable
         _harness.Channel("train", "train.csv", string.Join('\n', lines) + "\n", "text/csv;header=present");
         await _harness.TrainAsync(_lightgbm, new()
         {
-            ["target_column"] = "y", ["num_boost_round"] = "1", ["num_leaves"] = "2", ["learning_rate"] = "1",
-            ["min_data_in_leaf"] = "1", ["min_data_per_group"] = "1", ["max_cat_to_onehot"] = "1", ["categorical_encoding"] = encoding,
+            ["target_column"] = "y",
+            ["num_boost_round"] = "1",
+            ["num_leaves"] = "2",
+            ["learning_rate"] = "1",
+            ["min_data_in_leaf"] = "1",
+            ["min_data_per_group"] = "1",
+            ["max_cat_to_onehot"] = "1",
+            ["categorical_encoding"] = encoding,
         });
 
         var model = File.ReadAllText(Path.Combine(_harness.ModelDirectory, "model.txt"));
