@@ -66,7 +66,7 @@ public sealed class BestCandidateRule(CandidateEvaluator evaluator)
     public static int Flexibility(string algorithm) => algorithm switch
     {
         "linear-learner" or "blazingtext" => 0,
-        "xgboost" => 1,
+        "xgboost" or "lightgbm" => 1,
         _ => 2,
     };
 

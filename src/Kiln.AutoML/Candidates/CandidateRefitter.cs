@@ -74,9 +74,9 @@ public sealed partial class CandidateRefitter(
         var hyperParameters = original.Spec.HyperParameters.ToDictionary(StringComparer.Ordinal);
         hyperParameters.Remove("early_stopping_rounds");
         var directory = await evaluator.UnpackAsync(candidate.Name, candidate.ModelDataUrl!, ct).ConfigureAwait(false);
-        if (ModelDirectory.IsPackage(directory) && ModelDirectory.ReadManifest(directory).Rounds is { } rounds)
+        if (ModelDirectory.IsPackage(directory) && ModelDirectory.ReadManifest(directory) is { Rounds: { } rounds } manifest)
         {
-            hyperParameters["num_round"] = rounds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            hyperParameters[manifest.Algorithm == "lightgbm" ? "num_boost_round" : "num_round"] = rounds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         var name = RefitName(candidate.Name);

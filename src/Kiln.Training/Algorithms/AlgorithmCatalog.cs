@@ -1,6 +1,7 @@
 using Kiln.Core.Training;
 using Kiln.Training.Algorithms.BlazingText;
 using Kiln.Training.Algorithms.KMeans;
+using Kiln.Training.Algorithms.LightGbm;
 using Kiln.Training.Algorithms.LinearLearner;
 using Kiln.Training.Algorithms.Pca;
 using Kiln.Training.Algorithms.RandomCutForest;
@@ -31,7 +32,7 @@ public sealed class AlgorithmCatalog : ITrainerSource
 
     public static IEnumerable<BuiltInAlgorithm> Defaults() =>
     [
-        new XGBoostAlgorithm(), new LinearLearnerAlgorithm(), new KMeansAlgorithm(), new PcaAlgorithm(), new BlazingTextAlgorithm(), new RandomCutForestAlgorithm(),
+        new XGBoostAlgorithm(), new LightGbmAlgorithm(), new LinearLearnerAlgorithm(), new KMeansAlgorithm(), new PcaAlgorithm(), new BlazingTextAlgorithm(), new RandomCutForestAlgorithm(),
     ];
 
     public ITrainer? TryResolve(TrainingJobSpec spec) => Find(spec.TrainingImage ?? spec.AlgorithmName);

@@ -20,7 +20,7 @@ public abstract class BuiltInAlgorithm : ITrainer
     protected static readonly HyperParameter[] PreprocessingParameters =
     [
         new ChoiceParameter(ImputeParameter, ["none", "mean", "median", "zero"], "none"),
-        new ChoiceParameter(CategoricalEncodingParameter, ["onehot", "ordinal"], "onehot"),
+        new ChoiceParameter(CategoricalEncodingParameter, ["onehot", "ordinal", "target"], "onehot"),
     ];
 
     /// <summary>The algorithm's name as SageMaker's image repositories spell it (xgboost, linear-learner, …).</summary>
@@ -86,16 +86,16 @@ public abstract class BuiltInAlgorithm : ITrainer
         }
 
         var train = await ReadAsync(context, "train", target).ConfigureAwait(false);
-        var options = new FeatureOptions(
+        var options = FeatureOptions.For(
             Enum.Parse<Imputation>(context.HyperParameters.GetValueOrDefault(ImputeParameter, "none"), ignoreCase: true),
-            context.HyperParameters.GetValueOrDefault(CategoricalEncodingParameter) == "ordinal");
+            values.Choice(CategoricalEncodingParameter));
         var encoder = FeatureEncoder.Fit(train!, target ?? (train!.ColumnIndex(ChannelReader.LabelColumn) == 0 ? ChannelReader.LabelColumn : null), classification, options);
         var validation = await ReadAsync(context, "validation", target).ConfigureAwait(false);
         var test = await ReadAsync(context, "test", target).ConfigureAwait(false);
         context.Reporter.Log($"Loaded {train!.Rows.Count} training rows, {encoder.FeatureCount} features{(validation is null ? "" : $", {validation.Rows.Count} validation rows")}.");
         return new TabularInputs(
             encoder,
-            encoder.Encode(train),
+            encoder.EncodeTraining(train),
             validation is null ? null : encoder.Encode(validation),
             test is null ? null : encoder.Encode(test));
     }

@@ -8,7 +8,8 @@ namespace Kiln.Training.Algorithms;
 /// What a built-in algorithm leaves in the model directory (and so in model.tar.gz): <c>model.zip</c>, the
 /// ML.NET model, and <c>kiln-model.json</c>, which says how to load it and how to encode inputs. For boosted
 /// trees, <paramref name="Rounds"/> is how many rounds the model holds: fewer than num_round when early stopping
-/// rolled it back, and what retraining the same model without a validation channel needs.
+/// rolled it back, and what retraining the same model without a validation channel needs. A regression model trained
+/// on a transformed target (<paramref name="TargetTransform"/>) has its predictions turned back into the target's scale.
 /// </summary>
 public sealed record ModelManifest(
     string Algorithm,
@@ -17,7 +18,8 @@ public sealed record ModelManifest(
     FeatureEncoder? Encoder,
     IReadOnlyDictionary<string, string> HyperParameters,
     DateTimeOffset TrainedAt,
-    int? Rounds = null);
+    int? Rounds = null,
+    Boosting.TargetTransform? TargetTransform = null);
 
 public static class ModelDirectory
 {

@@ -5,11 +5,14 @@ namespace Kiln.Training.Data;
 
 /// <summary>
 /// How one input column becomes features: itself (a number; missing as <see cref="Fill"/>, else NaN), or its
-/// commonest values one-hot, or (<see cref="Ordinal"/>) as one feature holding the value's rank (1 = commonest).
+/// commonest values one-hot, or (<see cref="Ordinal"/>) as one feature holding the value's rank (1 = commonest),
+/// or (<see cref="TargetMeans"/>) as one feature holding the training target's smoothed mean for the value
+/// (<see cref="TargetPrior"/>, the overall mean, for a value unseen in training or missing).
 /// </summary>
-public sealed record ColumnEncoding(string Name, IReadOnlyList<string>? Categories, double? Fill = null, bool Ordinal = false)
+public sealed record ColumnEncoding(string Name, IReadOnlyList<string>? Categories, double? Fill = null, bool Ordinal = false,
+    IReadOnlyList<double>? TargetMeans = null, double TargetPrior = 0)
 {
-    public int Width => Categories is null || Ordinal ? 1 : Categories.Count;
+    public int Width => Categories is null || Ordinal || TargetMeans is not null ? 1 : Categories.Count;
 }
 
 /// <summary>How missing numbers are filled in: left missing (trees route them), or the training column's mean, median or zero.</summary>
@@ -21,10 +24,24 @@ public enum Imputation
     Zero,
 }
 
-/// <summary>The preprocessing a model is trained with (Kiln's hyperparameters impute_missing and categorical_encoding).</summary>
-public sealed record FeatureOptions(Imputation Impute = Imputation.None, bool OrdinalCategories = false)
+/// <summary>
+/// The preprocessing a model is trained with (Kiln's hyperparameters impute_missing and categorical_encoding):
+/// categories one-hot or as ranks, keeping the <paramref name="MaxCategories"/> commonest values; with
+/// <paramref name="TargetEncoding"/>, columns of more than <see cref="FeatureEncoder.HighCardinality"/> values
+/// are target-encoded instead (regression and binary targets; multiclass keeps the other encoding).
+/// </summary>
+public sealed record FeatureOptions(Imputation Impute = Imputation.None, bool OrdinalCategories = false, int MaxCategories = FeatureEncoder.MaxCategories, bool TargetEncoding = false)
 {
     public static readonly FeatureOptions Default = new();
+
+    /// <summary>The options a categorical_encoding hyperparameter names: onehot, ordinal, native (ranks of up to 1,024 values, for LightGBM's categorical splits) or target.</summary>
+    public static FeatureOptions For(Imputation impute, string? categoricalEncoding) => categoricalEncoding switch
+    {
+        "ordinal" => new(impute, OrdinalCategories: true),
+        "native" => new(impute, OrdinalCategories: true, MaxCategories: FeatureEncoder.MaxNativeCategories),
+        "target" => new(impute, TargetEncoding: true),
+        _ => new(impute),
+    };
 }
 
 /// <summary>
@@ -36,10 +53,25 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
 {
     public const int MaxCategories = 64;
 
+    /// <summary>Values kept as categories for LightGBM's categorical splits (rarer ones share one code, as unseen values do).</summary>
+    public const int MaxNativeCategories = 1024;
+
+    /// <summary>Target encoding applies to columns with more distinct values than this; fewer stay one-hot.</summary>
+    public const int HighCardinality = 16;
+
+    /// <summary>Values a target-encoded column keeps (rarer ones get the prior, as unseen values do).</summary>
+    public const int MaxTargetCategories = 10_000;
+
+    /// <summary>Smoothing of target means: a value seen n times gets (sum + m·prior) / (n + m), m = this.</summary>
+    public const double TargetSmoothing = 10;
+
+    /// <summary>Folds of the out-of-fold target encoding of training rows.</summary>
+    public const int TargetFolds = 5;
+
     public int FeatureCount => Columns.Sum(column => column.Width);
 
     public IReadOnlyList<string> FeatureNames => Columns
-        .SelectMany(column => column.Categories is null || column.Ordinal ? [column.Name] : column.Categories.Select(category => $"{column.Name}={category}"))
+        .SelectMany(column => column.Categories is null || column.Ordinal || column.TargetMeans is not null ? [column.Name] : column.Categories.Select(category => $"{column.Name}={category}"))
         .ToList();
 
     /// <summary>
@@ -62,6 +94,21 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
             throw new TrainingFailedException($"{table.Sources[0].File} line 1: the target column '{target}' is not in the data (columns: {string.Join(", ", table.Columns.Take(20))}).");
         }
 
+        IReadOnlyList<string>? classes = null;
+        if (supervised && classification)
+        {
+            classes = table.Rows.Select((row, i) => CellText(row[targetIndex]) ?? throw MissingTarget(table, i, targetIndex))
+                .Distinct(StringComparer.Ordinal)
+                .OrderBy(value => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : double.NaN)
+                .ThenBy(value => value, StringComparer.Ordinal)
+                .ToList();
+        }
+
+        // Target encoding needs one number per row: the value itself (regression) or whether it is the second class (binary).
+        var targets = supervised && options.TargetEncoding && (classes is null || classes.Count == 2)
+            ? table.Rows.Select(row => TargetNumber(row[targetIndex], classes)).ToArray()
+            : null;
+
         var columns = new List<ColumnEncoding>();
         for (var c = 0; c < table.Columns.Count; c++)
         {
@@ -71,31 +118,117 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
             }
 
             var texts = table.Rows.Select(row => row[c]).OfType<string>().ToList();
-            columns.Add(texts.Count == 0
-                ? new ColumnEncoding(table.Columns[c], null, FillValue(table.Rows.Select(row => row[c]).OfType<double>().ToList(), options.Impute))
-                : new ColumnEncoding(table.Columns[c], table.Rows.Select(row => CellText(row[c])).OfType<string>()
-                    .GroupBy(value => value, StringComparer.Ordinal)
-                    .OrderByDescending(group => group.Count()).ThenBy(group => group.Key, StringComparer.Ordinal)
-                    .Take(MaxCategories).Select(group => group.Key).ToList(), Ordinal: options.OrdinalCategories));
-        }
+            if (texts.Count == 0)
+            {
+                columns.Add(new ColumnEncoding(table.Columns[c], null, FillValue(table.Rows.Select(row => row[c]).OfType<double>().ToList(), options.Impute)));
+                continue;
+            }
 
-        IReadOnlyList<string>? classes = null;
-        if (!supervised)
-        {
-            return new FeatureEncoder(columns, target, null);
-        }
+            var byFrequency = table.Rows.Select(row => CellText(row[c])).OfType<string>()
+                .GroupBy(value => value, StringComparer.Ordinal)
+                .OrderByDescending(group => group.Count()).ThenBy(group => group.Key, StringComparer.Ordinal)
+                .Select(group => group.Key).ToList();
+            if (targets is not null && byFrequency.Count > HighCardinality)
+            {
+                var values = byFrequency.Take(MaxTargetCategories).ToList();
+                var (means, prior) = TargetMeansOf(table, c, values, targets, _ => true);
+                columns.Add(new ColumnEncoding(table.Columns[c], values, TargetMeans: means, TargetPrior: prior));
+                continue;
+            }
 
-        if (classification)
-        {
-            classes = table.Rows.Select((row, i) => CellText(row[targetIndex]) ?? throw MissingTarget(table, i, targetIndex))
-                .Distinct(StringComparer.Ordinal)
-                .OrderBy(value => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : double.NaN)
-                .ThenBy(value => value, StringComparer.Ordinal)
-                .ToList();
+            columns.Add(new ColumnEncoding(table.Columns[c], byFrequency.Take(options.MaxCategories).ToList(), Ordinal: options.OrdinalCategories));
         }
 
         return new FeatureEncoder(columns, target, classes);
     }
+
+    /// <summary>
+    /// Encodes the training rows as <see cref="Encode"/> does, except that target-encoded columns get out-of-fold
+    /// means: each row's value comes from the other folds' rows only, so a model never sees a feature computed from
+    /// its own row's target (which would make rare values look perfectly predictive). Validation rows and served
+    /// rows use the means of all training rows.
+    /// </summary>
+    public (float[][] Features, float[] Labels) EncodeTraining(RawTable table, int seed = 0)
+    {
+        var encoded = Encode(table);
+        if (Columns.All(column => column.TargetMeans is null) || table.Rows.Count < TargetFolds)
+        {
+            return encoded;
+        }
+
+        var targetIndex = table.ColumnIndex(Target!);
+        var targets = table.Rows.Select(row => TargetNumber(row[targetIndex], Classes)).ToArray();
+        var order = Enumerable.Range(0, table.Rows.Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var fold = new int[table.Rows.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            fold[order[i]] = i % TargetFolds;
+        }
+
+        var offset = 0;
+        foreach (var column in Columns)
+        {
+            if (column.TargetMeans is not null)
+            {
+                var c = table.ColumnIndex(column.Name);
+                for (var f = 0; f < TargetFolds; f++)
+                {
+                    var held = f;
+                    var (means, prior) = TargetMeansOf(table, c, column.Categories!, targets, r => fold[r] != held);
+                    for (var r = 0; r < table.Rows.Count; r++)
+                    {
+                        if (fold[r] == held)
+                        {
+                            var index = CellText(table.Rows[r][c]) is { } text ? IndexOf(column.Categories!, text) : -1;
+                            encoded.Features[r][offset] = (float)(index >= 0 ? means[index] : prior);
+                        }
+                    }
+                }
+            }
+
+            offset += column.Width;
+        }
+
+        return encoded;
+    }
+
+    /// <summary>Smoothed target means of <paramref name="values"/> in column <paramref name="c"/>, over the rows <paramref name="use"/> picks, and their prior (the mean of those rows).</summary>
+    private static (double[] Means, double Prior) TargetMeansOf(RawTable table, int c, IReadOnlyList<string> values, double[] targets, Func<int, bool> use)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < values.Count; i++)
+        {
+            index[values[i]] = i;
+        }
+
+        var sums = new double[values.Count];
+        var counts = new int[values.Count];
+        double total = 0;
+        var rows = 0;
+        for (var r = 0; r < table.Rows.Count; r++)
+        {
+            if (!use(r) || double.IsNaN(targets[r]))
+            {
+                continue;
+            }
+
+            total += targets[r];
+            rows++;
+            if (CellText(table.Rows[r][c]) is { } text && index.TryGetValue(text, out var i))
+            {
+                sums[i] += targets[r];
+                counts[i]++;
+            }
+        }
+
+        var prior = rows == 0 ? 0 : total / rows;
+        return (sums.Select((sum, i) => (sum + (TargetSmoothing * prior)) / (counts[i] + TargetSmoothing)).ToArray(), prior);
+    }
+
+    private static double TargetNumber(object? cell, IReadOnlyList<string>? classes) => classes is null
+        ? cell is double number ? number : double.NaN
+        : CellText(cell) is { } text && IndexOf(classes, text) == 1 ? 1 : 0;
 
     /// <summary>Encodes every row of a table that has this encoder's columns; labels are the target's (0 when there is none or <paramref name="withLabels"/> is false).</summary>
     public (float[][] Features, float[] Labels) Encode(RawTable table, bool withLabels = true)
@@ -147,6 +280,10 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
                         ? $"{at.File} line {at.Line}, column '{column.Name}': '{cell}' is not a number."
                         : $"Column '{column.Name}': '{cell}' is not a number."),
                 };
+            }
+            else if (column.TargetMeans is { } means)
+            {
+                vector[offset] = (float)(CellText(cell) is { } text && IndexOf(column.Categories, text) is var index and >= 0 ? means[index] : column.TargetPrior);
             }
             else if (column.Ordinal)
             {
@@ -214,8 +351,27 @@ public sealed record FeatureEncoder(IReadOnlyList<ColumnEncoding> Columns, strin
     private static TrainingFailedException MissingTarget(RawTable table, int row, int column) =>
         new($"{table.Sources[row].File} line {table.Sources[row].Line}, column {column + 1} ('{table.Columns[column]}'): the label is missing.");
 
+    // Lookups in long category lists (native and target encodings keep thousands of values) go through a
+    // dictionary built once per list.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<string>, Dictionary<string, int>> Indexes = [];
+
     private static int IndexOf(IReadOnlyList<string> values, string value)
     {
+        if (values.Count > 32)
+        {
+            var index = Indexes.GetValue(values, list =>
+            {
+                var map = new Dictionary<string, int>(StringComparer.Ordinal);
+                for (var i = 0; i < list.Count; i++)
+                {
+                    map.TryAdd(list[i], i);
+                }
+
+                return map;
+            });
+            return index.TryGetValue(value, out var found) ? found : -1;
+        }
+
         for (var i = 0; i < values.Count; i++)
         {
             if (string.Equals(values[i], value, StringComparison.Ordinal))

@@ -61,7 +61,7 @@ internal sealed class BoostingPredictor(Booster booster, ModelManifest manifest)
 
                 return new PredictionRow(best, manifest.Encoder?.ClassName(best), output.ToArray(), Classes: manifest.Encoder?.Classes);
             default:
-                return new PredictionRow(output[0]);
+                return new PredictionRow(manifest.TargetTransform is { } transform ? transform.Invert(output[0]) : output[0]);
         }
     }
 }

@@ -107,7 +107,10 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
         var threads = Threads(values, (long)inputs.Train.Labels.Length * width);
         await OpenMpThread.RunAsync(threads, granted =>
         {
-            var (booster, kept) = Boost(context, values, problem, inputs, width, rounds, metrics, granted);
+            var dataset = FormattableString.Invariant($"max_bin={values.Int("max_bin")} verbosity=-1 num_threads={granted}");
+            var patience = values.Has("early_stopping_rounds") ? (int)values.Int("early_stopping_rounds") : 0;
+            var parameters = Parameters(values, problem, inputs.Encoder.Classes?.Count ?? 0, inputs.Validation is null ? [] : metrics, granted);
+            var (booster, kept) = Boost(context, inputs, width, rounds, metrics, dataset, parameters, patience);
             using (booster)
             {
                 Report(context, problem, "train", booster.TrainingOutputs(0), inputs.Train.Labels, booster.Classes, kept);
@@ -151,22 +154,26 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
     /// Grows the trees a round at a time. With a validation channel, each round's metrics are reported (step =
     /// round), which is what early stopping and tuning watch; early_stopping_rounds stops when the first eval
     /// metric has not improved for that many rounds and rolls the model back to the best round. Cancellation (a
-    /// stop, or a tuner's early stopping) takes effect between rounds.
+    /// stop, or a tuner's early stopping) takes effect between rounds. With <paramref name="reportRounds"/> false
+    /// (a transformed target, whose per-round metrics are not on the target's scale) rounds are watched, not reported.
     /// </summary>
-    private static (Booster Booster, int Rounds) Boost(TrainingContext context, HyperParameterValues values, string problem, TabularInputs inputs, int width, int rounds, IReadOnlyList<string> metrics, int threads)
+    internal static (Booster Booster, int Rounds) Boost(TrainingContext context, TabularInputs inputs, int width, int rounds, IReadOnlyList<string> metrics,
+        string datasetParameters, string boosterParameters, int patience, bool reportRounds = true, float[]? trainLabels = null, float[]? validationLabels = null)
     {
-        var dataset = FormattableString.Invariant($"max_bin={values.Int("max_bin")} verbosity=-1 num_threads={threads}");
-        using var train = new BoostingData(inputs.Train.Features, inputs.Train.Labels, width, dataset);
-        using var validation = inputs.Validation is { } v ? new BoostingData(v.Features, v.Labels, width, dataset, reference: train) : null;
-        var booster = Booster.Create(train, Parameters(values, problem, inputs.Encoder.Classes?.Count ?? 0, validation is null ? [] : metrics, threads));
+        using var train = new BoostingData(inputs.Train.Features, trainLabels ?? inputs.Train.Labels, width, datasetParameters);
+        using var validation = inputs.Validation is { } v ? new BoostingData(v.Features, validationLabels ?? v.Labels, width, datasetParameters, reference: train) : null;
+        var booster = Booster.Create(train, boosterParameters);
         try
         {
             if (validation is not null)
             {
                 booster.AddValidation(validation);
             }
+            else
+            {
+                patience = 0;
+            }
 
-            var patience = values.Has("early_stopping_rounds") && validation is not null ? (int)values.Int("early_stopping_rounds") : 0;
             var watched = metrics.Count > 0 ? metrics[0] : null;
             var best = (Round: 0, Value: double.NaN);
             var round = 0;
@@ -178,7 +185,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
                 if (validation is not null && metrics.Count > 0)
                 {
                     var scores = booster.Evaluate(1);
-                    for (var m = 0; m < metrics.Count && m < scores.Length; m++)
+                    for (var m = 0; reportRounds && m < metrics.Count && m < scores.Length; m++)
                     {
                         context.Reporter.Metric($"validation:{metrics[m]}", scores[m], round);
                     }
@@ -219,7 +226,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
     }
 
     /// <summary>The metrics each round reports, in SageMaker's names: eval_metric's (those LightGBM computes), else the objective's default.</summary>
-    private static List<string> RoundMetrics(HyperParameterValues values, string problem)
+    internal static List<string> RoundMetrics(HyperParameterValues values, string problem)
     {
         var asked = (values.Text("eval_metric") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(metric => LightGbmMetric(metric) is not null).Distinct().ToList();
@@ -231,7 +238,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
         return [problem switch { "binary" => "logloss", "multiclass" => "mlogloss", _ => "rmse" }];
     }
 
-    private static string? LightGbmMetric(string metric) => metric switch
+    internal static string? LightGbmMetric(string metric) => metric switch
     {
         "auc" => "auc",
         "aucpr" => "average_precision",
@@ -286,7 +293,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
     /// each round's split search is too short to pay for synchronising threads (churn's 4,000 rows train 30 %
     /// faster on one thread than on two).
     /// </summary>
-    private static int Threads(HyperParameterValues values, long cells)
+    internal static int Threads(HyperParameterValues values, long cells)
     {
         const long CellsPerThread = 400_000;
         var allowed = values.Has("nthread") ? (int)values.Int("nthread") : Environment.ProcessorCount;
@@ -294,7 +301,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
     }
 
     /// <summary>Each input column's share of the model's total split gain (one-hot columns summed back to their column), in output/data.</summary>
-    private static void WriteImportance(TrainingContext context, FeatureEncoder encoder, double[] gains)
+    internal static void WriteImportance(TrainingContext context, FeatureEncoder encoder, double[] gains)
     {
         var total = gains.Sum();
         var byColumn = new List<(string Column, double Share)>();
@@ -328,7 +335,7 @@ public sealed class XGBoostAlgorithm : BuiltInAlgorithm
     }
 
     /// <summary>Every metric SageMaker's XGBoost can emit for this objective, for this channel (train:auc, validation:rmse, …).</summary>
-    private static void Report(TrainingContext context, string problem, string channel, double[] outputs, float[] labels, int classes, int rounds)
+    internal static void Report(TrainingContext context, string problem, string channel, double[] outputs, float[] labels, int classes, int rounds)
     {
         var metrics = Evaluation.Compute(problem, outputs, labels, classes);
         foreach (var (name, value) in metrics)
