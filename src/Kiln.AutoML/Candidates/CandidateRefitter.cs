@@ -67,17 +67,28 @@ public sealed partial class CandidateRefitter(
 
     public static string RefitName(string candidate) => $"{candidate}-refit";
 
+    /// <summary>
+    /// The candidate's hyperparameters for training it again on other rows: boosted trees keep the number of rounds
+    /// early stopping chose (under their algorithm's own parameter name) and stop early no more.
+    /// </summary>
+    public static Dictionary<string, string> WithRoundsFixed(IReadOnlyDictionary<string, string> hyperParameters, string modelDirectory)
+    {
+        var fixedRounds = hyperParameters.ToDictionary(StringComparer.Ordinal);
+        fixedRounds.Remove("early_stopping_rounds");
+        if (ModelDirectory.IsPackage(modelDirectory) && ModelDirectory.ReadManifest(modelDirectory) is { Rounds: { } rounds } manifest)
+        {
+            fixedRounds[manifest.Algorithm == "lightgbm" ? "num_boost_round" : "num_round"] = rounds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return fixedRounds;
+    }
+
     /// <summary>Creates the refit training job from the candidate's own (a restart finds it already there and goes on with it).</summary>
     private async Task<string> StartAsync(AutoMLCandidate candidate, string rows, CancellationToken ct)
     {
         var original = await training.DescribeAsync(candidate.Name, ct).ConfigureAwait(false);
-        var hyperParameters = original.Spec.HyperParameters.ToDictionary(StringComparer.Ordinal);
-        hyperParameters.Remove("early_stopping_rounds");
         var directory = await evaluator.UnpackAsync(candidate.Name, candidate.ModelDataUrl!, ct).ConfigureAwait(false);
-        if (ModelDirectory.IsPackage(directory) && ModelDirectory.ReadManifest(directory) is { Rounds: { } rounds } manifest)
-        {
-            hyperParameters[manifest.Algorithm == "lightgbm" ? "num_boost_round" : "num_round"] = rounds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
+        var hyperParameters = WithRoundsFixed(original.Spec.HyperParameters, directory);
 
         var name = RefitName(candidate.Name);
         var spec = original.Spec with

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kiln.AutoML.Candidates;
 using Kiln.AutoML.Data;
 using Kiln.Core.AutoML;
 using Kiln.Core.Training;
@@ -110,13 +111,8 @@ public sealed class CrossValidator(AlgorithmCatalog algorithms, CandidateEvaluat
             return null;
         }
 
-        var hyperParameters = candidate.HyperParameters.ToDictionary(StringComparer.Ordinal);
-        hyperParameters.Remove("early_stopping_rounds");
         var scored = await evaluator.UnpackAsync(candidate.Name, candidate.ModelDataUrl, ct).ConfigureAwait(false);
-        if (ModelDirectory.IsPackage(scored) && ModelDirectory.ReadManifest(scored).Rounds is { } rounds)
-        {
-            hyperParameters["num_round"] = rounds.ToString(CultureInfo.InvariantCulture);
-        }
+        var hyperParameters = CandidateRefitter.WithRoundsFixed(candidate.HyperParameters, scored);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (deadline is { } end)
