@@ -4,7 +4,7 @@
 # PostgreSQL and a moto S3 server this script starts itself on loopback; the server node has no job slots, so every
 # job runs on a worker. Each case submits JOBS XGBoost jobs (breast cancer, 20 rounds) at once through boto3, after
 # two warm-up jobs, and times until the last one ends. Every process shares this machine's cores.
-# Usage: bash bench/cluster/jobs.sh   (JOBS=24, SLOTS=2 job slots per worker, CASES="embedded 1 2")
+# Usage: bash bench/cluster/jobs.sh   (JOBS=24, SLOTS=2 job slots per worker, CASES="embedded 1 2", KILN_DLL=…)
 # Prints a Markdown table; JSON lines in bench/results/cluster-jobs.json.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -19,8 +19,13 @@ result="bench/results/cluster-jobs.json"
 mkdir -p bench/results
 : >"$result"
 
-dotnet publish src/Kiln.Cli -c Release -o .build/bench-cluster --nologo -v quiet -p:UseAppHost=false >&2
-kiln=(dotnet "$root/.build/bench-cluster/kiln.dll")
+# KILN_DLL=path/to/kiln.dll skips the Release publish (a Debug build measures slower).
+if [[ -n "${KILN_DLL:-}" ]]; then
+  kiln=(dotnet "$KILN_DLL")
+else
+  dotnet publish src/Kiln.Cli -c Release -o .build/bench-cluster --nologo -v quiet -p:UseAppHost=false >&2
+  kiln=(dotnet "$root/.build/bench-cluster/kiln.dll")
+fi
 
 # PostgreSQL of its own (initdb refuses root: then it runs as the postgres user), stopped on exit.
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
