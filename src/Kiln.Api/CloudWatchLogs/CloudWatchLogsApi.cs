@@ -49,6 +49,10 @@ internal static class CloudWatchLogsApi
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
         }
+        catch (Exception e) when (!http.Response.HasStarted && StoreOutage.Is(e))
+        {
+            await WriteErrorAsync(http, "ServiceUnavailableException", StoreOutage.Message(e), 503);
+        }
         catch (Exception e) when (!http.Response.HasStarted)
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Api.CloudWatchLogs").LogError(e, "CloudWatch Logs call failed");

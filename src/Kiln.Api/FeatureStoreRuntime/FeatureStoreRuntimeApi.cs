@@ -142,6 +142,10 @@ public static partial class FeatureStoreRuntimeApi
         {
             await WriteErrorAsync(http, "ResourceNotFound", 404, e.Message);
         }
+        catch (Exception e) when (!http.Response.HasStarted && StoreOutage.Is(e))
+        {
+            await WriteErrorAsync(http, "ServiceUnavailable", 503, StoreOutage.Message(e));
+        }
         catch (KilnException e) when (e.Code is ErrorCode.Internal)
         {
             await WriteErrorAsync(http, "InternalFailure", 500, e.Message);

@@ -83,6 +83,10 @@ public static class MlflowApi
         {
             // The client went away; nothing to answer.
         }
+        catch (Exception e) when (!http.Response.HasStarted && StoreOutage.Is(e))
+        {
+            await MlflowErrors.WriteAsync(http.Response, "TEMPORARILY_UNAVAILABLE", 503, StoreOutage.Message(e));
+        }
         catch (Exception e) when (!http.Response.HasStarted)
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Api.MLflow").LogError(e, "MLflow API call {Path} failed", http.Request.Path);

@@ -16,12 +16,18 @@ internal static class MlflowErrors
         ErrorCode.ResourceLimitExceeded => ("RESOURCE_LIMIT_EXCEEDED", 400),
         ErrorCode.ResourceInUse => ("RESOURCE_CONFLICT", 409),
         ErrorCode.PermissionDenied => ("PERMISSION_DENIED", 403),
+        ErrorCode.ServiceUnavailable => ("TEMPORARILY_UNAVAILABLE", 503),
         _ => ("INTERNAL_ERROR", 500),
     };
 
     public static async Task WriteAsync(HttpResponse response, string errorCode, int status, string message)
     {
         response.StatusCode = status;
+        if (status == 503)
+        {
+            response.Headers.RetryAfter = StoreOutage.RetryAfterSeconds;
+        }
+
         response.ContentType = "application/json";
         response.HttpContext.Items[Security.Audit.AuditTrail.ErrorCodeItem] = errorCode;
         await using var writer = new Utf8JsonWriter(response.Body);

@@ -92,6 +92,11 @@ public static partial class S3Api
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
         }
+        catch (Exception e) when (!http.Response.HasStarted && StoreOutage.Is(e))
+        {
+            http.Response.Headers.RetryAfter = StoreOutage.RetryAfterSeconds;
+            await S3Xml.WriteErrorAsync(http, "ServiceUnavailable", StoreOutage.Message(e), 503);
+        }
     }
 
     /// <summary>Bucket and key from the raw request target: Kestrel would already have resolved dot segments in the decoded path.</summary>

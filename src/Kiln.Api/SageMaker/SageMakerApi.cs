@@ -105,6 +105,10 @@ public static class SageMakerApi
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
         }
+        catch (Exception e) when (!http.Response.HasStarted && StoreOutage.Is(e))
+        {
+            await WriteErrorAsync(http, SageMakerException.Unavailable(StoreOutage.Message(e)));
+        }
         catch (Exception e) when (!http.Response.HasStarted)
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Api.SageMaker").LogError(e, "SageMaker call failed");
@@ -182,6 +186,11 @@ public static class SageMakerApi
     private static async Task WriteErrorAsync(HttpContext http, SageMakerException error)
     {
         http.Response.StatusCode = error.Status;
+        if (error.Status == 503)
+        {
+            http.Response.Headers.RetryAfter = StoreOutage.RetryAfterSeconds;
+        }
+
         http.Response.ContentType = AwsJson.ContentType;
         http.Response.Headers["x-amzn-ErrorType"] = error.Type;
         await using var writer = new Utf8JsonWriter(http.Response.Body);

@@ -9,6 +9,9 @@ internal sealed class SageMakerException(string type, string message, int status
 
     public int Status { get; } = status;
 
+    /// <summary>AWS's common 503 <c>ServiceUnavailable</c>, which botocore retries with backoff (a transient status).</summary>
+    public static SageMakerException Unavailable(string message) => new("ServiceUnavailable", message, 503);
+
     /// <summary>The domain's error codes in SageMaker's words (SageMaker answers 400 for all of these).</summary>
     public static SageMakerException From(KilnException exception) => exception.Code switch
     {
@@ -17,6 +20,7 @@ internal sealed class SageMakerException(string type, string message, int status
         ErrorCode.ResourceLimitExceeded => new("ResourceLimitExceeded", exception.Message),
         ErrorCode.PermissionDenied => new("AccessDeniedException", exception.Message),
         ErrorCode.Internal or ErrorCode.InvalidState => new("InternalFailure", exception.Message, 500),
+        ErrorCode.ServiceUnavailable => Unavailable(exception.Message),
         _ => new("ValidationException", exception.Message),
     };
 }

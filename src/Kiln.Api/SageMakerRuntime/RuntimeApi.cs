@@ -64,6 +64,10 @@ public static partial class RuntimeApi
         {
             await WriteErrorAsync(http, "ValidationError", 400, e.Message);
         }
+        catch (Exception e) when (!response.HasStarted && StoreOutage.Is(e))
+        {
+            await WriteErrorAsync(http, "ServiceUnavailable", 503, StoreOutage.Message(e));
+        }
         catch (KilnException e)
         {
             await WriteErrorAsync(http, "InternalFailure", 500, e.Message);

@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using Kiln.Core.Common;
 using Kiln.Core.Objects;
+using Polly;
+using Polly.Retry;
 
 namespace Kiln.Core.Artifacts;
 
@@ -128,8 +131,57 @@ public sealed class DataUris(IArtifactStore artifacts, ObjectStore objects, File
         return File.Exists(local) || (Directory.Exists(local) && Directory.EnumerateFiles(local, "*", SearchOption.AllDirectories).Any());
     }
 
-    /// <summary>Stores a local file at <paramref name="uri"/> (an object key, or a file path for file://).</summary>
+    /// <summary>
+    /// Stores a local file at <paramref name="uri"/> (an object key, or a file path for file://). Only jobs store their
+    /// outputs this way, so a store that is unavailable for a while is waited out: the upload is retried with
+    /// exponential backoff (about half a minute in all, on top of the S3 client's own quick retries), then the job
+    /// fails with <see cref="JobOutputsException"/> rather than reporting success without its outputs.
+    /// </summary>
     public async Task UploadAsync(string localFile, string uri, CancellationToken ct = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var attempts = 0;
+        try
+        {
+            await OutputRetry.ExecuteAsync(
+                async token =>
+                {
+                    attempts++;
+                    await UploadOnceAsync(localFile, uri, token).ConfigureAwait(false);
+                },
+                ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsStoreFailure(e) && !ct.IsCancellationRequested)
+        {
+            throw new JobOutputsException(uri, attempts, Stopwatch.GetElapsedTime(started), e);
+        }
+    }
+
+    /// <summary>How job outputs wait out a store outage: 5 retries, 1, 2, 4, 8 and 16 s apart (with jitter).</summary>
+    private static readonly ResiliencePipeline OutputRetry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsStoreFailure),
+            MaxRetryAttempts = 5,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromSeconds(1),
+        })
+        .Build();
+
+    /// <summary>
+    /// A failure of the store rather than of the request: the stores' transport errors (the S3 client's own exception
+    /// types are not known here) and <see cref="ErrorCode.ServiceUnavailable"/>; not a bad key, a missing local file or a cancellation.
+    /// </summary>
+    private static bool IsStoreFailure(Exception error) => error switch
+    {
+        KilnException kiln => kiln.Code == ErrorCode.ServiceUnavailable,
+        ObjectStoreException or OperationCanceledException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException => false,
+        ArgumentException or InvalidOperationException => false,
+        _ => true,
+    };
+
+    private async Task UploadOnceAsync(string localFile, string uri, CancellationToken ct)
     {
         if (uri.StartsWith("s3://", StringComparison.Ordinal))
         {

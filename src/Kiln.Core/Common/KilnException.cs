@@ -29,4 +29,10 @@ public enum ErrorCode
     /// <summary>The caller is known but may not do this (MLflow's PERMISSION_DENIED, SageMaker's AccessDeniedException).</summary>
     PermissionDenied,
     Internal,
+
+    /// <summary>
+    /// A store Kiln depends on (PostgreSQL, the S3 store) is unreachable for now: retry later. Each dialect answers with
+    /// its retryable error (SageMaker and S3 <c>503 ServiceUnavailable</c>, MLflow <c>503 TEMPORARILY_UNAVAILABLE</c>).
+    /// </summary>
+    ServiceUnavailable,
 }

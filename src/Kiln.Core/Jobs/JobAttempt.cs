@@ -121,6 +121,11 @@ public sealed class JobAttempt<TJob>
 
     private JobExit Failed(Exception error, JobRunOptions options)
     {
+        if (error is Artifacts.JobOutputsException)
+        {
+            return new JobExit(JobExitKind.Failed, error, JobFailure.Truncate(error.Message));
+        }
+
         if (options.ExpectedFailure?.Invoke(error) is { } reason)
         {
             return new JobExit(JobExitKind.Failed, error, JobFailure.Truncate(reason));

@@ -115,6 +115,105 @@ public sealed class ClusterTests(S3TestBucket bucket, ITestOutputHelper output) 
         Assert.NotEmpty(await S3Async(again.Http, HttpMethod.Get, $"/{modelUri.Host}{modelUri.AbsolutePath}"));
     }
 
+    [S3Fact]
+    public async Task A_node_of_another_version_refuses_to_join_and_says_why()
+    {
+        if (await CreateDatabaseAsync() is not { } store)
+        {
+            return;
+        }
+
+        var endpoint = await S3TestServer.EndpointAsync();
+        string[] shared = ["--store", store, "--artifacts", $"s3://{bucket.Name}/kiln-versions", "--s3-endpoint", endpoint.ToString()];
+        var server = Track(await KilnProcess.StartAsync(Path.Combine(_root, "server"), Credentials(), null, [.. shared, "--job-slots", "0"]));
+        using var sageMaker = new SageMakerHttp(server.BaseAddress);
+        await WaitForClusterAsync(sageMaker.Http, report => Live(report).Count == 1);
+
+        // The live server node claims an older version, as a node not yet upgraded would.
+        await using (var connection = new NpgsqlConnection(PostgresConnectionString.Parse(store)))
+        {
+            await connection.OpenAsync();
+            await using var rename = new NpgsqlCommand("UPDATE OrleansMembershipTable SET SiloName = 'server/0.0.1-old/' || HostName WHERE Status = 3", connection);
+            Assert.Equal(1, await rename.ExecuteNonQueryAsync());
+        }
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => KilnWorker.StartAsync(Path.Combine(_root, "worker"), Credentials(), [.. shared, "--job-slots", "1"]));
+        output.WriteLine(refused.Message);
+        Assert.Contains("refusing to join the cluster: the server node at 127.0.0.1:", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"runs Kiln 0.0.1-old and this node runs Kiln {Kiln.Jobs.KilnVersion.Current}", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("stop all nodes, upgrade them, then start them again", refused.Message, StringComparison.Ordinal);
+
+        // It never joined: the membership table has no worker row.
+        await using (var connection = new NpgsqlConnection(PostgresConnectionString.Parse(store)))
+        {
+            await connection.OpenAsync();
+            await using var workers = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE SiloName LIKE 'worker/%'", connection);
+            Assert.Equal(0L, (long)(await workers.ExecuteScalarAsync())!);
+        }
+    }
+
+    [S3Fact]
+    public async Task A_script_orphaned_by_a_killed_worker_is_killed_when_the_worker_comes_back()
+    {
+        if (await CreateDatabaseAsync() is not { } store)
+        {
+            return;
+        }
+
+        var endpoint = await S3TestServer.EndpointAsync();
+        string[] shared = ["--store", store, "--artifacts", $"s3://{bucket.Name}/kiln-orphans", "--s3-endpoint", endpoint.ToString(), "--job-watchdog-seconds", "600"];
+        var server = Track(await KilnProcess.StartAsync(Path.Combine(_root, "server"), Credentials(), null, [.. shared, "--job-slots", "0"]));
+        var workerData = Path.Combine(_root, "worker");
+        var worker = Track(await KilnWorker.StartAsync(workerData, Credentials(), [.. shared, "--job-slots", "1"]));
+        using var sageMaker = new SageMakerHttp(server.BaseAddress);
+        await WaitForClusterAsync(sageMaker.Http, report => Live(report).Count == 2);
+
+        var pidFile = Path.Combine(_root, "orphan.pid");
+        await sageMaker.CallAsync("CreateProcessingJob", new
+        {
+            ProcessingJobName = "orphan",
+            RoleArn = SageMakerHttp.Role,
+            AppSpecification = new { ImageUri = "kiln/script", ContainerEntrypoint = new[] { "bash", "-c", $"echo $$ > {pidFile}; exec sleep 120" } },
+            ProcessingResources = new { ClusterConfig = new { InstanceCount = 1, InstanceType = "ml.m5.xlarge", VolumeSizeInGB = 1 } },
+            StoppingCondition = new { MaxRuntimeInSeconds = 300 },
+        });
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!File.Exists(pidFile) || (await File.ReadAllTextAsync(pidFile)).Trim().Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job's script did not start");
+            await Task.Delay(200);
+        }
+
+        var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        File.Delete(pidFile);
+        worker.Kill();
+        await Task.Delay(1000);
+        Assert.True(IsRunning(pid), "the script should outlive its SIGKILLed worker as an orphan");
+
+        // The worker comes back on the same data folder: its reaper kills what its previous life left running.
+        Track(await KilnWorker.StartAsync(workerData, Credentials(), [.. shared, "--job-slots", "1"]));
+        for (deadline = DateTime.UtcNow.AddSeconds(30); IsRunning(pid) && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.False(IsRunning(pid), $"the orphaned script (pid {pid}) is still running after the worker came back");
+        await sageMaker.CallAsync("StopProcessingJob", new { ProcessingJobName = "orphan" });
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited && !File.ReadAllText($"/proc/{pid}/stat").Split(") ", 2)[1].StartsWith('Z');
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// A two-host torch.distributed (gloo) job on two workers: algo-1 runs where the job is placed, algo-2 on the other
     /// worker (the server has no slots), both join one process group, and both hosts' lines are in the job's logs.

@@ -44,7 +44,7 @@ public sealed class KilnProcess : IDisposable
 
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -68,7 +68,7 @@ public sealed class KilnProcess : IDisposable
         }
 
         process.Kill(entireProcessTree: true);
-        throw new TimeoutException("kiln server did not become healthy within 60 s");
+        throw new TimeoutException("kiln server did not become healthy within 120 s");
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing; whatever the OS has is what survives.</summary>
