@@ -156,13 +156,7 @@ internal static class AuditCommand
     private static HttpClient RemoteClient(ParseResult result)
     {
         var url = result.GetValue(CliOptions.Url)!;
-        var http = new HttpClient { BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/") };
-        if (Environment.GetEnvironmentVariable("KILN_USER") is { Length: > 0 } name && Environment.GetEnvironmentVariable("KILN_SECRET") is { } secret)
-        {
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{name}:{secret}")));
-        }
-
-        return http;
+        return Credentials.Apply(new HttpClient { BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/") });
     }
 
     /// <summary>The server's <c>/api/kiln/audit</c> read through the same interface as a local store.</summary>
