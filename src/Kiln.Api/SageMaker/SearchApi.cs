@@ -1,12 +1,12 @@
-using Kiln.Api.Security.Permissions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kiln.Api.SageMaker.Shapes;
+using Kiln.Api.Security.Permissions;
 using Kiln.Core.Common;
 using Kiln.Core.Experiments;
-using Kiln.Core.Security.Permissions;
 using Kiln.Core.Registry;
 using Kiln.Core.Search;
+using Kiln.Core.Security.Permissions;
 using Kiln.Core.Training;
 
 namespace Kiln.Api.SageMaker;

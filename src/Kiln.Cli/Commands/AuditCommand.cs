@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Kiln.Api.Security.Audit;
 using Kiln.Core.Security.Audit;
