@@ -192,7 +192,7 @@ public sealed class UsersCliTests(AuthServerFixture server) : IClassFixture<Auth
         await Boto3.RunAsync(server.BaseAddress, "auth.py", "test_key_refused", null, newKeyId, newSecret);
         var (missingCode, missing) = await KilnAsync(admin, "users", "delete", "remote-user", "--server", url);
         Assert.Equal(1, missingCode);
-        Assert.Contains("does not exist", missing, StringComparison.Ordinal);
+        Assert.Contains("404 RESOURCE_DOES_NOT_EXIST", missing, StringComparison.Ordinal);
     }
 
     /// <summary>Asserts that the server refuses these credentials within its cache time (plus slack for a busy machine).</summary>
