@@ -2,7 +2,8 @@
 // server), from this separate process, sequentially over one keep-alive connection per server, as MLflow's own
 // client does. The servers take turns within each repetition (the order alternates), the first repetition is a
 // discarded warm-up, and each scenario reports its median over the rest and its ratio to the first server.
-// Usage: Kiln.Bench.Tracking <repetitions> <count> <out.json> name=url [name=url ...]
+// Usage: Kiln.Bench.Tracking <repetitions> <count> <out.json> name=url [name=url ...]; a URL with user:secret@ sends
+// them as HTTP basic auth on every request (a Kiln server started with --auth).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -12,9 +13,7 @@ var repetitions = int.Parse(args[0], CultureInfo.InvariantCulture);
 var count = int.Parse(args[1], CultureInfo.InvariantCulture);
 var output = args[2];
 var servers = args.Skip(3).Select(arg => arg.Split('=', 2)).Select(parts => (Name: parts[0], Url: parts[1].TrimEnd('/'))).ToList();
-var clients = servers.ToDictionary(
-    server => server.Name,
-    server => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = new Uri(server.Url + "/api/2.0/mlflow/") });
+var clients = servers.ToDictionary(server => server.Name, server => Client(server.Url));
 
 string[] scenarios =
 [
@@ -59,6 +58,22 @@ for (var i = 0; i < scenarios.Length; i++)
 
 await File.WriteAllTextAsync(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
 return 0;
+
+static HttpClient Client(string url)
+{
+    var uri = new Uri(url);
+    var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 })
+    {
+        BaseAddress = new Uri(uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/') + "/api/2.0/mlflow/"),
+    };
+    if (uri.UserInfo.Length > 0)
+    {
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Uri.UnescapeDataString(uri.UserInfo))));
+    }
+
+    return client;
+}
 
 static double Median(List<double> values)
 {

@@ -4,10 +4,14 @@ using System.Text.Json.Nodes;
 
 namespace Kiln.Cli;
 
-/// <summary>The CLI's view of a Kiln server: MLflow REST calls returning JSON nodes, errors as <see cref="KilnApiException"/>.</summary>
+/// <summary>
+/// The CLI's view of a Kiln server: MLflow REST calls returning JSON nodes, errors as <see cref="KilnApiException"/>.
+/// A server started with <c>--auth</c> is called as the user in <c>KILN_USER</c> with the secret in <c>KILN_SECRET</c>
+/// (HTTP basic auth, as <c>kiln audit --remote</c> does).
+/// </summary>
 internal sealed class KilnClient(Uri baseAddress, TimeProvider clock) : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+    private readonly HttpClient _http = Credentials.Apply(new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) });
 
     public Uri BaseAddress => baseAddress;
 
@@ -50,12 +54,13 @@ internal sealed class KilnClient(Uri baseAddress, TimeProvider clock) : IDisposa
     }
 
     /// <summary>
-    /// Stores an object through Kiln's S3-compatible endpoint, creating the bucket when needed. The request
-    /// carries an S3 credential scope so it reaches the S3 dialect (signatures are not checked yet).
+    /// Stores an object through Kiln's S3-compatible endpoint, creating the bucket when needed. The request carries an
+    /// S3 credential scope so it reaches the S3 dialect; signed with the user's access key when <c>KILN_USER</c> is set
+    /// (a server with <c>--auth</c> verifies it), with a placeholder signature otherwise (a server without ignores it).
     /// </summary>
     public async Task PutObjectAsync(string bucket, string key, byte[] content, CancellationToken ct = default)
     {
-        using (var create = S3Request(HttpMethod.Put, bucket))
+        using (var create = await S3RequestAsync(HttpMethod.Put, bucket, ct))
         using (var created = await _http.SendAsync(create, ct))
         {
             if (!created.IsSuccessStatusCode && created.StatusCode != System.Net.HttpStatusCode.Conflict)
@@ -64,7 +69,7 @@ internal sealed class KilnClient(Uri baseAddress, TimeProvider clock) : IDisposa
             }
         }
 
-        using var put = S3Request(HttpMethod.Put, $"{bucket}/{string.Join('/', key.Split('/').Select(Uri.EscapeDataString))}");
+        using var put = await S3RequestAsync(HttpMethod.Put, $"{bucket}/{string.Join('/', key.Split('/').Select(Uri.EscapeDataString))}", ct);
         put.Content = new ByteArrayContent(content);
         using var response = await _http.SendAsync(put, ct);
         if (!response.IsSuccessStatusCode)
@@ -73,11 +78,27 @@ internal sealed class KilnClient(Uri baseAddress, TimeProvider clock) : IDisposa
         }
     }
 
-    private HttpRequestMessage S3Request(HttpMethod method, string path)
+    private string? _accessKeyId;
+
+    private async Task<HttpRequestMessage> S3RequestAsync(HttpMethod method, string path, CancellationToken ct)
     {
         var request = new HttpRequestMessage(method, path);
-        var date = clock.GetUtcNow().ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
-        request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential=kiln-cli/{date}/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=unsigned");
+        var now = clock.GetUtcNow();
+        var date = now.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        if (Credentials.FromEnvironment() is not { } credentials)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential=kiln-cli/{date}/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=unsigned");
+            return request;
+        }
+
+        // The user's access key id is the server's to tell (MLflow's users/get answers it to the user themself).
+        _accessKeyId ??= (await GetAsync("users/get", [new("username", credentials.Name)], ct))["user"]?["access_key_id"]?.GetValue<string>()
+            ?? throw new KilnApiException("S3", $"The server did not tell the access key id of user {credentials.Name}.");
+        var uri = new Uri(baseAddress, path);
+        var authorization = Credentials.SignS3(method.Method, uri, _accessKeyId, credentials.Secret, now);
+        request.Headers.TryAddWithoutValidation("x-amz-date", authorization.AmzDate);
+        request.Headers.TryAddWithoutValidation("x-amz-content-sha256", Credentials.UnsignedPayload);
+        request.Headers.TryAddWithoutValidation("Authorization", authorization.Header);
         return request;
     }
 

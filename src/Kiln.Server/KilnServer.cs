@@ -139,6 +139,7 @@ public static class KilnServer
         app.MapFeatureStoreRuntimeApi();
         app.MapNativeApi();
         app.MapAuditApi();
+        app.MapUsersApi();
         app.MapKilnStudio();
         return app;
     }

@@ -1,10 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kiln.Api.SageMaker.Shapes;
+using Kiln.Api.Security.Permissions;
 using Kiln.Core.Common;
 using Kiln.Core.Experiments;
 using Kiln.Core.Registry;
 using Kiln.Core.Search;
+using Kiln.Core.Security.Permissions;
 using Kiln.Core.Training;
 
 namespace Kiln.Api.SageMaker;
@@ -47,15 +49,23 @@ internal static class SearchApi
         {
             "TrainingJob" => Results(await PageAsync(request, () => call.Service<TrainingJobService>().SearchAsync(query, call.Aborted)), "TrainingJob",
                 job => WithTags(TrainingJobsApi.Describe(call, job), job.Spec.Tags)),
-            "ExperimentTrialComponent" => Results(await PageAsync(request, () => experiments.SearchTrialComponentsAsync(query, call.Aborted)), "TrialComponent",
+            "ExperimentTrialComponent" => Results(
+                await ReadableAsync(await PageAsync(request, () => experiments.SearchTrialComponentsAsync(query, call.Aborted)), items => SageMakerPermissionRules.ReadableComponentsAsync(call, items)),
+                "TrialComponent",
                 component => Element(ExperimentsApi.Component(call, component, withParents: true))),
-            "Experiment" => Results(await PageAsync(request, () => experiments.SearchExperimentsAsync(query, call.Aborted)), "Experiment",
+            "Experiment" => Results(
+                await ReadableAsync(await PageAsync(request, () => experiments.SearchExperimentsAsync(query, call.Aborted)), items => SageMakerPermissionRules.ReadableAsync(call, items, ResourceKind.Experiment, experiment => experiment.Experiment.ExperimentId)),
+                "Experiment",
                 experiment => Element(ExperimentsApi.Experiment(call, experiment))),
-            "ExperimentTrial" => Results(await PageAsync(request, () => experiments.SearchTrialsAsync(query, call.Aborted)), "Trial",
+            "ExperimentTrial" => Results(
+                await ReadableAsync(await PageAsync(request, () => experiments.SearchTrialsAsync(query, call.Aborted)), items => SageMakerPermissionRules.ReadableAsync(call, items, ResourceKind.Experiment, trial => trial.Run.Info.ExperimentId)),
+                "Trial",
                 trial => Element(ExperimentsApi.Trial(call, trial))),
             "FeatureGroup" => await FeatureGroupsAsync(call, query),
             "FeatureMetadata" => await FeatureMetadataAsync(call, query),
-            _ => Results(await PageAsync(request, () => call.Service<ModelPackageService>().SearchPackagesAsync(query, call.Aborted)), "ModelPackage",
+            _ => Results(
+                await ReadableAsync(await PageAsync(request, () => call.Service<ModelPackageService>().SearchPackagesAsync(query, call.Aborted)), items => SageMakerPermissionRules.ReadableAsync(call, items, ResourceKind.RegisteredModel, package => package.GroupName)),
+                "ModelPackage",
                 package => WithTags(RegistryApi.Describe(call, package), package.UserTags)),
         };
         return new SearchResponse(results, next);
@@ -103,6 +113,14 @@ internal static class SearchApi
 
     private static (List<Dictionary<string, JsonElement>>, string?) Results<T>(Page<T> page, string recordName, Func<T, JsonElement> record) =>
         (page.Items.Select(item => new Dictionary<string, JsonElement> { [recordName] = record(item) }).ToList(), page.NextPageToken);
+
+    /// <summary>
+    /// A page with only what the caller may read (MLflow's permissions: an experiment's trials and trial components
+    /// are its runs, a model package is a version of its group's registered model). Filtered after paging, as MLflow
+    /// filters its searches: a page may come back shorter, its NextToken still leads on.
+    /// </summary>
+    private static async Task<Page<T>> ReadableAsync<T>(Page<T> page, Func<IReadOnlyList<T>, Task<IReadOnlyList<T>>> readable) =>
+        new(await readable(page.Items), page.NextPageToken);
 
     private static async Task<Page<T>> PageAsync<T>(SearchRequest request, Func<Task<Page<T>>> search)
     {

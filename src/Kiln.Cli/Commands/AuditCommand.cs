@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Kiln.Api.Security.Audit;
 using Kiln.Core.Security.Audit;
@@ -156,13 +154,7 @@ internal static class AuditCommand
     private static HttpClient RemoteClient(ParseResult result)
     {
         var url = result.GetValue(CliOptions.Url)!;
-        var http = new HttpClient { BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/") };
-        if (Environment.GetEnvironmentVariable("KILN_USER") is { Length: > 0 } name && Environment.GetEnvironmentVariable("KILN_SECRET") is { } secret)
-        {
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{name}:{secret}")));
-        }
-
-        return http;
+        return Credentials.Apply(new HttpClient { BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/") });
     }
 
     /// <summary>The server's <c>/api/kiln/audit</c> read through the same interface as a local store.</summary>

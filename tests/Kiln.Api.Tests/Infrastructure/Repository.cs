@@ -36,7 +36,7 @@ public static class Repository
     }
 
     /// <summary>Runs a program and keeps what it wrote to stdout apart from what it wrote to stderr.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithStreamsAsync(string program, IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout)
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithStreamsAsync(string program, IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(program, arguments)
         {
@@ -45,6 +45,11 @@ public static class Repository
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

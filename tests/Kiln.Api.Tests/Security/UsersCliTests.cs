@@ -10,9 +10,11 @@ namespace Kiln.Api.Tests.Security;
 public sealed class UsersCliTests(AuthServerFixture server) : IClassFixture<AuthServerFixture>
 {
     /// <summary>Runs the CLI; Output is stdout (the JSON document with --json) unless the command failed, then stdout and stderr.</summary>
-    private async Task<(int ExitCode, string Output)> KilnAsync(params string[] arguments)
+    private Task<(int ExitCode, string Output)> KilnAsync(params string[] arguments) => KilnAsync(null, arguments);
+
+    private static async Task<(int ExitCode, string Output)> KilnAsync(IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        var (code, stdout, stderr) = await Repository.RunWithStreamsAsync("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "kiln.dll"), .. arguments], Repository.Root, TimeSpan.FromMinutes(2));
+        var (code, stdout, stderr) = await Repository.RunWithStreamsAsync("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "kiln.dll"), .. arguments], Repository.Root, TimeSpan.FromMinutes(2), environment);
         return (code, code == 0 ? stdout : stdout + stderr);
     }
 
@@ -134,6 +136,63 @@ public sealed class UsersCliTests(AuthServerFixture server) : IClassFixture<Auth
             await stale.CancelAsync();
             await staleClient;
         }
+    }
+
+    [Fact]
+    public async Task Users_commands_against_the_running_server_need_an_admin_and_hand_out_working_keys()
+    {
+        var url = server.BaseAddress.ToString();
+        var admin = new Dictionary<string, string> { ["KILN_USER"] = server.Admin.User.Name, ["KILN_SECRET"] = server.Admin.SecretAccessKey };
+        var reader = new Dictionary<string, string> { ["KILN_USER"] = server.Reader.User.Name, ["KILN_SECRET"] = server.Reader.SecretAccessKey };
+
+        var (anonymousCode, anonymous) = await KilnAsync(new Dictionary<string, string> { ["KILN_USER"] = "", ["KILN_SECRET"] = "" }, "users", "list", "--server", url);
+        Assert.Equal(1, anonymousCode);
+        Assert.Contains("KILN_USER", anonymous, StringComparison.Ordinal);
+        var (readerCode, refused) = await KilnAsync(reader, "users", "create", "by-reader", "--server", url);
+        Assert.Equal(1, readerCode);
+        Assert.Contains("403 PERMISSION_DENIED", refused, StringComparison.Ordinal);
+        var (wrongCode, wrong) = await KilnAsync(new Dictionary<string, string> { ["KILN_USER"] = "ada", ["KILN_SECRET"] = server.Reader.SecretAccessKey }, "users", "list", "--server", url);
+        Assert.Equal(1, wrongCode);
+        Assert.Contains("401 UNAUTHENTICATED", wrong, StringComparison.Ordinal);
+
+        var (code, output) = await KilnAsync(admin, "users", "create", "remote-user", "--json", "--server", url);
+        Assert.True(code == 0, output);
+        var created = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(["access_key_id", "name", "secret_access_key"], created.EnumerateObject().Select(p => p.Name).Order());
+        var keyId = created.GetProperty("access_key_id").GetString()!;
+        var secret = created.GetProperty("secret_access_key").GetString()!;
+        await Boto3.RunAsync(server.BaseAddress, "auth.py", "test_key_accepted", null, keyId, secret);
+        Assert.Equal(HttpStatusCode.OK, await MlflowStatusAsync(Basic("remote-user", secret)));
+        var (readerListCode, _) = await KilnAsync(reader, "users", "list", "--server", url);
+        Assert.Equal(1, readerListCode);
+
+        var (takenCode, taken) = await KilnAsync(admin, "users", "create", "remote-user", "--server", url);
+        Assert.Equal(1, takenCode);
+        Assert.Contains("already exists", taken, StringComparison.Ordinal);
+
+        var (listCode, list) = await KilnAsync(admin, "users", "list", "--json", "--server", url);
+        Assert.True(listCode == 0, list);
+        Assert.DoesNotContain(secret, list, StringComparison.Ordinal);
+        var listed = JsonDocument.Parse(list).RootElement.GetProperty("users").EnumerateArray().Single(u => u.GetProperty("name").GetString() == "remote-user");
+        Assert.Equal(keyId, listed.GetProperty("access_key_id").GetString());
+        Assert.False(listed.GetProperty("admin").GetBoolean());
+
+        var (rotateCode, rotated) = await KilnAsync(admin, "users", "rotate-key", "remote-user", "--json", "--server", url);
+        Assert.True(rotateCode == 0, rotated);
+        var newKeyId = JsonDocument.Parse(rotated).RootElement.GetProperty("access_key_id").GetString()!;
+        var newSecret = JsonDocument.Parse(rotated).RootElement.GetProperty("secret_access_key").GetString()!;
+        Assert.NotEqual(keyId, newKeyId);
+        // The server rotated the key itself: the old one is refused at once, not after its cache time.
+        await Boto3.RunAsync(server.BaseAddress, "auth.py", "test_key_refused", null, keyId, secret);
+        Assert.Equal(HttpStatusCode.Unauthorized, await MlflowStatusAsync(Basic("remote-user", secret)));
+        await Boto3.RunAsync(server.BaseAddress, "auth.py", "test_key_accepted", null, newKeyId, newSecret);
+
+        var (deleteCode, deleted) = await KilnAsync(admin, "users", "delete", "remote-user", "--server", url);
+        Assert.True(deleteCode == 0, deleted);
+        await Boto3.RunAsync(server.BaseAddress, "auth.py", "test_key_refused", null, newKeyId, newSecret);
+        var (missingCode, missing) = await KilnAsync(admin, "users", "delete", "remote-user", "--server", url);
+        Assert.Equal(1, missingCode);
+        Assert.Contains("404 RESOURCE_DOES_NOT_EXIST", missing, StringComparison.Ordinal);
     }
 
     /// <summary>Asserts that the server refuses these credentials within its cache time (plus slack for a busy machine).</summary>

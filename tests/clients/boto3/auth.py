@@ -225,6 +225,20 @@ def test_signed_chunks(endpoint, key, secret):
     assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body, (status, body)
 
 
+def test_key_accepted(endpoint, key, secret):
+    """A key handed out by `kiln users create|rotate-key --server`: SageMaker and S3 accept it."""
+    assert "TrainingJobSummaries" in client("sagemaker", endpoint, key, secret).list_training_jobs()
+    assert "Buckets" in client("s3", endpoint, key, secret).list_buckets()
+
+
+def test_key_refused(endpoint, key, secret):
+    """A key rotated away or deleted: each service's unknown-key error."""
+    code, status, _ = error_of(lambda: client("sagemaker", endpoint, key, secret).list_training_jobs())
+    assert (code, status) == ("UnrecognizedClientException", 403), (code, status)
+    code, status, _ = error_of(lambda: client("s3", endpoint, key, secret).list_buckets())
+    assert (code, status) == ("InvalidAccessKeyId", 403), (code, status)
+
+
 TESTS = {name: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ def test_owner_manages_and_others_only_read(owner, other, prefix):
     owner.create_trial_component(TrialComponentName=component)
     owner.associate_trial_component(TrialComponentName=component, TrialName=trial)
     owner.create_model_package_group(ModelPackageGroupName=group)
+    owner.create_model_package(ModelPackageGroupName=group, InferenceSpecification={"Containers": [{"Image": "kiln/xgboost", "ModelDataUrl": f"s3://{prefix}/model.tar.gz"}]})
 
     # READ (the default): describe and list, but not change.
     assert other.describe_experiment(ExperimentName=experiment)["ExperimentName"] == experiment
@@ -70,11 +71,31 @@ def test_no_permissions_hides(owner, other, prefix):
     assert experiment not in [e["ExperimentName"] for e in other.list_experiments(MaxResults=100)["ExperimentSummaries"]]
     assert group not in [g["ModelPackageGroupName"] for g in other.list_model_package_groups(MaxResults=100)["ModelPackageGroupSummaryList"]]
     assert experiment in [e["ExperimentName"] for e in owner.list_experiments(MaxResults=100)["ExperimentSummaries"]]
+    assert trial not in [t["TrialName"] for t in other.list_trials(MaxResults=100)["TrialSummaries"]]
+    assert f"{prefix}-tc" not in [c["TrialComponentName"] for c in other.list_trial_components(MaxResults=100)["TrialComponentSummaries"]]
+    assert group not in [p["ModelPackageGroupName"] for p in other.list_model_packages(MaxResults=100)["ModelPackageSummaryList"]]
+
+    # Search filters the same way: the experiment's trials and trial components are its runs, a model package is a
+    # version of its group's registered model. The owner still finds each.
+    searches = [
+        ("Experiment", "ExperimentName", experiment),
+        ("ExperimentTrial", "TrialName", trial),
+        ("ExperimentTrialComponent", "TrialComponentName", f"{prefix}-tc"),
+        ("ModelPackage", "ModelPackageGroupName", group),
+    ]
+    for resource, field, value in searches:
+        expression = {"Filters": [{"Name": field, "Operator": "Equals", "Value": value}]}
+        assert len(owner.search(Resource=resource, SearchExpression=expression)["Results"]) == 1, (resource, "owner")
+        assert other.search(Resource=resource, SearchExpression=expression)["Results"] == [], (resource, "other")
+        every = other.search(Resource=resource, MaxResults=100)["Results"]
+        assert not any(value == next(iter(r.values())).get(field) for r in every), (resource, "unfiltered")
 
     # The owner can still delete everything it made.
     owner.disassociate_trial_component(TrialComponentName=f"{prefix}-tc", TrialName=trial)
     owner.delete_trial(TrialName=trial)
     owner.delete_experiment(ExperimentName=experiment)
+    for package in owner.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]:
+        owner.delete_model_package(ModelPackageName=package["ModelPackageArn"])
     owner.delete_model_package_group(ModelPackageGroupName=group)
 
 

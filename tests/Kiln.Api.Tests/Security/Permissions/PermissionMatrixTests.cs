@@ -257,6 +257,39 @@ public sealed class PermissionMatrixTests(AuthServerFixture server) : IClassFixt
         await admin.FailsAsync(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST", "DELETE", "users/delete", new { username = name });
     }
 
+    [Fact]
+    public async Task A_permission_change_takes_effect_on_the_next_request()
+    {
+        var admin = new MlflowClient(server.BaseAddress, server.Admin);
+        var (user, client) = await UserAsync("EDIT", admin);
+        var experiment = (await admin.OkAsync("POST", "experiments/create", new { name = $"revoked-{Guid.NewGuid():N}" })).GetProperty("experiment_id").GetString()!;
+        var model = $"revoked-{Guid.NewGuid():N}";
+        await admin.OkAsync("POST", "registered-models/create", new { name = model });
+        await admin.OkAsync("POST", "experiments/permissions/create", new { experiment_id = experiment, username = user, permission = "EDIT" });
+        await admin.OkAsync("POST", "registered-models/permissions/create", new { name = model, username = user, permission = "EDIT" });
+        await client.OkAsync("POST", "experiments/set-experiment-tag", new { experiment_id = experiment, key = "k", value = "v" });
+        await client.OkAsync("GET", "registered-models/get", new { name = model });
+
+        // Downgraded: the very next write is refused, reads still go through.
+        await admin.OkAsync("PATCH", "experiments/permissions/update", new { experiment_id = experiment, username = user, permission = "READ" });
+        await client.FailsAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED", "POST", "experiments/set-experiment-tag", new { experiment_id = experiment, key = "k", value = "w" });
+        await client.OkAsync("GET", "experiments/get", new { experiment_id = experiment });
+
+        // Revoked: the very next read is refused, and the experiment leaves the user's search at once.
+        await admin.OkAsync("PATCH", "experiments/permissions/update", new { experiment_id = experiment, username = user, permission = "NO_PERMISSIONS" });
+        await client.FailsAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED", "GET", "experiments/get", new { experiment_id = experiment });
+        var search = await client.OkAsync("POST", "experiments/search", new { max_results = 1000 });
+        Assert.DoesNotContain(experiment, search.GetProperty("experiments").EnumerateArray().Select(e => e.GetProperty("experiment_id").GetString()));
+        await admin.OkAsync("PATCH", "registered-models/permissions/update", new { name = model, username = user, permission = "NO_PERMISSIONS" });
+        await client.FailsAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED", "GET", "registered-models/get", new { name = model });
+
+        // Given back: the next request goes through again (nothing remembered the refusal).
+        await admin.OkAsync("PATCH", "experiments/permissions/update", new { experiment_id = experiment, username = user, permission = "EDIT" });
+        await client.OkAsync("POST", "experiments/set-experiment-tag", new { experiment_id = experiment, key = "k", value = "x" });
+        await admin.OkAsync("DELETE", "registered-models/permissions/delete", new { name = model, username = user });
+        await client.OkAsync("GET", "registered-models/get", new { name = model });
+    }
+
     private async Task<(string Name, MlflowClient Client)> UserAsync(string permission, MlflowClient admin)
     {
         if (permission == "admin")
