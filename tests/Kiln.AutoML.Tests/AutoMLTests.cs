@@ -284,6 +284,35 @@ public sealed class CrossValidationTests
         }
     }
 
+    [Theory]
+    [InlineData("MSE")]
+    [InlineData("RMSE")]
+    public void Cross_validated_RMSE_squared_is_the_reported_MSE_and_the_objective_is_the_fold_mean(string objective)
+    {
+        var table = new RawTable(["x", "y"]);
+        var predictions = new List<PredictionRow>();
+        for (var i = 0; i < 50; i++)
+        {
+            table.Add([(double)i, (double)i], new RowSource("t", i + 1));
+            // Errors grow along the rows so the folds differ and the mean of roots is not the root of the mean.
+            predictions.Add(new PredictionRow(i + (i % 7) * (i / 10.0)));
+        }
+
+        var directory = Path.Combine(Path.GetTempPath(), $"folds-{Guid.NewGuid():N}");
+        try
+        {
+            var plan = FoldPlan.Create(table, "y", null, classification: false, folds: 5, seed: 1, directory);
+            var score = CrossValidator.Score(predictions, null, plan, AutoMLProblemType.Regression, new AutoMLObjective(objective, false));
+            Assert.Equal(score.Metrics["MSE"], score.Metrics["RMSE"] * score.Metrics["RMSE"], 9);
+            Assert.Equal(score.Mean, score.Metrics[objective], 12);
+            Assert.NotEqual(score.Folds.Max(), score.Folds.Min());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Fact]
     public void Greedy_selection_blends_members_that_err_on_different_rows_and_not_a_useless_one()
     {

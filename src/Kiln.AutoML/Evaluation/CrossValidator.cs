@@ -187,7 +187,29 @@ public sealed class CrossValidator(AlgorithmCatalog algorithms, CandidateEvaluat
         var spread = finite.Count < 2 ? 0 : Math.Sqrt(finite.Sum(v => (v - mean) * (v - mean)) / (finite.Count - 1));
         var metrics = perFold.SelectMany(m => m.Keys).Distinct(StringComparer.Ordinal)
             .ToDictionary(name => name, name => perFold.Select(m => m.GetValueOrDefault(name, double.NaN)).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average(), StringComparer.Ordinal);
+        KeepRootConsistent(metrics, objective.MetricName);
         return new CrossValidatedScore(values, mean, spread, metrics);
+    }
+
+    /// <summary>
+    /// The mean of per-fold RMSEs is not the root of the mean of per-fold MSEs; a client reads them as one error, so the
+    /// one that is not the objective is derived from the one that is (RMSE² = MSE, as on a single validation set).
+    /// </summary>
+    private static void KeepRootConsistent(Dictionary<string, double> metrics, string objective)
+    {
+        if (!metrics.TryGetValue("MSE", out var mse) || !metrics.TryGetValue("RMSE", out var rmse))
+        {
+            return;
+        }
+
+        if (objective == "RMSE")
+        {
+            metrics["MSE"] = rmse * rmse;
+        }
+        else
+        {
+            metrics["RMSE"] = Math.Sqrt(mse);
+        }
     }
 
     /// <summary>A fold model's probabilities in the job's class order (a class the fold never saw gets 0).</summary>
