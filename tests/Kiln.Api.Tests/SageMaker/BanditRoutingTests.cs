@@ -63,7 +63,10 @@ public sealed class BanditRoutingTests : IDisposable
             Assert.Equal(Invocations, acceptedRewards);
             var recentBetter = served[^2000..].Count(variant => variant == "seven") / 2000.0;
             Assert.True(recentBetter >= 0.8, $"only {recentBetter:P1} of the last 2,000 requests went to the better variant");
-            Assert.True(totalReward > 0.06 * Invocations, $"total reward {totalReward} does not beat a 50/50 split's expected {0.06 * Invocations}");
+            // What the bandit's choices were worth: the sum of the served variants' true rates, which leaves out the luck of
+            // the reward draws (a spread of about ±35 on 20,000 draws) and judges only where it sent the traffic.
+            var earned = served.Sum(variant => rates[variant]);
+            Assert.True(earned > 0.06 * Invocations, $"the traffic the bandit routed earns {earned:F0} (drawn: {totalReward}), not more than a 50/50 split's {0.06 * Invocations}");
 
             // DescribeEndpoint shows the learned split as the variants' current weights.
             var described = await api.CallAsync("DescribeEndpoint", new { EndpointName = "bandit" });
