@@ -4,6 +4,7 @@ using Kiln.Core.Common;
 using Kiln.Core.Serving;
 using Kiln.Core.Training;
 using Kiln.Core.Transform;
+using Microsoft.Extensions.Logging;
 
 namespace Kiln.Api.Native;
 
@@ -11,12 +12,13 @@ namespace Kiln.Api.Native;
 /// Kiln's own small API for what neither SageMaker nor MLflow covers over HTTP, such as a job's log
 /// (SageMaker keeps logs in CloudWatch, a separate service): <c>/api/kiln/…</c>.
 /// </summary>
-public static class NativeApi
+public static partial class NativeApi
 {
     private const int MaxChunkBytes = 256 * 1024;
 
-    public static IEndpointRouteBuilder MapNativeApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapNativeApi(this IEndpointRouteBuilder routes)
     {
+        var app = routes.MapGroup("").AddEndpointFilter(AnswerFailuresAsJsonAsync);
         app.MapGet("/api/kiln/training-jobs/{name}/logs", ReadLogAsync);
         app.MapPost("/api/kiln/endpoints/{name}/feedback", FeedbackAsync);
         app.MapGet("/api/kiln/endpoints/{name}/traffic", TrafficAsync);
@@ -28,8 +30,34 @@ public static class NativeApi
         app.MapPost("/api/kiln/feature-store/datasets", FeatureStoreDatasetsApi.BuildAsync);
         app.MapPost("/api/kiln/monitoring-schedules/{name}/run-now", MonitoringApi.RunNowAsync);
         app.MapGet("/api/kiln/monitoring-schedules/{name}/violations", MonitoringApi.ViolationsAsync);
-        return app;
+        return routes;
     }
+
+    /// <summary>
+    /// Every answer of this API is JSON, failures too: a store outage is a retryable 503 with <c>Retry-After</c>, and
+    /// anything unexpected a 500 that says what went wrong (logged) instead of an empty body.
+    /// </summary>
+    private static async ValueTask<object?> AnswerFailuresAsJsonAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception e) when (!context.HttpContext.Response.HasStarted && !context.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            if (StoreOutage.Is(e))
+            {
+                context.HttpContext.Response.Headers.RetryAfter = StoreOutage.RetryAfterSeconds;
+                return Results.Json(new { error = StoreOutage.Message(e), retryable = true }, statusCode: 503);
+            }
+
+            LogFailed(context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(NativeApi)), e, context.HttpContext.Request.Method, context.HttpContext.Request.Path);
+            return Results.Json(new { error = $"{e.GetType().Name}: {e.Message}" }, statusCode: 500);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string method, string path);
 
     /// <summary>
     /// Reward feedback for bandit-routed endpoints, by inference id: <c>{"inference_id": "…", "reward": 1}</c>, or

@@ -90,8 +90,10 @@ public sealed class ClusterEndpointTests(S3TestBucket bucket, ITestOutputHelper 
         {
             var (variant, inferenceId, _) = await a.InvokeAsync("bandit", row);
             using var response = await b.Http.PostAsJsonAsync("api/kiln/endpoints/bandit/feedback", new { inference_id = inferenceId, reward = variant == "good" ? 1 : 0 });
-            var result = await response.Content.ReadFromJsonAsync<JsonObject>();
-            Assert.True(result!["accepted"]!.GetValue<int>() == 1, $"reward {i} through server B was not accepted: {result.ToJsonString()}");
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"reward {i} through server B failed ({(int)response.StatusCode}): {text}");
+            var result = JsonNode.Parse(text)!.AsObject();
+            Assert.True(result["accepted"]!.GetValue<int>() == 1, $"reward {i} through server B was not accepted: {text}");
         }
 
         // Server B routes with what the cluster learned, and shows the same counts and the learned weights.

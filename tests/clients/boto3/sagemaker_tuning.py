@@ -56,7 +56,7 @@ def trials(sm, name, **options):
 
 def bayesian_job(sm, s3, name):
     prefix = upload_breast_cancer(s3, BUCKET)
-    sm.create_hyper_parameter_tuning_job(HyperParameterTuningJobName=name, HyperParameterTuningJobConfig=config("Bayesian", 12, 2, early="Auto"),
+    sm.create_hyper_parameter_tuning_job(HyperParameterTuningJobName=name, HyperParameterTuningJobConfig=config("Bayesian", 12, 1, early="Auto"),
                                          TrainingJobDefinition=definition(prefix))
     return prefix
 
