@@ -16,6 +16,7 @@ namespace Kiln.Jobs;
 [JobPlacement]
 internal sealed partial class JobGrain(
     IEnumerable<IJobRunner> runners,
+    IEnumerable<IJobRunCompanion> companions,
     JobSlots slots,
     IOptions<JobEngineOptions> options,
     ILocalSiloDetails silo,
@@ -111,9 +112,11 @@ internal sealed partial class JobGrain(
         var (kind, name) = Key;
         var work = Task.Run(async () =>
         {
+            var running = runner.RunAsync(run);
+            var alongside = companions.Select(companion => AccompanyAsync(companion, kind, name, running)).ToList();
             try
             {
-                await runner.RunAsync(run);
+                await running;
             }
             catch (OperationCanceledException) when (slots.Shutdown.IsCancellationRequested)
             {
@@ -123,6 +126,10 @@ internal sealed partial class JobGrain(
             catch (Exception e)
             {
                 LogRunFailed(e, kind, name);
+            }
+            finally
+            {
+                await Task.WhenAll(alongside);
             }
 
             return true;
@@ -148,6 +155,22 @@ internal sealed partial class JobGrain(
         });
     }
 
+    private async Task AccompanyAsync(IJobRunCompanion companion, string kind, string name, Task running)
+    {
+        try
+        {
+            await companion.AccompanyAsync(kind, name, running, slots.Shutdown);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !slots.Shutdown.IsCancellationRequested)
+        {
+            LogCompanionFailed(e, kind, name);
+        }
+        catch (OperationCanceledException)
+        {
+            // The node is shutting down: the job resumes elsewhere, and so does what goes with it.
+        }
+    }
+
     private async Task ForgetAsync()
     {
         if (await this.GetReminder(Watchdog) is { } reminder)
@@ -164,6 +187,9 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} job {Name} interrupted by node shutdown; another node resumes it")]
     private partial void LogInterrupted(string kind, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Kind} job {Name}: work alongside the run failed")]
+    private partial void LogCompanionFailed(Exception exception, string kind, string name);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Kind} job {Name}: the runner failed")]
     private partial void LogRunFailed(Exception exception, string kind, string name);

@@ -15,6 +15,7 @@ using Kiln.AutoML;
 using Kiln.AutoML.Data;
 using Kiln.Cluster;
 using Kiln.Core.FeatureStore;
+using Kiln.Core.Jobs;
 using Kiln.Core.Lineage;
 using Kiln.Core.Logs;
 using Kiln.Core.Objects;
@@ -291,7 +292,20 @@ public static class KilnServer
         services.AddHostedService(provider => new ProcessGroupReaper(Path.Combine(Path.GetFullPath(options.DataDirectory), "process-groups"), provider.GetRequiredService<ILogger<ProcessGroupReaper>>()));
         services.AddSageMakerPipelineOperations();
         services.AddSingleton<ILogFiles, TrainingLogFiles>();
-        services.AddSingleton<IJobLogFiles, JobLogFiles>();
+        services.AddSingleton<JobLogFiles>();
+        if (options.Store is null)
+        {
+            services.AddSingleton<IJobLogFiles>(provider => provider.GetRequiredService<JobLogFiles>());
+        }
+        else
+        {
+            // A job's logs are on the node that ran it: copied to the shared store as they grow, read from there elsewhere.
+            services.AddSingleton<JobLogArchive>();
+            services.AddSingleton<IJobRunCompanion, JobLogShipper>();
+            services.AddSingleton<IJobLogFiles>(provider => new SharedJobLogFiles(
+                provider.GetRequiredService<JobLogFiles>(), provider.GetRequiredService<JobLogArchive>(), Path.Combine(Path.GetFullPath(options.DataDirectory), "job-log-cache")));
+        }
+
         return services;
     }
 
@@ -403,9 +417,9 @@ internal sealed partial class ProcessGroupReaper(string directory, ILogger<Proce
     private partial void LogKilled(int count);
 }
 
-internal sealed class TrainingLogFiles(TrainingWorkspace workspace) : ILogFiles
+internal sealed class TrainingLogFiles(IJobLogFiles logs) : ILogFiles
 {
-    public string TrainingJobLog(string name) => workspace.LogFile(name);
+    public string TrainingJobLog(string name) => logs.LogFile(JobLogKind.TrainingJob, name);
 }
 
 /// <summary>The job logs on this node, by kind: each kind's workspace keeps one log file per job.</summary>

@@ -67,6 +67,13 @@ public sealed partial class EndpointRuntime : BackgroundService, IEndpointInvoke
     public async ValueTask<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken ct = default)
     {
         var live = _live.TryGetValue(request.Endpoint, out var cached) ? cached : await LoadAsync(request.Endpoint).ConfigureAwait(false);
+        if (live is not null && (!live.Record.IsServing || live.Current is null))
+        {
+            // The store may already say InService while the change notice that swaps this node's copy is still on its way
+            // (DescribeEndpoint answered InService, the caller invokes at once): read the record again before refusing.
+            live = await LoadAsync(request.Endpoint).ConfigureAwait(false);
+        }
+
         if (live is null)
         {
             throw KilnException.NotFound($"Endpoint {request.Endpoint} not found.");

@@ -278,6 +278,38 @@ public sealed class ClusterTests(S3TestBucket bucket, ITestOutputHelper output) 
         Assert.True(Directory.Exists(Path.Combine(other.DataDirectory, "jobs", "training", "cluster-ddp", "attempt-1", "algo-2", "opt", "ml")));
         var model = new Uri(job["ModelArtifacts"]!["S3ModelArtifacts"]!.GetValue<string>());
         Assert.NotEmpty(await S3Async(sageMaker.Http, HttpMethod.Get, $"/{model.Host}{model.AbsolutePath}"));
+
+        // The server ran neither host, yet CloudWatch Logs on it has both hosts' streams (copied to the shared store as they grew).
+        var streams = await HostStreamsAsync(sageMaker, "cluster-ddp");
+        Assert.Equal(["algo-1", "algo-2"], streams.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains(streams["algo-1"], line => line.StartsWith("algo-1: rank 0 of 2 joined", StringComparison.Ordinal));
+        Assert.Contains(streams["algo-2"], line => line.StartsWith("algo-2 train-accuracy: ", StringComparison.Ordinal));
+        Assert.Equal(algo2.Length, streams["algo-2"].Count);
+        Assert.False(File.Exists(Path.Combine(_root, "server", "jobs", "training", "cluster-ddp", "log.txt")));
+    }
+
+    /// <summary>Each host's log lines of a training job, as the server's CloudWatch Logs API serves them (waits for the last copy to land).</summary>
+    private static async Task<Dictionary<string, List<string>>> HostStreamsAsync(SageMakerHttp api, string job)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var described = await api.CallLogsAsync("DescribeLogStreams", new { logGroupName = "/aws/sagemaker/TrainingJobs", logStreamNamePrefix = job + "/" });
+            var streams = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var name in described["logStreams"]!.AsArray().Select(stream => stream!["logStreamName"]!.GetValue<string>()))
+            {
+                var events = await api.CallLogsAsync("GetLogEvents", new { logGroupName = "/aws/sagemaker/TrainingJobs", logStreamName = name, startFromHead = true, limit = 10000 });
+                var host = name[(job.Length + 1)..name.LastIndexOf('-')];
+                streams[host] = [.. events["events"]!.AsArray().Select(e => e!["message"]!.GetValue<string>())];
+            }
+
+            if ((streams.Count == 2 && streams["algo-2"].Any(line => line.StartsWith("algo-2 train-accuracy: ", StringComparison.Ordinal))) || DateTime.UtcNow > deadline)
+            {
+                return streams;
+            }
+
+            await Task.Delay(500);
+        }
     }
 
     private static async Task AssertAllCompletedAsync(SageMakerHttp sageMaker, string execution)

@@ -12,13 +12,18 @@ public sealed class SageMakerHttp(Uri baseAddress) : IDisposable
 
     public HttpClient Http { get; } = new() { BaseAddress = baseAddress };
 
-    public async Task<JsonObject> CallAsync(string operation, object body)
+    public Task<JsonObject> CallAsync(string operation, object body) => CallAsync("SageMaker", operation, body);
+
+    /// <summary>A CloudWatch Logs call (the same AWS JSON 1.1 protocol on the same port).</summary>
+    public Task<JsonObject> CallLogsAsync(string operation, object body) => CallAsync("Logs_20140328", operation, body);
+
+    private async Task<JsonObject> CallAsync(string service, string operation, object body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "")
         {
             Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/x-amz-json-1.1"),
         };
-        request.Headers.Add("X-Amz-Target", "SageMaker." + operation);
+        request.Headers.Add("X-Amz-Target", service + "." + operation);
         using var response = await Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{operation} failed ({(int)response.StatusCode}): {text}");

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kiln.Api.Tests.Infrastructure;
 
@@ -80,16 +77,5 @@ public sealed class EndpointLogRestartTests : IDisposable
         }
     }
 
-    private static async Task<JsonObject> LogsAsync(SageMakerHttp api, string operation, object body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "")
-        {
-            Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/x-amz-json-1.1"),
-        };
-        request.Headers.Add("X-Amz-Target", "Logs_20140328." + operation);
-        using var response = await api.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{operation} failed ({(int)response.StatusCode}): {text}");
-        return JsonNode.Parse(text)!.AsObject();
-    }
+    private static Task<JsonObject> LogsAsync(SageMakerHttp api, string operation, object body) => api.CallLogsAsync(operation, body);
 }
