@@ -15,6 +15,7 @@ public static class Areas
         new("automl", "AutoML", "/automl"),
         new("endpoints", "Endpoints", "/endpoints"),
         new("pipelines", "Pipelines", "/pipelines"),
+        new("feature-store", "Feature Store", "/feature-store"),
         new("lineage", "Lineage", "/lineage"),
         new("monitoring", "Monitoring", "/monitoring"),
     ];

@@ -2,6 +2,7 @@ using Kiln.Studio.Canvas;
 using Kiln.Studio.Components;
 using Kiln.Studio.Data;
 using Kiln.Studio.Data.Endpoints;
+using Kiln.Studio.Data.FeatureStore;
 using Kiln.Studio.Data.Monitoring;
 using Kiln.Studio.Data.Pipelines;
 using Kiln.Studio.Forms;
@@ -33,6 +34,7 @@ public static class StudioServiceCollectionExtensions
         services.AddSingleton<CaptureFiles>();
         services.AddSingleton<PipelineQuery>();
         services.AddSingleton<MonitoringQuery>();
+        services.AddSingleton<FeatureStoreQuery>();
         services.AddSingleton<CanvasDatasets>();
         services.AddSingleton<CanvasPredictions>();
         return services;

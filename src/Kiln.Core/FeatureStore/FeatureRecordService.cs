@@ -91,6 +91,14 @@ public sealed class FeatureRecordService(FeatureGroupService groups, IOnlineReco
             .ToDictionary(pair => pair.RecordId, pair => pair.View!, StringComparer.Ordinal);
     }
 
+    /// <summary>The group's online store counted now (for Studio's freshness view); an empty summary when the group has no online store.</summary>
+    public Task<OnlineStoreSummary> SummarizeOnlineAsync(FeatureGroup group, CancellationToken ct = default) =>
+        group.OnlineStore is null ? Task.FromResult(new OnlineStoreSummary(0, 0, 0, null, null)) : online.SummarizeAsync(group.Key, clock.GetUtcNow(), ct);
+
+    /// <summary>At most <paramref name="limit"/> live records of the group's online store, latest event time first; none without an online store.</summary>
+    public async Task<IReadOnlyList<OnlineRecord>> LatestOnlineAsync(FeatureGroup group, int limit, CancellationToken ct = default) =>
+        group.OnlineStore is null || limit <= 0 ? [] : await online.ListLatestAsync(group.Key, clock.GetUtcNow(), limit, ct).ConfigureAwait(false);
+
     public async Task DeleteAsync(string groupName, string recordId, string eventTimeText, TargetStores? targets, DeletionMode mode, CancellationToken ct = default)
     {
         var group = await CreatedGroupAsync(groupName, ct).ConfigureAwait(false);

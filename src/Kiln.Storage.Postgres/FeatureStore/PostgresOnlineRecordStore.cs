@@ -50,8 +50,26 @@ public sealed class PostgresOnlineRecordStore(PostgresDatabase db) : IOnlineReco
             return await session.ScalarAsync("SELECT 1 FROM feature_records WHERE group_key = @group AND record_id = @id", ("group", groupKey), ("id", recordId)).ConfigureAwait(false) is null;
         }, ct);
 
+    public async Task<OnlineStoreSummary> SummarizeAsync(string groupKey, DateTimeOffset now, CancellationToken ct = default) =>
+        (await db.ReadAsync(session => session.QuerySingleAsync(
+            "SELECT COUNT(*) FILTER (WHERE NOT deleted AND (expires_at IS NULL OR expires_at > @now)), COUNT(*) FILTER (WHERE deleted), " +
+            "COUNT(*) FILTER (WHERE NOT deleted AND expires_at <= @now), " +
+            "MIN(event_time) FILTER (WHERE NOT deleted AND (expires_at IS NULL OR expires_at > @now)), MAX(event_time) FILTER (WHERE NOT deleted AND (expires_at IS NULL OR expires_at > @now)) " +
+            "FROM feature_records WHERE group_key = @group",
+            reader => new OnlineStoreSummary(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), Ticks(reader, 3), Ticks(reader, 4)),
+            ("group", groupKey), ("now", now.UtcTicks)), ct).ConfigureAwait(false))!;
+
+    public Task<IReadOnlyList<OnlineRecord>> ListLatestAsync(string groupKey, DateTimeOffset now, int limit, CancellationToken ct = default) =>
+        db.ReadAsync<IReadOnlyList<OnlineRecord>>(async session => await session.QueryAsync(
+            $"SELECT {Columns} FROM feature_records WHERE group_key = @group AND NOT deleted AND (expires_at IS NULL OR expires_at > @now) " +
+            "ORDER BY event_time DESC, record_id LIMIT @limit",
+            Read, ("group", groupKey), ("now", now.UtcTicks), ("limit", limit)).ConfigureAwait(false), ct);
+
     public Task RemoveGroupAsync(string groupKey, CancellationToken ct = default) =>
         db.WriteAsync(session => session.ExecuteAsync("DELETE FROM feature_records WHERE group_key = @group", ("group", groupKey)), ct);
+
+    private static DateTimeOffset? Ticks(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : new DateTimeOffset(reader.GetInt64(ordinal), TimeSpan.Zero);
 
     private static OnlineRecord Read(NpgsqlDataReader reader) => new()
     {

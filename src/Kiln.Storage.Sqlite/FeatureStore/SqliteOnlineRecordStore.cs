@@ -36,8 +36,26 @@ public sealed class SqliteOnlineRecordStore(SqliteDatabase db) : IOnlineRecordSt
             return session.Scalar("SELECT 1 FROM feature_records WHERE group_key = $group AND record_id = $id", ("$group", groupKey), ("$id", recordId)) is null;
         }, ct);
 
+    public Task<OnlineStoreSummary> SummarizeAsync(string groupKey, DateTimeOffset now, CancellationToken ct = default) =>
+        Task.FromResult(db.Read(session => session.QuerySingle(
+            "SELECT COUNT(CASE WHEN deleted = 0 AND (expires_at IS NULL OR expires_at > $now) THEN 1 END), COUNT(CASE WHEN deleted <> 0 THEN 1 END), " +
+            "COUNT(CASE WHEN deleted = 0 AND expires_at <= $now THEN 1 END), " +
+            "MIN(CASE WHEN deleted = 0 AND (expires_at IS NULL OR expires_at > $now) THEN event_time END), MAX(CASE WHEN deleted = 0 AND (expires_at IS NULL OR expires_at > $now) THEN event_time END) " +
+            "FROM feature_records WHERE group_key = $group",
+            reader => new OnlineStoreSummary(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), Ticks(reader, 3), Ticks(reader, 4)),
+            ("$group", groupKey), ("$now", now.UtcTicks))!));
+
+    public Task<IReadOnlyList<OnlineRecord>> ListLatestAsync(string groupKey, DateTimeOffset now, int limit, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<OnlineRecord>>(db.Read(session => session.Query(
+            $"SELECT {Columns} FROM feature_records WHERE group_key = $group AND deleted = 0 AND (expires_at IS NULL OR expires_at > $now) " +
+            "ORDER BY event_time DESC, record_id LIMIT $limit",
+            Read, ("$group", groupKey), ("$now", now.UtcTicks), ("$limit", limit))));
+
     public Task RemoveGroupAsync(string groupKey, CancellationToken ct = default) =>
         db.WriteAsync(session => session.Execute("DELETE FROM feature_records WHERE group_key = $group", ("$group", groupKey)), ct);
+
+    private static DateTimeOffset? Ticks(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : new DateTimeOffset(reader.GetInt64(ordinal), TimeSpan.Zero);
 
     private static OnlineRecord Read(SqliteDataReader reader) => new()
     {

@@ -26,6 +26,16 @@ public static class Format
             : span.ToString(span.TotalHours < 1 ? @"m\:ss" : @"h\:mm\:ss", CultureInfo.InvariantCulture);
     }
 
+    /// <summary>How long ago, in its two largest units: "42 s ago", "5 min 3 s ago", "2 h 10 min ago", "3 d 4 h ago"; a negative age is "in the future".</summary>
+    public static string Ago(TimeSpan age) => age switch
+    {
+        { Ticks: < 0 } => "in the future",
+        { TotalMinutes: < 1 } => $"{(int)age.TotalSeconds} s ago",
+        { TotalHours: < 1 } => $"{age.Minutes} min {age.Seconds} s ago",
+        { TotalDays: < 1 } => $"{age.Hours} h {age.Minutes} min ago",
+        _ => $"{(int)age.TotalDays} d {age.Hours} h ago",
+    };
+
     public static string Size(long? bytes) => bytes switch
     {
         null => "",

@@ -17,6 +17,8 @@ public static class StudioLinks
 
     public static string Approval(string name, long version) => ModelVersion(name, version) + "/approval";
 
+    public static string FeatureGroup(string name) => "/feature-store/" + Uri.EscapeDataString(name);
+
     public static string Run(string runId) => "/runs/" + Uri.EscapeDataString(runId);
 
     public static string Lineage(string arn) => "/lineage?arn=" + Uri.EscapeDataString(arn);

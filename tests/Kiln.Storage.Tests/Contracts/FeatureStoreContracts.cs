@@ -148,6 +148,44 @@ public abstract class OnlineRecordStoreContract
     }
 
     [StoreFact]
+    public async Task Summary_counts_live_deleted_and_expired_records_and_the_live_event_time_range()
+    {
+        var now = Epoch.AddHours(1);
+        Assert.Equal(new OnlineStoreSummary(0, 0, 0, null, null), await Store.SummarizeAsync("g", now));
+
+        await Store.PutIfNotOlderAsync(Record("g", "old", Epoch, "1"), Epoch);
+        await Store.PutIfNotOlderAsync(Record("g", "new", Epoch.AddMinutes(30), "2") with { ExpiresAt = Epoch.AddDays(1) }, Epoch);
+        await Store.PutIfNotOlderAsync(Record("g", "gone", Epoch.AddMinutes(50), "3") with { Deleted = true }, Epoch);
+        await Store.PutIfNotOlderAsync(Record("g", "stale", Epoch.AddMinutes(55), "4") with { ExpiresAt = now }, Epoch);
+        await Store.PutIfNotOlderAsync(Record("other", "x", Epoch.AddDays(-1), "5"), Epoch);
+
+        var summary = await Store.SummarizeAsync("g", now);
+
+        Assert.Equal(new OnlineStoreSummary(2, 1, 1, Epoch, Epoch.AddMinutes(30)), summary);
+        Assert.Equal(4, summary.Total);
+    }
+
+    [StoreFact]
+    public async Task ListLatest_returns_at_most_the_limit_of_live_records_latest_event_first()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await Store.PutIfNotOlderAsync(Record("g", "r" + i, Epoch.AddSeconds(i), "v"), Epoch);
+        }
+
+        await Store.PutIfNotOlderAsync(Record("g", "deleted", Epoch.AddMinutes(1), "v") with { Deleted = true }, Epoch);
+        await Store.PutIfNotOlderAsync(Record("g", "expired", Epoch.AddMinutes(2), "v") with { ExpiresAt = Epoch.AddMinutes(3) }, Epoch);
+        await Store.PutIfNotOlderAsync(Record("other", "later", Epoch.AddMinutes(4), "v"), Epoch);
+
+        var latest = await Store.ListLatestAsync("g", Epoch.AddMinutes(10), 3);
+
+        Assert.Equal(["r4", "r3", "r2"], latest.Select(record => record.RecordId));
+        Assert.Equal(Epoch.AddSeconds(4), latest[0].EventTime);
+        Assert.Equal(5, (await Store.ListLatestAsync("g", Epoch.AddMinutes(10), 100)).Count);
+        Assert.Equal("expired", (await Store.ListLatestAsync("g", Epoch.AddMinutes(2), 1)).Single().RecordId);
+    }
+
+    [StoreFact]
     public async Task Parallel_writers_leave_the_latest_event()
     {
         await Task.WhenAll(Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>
