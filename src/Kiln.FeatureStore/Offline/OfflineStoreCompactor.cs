@@ -385,10 +385,13 @@ public sealed partial class OfflineStoreCompactor(
             return field.IsNullable ? new DataField<bool?>(field.Name) : new DataField<bool>(field.Name);
         }
 
-        return type == typeof(string)
+        return IsText(type)
             ? new DataField<string>(field.Name, true)
             : throw new InvalidDataException($"Column {field.Name} has type {type.Name}, which the offline store does not write");
     }
+
+    /// <summary>A string column (Parquet.Net reads its schema as ReadOnlyMemory&lt;char&gt;).</summary>
+    private static bool IsText(Type type) => type == typeof(string) || type == typeof(ReadOnlyMemory<char>);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Feature Store: compacted s3://{Bucket}/{Folder}: {Written} merged file(s) written, {Deleted} file(s) removed")]
     private static partial void LogCompacted(ILogger logger, string bucket, string folder, int written, int deleted);
@@ -407,7 +410,7 @@ public sealed partial class OfflineStoreCompactor(
             var type = field.ClrType;
             return (type, field.IsNullable) switch
             {
-                _ when type == typeof(string) => new Strings(),
+                _ when IsText(type) => new Strings(),
                 (_, true) when type == typeof(long) => new Nullable<long>(),
                 (_, true) when type == typeof(double) => new Nullable<double>(),
                 (_, true) when type == typeof(bool) => new Nullable<bool>(),

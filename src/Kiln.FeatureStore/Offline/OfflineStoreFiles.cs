@@ -70,52 +70,72 @@ public static class OfflineStoreFiles
     }
 
     /// <summary>
-    /// Resolves one partition's files. Compacted files are taken largest first (then newest generation, then name)
-    /// when none of their leaves is taken already; a flush file is read unless a taken compacted file holds it. The
-    /// view is complete when every leaf any listed file holds is read exactly once; it is not only while two
-    /// compactions that raced (and overlap without one holding the other) are settling.
+    /// Resolves one partition's files: a set of compacted files whose leaves do not overlap, and every flush file none
+    /// of them holds, such that every leaf any listed file holds is read exactly once (complete). The preferred set
+    /// takes compacted files largest first (then newest generation, then name); when that one is not complete, other
+    /// sets are tried (a partition holds few compacted files). No set is complete only while two compactions that
+    /// raced, and overlap without one holding the other, are settling; then the preferred set is returned, incomplete.
     /// </summary>
     public static PartitionView Resolve(IReadOnlyList<OfflineFile> files)
     {
-        var claimed = new HashSet<string>(StringComparer.Ordinal);
-        var visible = new List<OfflineFile>();
         var compacted = files.Where(file => file.IsCompacted && file.Leaves.Count > 0)
-            .OrderByDescending(file => file.Leaves.Count).ThenByDescending(file => file.Generation).ThenBy(file => file.Key, StringComparer.Ordinal);
+            .OrderByDescending(file => file.Leaves.Count).ThenByDescending(file => file.Generation).ThenBy(file => file.Key, StringComparer.Ordinal)
+            .ToList();
+        var plain = files.Where(file => !file.IsCompacted || file.Leaves.Count == 0).ToList();
+        var all = new HashSet<string>(plain.Select(file => file.Name), StringComparer.Ordinal);
         foreach (var file in compacted)
         {
-            if (!file.Leaves.Overlaps(claimed))
-            {
-                claimed.UnionWith(file.Leaves);
-                visible.Add(file);
-            }
+            all.UnionWith(file.Leaves);
         }
 
-        var read = new HashSet<string>(claimed, StringComparer.Ordinal);
-        foreach (var file in files.Where(file => !file.IsCompacted || file.Leaves.Count == 0))
+        PartitionView? preferred = null;
+        var budget = 4096;
+        var chosen = new List<OfflineFile>();
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+
+        PartitionView? Search(int index)
         {
-            // A flush file (or a Parquet file of someone else's) is its own leaf.
-            if (!claimed.Contains(file.Name))
+            if (index == compacted.Count || --budget <= 0)
             {
+                var view = View(chosen, claimed);
+                preferred ??= view;
+                return view.Complete ? view : null;
+            }
+
+            var file = compacted[index];
+            if (!file.Leaves.Overlaps(claimed))
+            {
+                chosen.Add(file);
+                claimed.UnionWith(file.Leaves);
+                var found = Search(index + 1);
+                chosen.RemoveAt(chosen.Count - 1);
+                claimed.ExceptWith(file.Leaves);
+                if (found is not null)
+                {
+                    return found;
+                }
+            }
+
+            return budget > 0 ? Search(index + 1) : null;
+        }
+
+        PartitionView View(List<OfflineFile> taken, HashSet<string> held)
+        {
+            var visible = new List<OfflineFile>(taken);
+            var read = new HashSet<string>(held, StringComparer.Ordinal);
+            foreach (var file in plain.Where(file => !held.Contains(file.Name)))
+            {
+                // A flush file (or a Parquet file of someone else's) is its own leaf.
                 visible.Add(file);
                 read.Add(file.Name);
             }
+
+            var redundant = files.Where(file => !visible.Contains(file)
+                && (file.IsCompacted && file.Leaves.Count > 0 ? file.Leaves.IsSubsetOf(held) : held.Contains(file.Name))).ToList();
+            visible.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+            return new PartitionView(visible, redundant, all.SetEquals(read));
         }
 
-        var all = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in files)
-        {
-            if (file.IsCompacted && file.Leaves.Count > 0)
-            {
-                all.UnionWith(file.Leaves);
-            }
-            else
-            {
-                all.Add(file.Name);
-            }
-        }
-
-        var redundant = files.Where(file => !visible.Contains(file) && (file.IsCompacted && file.Leaves.Count > 0 ? file.Leaves.IsSubsetOf(claimed) : claimed.Contains(file.Name))).ToList();
-        visible.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        return new PartitionView(visible, redundant, all.SetEquals(read));
+        return Search(0) ?? preferred!;
     }
 }
