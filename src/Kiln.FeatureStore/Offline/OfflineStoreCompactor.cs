@@ -270,16 +270,29 @@ public sealed partial class OfflineStoreCompactor(
                 var (_, content) = await objects.GetAsync(bucket, info.Key, ct).ConfigureAwait(false);
                 await using (content.ConfigureAwait(false))
                 {
-                    using var seekable = new MemoryStream();
-                    Stream source = content;
-                    if (!content.CanSeek)
+                    if (content.CanSeek)
                     {
-                        await content.CopyToAsync(seekable, ct).ConfigureAwait(false);
-                        seekable.Position = 0;
-                        source = seekable;
+                        // Only the footer is read.
+                        files.Add(new OfflineFile(info.Key, info.Size, await OfflineStoreFiles.ReadLeavesAsync(content, ct).ConfigureAwait(false)));
+                        continue;
                     }
 
-                    files.Add(new OfflineFile(info.Key, info.Size, await OfflineStoreFiles.ReadLeavesAsync(source, ct).ConfigureAwait(false)));
+                    // Not seekable: a temporary copy, not one in memory (a merged file may be large).
+                    var copy = Path.Combine(Path.GetTempPath(), "kiln-compact-" + Guid.NewGuid().ToString("N") + ".parquet");
+                    try
+                    {
+                        await using (var file = File.Create(copy))
+                        {
+                            await content.CopyToAsync(file, ct).ConfigureAwait(false);
+                        }
+
+                        await using var local = File.OpenRead(copy);
+                        files.Add(new OfflineFile(info.Key, info.Size, await OfflineStoreFiles.ReadLeavesAsync(local, ct).ConfigureAwait(false)));
+                    }
+                    finally
+                    {
+                        File.Delete(copy);
+                    }
                 }
             }
             catch (ObjectStoreException e) when (e.Error == ObjectError.NoSuchKey)

@@ -24,7 +24,12 @@ public sealed class OfflineStoreMirror(ObjectStore objects, IOfflineStoreWriter 
     private readonly Dictionary<string, int> _leases = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Path, long Size), IReadOnlySet<string>> _leaves = new();
 
+    private long _relists;
+
     public string Root { get; } = Path.GetFullPath(cache.Directory);
+
+    /// <summary>How often a sync listed again because an object vanished under it or a partition was settling (diagnostics).</summary>
+    public long Relists => Interlocked.Read(ref _relists);
 
     /// <summary>
     /// Flushes buffered rows, then brings the group's local copy up to date: the Parquet files that hold each row of
@@ -63,6 +68,7 @@ public sealed class OfflineStoreMirror(ObjectStore objects, IOfflineStoreWriter 
                 if (!complete && attempt < Attempts)
                 {
                     // Two compactions raced and are settling: list again in a moment.
+                    Interlocked.Increment(ref _relists);
                     await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), ct).ConfigureAwait(false);
                     continue;
                 }
@@ -84,9 +90,11 @@ public sealed class OfflineStoreMirror(ObjectStore objects, IOfflineStoreWriter 
             catch (ObjectStoreException e) when (e.Error == ObjectError.NoSuchKey && attempt < Attempts)
             {
                 // Compaction deleted a file it replaced after we listed it: the listing now shows the replacement.
+                Interlocked.Increment(ref _relists);
             }
             catch (FileNotFoundException) when (attempt < Attempts)
             {
+                Interlocked.Increment(ref _relists);
             }
             finally
             {

@@ -15,6 +15,7 @@ using Kiln.Storage.Sqlite.Objects;
 using Kiln.Storage.Tests.Artifacts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
 
 namespace Kiln.Api.Tests.SageMaker;
 
@@ -23,7 +24,7 @@ namespace Kiln.Api.Tests.SageMaker;
 /// one Parquet file that keeps every row (delete markers too), while queries and dataset builds that run meanwhile
 /// read every row exactly once, also with two compactors racing, also when files arrive after a compaction.
 /// </summary>
-public sealed class OfflineStoreCompactionTests
+public sealed class OfflineStoreCompactionTests(ITestOutputHelper output)
 {
     internal static readonly DateTimeOffset Hour = new(2026, 1, 1, 10, 0, 0, TimeSpan.Zero);
 
@@ -38,14 +39,14 @@ public sealed class OfflineStoreCompactionTests
     public async Task Queries_and_dataset_builds_during_compaction_see_every_row_exactly_once()
     {
         await using var store = await OfflineHarness.CreateAsync(root => new FileSystemArtifactStore(root));
-        await OfflineScenarios.ReadersDuringCompactionAsync(store, compactors: 1, rounds: 12);
+        await OfflineScenarios.ReadersDuringCompactionAsync(store, compactors: 1, rounds: 12, output);
     }
 
     [Fact]
     public async Task Two_compactors_racing_neither_lose_nor_duplicate_rows()
     {
         await using var store = await OfflineHarness.CreateAsync(root => new FileSystemArtifactStore(root));
-        await OfflineScenarios.ReadersDuringCompactionAsync(store, compactors: 2, rounds: 12);
+        await OfflineScenarios.ReadersDuringCompactionAsync(store, compactors: 2, rounds: 12, output);
     }
 
     [Fact]
@@ -101,7 +102,7 @@ public sealed class OfflineStoreCompactionTests
 }
 
 /// <summary>The same scenarios with the object store's bytes in S3 (moto's, or <c>KILN_TEST_S3_ENDPOINT</c>).</summary>
-public sealed class OfflineStoreCompactionS3Tests(S3TestBucket bucket) : IClassFixture<S3TestBucket>
+public sealed class OfflineStoreCompactionS3Tests(S3TestBucket bucket, ITestOutputHelper output) : IClassFixture<S3TestBucket>
 {
     [S3Fact]
     public async Task Compaction_on_s3_merges_an_hours_files_into_one_that_keeps_every_row()
@@ -114,7 +115,7 @@ public sealed class OfflineStoreCompactionS3Tests(S3TestBucket bucket) : IClassF
     public async Task Queries_during_two_racing_compactions_on_s3_see_every_row_exactly_once()
     {
         await using var store = await OfflineHarness.CreateAsync(_ => new S3ArtifactStore(bucket.Client, bucket.Name, $"compaction/{Guid.NewGuid():N}"));
-        await OfflineScenarios.ReadersDuringCompactionAsync(store, compactors: 2, rounds: 4);
+        await OfflineScenarios.ReadersDuringCompactionAsync(store, compactors: 2, rounds: 4, output);
     }
 }
 
@@ -172,12 +173,13 @@ internal static class OfflineScenarios
     /// DuckDB count, an Athena query, a dataset build. Each sees no duplicate, no error, and no fewer rows than were
     /// flushed before it started.
     /// </summary>
-    public static async Task ReadersDuringCompactionAsync(OfflineHarness store, int compactors, int rounds)
+    public static async Task ReadersDuringCompactionAsync(OfflineHarness store, int compactors, int rounds, ITestOutputHelper output)
     {
         var hour = OfflineStoreCompactionTests.Hour;
         var instances = Enumerable.Range(0, compactors).Select(_ => store.NewCompactor()).ToList();
         var done = false;
         var reads = new int[3];
+        var results = new CompactionResult(0, 0, 0);
         var work = Task.Run(async () =>
         {
             try
@@ -186,7 +188,10 @@ internal static class OfflineScenarios
                 {
                     await store.WriteFilesAsync(hour, files: 6, rowsPerFile: 3);
                     await store.WriteFilesAsync(hour.AddHours(1), files: 2, rowsPerFile: 3);
-                    await Task.WhenAll(instances.Select(compactor => Task.Run(() => compactor.CompactAsync(store.Group, force: true))));
+                    foreach (var result in await Task.WhenAll(instances.Select(compactor => Task.Run(() => compactor.CompactAsync(store.Group, force: true)))))
+                    {
+                        results += result;
+                    }
                 }
             }
             finally
@@ -217,6 +222,7 @@ internal static class OfflineScenarios
             ReadAsync(1, async _ => await store.AssertQueryAsync(null)),
             ReadAsync(2, async before => await store.AssertDatasetAsync(before)));
 
+        output.WriteLine($"reads (count, query, dataset): {string.Join(", ", reads)}; compactions: {results}; reader re-lists: {store.Mirror.Relists}");
         Assert.True(store.Log.Problems.Count == 0, string.Join("\n", store.Log.Problems));
         Assert.All(reads, count => Assert.True(count >= 2));
         var total = store.Written.Count;
