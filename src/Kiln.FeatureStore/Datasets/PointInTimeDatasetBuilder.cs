@@ -148,7 +148,9 @@ public sealed class PointInTimeDatasetBuilder(
         for (var i = 0; i < groups.Count; i++)
         {
             var group = groups[i];
-            var (files, _) = await mirror.SyncAsync(group, ct).ConfigureAwait(false);
+            // The snapshot keeps its files on disk (compaction may replace them meanwhile) until the table is built.
+            using var snapshot = await mirror.SyncAsync(group, ct).ConfigureAwait(false);
+            var files = snapshot.Files;
             var id = Quote(group.RecordIdentifierFeatureName);
             var time = Quote(group.EventTimeFeatureName);
             var ts = group.Feature(group.EventTimeFeatureName)!.Type == FeatureType.Fractional ? $"to_timestamp({time})" : $"CAST({time} AS TIMESTAMPTZ)";

@@ -171,6 +171,7 @@ public sealed partial class DuckDbQueryEngine(
     private async Task<(QueryResult Result, long Scanned)> ExecuteAsync(QueryRequest request, CancellationToken ct)
     {
         var tables = await TablesNamedAsync(request.Sql, ct).ConfigureAwait(false);
+        using var snapshots = new Snapshots(tables.Select(table => table.Snapshot));
         await using var connection = new DuckDBConnection("DataSource=:memory:");
         await connection.OpenAsync(ct).ConfigureAwait(false);
         var catalogs = tables.Select(table => table.Group.OfflineStore!.Catalog)
@@ -184,7 +185,7 @@ public sealed partial class DuckDbQueryEngine(
         }
 
         long scanned = 0;
-        foreach (var (group, files, bytes) in tables)
+        foreach (var (group, (files, bytes)) in tables)
         {
             var store = group.OfflineStore!;
             scanned += bytes;
@@ -238,28 +239,55 @@ public sealed partial class DuckDbQueryEngine(
         }
     }
 
-    /// <summary>The groups (with offline stores) whose table name appears in the SQL, with their files mirrored locally.</summary>
-    private async Task<List<(FeatureGroup Group, IReadOnlyList<string> Files, long Bytes)>> TablesNamedAsync(string sql, CancellationToken ct)
+    /// <summary>
+    /// The groups (with offline stores) whose table name appears in the SQL, with their files mirrored locally (kept
+    /// there until the snapshots are disposed, though compaction may replace them meanwhile).
+    /// </summary>
+    private async Task<List<(FeatureGroup Group, OfflineSnapshot Snapshot)>> TablesNamedAsync(string sql, CancellationToken ct)
     {
-        var named = new List<(FeatureGroup, IReadOnlyList<string>, long)>();
-        string? token = null;
-        do
+        var named = new List<(FeatureGroup, OfflineSnapshot)>();
+        try
         {
-            var page = await groups.ListAsync(new ListQuery(MaxResults: 100, PageToken: token, Ascending: true), ct).ConfigureAwait(false);
-            foreach (var group in page.Items)
+            string? token = null;
+            do
             {
-                if (group.OfflineStore is { } store && group.Status == FeatureGroupStatuses.Created
-                    && sql.Contains(store.TableName, StringComparison.OrdinalIgnoreCase))
+                var page = await groups.ListAsync(new ListQuery(MaxResults: 100, PageToken: token, Ascending: true), ct).ConfigureAwait(false);
+                foreach (var group in page.Items)
                 {
-                    var (files, bytes) = await mirror.SyncAsync(group, ct).ConfigureAwait(false);
-                    named.Add((group, files, bytes));
+                    if (group.OfflineStore is { } store && group.Status == FeatureGroupStatuses.Created
+                        && sql.Contains(store.TableName, StringComparison.OrdinalIgnoreCase))
+                    {
+                        named.Add((group, await mirror.SyncAsync(group, ct).ConfigureAwait(false)));
+                    }
                 }
+
+                token = page.NextPageToken;
+            }
+            while (token is not null);
+            return named;
+        }
+        catch
+        {
+            foreach (var (_, snapshot) in named)
+            {
+                snapshot.Dispose();
             }
 
-            token = page.NextPageToken;
+            throw;
         }
-        while (token is not null);
-        return named;
+    }
+
+    private sealed class Snapshots(IEnumerable<OfflineSnapshot> snapshots) : IDisposable
+    {
+        private readonly List<OfflineSnapshot> _snapshots = [.. snapshots];
+
+        public void Dispose()
+        {
+            foreach (var snapshot in _snapshots)
+            {
+                snapshot.Dispose();
+            }
+        }
     }
 
     /// <summary>The group's table: its Parquet files, or an empty relation of the right columns before the first write.</summary>

@@ -13,8 +13,8 @@ namespace Kiln.FeatureStore.Offline;
 /// <c>{ResolvedOutputS3Uri}/year=YYYY/month=MM/day=DD/hour=HH/</c> (the event time's hour, UTC), with a column per
 /// feature (Integral: int64, Fractional: double, String: string) plus <c>write_time</c>, <c>api_invocation_time</c>
 /// (timestamps) and <c>is_deleted</c>. Rows wait in memory and are written in small batches: every
-/// <see cref="FlushInterval"/> and at shutdown, one file per group, schema and hour. Files go through
-/// <see cref="ObjectStore"/>, so the S3 API lists and serves them.
+/// <see cref="FlushInterval"/> and at shutdown, one file per group, schema and hour (<see cref="OfflineStoreCompactor"/>
+/// merges them later). Files go through <see cref="ObjectStore"/>, so the S3 API lists and serves them.
 /// </summary>
 public sealed partial class ParquetOfflineStore(ObjectStore objects, TimeProvider clock, ILogger<ParquetOfflineStore> logger) : BackgroundService, IOfflineStoreWriter
 {
