@@ -40,7 +40,7 @@ public sealed class LiveTopics(
         switch (topic)
         {
             case Home:
-                return (await runningNow.LoadAsync(ct)).Fingerprint();
+                return (await runningNow.LoadAsync(null, ct)).Fingerprint();
             case Run when key is not null:
                 try
                 {
