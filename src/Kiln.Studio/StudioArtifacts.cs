@@ -14,7 +14,7 @@ public static class StudioArtifacts
         $"/studio/runs/{Uri.EscapeDataString(runId)}/artifact?path={Uri.EscapeDataString(path)}";
 
     internal static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/studio/runs/{runId}/artifact", async (string runId, string? path, TrackingService tracking, RunArtifacts artifacts, HttpContext http) =>
+        app.MapGet("/studio/runs/{runId}/artifact", async (string runId, string? path, TrackingService tracking, RunArtifacts artifacts, StudioPermissions permissions, HttpContext http) =>
         {
             Run run;
             try
@@ -22,6 +22,11 @@ public static class StudioArtifacts
                 run = await tracking.GetRunAsync(runId, http.RequestAborted);
             }
             catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+            {
+                return Results.NotFound();
+            }
+
+            if (!await permissions.MayReadRunAsync(http, run, http.RequestAborted))
             {
                 return Results.NotFound();
             }

@@ -20,6 +20,7 @@ public static class StudioServiceCollectionExtensions
     public static IServiceCollection AddKilnStudio(this IServiceCollection services)
     {
         services.AddRazorComponents();
+        services.AddSingleton<StudioPermissions>();
         services.AddSingleton<RunningNowQuery>();
         services.AddSingleton<RunsTableQuery>();
         services.AddSingleton<RunArtifacts>();

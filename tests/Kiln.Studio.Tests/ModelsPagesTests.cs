@@ -128,7 +128,7 @@ public sealed class ModelsPagesTests(StudioFixture studio)
     {
         var (group, _) = await CreatePendingPackageAsync();
         using var post = await studio.Http.PostAsync(
-            $"/models/{group}/versions/1/approval",
+            $"/studio/models/{group}/versions/1/approval",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["decision"] = "Approved", ["comment"] = "forged" }));
 
         Assert.Equal(400, (int)post.StatusCode);

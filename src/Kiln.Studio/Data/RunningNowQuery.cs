@@ -40,7 +40,8 @@ public sealed class RunningNowQuery(
 {
     private const int Recent = 10;
 
-    public async Task<RunningNow> LoadAsync(CancellationToken ct = default)
+    /// <param name="readable">Narrows the experiments whose runs are shown to those the viewer may read (all when null).</param>
+    public async Task<RunningNow> LoadAsync(Func<IReadOnlyList<Experiment>, Task<IReadOnlyList<Experiment>>>? readable = null, CancellationToken ct = default)
     {
         var inProgress = new ListQuery(Status: "InProgress", MaxResults: 100);
         var jobs = new List<ActivityItem>();
@@ -72,7 +73,11 @@ public sealed class RunningNowQuery(
                     $"/pipelines/{Uri.EscapeDataString(pipeline.Name)}/executions/{Uri.EscapeDataString(execution.Id)}")));
         }
 
-        var experiments = (await tracking.SearchExperimentsAsync(ViewType.ActiveOnly, null, null, 1000, null, ct)).Items;
+        IReadOnlyList<Experiment> experiments = (await tracking.SearchExperimentsAsync(ViewType.ActiveOnly, null, null, 1000, null, ct)).Items;
+        if (readable is not null)
+        {
+            experiments = await readable(experiments);
+        }
         var recentRuns = experiments.Count == 0
             ? []
             : (await tracking.SearchRunsAsync(experiments.Select(e => e.ExperimentId).ToList(), null, ViewType.ActiveOnly, Recent, ["attributes.start_time DESC"], null, ct)).Items;

@@ -15,7 +15,7 @@ public static class StudioLinks
     public static string ModelVersion(string name, long version) =>
         string.Create(CultureInfo.InvariantCulture, $"{Model(name)}/versions/{version}");
 
-    public static string Approval(string name, long version) => ModelVersion(name, version) + "/approval";
+    public static string Approval(string name, long version) => "/studio" + ModelVersion(name, version) + "/approval";
 
     public static string FeatureGroup(string name) => "/feature-store/" + Uri.EscapeDataString(name);
 

@@ -34,13 +34,22 @@ public sealed class LiveTopics(
     public static bool Exists(string topic) =>
         topic is Home or Run or Endpoint or PipelineExecution or MonitoringSchedule or Job or Tuning or AutoMLJob;
 
-    /// <summary>The topic's current fingerprint; null when the record it follows does not exist.</summary>
-    public async Task<string?> FingerprintAsync(string topic, string? key, CancellationToken ct)
+    /// <summary>
+    /// The topic's current fingerprint; null when the record it follows does not exist. It is a digest: pages carry
+    /// it (<c>data-live-since</c>) and a topic such as the home page's reads records a viewer may not be allowed to see
+    /// (Studio's permissions filter what a page shows, not what the shared poll reads), so it must not spell them out.
+    /// </summary>
+    public async Task<string?> FingerprintAsync(string topic, string? key, CancellationToken ct) =>
+        await ReadingAsync(topic, key, ct) is { } reading
+            ? Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(reading)))
+            : null;
+
+    private async Task<string?> ReadingAsync(string topic, string? key, CancellationToken ct)
     {
         switch (topic)
         {
             case Home:
-                return (await runningNow.LoadAsync(ct)).Fingerprint();
+                return (await runningNow.LoadAsync(null, ct)).Fingerprint();
             case Run when key is not null:
                 try
                 {

@@ -1,5 +1,7 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using Kiln.Core.Common;
+using Kiln.Core.Tracking;
 
 namespace Kiln.Studio.Live;
 
@@ -15,10 +17,28 @@ public static class StudioEvents
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     internal static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/studio/events/{topic}", (string topic, string? key, string? since, LivePolls polls, CancellationToken ct) =>
-            LiveTopics.Exists(topic)
+        app.MapGet("/studio/events/{topic}", async (string topic, string? key, string? since, LivePolls polls, TrackingService tracking, StudioPermissions permissions, HttpContext http, CancellationToken ct) =>
+            LiveTopics.Exists(topic) && await MayFollowAsync(topic, key, tracking, permissions, http, ct)
                 ? Results.ServerSentEvents(ChangesAsync(topic, key, since, polls, ct))
                 : Results.NotFound());
+
+    /// <summary>A run's changes are followed only by who may read it (a run they may not read is as missing).</summary>
+    private static async Task<bool> MayFollowAsync(string topic, string? key, TrackingService tracking, StudioPermissions permissions, HttpContext http, CancellationToken ct)
+    {
+        if (topic != LiveTopics.Run || key is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            return await permissions.MayReadRunAsync(http, await tracking.GetRunAsync(key, ct), ct);
+        }
+        catch (KilnException e) when (e.Code == ErrorCode.ResourceDoesNotExist)
+        {
+            return true;
+        }
+    }
 
     /// <summary>The events of one stream: <c>ready</c>, then <c>changed</c> whenever a reading differs from the last one announced.</summary>
     public static async IAsyncEnumerable<SseItem<string>> ChangesAsync(
