@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Feature store benchmark: builds the Release server, starts it and a redis-server on free ports with fresh data,
 # runs bench.py with Debian's python3 (pandas, redis-py, boto3), then stops both.
-# Usage: bash bench/featurestore/run.sh [EVENTS] [IDS] [VERSIONS]
+# Usage: bash bench/featurestore/run.sh [EVENTS] [IDS] [VERSIONS] [READS]
+# KILN_SERVER_ARGS adds server flags, e.g. the cluster store (online store in PostgreSQL, offline store in S3):
+#   KILN_SERVER_ARGS="--store postgres://postgres@127.0.0.1:5432/kiln --artifacts s3://bench/kiln --s3-endpoint http://127.0.0.1:9000"
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -12,7 +14,8 @@ kiln_port="$(free_port)"; redis_port="$(free_port)"
 if [ -n "${KILN_DLL:-}" ]; then kiln=(dotnet "$KILN_DLL"); else
   dotnet build "$repo/src/Kiln.Cli" -c Release -v q -o "$work/bin" >/dev/null; kiln=("$work/bin/kiln"); fi
 redis-server --port "$redis_port" --save '' --daemonize yes --pidfile "$work/redis.pid" >/dev/null
-"${kiln[@]}" server --port "$kiln_port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
+# shellcheck disable=SC2086 # KILN_SERVER_ARGS is a list of flags
+"${kiln[@]}" server --port "$kiln_port" --data-dir "$work/data" ${KILN_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
 kiln_pid=$!
 trap 'kill "$kiln_pid" 2>/dev/null || true; kill "$(cat "$work/redis.pid")" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$kiln_port/health" >/dev/null && break; sleep 0.5; done
