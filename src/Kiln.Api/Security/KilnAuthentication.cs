@@ -54,13 +54,25 @@ public static class KilnAuthentication
         }
 
         // Studio's session cookie stands in for credentials on Studio's own requests only (never on an API's).
-        var session = http.Request.Headers.Authorization.Count == 0 && !SigV4.IsSigned(http.Request) && StudioSessions.IsStudioRequest(http)
-            ? await StudioSessions.CallerAsync(http)
-            : null;
-        var caller = session
-            ?? (SigV4.IsSigned(http.Request)
-            ? await VerifySigV4Async(http)
-            : await VerifyPasswordAsync(http));
+        KilnCaller? caller;
+        try
+        {
+            var session = http.Request.Headers.Authorization.Count == 0 && !SigV4.IsSigned(http.Request) && StudioSessions.IsStudioRequest(http)
+                ? await StudioSessions.CallerAsync(http)
+                : null;
+            caller = session
+                ?? (SigV4.IsSigned(http.Request)
+                ? await VerifySigV4Async(http)
+                : await VerifyPasswordAsync(http));
+        }
+        catch (Exception e) when (!http.Response.HasStarted && StoreOutage.Is(e))
+        {
+            // The users live in the metadata store: while it is away, who is calling cannot be checked, and the caller
+            // gets its dialect's retryable error rather than a 500 or a refusal it would not retry.
+            await UnavailableAsync(http, StoreOutage.Message(e));
+            return;
+        }
+
         if (caller is not null)
         {
             http.Features.Set(caller);
@@ -315,6 +327,24 @@ public static class KilnAuthentication
         }
 
         return null;
+    }
+
+    private static Task UnavailableAsync(HttpContext http, string message)
+    {
+        http.Response.Headers.RetryAfter = StoreOutage.RetryAfterSeconds;
+        switch (DialectOf(http.Request))
+        {
+            case Dialect.AwsJson:
+                return JsonErrorAsync(http, "ServiceUnavailable", message, 503);
+            case Dialect.S3:
+                return S3ErrorAsync(http, "ServiceUnavailable", message, 503);
+            case Dialect.Mlflow:
+                return MlflowErrors.WriteAsync(http.Response, "TEMPORARILY_UNAVAILABLE", 503, message);
+            default:
+                http.Response.StatusCode = 503;
+                http.Response.ContentType = "text/plain; charset=utf-8";
+                return http.Response.WriteAsync(message + "\n", http.RequestAborted);
+        }
     }
 
     private static Dialect DialectOf(HttpRequest request)

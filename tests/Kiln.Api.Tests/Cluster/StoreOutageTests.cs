@@ -113,6 +113,81 @@ public sealed class StoreOutageTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task With_auth_a_PostgreSQL_outage_is_each_dialects_retryable_error_while_callers_cannot_be_checked()
+    {
+        var (postgres, skip) = await OwnPostgres.TryStartAsync();
+        if (postgres is null)
+        {
+            output.WriteLine(skip);
+            return;
+        }
+
+        Own(postgres);
+        var data = Path.Combine(_root, "auth-server");
+        var (code, stdout, stderr) = await Repository.RunWithStreamsAsync(
+            "dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "kiln.dll"), "users", "create", "alice", "--admin", "--json", "--store", postgres.Url, "--data-dir", data],
+            Repository.Root, TimeSpan.FromMinutes(2), null);
+        Assert.True(code == 0, stdout + stderr);
+        var secret = JsonNode.Parse(stdout)!["secret_access_key"]!.GetValue<string>();
+        var kiln = Own(await KilnProcess.StartAsync(data, new Dictionary<string, string>(), null, "--store", postgres.Url, "--auth"));
+        using var http = new HttpClient { BaseAddress = kiln.BaseAddress };
+        var basic = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:" + secret)));
+
+        async Task<(int Status, string? Code, bool RetryAfter)> CallAsync(string dialect)
+        {
+            using var request = dialect switch
+            {
+                "mlflow" => new HttpRequestMessage(HttpMethod.Post, "api/2.0/mlflow/experiments/search") { Content = new StringContent("{\"max_results\": 1}", Encoding.UTF8, "application/json") },
+                "sagemaker" => new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent("{}", Encoding.UTF8, "application/x-amz-json-1.1") },
+                _ => new HttpRequestMessage(HttpMethod.Get, "/"),
+            };
+            if (dialect == "mlflow")
+            {
+                request.Headers.Authorization = basic;
+            }
+            else
+            {
+                // A signature whose key must be looked up in the store before anything else can be checked (a key never
+                // asked for before, so no cached answer stands in for the store).
+                var key = "AKIA" + Guid.NewGuid().ToString("N")[..16].ToUpperInvariant();
+                var now = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+                request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential={key}/{now[..8]}/us-east-1/{dialect}/aws4_request, SignedHeaders=host;x-amz-date, Signature={new string('0', 64)}");
+                request.Headers.TryAddWithoutValidation("X-Amz-Date", now);
+                if (dialect == "sagemaker")
+                {
+                    request.Headers.TryAddWithoutValidation("X-Amz-Target", "SageMaker.ListModels");
+                }
+            }
+
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            var error = response.IsSuccessStatusCode ? null : dialect switch
+            {
+                "mlflow" => JsonNode.Parse(text)?["error_code"]?.GetValue<string>(),
+                "sagemaker" => JsonNode.Parse(text)?["__type"]?.GetValue<string>(),
+                _ => System.Xml.Linq.XElement.Parse(text).Element("Code")?.Value,
+            };
+            return ((int)response.StatusCode, error, response.Headers.RetryAfter is not null);
+        }
+
+        Assert.Equal((200, null, false), await CallAsync("mlflow"));
+        Assert.Equal(403, (await CallAsync("s3")).Status);
+        await postgres.StopAsync();
+        Assert.Equal((503, "TEMPORARILY_UNAVAILABLE", true), await CallAsync("mlflow"));
+        Assert.Equal((503, "ServiceUnavailable", true), await CallAsync("sagemaker"));
+        Assert.Equal((503, "ServiceUnavailable", true), await CallAsync("s3"));
+        await postgres.StartAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await CallAsync("mlflow")).Status != 200)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "MLflow calls did not succeed again after PostgreSQL came back");
+            await Task.Delay(500);
+        }
+
+        Assert.Equal(403, (await CallAsync("s3")).Status);
+    }
+
+    [Fact]
     public async Task Job_outputs_wait_out_an_S3_outage_and_a_job_whose_outputs_cannot_be_stored_fails_saying_so()
     {
         var (moto, skip) = await OwnMoto.TryStartAsync();
