@@ -43,7 +43,9 @@ public static class PostgresServiceCollectionExtensions
         services.AddSingleton(database);
         services.AddSingleton<ITrackingStore>(provider => new PostgresTrackingStore(database, defaultArtifactRoot, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IModelRegistryStore, PostgresModelRegistryStore>();
-        services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore, Security.PostgresPermissionStore>();
+        services.AddSingleton<Security.PostgresPermissionStore>();
+        services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore>(provider => new Kiln.Core.Security.Permissions.CachedPermissionStore(
+            provider.GetRequiredService<Security.PostgresPermissionStore>(), provider.GetService<TimeProvider>() ?? TimeProvider.System));
         services.AddSingleton<Kiln.Core.Security.Audit.IAuditStore, Security.PostgresAuditStore>();
         services.AddSingleton<IModelPackageStore, PostgresModelPackageStore>();
         services.AddSingleton<ITrainingJobStore, PostgresTrainingJobStore>();

@@ -60,7 +60,9 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IFeatureGroupStore, SqliteFeatureGroupStore>();
         services.AddSingleton<IOnlineRecordStore, SqliteOnlineRecordStore>();
         services.AddSingleton<IUserStore, SqliteUserStore>();
-        services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore, SqlitePermissionStore>();
+        services.AddSingleton<SqlitePermissionStore>();
+        services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore>(provider => new Kiln.Core.Security.Permissions.CachedPermissionStore(
+            provider.GetRequiredService<SqlitePermissionStore>(), provider.GetService<TimeProvider>() ?? TimeProvider.System));
         services.AddSingleton<Kiln.Core.Security.Audit.IAuditStore, SqliteAuditStore>();
         return services;
     }

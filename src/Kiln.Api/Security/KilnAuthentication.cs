@@ -136,7 +136,7 @@ public static class KilnAuthentication
         }
 
         var canonical = SigV4.CanonicalRequest(request, s3, parsed.SignedHeaders, payloadHash, presigned);
-        var key = SigV4.SigningKey(credentials.SecretAccessKey, scope[0], scope[1], scope[2]);
+        var key = SigV4.CachedSigningKey(parsed.AccessKeyId, credentials.SecretAccessKey, parsed.Scope);
         var expected = SigV4.Sign(key, SigV4.StringToSign(amzDate, parsed.Scope, canonical));
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(parsed.Signature.ToLowerInvariant())))
         {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -20,6 +21,33 @@ internal static class SigV4
     /// <summary>Whether a request carries SigV4 credentials at all (header or presigned query).</summary>
     public static bool IsSigned(HttpRequest request) =>
         request.Headers.Authorization.ToString().StartsWith(Algorithm, StringComparison.Ordinal) || request.Query.ContainsKey("X-Amz-Algorithm");
+
+    private const int MaxCachedSigningKeys = 10_000;
+    private static readonly ConcurrentDictionary<string, (string Secret, byte[] Key)> SigningKeys = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The signing key of an access key for a scope (<c>DATE/REGION/SERVICE/aws4_request</c>), remembered: it changes
+    /// once a day per key, region and service, and deriving it (four HMACs) was the largest part of verifying a
+    /// request. A rotated secret misses the entry and derives a new key.
+    /// </summary>
+    public static byte[] CachedSigningKey(string accessKeyId, string secret, string scope)
+    {
+        var cacheKey = accessKeyId + "/" + scope;
+        if (SigningKeys.TryGetValue(cacheKey, out var cached) && string.Equals(cached.Secret, secret, StringComparison.Ordinal))
+        {
+            return cached.Key;
+        }
+
+        var parts = scope.Split('/');
+        var key = SigningKey(secret, parts[0], parts[1], parts[2]);
+        if (SigningKeys.Count >= MaxCachedSigningKeys)
+        {
+            SigningKeys.Clear();
+        }
+
+        SigningKeys[cacheKey] = (secret, key);
+        return key;
+    }
 
     /// <summary>The signing key: HMAC chain over the scope, which depends on the secret and the date only once a day per key.</summary>
     public static byte[] SigningKey(string secret, string date, string region, string service)

@@ -10,6 +10,8 @@ namespace Kiln.Core.Tracking;
 public sealed class TrackingService(ITrackingStore store, TimeProvider clock, FileRoots? fileRoots = null)
 {
     public const string DefaultExperimentId = "0";
+    private const int MaxRememberedRuns = 100_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _experimentOfRun = new(StringComparer.Ordinal);
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -157,6 +159,27 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider clock, Fi
     public async Task<Run> GetRunAsync(string runId, CancellationToken ct = default) =>
         await store.FindRunAsync(runId, ct).ConfigureAwait(false)
         ?? throw KilnException.NotFound($"Run with id={runId} not found");
+
+    /// <summary>
+    /// The id of the experiment a run belongs to, remembered (a run never moves): a permission check asks it on every
+    /// call about a run, where reading the whole run each time cost more than the call itself.
+    /// </summary>
+    public async Task<string> ExperimentOfRunAsync(string runId, CancellationToken ct = default)
+    {
+        if (_experimentOfRun.TryGetValue(runId, out var cached))
+        {
+            return cached;
+        }
+
+        var experimentId = (await GetRunAsync(runId, ct).ConfigureAwait(false)).Info.ExperimentId;
+        if (_experimentOfRun.Count >= MaxRememberedRuns)
+        {
+            _experimentOfRun.Clear();
+        }
+
+        _experimentOfRun[runId] = experimentId;
+        return experimentId;
+    }
 
     public async Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken ct = default)
     {

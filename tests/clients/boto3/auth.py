@@ -239,6 +239,14 @@ def test_key_refused(endpoint, key, secret):
     assert (code, status) == ("InvalidAccessKeyId", 403), (code, status)
 
 
+def test_secret_refused(endpoint, key, secret):
+    """A secret replaced while the key id stays (MLflow's update-password): signatures made with the old one do not match."""
+    code, status, _ = error_of(lambda: client("sagemaker", endpoint, key, secret).list_training_jobs())
+    assert (code, status) == ("InvalidSignatureException", 403), (code, status)
+    code, status, _ = error_of(lambda: client("s3", endpoint, key, secret).list_buckets())
+    assert (code, status) == ("SignatureDoesNotMatch", 403), (code, status)
+
+
 TESTS = {name: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":

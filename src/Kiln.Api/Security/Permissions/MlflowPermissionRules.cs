@@ -126,8 +126,8 @@ internal static class MlflowPermissionRules
     {
         if ((call.Request.String("run_id") ?? call.Request.String("run_uuid")) is { } runId)
         {
-            var run = await call.Tracking.GetRunAsync(runId, call.Aborted);
-            await permissions.DemandAsync(caller, ResourceKind.Experiment, run.Info.ExperimentId, action, call.Aborted);
+            var experimentId = await call.Tracking.ExperimentOfRunAsync(runId, call.Aborted);
+            await permissions.DemandAsync(caller, ResourceKind.Experiment, experimentId, action, call.Aborted);
         }
     };
 

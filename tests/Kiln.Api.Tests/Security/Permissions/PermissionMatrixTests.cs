@@ -246,9 +246,15 @@ public sealed class PermissionMatrixTests(AuthServerFixture server) : IClassFixt
         Assert.Equal("EDIT", listed.GetProperty("permission").GetString());
         Assert.Equal(created.GetProperty("id").GetInt64(), listed.GetProperty("user_id").GetInt64());
 
-        // A new password replaces the old one; an admin promoted can manage users; a deleted user is refused.
+        // A new password replaces the old one, for SigV4 too (the key id stays; the signing key derived from the old
+        // secret, remembered by the server, must not outlive it); an admin promoted can manage users; a deleted user
+        // is refused.
+        var keyId = created.GetProperty("access_key_id").GetString()!;
+        await Infrastructure.Boto3.RunAsync(server.BaseAddress, "auth.py", "test_key_accepted", null, keyId, Password);
         await user.OkAsync("PATCH", "users/update-password", new { username = name, password = Password + " staple" });
         Assert.Equal(HttpStatusCode.Unauthorized, (await user.CallAsync("GET", "users/get", new { username = name })).Status);
+        await Infrastructure.Boto3.RunAsync(server.BaseAddress, "auth.py", "test_secret_refused", null, keyId, Password);
+        await Infrastructure.Boto3.RunAsync(server.BaseAddress, "auth.py", "test_key_accepted", null, keyId, Password + " staple");
         user = new MlflowClient(server.BaseAddress, name, Password + " staple");
         await admin.OkAsync("PATCH", "users/update-admin", new { username = name, is_admin = true });
         Assert.True((await user.OkAsync("GET", "users/get", new { username = server.Admin.User.Name })).GetProperty("user").GetProperty("is_admin").GetBoolean());
