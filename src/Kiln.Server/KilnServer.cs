@@ -265,6 +265,7 @@ public static class KilnServer
         services.AddSingleton<Users>();
         services.AddSingleton(new Kiln.Core.Security.Permissions.PermissionSettings(options.DefaultPermission));
         services.AddSingleton<Kiln.Core.Security.Permissions.ResourcePermissions>();
+        services.AddSingleton<Kiln.Api.Security.Permissions.LineagePermissions>();
         if (options.S3Artifacts is { } s3)
         {
             services.AddKilnS3Artifacts(s3);

@@ -1,4 +1,6 @@
 using Kiln.Api.Security;
+using Kiln.Api.Security.Permissions;
+using Kiln.Core.Lineage;
 using Kiln.Core.Registry;
 using Kiln.Core.Security;
 using Kiln.Core.Security.Permissions;
@@ -67,6 +69,21 @@ public sealed class StudioPermissions(IServiceProvider services)
 
     public Task<IReadOnlyList<Run>> ReadableRunsAsync(HttpContext? http, IReadOnlyList<Run> runs, CancellationToken ct = default) =>
         ReadableAsync(http, runs, ResourceKind.Experiment, run => run.Info.ExperimentId, ct);
+
+    /// <summary>Whether the caller may see a lineage entity (a model package needs READ on its model, a job's trial component on its experiment).</summary>
+    public async Task<bool> MaySeeLineageAsync(HttpContext? http, string arn, CancellationToken ct = default) =>
+        CallerOf(http) is { } caller && (services.GetService<LineagePermissions>() is not { } lineage || await lineage.MaySeeAsync(caller, arn, ct));
+
+    public async Task<IReadOnlyList<LineageEntity>> VisibleLineageAsync(HttpContext? http, IReadOnlyList<LineageEntity> entities, CancellationToken ct = default) =>
+        CallerOf(http) is not { } caller ? []
+        : services.GetService<LineagePermissions>() is { } lineage ? await lineage.VisibleAsync(caller, entities, ct)
+        : entities;
+
+    /// <summary>The graph without what the caller may not see (and the edges touching it), as SageMaker's QueryLineage answers it.</summary>
+    public async Task<LineageGraph> VisibleLineageAsync(HttpContext? http, LineageGraph graph, CancellationToken ct = default) =>
+        CallerOf(http) is not { } caller ? new LineageGraph([], [])
+        : services.GetService<LineagePermissions>() is { } lineage ? await lineage.VisibleAsync(caller, graph, ct)
+        : graph;
 
     public Task<IReadOnlyList<RegisteredModel>> ReadableModelsAsync(HttpContext? http, IReadOnlyList<RegisteredModel> models, CancellationToken ct = default) =>
         ReadableAsync(http, models, ResourceKind.RegisteredModel, model => model.Name, ct);

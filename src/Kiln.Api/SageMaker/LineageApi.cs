@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Kiln.Api.SageMaker.Shapes;
+using Kiln.Api.Security.Permissions;
 using Kiln.Core.Common;
 using Kiln.Core.Lineage;
 
@@ -29,6 +30,19 @@ internal static class LineageApi
     }
 
     private static LineageService Lineage(SageMakerCall call) => call.Service<LineageService>();
+
+    private static LineagePermissions Visibility(SageMakerCall call) => call.Service<LineagePermissions>();
+
+    /// <summary>An entity the caller may not see (a hidden model package's or job's) answers as one that does not exist.</summary>
+    private static async Task<LineageEntity> VisibleOrMissingAsync(SageMakerCall call, LineageEntity entity)
+    {
+        if (!await Visibility(call).MaySeeAsync(call.Who, entity.Arn, call.Aborted))
+        {
+            throw KilnException.NotFound($"The lineage entity {entity.Arn} does not exist.");
+        }
+
+        return entity;
+    }
 
     private static string ArnOf(SageMakerCall call, string resource, string nameOrArn) =>
         nameOrArn.StartsWith("arn:", StringComparison.Ordinal) ? nameOrArn : call.Arn(resource, nameOrArn);
@@ -65,7 +79,7 @@ internal static class LineageApi
     {
         if (request.ArtifactArn is { } arn)
         {
-            return await Lineage(call).DescribeAsync(arn, LineageKind.Artifact, call.Aborted);
+            return await VisibleOrMissingAsync(call, await Lineage(call).DescribeAsync(arn, LineageKind.Artifact, call.Aborted));
         }
 
         if (request.Source?.SourceUri is not { } uri)
@@ -73,7 +87,7 @@ internal static class LineageApi
             throw new SageMakerException("ValidationException", "Give ArtifactArn, or Source with the artifact's SourceUri.");
         }
 
-        var matches = await Lineage(call).ListAsync(LineageKind.Artifact, uri, null, call.Aborted);
+        var matches = await Visibility(call).VisibleAsync(call.Who, await Lineage(call).ListAsync(LineageKind.Artifact, uri, null, call.Aborted), call.Aborted);
         var hash = request.Source.SourceTypes?.FirstOrDefault()?.Value;
         return matches.FirstOrDefault(entity => hash is null || entity.ContentHash == hash)
             ?? throw new SageMakerException("ResourceNotFound", $"No artifact has the source {uri}.");
@@ -180,7 +194,8 @@ internal static class LineageApi
 
     private static async Task<(List<LineageEntity> Items, string? NextToken)> ListAsync(ListLineageEntitiesRequest request, LineageKind kind, string? type, SageMakerCall call)
     {
-        var all = (await Lineage(call).ListAsync(kind, request.SourceUri, type, call.Aborted))
+        var listed = await Lineage(call).ListAsync(kind, request.SourceUri, type, call.Aborted);
+        var all = (await Visibility(call).VisibleAsync(call.Who, listed, call.Aborted))
             .Where(entity => (request.CreatedAfter is null || entity.CreationTime > request.CreatedAfter) && (request.CreatedBefore is null || entity.CreationTime < request.CreatedBefore));
         var ordered = request.SortBy == "Name" ? all.OrderBy(entity => entity.Name ?? entity.Arn, StringComparer.Ordinal) : all.OrderBy(entity => entity.CreationTime);
         return JobListing.Slice((request.SortOrder == "Ascending" ? ordered : ordered.Reverse()).ToList(), request.NextToken, request.MaxResults);
@@ -202,7 +217,8 @@ internal static class LineageApi
     {
         var lineage = Lineage(call);
         var summaries = new List<AssociationSummary>();
-        foreach (var edge in await lineage.AssociationsAsync(request.SourceArn, request.DestinationArn, call.Aborted))
+        var edges = await Visibility(call).VisibleAsync(call.Who, await lineage.AssociationsAsync(request.SourceArn, request.DestinationArn, call.Aborted), call.Aborted);
+        foreach (var edge in edges)
         {
             var source = await lineage.FindAsync(edge.SourceArn, call.Aborted);
             var destination = await lineage.FindAsync(edge.DestinationArn, call.Aborted);
@@ -253,7 +269,12 @@ internal static class LineageApi
             ? LineageFilters.None
             : new LineageFilters(request.Filters.Types ?? [], kinds, request.Filters.CreatedBefore, request.Filters.CreatedAfter, request.Filters.ModifiedBefore, request.Filters.ModifiedAfter, request.Filters.Properties ?? []);
         var direction = request.Direction switch { "Ascendants" => LineageDirection.Ascendants, "Both" => LineageDirection.Both, _ => LineageDirection.Descendants };
-        var graph = await Lineage(call).QueryAsync(start, direction, request.MaxDepth ?? LineageService.MaxDepth, filters, call.Aborted);
+        if (!await Visibility(call).MaySeeAsync(call.Who, start, call.Aborted))
+        {
+            throw KilnException.NotFound($"The lineage entity {start} does not exist.");
+        }
+
+        var graph = await Visibility(call).VisibleAsync(call.Who, await Lineage(call).QueryAsync(start, direction, request.MaxDepth ?? LineageService.MaxDepth, filters, call.Aborted), call.Aborted);
         var (vertices, next) = JobListing.Slice(graph.Vertices, request.NextToken, request.MaxResults ?? 50);
         return new QueryLineageResponse(
             vertices.Select(vertex => new Vertex(vertex.Arn, vertex.Type, vertex.Kind.ToString())).ToList(),

@@ -90,6 +90,32 @@ def test_no_permissions_hides(owner, other, prefix):
         every = other.search(Resource=resource, MaxResults=100)["Results"]
         assert not any(value == next(iter(r.values())).get(field) for r in every), (resource, "unfiltered")
 
+    # Lineage: the model package is an artifact whose ARN names the hidden group. The other user's lineage calls leave
+    # it out (and every edge to it) and describe it as missing; the model data it came from stays visible to both.
+    package_arn = owner.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"][0]["ModelPackageArn"]
+    model_arn = owner.list_artifacts(SourceUri=f"s3://{prefix}/model.tar.gz")["ArtifactSummaries"][0]["ArtifactArn"]
+    assert other.list_artifacts(SourceUri=f"s3://{prefix}/model.tar.gz")["ArtifactSummaries"][0]["ArtifactArn"] == model_arn
+
+    def lineage_arns(client):
+        graph = client.query_lineage(StartArns=[model_arn], Direction="Descendants", IncludeEdges=True)
+        return {v["Arn"] for v in graph["Vertices"]} | {e[end] for e in graph.get("Edges", []) for end in ("SourceArn", "DestinationArn")}
+
+    assert package_arn in lineage_arns(owner), "the owner's lineage lost the package"
+    assert package_arn not in lineage_arns(other), "QueryLineage showed a hidden model package"
+    assert owner.describe_artifact(ArtifactArn=package_arn)["ArtifactArn"] == package_arn
+    for call, request in [(other.describe_artifact, {"ArtifactArn": package_arn}), (other.query_lineage, {"StartArns": [package_arn]})]:
+        try:
+            call(**request)
+            raise AssertionError(f"{call.__name__} answered for a hidden model package")
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "ResourceNotFound", e.response["Error"]
+    artifacts = [a["ArtifactArn"] for a in other.list_artifacts(ArtifactType="ModelPackage", MaxResults=100)["ArtifactSummaries"]]
+    assert package_arn not in artifacts, "ListArtifacts showed a hidden model package"
+    assert package_arn in [a["ArtifactArn"] for a in owner.list_artifacts(ArtifactType="ModelPackage", MaxResults=100)["ArtifactSummaries"]]
+    associations = other.list_associations(SourceArn=model_arn)["AssociationSummaries"]
+    assert all(package_arn not in (a["SourceArn"], a["DestinationArn"]) for a in associations), associations
+    assert any(a["DestinationArn"] == package_arn for a in owner.list_associations(SourceArn=model_arn)["AssociationSummaries"])
+
     # The owner can still delete everything it made.
     owner.disassociate_trial_component(TrialComponentName=f"{prefix}-tc", TrialName=trial)
     owner.delete_trial(TrialName=trial)

@@ -149,25 +149,8 @@ internal static class SageMakerPermissionRules
         }
     }
 
-    /// <summary>
-    /// The experiments a trial component belongs to: its run's, or, for one kept in the default experiment, those of
-    /// the trials it is associated with (none for an unassociated one).
-    /// </summary>
-    private static async Task<IReadOnlyList<string>> ExperimentsOfAsync(SageMakerCall call, TrialComponent component)
-    {
-        if (component.Run.Info.ExperimentId != ExperimentService.StandaloneExperimentId)
-        {
-            return [component.Run.Info.ExperimentId];
-        }
-
-        var experiments = new List<string>();
-        foreach (var trial in component.Trials)
-        {
-            experiments.Add((await Experiments(call).DescribeTrialAsync(trial, call.Aborted)).Run.Info.ExperimentId);
-        }
-
-        return experiments;
-    }
+    private static Task<IReadOnlyList<string>> ExperimentsOfAsync(SageMakerCall call, TrialComponent component) =>
+        LineagePermissions.ExperimentsOfAsync(Experiments(call), component, call.Aborted);
 
     private static ValueTask ModelAsync(SageMakerCall call, string? group, ResourceAction action) =>
         group is null ? ValueTask.CompletedTask : Permissions(call).DemandAsync(call.Who, ResourceKind.RegisteredModel, group, action, call.Aborted);
