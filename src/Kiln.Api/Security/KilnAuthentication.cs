@@ -137,8 +137,7 @@ public static class KilnAuthentication
 
         var canonical = SigV4.CanonicalRequest(request, s3, parsed.SignedHeaders, payloadHash, presigned);
         var key = SigV4.CachedSigningKey(parsed.AccessKeyId, credentials.SecretAccessKey, parsed.Scope);
-        var expected = SigV4.Sign(key, SigV4.StringToSign(amzDate, parsed.Scope, canonical));
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(parsed.Signature.ToLowerInvariant())))
+        if (!SigV4.SignatureMatches(key, amzDate, parsed.Scope, canonical, parsed.Signature))
         {
             await (s3
                 ? S3ErrorAsync(http, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.", 403)
@@ -153,7 +152,7 @@ public static class KilnAuthentication
         else if (s3 && payloadHash == SigV4.StreamingSignedPayload)
         {
             // The request's signature seeds the chain the body's chunks are signed with (checked as S3 reads them).
-            http.Features.Set(new ChunkSignatures(key, amzDate, parsed.Scope, expected));
+            http.Features.Set(new ChunkSignatures(key, amzDate, parsed.Scope, parsed.Signature.ToLowerInvariant()));
         }
 
         return KilnCaller.Of(credentials.User);
@@ -249,7 +248,7 @@ public static class KilnAuthentication
         }
 
         http.Request.Body = new MemoryStream(body, writable: false);
-        var actual = Convert.ToHexStringLower(SHA256.HashData(body));
+        var actual = SigV4.Sha256Hex(body);
         if (claimed.Length > 0 && IsSha256Hex(claimed) && !string.Equals(claimed, actual, StringComparison.OrdinalIgnoreCase))
         {
             await JsonErrorAsync(http, "InvalidSignatureException", "The x-amz-content-sha256 header does not match the request body.", 403);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -56,6 +57,77 @@ internal static class SigV4
         key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(region));
         key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(service));
         return HMACSHA256.HashData(key, "aws4_request"u8);
+    }
+
+    // Each request thread keeps its SHA-256 and its last signing key's HMAC: creating them per request (as the one-shot
+    // HashData calls do) cost more than the hashing itself.
+    [ThreadStatic]
+    private static IncrementalHash? t_sha256;
+
+    [ThreadStatic]
+    private static byte[]? t_hmacKey;
+
+    [ThreadStatic]
+    private static IncrementalHash? t_hmac;
+
+    /// <summary>
+    /// Whether <paramref name="signatureHex"/> is the signature of the request whose canonical form is given, computed
+    /// as <see cref="Sign"/> over <see cref="StringToSign"/> would, compared in constant time, without building either string.
+    /// </summary>
+    public static bool SignatureMatches(byte[] signingKey, string amzDate, string scope, string canonicalRequest, string signatureHex)
+    {
+        Span<byte> provided = stackalloc byte[32];
+        if (Convert.FromHexString(signatureHex, provided, out _, out var written) != OperationStatus.Done || written != provided.Length)
+        {
+            return false;
+        }
+
+        var sha256 = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        AppendUtf8(sha256, canonicalRequest);
+        Span<byte> canonicalHash = stackalloc byte[32];
+        sha256.GetHashAndReset(canonicalHash);
+        Span<char> canonicalHex = stackalloc char[64];
+        Convert.TryToHexStringLower(canonicalHash, canonicalHex, out _);
+
+        if (!ReferenceEquals(t_hmacKey, signingKey) || t_hmac is null)
+        {
+            t_hmac?.Dispose();
+            t_hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, signingKey);
+            t_hmacKey = signingKey;
+        }
+
+        AppendUtf8(t_hmac, Algorithm);
+        AppendUtf8(t_hmac, "\n");
+        AppendUtf8(t_hmac, amzDate);
+        AppendUtf8(t_hmac, "\n");
+        AppendUtf8(t_hmac, scope);
+        AppendUtf8(t_hmac, "\n");
+        AppendUtf8(t_hmac, canonicalHex);
+        Span<byte> computed = stackalloc byte[32];
+        t_hmac.GetHashAndReset(computed);
+        return CryptographicOperations.FixedTimeEquals(provided, computed);
+    }
+
+    /// <summary>The SHA-256 of a request body, lower-case hex (x-amz-content-sha256's form).</summary>
+    public static string Sha256Hex(ReadOnlySpan<byte> content)
+    {
+        var sha256 = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha256.AppendData(content);
+        Span<byte> hash = stackalloc byte[32];
+        sha256.GetHashAndReset(hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    private static void AppendUtf8(IncrementalHash hash, ReadOnlySpan<char> text)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(text.Length);
+        byte[]? rented = null;
+        Span<byte> buffer = length <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        hash.AppendData(buffer[..Encoding.UTF8.GetBytes(text, buffer)]);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     public static string Sign(byte[] signingKey, string stringToSign) =>

@@ -153,7 +153,9 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider clock, Fi
             startTime ?? Now,
             allTags,
             $"{experiment.ArtifactLocation.TrimEnd('/')}/{runId}/artifacts");
-        return await store.CreateRunAsync(run, ct).ConfigureAwait(false);
+        var created = await store.CreateRunAsync(run, ct).ConfigureAwait(false);
+        Remember(created.Info.RunId, created.Info.ExperimentId);
+        return created;
     }
 
     public async Task<Run> GetRunAsync(string runId, CancellationToken ct = default) =>
@@ -172,13 +174,18 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider clock, Fi
         }
 
         var experimentId = (await GetRunAsync(runId, ct).ConfigureAwait(false)).Info.ExperimentId;
+        Remember(runId, experimentId);
+        return experimentId;
+    }
+
+    private void Remember(string runId, string experimentId)
+    {
         if (_experimentOfRun.Count >= MaxRememberedRuns)
         {
             _experimentOfRun.Clear();
         }
 
         _experimentOfRun[runId] = experimentId;
-        return experimentId;
     }
 
     public async Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken ct = default)
