@@ -10,7 +10,8 @@ namespace Kiln.Studio.Live;
 /// <summary>
 /// What a page can follow live. A topic's fingerprint is a string that changes whenever the page's live region would
 /// render differently; the event stream polls it and tells the browser, which refetches the page and swaps the region.
-/// To make a region live: add a topic here and wrap the region in <c>&lt;LiveRegion Id=... Topic=... Key=...&gt;</c>.
+/// To make a region live: add a topic here, read its <see cref="LiveMark"/> before the page loads its data, and wrap
+/// the region in <c>&lt;LiveRegion Id=... Mark=...&gt;</c>.
 /// </summary>
 public sealed class LiveTopics(
     RunningNowQuery runningNow,
