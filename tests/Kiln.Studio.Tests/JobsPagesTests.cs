@@ -137,6 +137,9 @@ public sealed class JobsPagesTests(StudioFixture studio)
         await Assertions.Expect(page.Locator("pre.log")).ToContainTextAsync("tick 3", new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("ol.timeline")).ToContainTextAsync("Training");
         await StudioFixture.CheckPageAsync(page, "running-job");
+        var list = await studio.NewPageAsync();
+        await list.GotoAsync("/jobs?type=training");
+        await Assertions.Expect(list.Locator("#jobs-list[data-live-connected=true]")).ToHaveCountAsync(1);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Stop requested");
@@ -147,6 +150,8 @@ public sealed class JobsPagesTests(StudioFixture studio)
         await Assertions.Expect(page.Locator("#job-live .status").First).ToHaveTextAsync("Stopped", new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("ol.timeline")).ToContainTextAsync("Stopped");
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Stop" })).ToHaveCountAsync(0);
+        // So does the jobs list, past Stopping (which the home page's in-progress fingerprint did not follow).
+        await Assertions.Expect(list.Locator("#jobs-list tr", new() { HasText = name }).Locator(".status")).ToHaveTextAsync("Stopped", new() { Timeout = 30_000 });
     }
 
     [Fact]

@@ -1,11 +1,8 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Kiln.Core.Security;
-using Kiln.Server;
 using Kiln.Studio.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
@@ -28,8 +25,8 @@ public sealed class StudioPermissionsTests(StudioPermissionsTests.AuthStudio ser
         var hiddenId = await server.CreateExperimentAsync(hiddenExperiment);
         var (shownRun, shownArtifacts) = await server.CreateRunAsync(shownId, $"shown-run-{tag}");
         var (hiddenRun, hiddenArtifacts) = await server.CreateRunAsync(hiddenId, $"hidden-run-{tag}");
-        await server.UploadArtifactAsync(shownArtifacts, "notes.txt", "shown notes");
-        await server.UploadArtifactAsync(hiddenArtifacts, "notes.txt", "hidden notes");
+        await server.UploadArtifactAsync(shownArtifacts, "notes.txt", Encoding.UTF8.GetBytes("shown notes"));
+        await server.UploadArtifactAsync(hiddenArtifacts, "notes.txt", Encoding.UTF8.GetBytes("hidden notes"));
         var shownGroup = $"shown-group-{tag}";
         var hiddenGroup = $"hidden-group-{tag}";
         await server.CreatePendingPackageAsync(shownGroup);
@@ -110,39 +107,22 @@ public sealed class StudioPermissionsTests(StudioPermissionsTests.AuthStudio ser
         Assert.Equal("Approved", await server.ApprovalStatusAsync(hiddenGroup));
     }
 
-    /// <summary>A server started with <c>--auth</c>, an admin whose basic credentials the API calls send, and a headless chromium.</summary>
-    public sealed class AuthStudio : IAsyncLifetime
+    /// <summary>A Studio server started with <c>--auth</c>, and an admin whose basic credentials the API calls send.</summary>
+    public sealed class AuthStudio() : StudioFixture(options => options with { Auth = true })
     {
-        private static readonly string[] ChromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
-        private readonly string _data = Path.Combine(Path.GetTempPath(), "kiln-studio-tests", Guid.NewGuid().ToString("N"));
-        private WebApplication? _app;
-        private IPlaywright? _playwright;
-        private IBrowser? _browser;
-        private HttpClient Http { get; set; } = null!;
-
         public UserCredentials Admin { get; private set; } = null!;
 
-        public IServiceProvider Services => _app!.Services;
-
-        public async Task InitializeAsync()
+        public override async Task InitializeAsync()
         {
-            await DebianChromium.EnsureAsync();
-            _app = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = _data, Auth = true });
-            await _app.StartAsync();
-            var baseAddress = new Uri(_app.Addresses()[0] + "/");
+            await base.InitializeAsync();
             Admin = await Services.GetRequiredService<Users>().CreateAsync("ada", isAdmin: true, canRunCode: true);
-            Http = new HttpClient { BaseAddress = baseAddress };
             Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Admin.User.Name + ":" + Admin.SecretAccessKey)));
-            _playwright = await Playwright.CreateAsync();
-            _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = DebianChromium.Executable, Headless = true, Args = ChromiumArgs });
         }
 
         /// <summary>A fresh browser context logged in through Studio's form.</summary>
         public async Task<IPage> LogInAsync(UserCredentials user)
         {
-            var context = await _browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = Http.BaseAddress!.ToString() });
-            var page = await context.NewPageAsync();
+            var page = await NewPageAsync();
             await page.GotoAsync("/login");
             await page.GetByLabel("User name").FillAsync(user.User.Name);
             await page.GetByLabel("Secret access key").FillAsync(user.SecretAccessKey);
@@ -151,17 +131,7 @@ public sealed class StudioPermissionsTests(StudioPermissionsTests.AuthStudio ser
             return page;
         }
 
-        public async Task<JsonElement> MlflowAsync(string path, object body)
-        {
-            using var response = await Http.PostAsJsonAsync("api/2.0/mlflow/" + path, body);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {text}");
-            return JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone();
-        }
-
-        public async Task<string> CreateExperimentAsync(string name) =>
-            (await MlflowAsync("experiments/create", new { name })).GetProperty("experiment_id").GetString()!;
-
+        /// <summary>A run (still running) with one metric and a param that names whether it is the hidden one.</summary>
         public async Task<(string RunId, string ArtifactUri)> CreateRunAsync(string experimentId, string name)
         {
             var info = (await MlflowAsync("runs/create", new { experiment_id = experimentId, run_name = name, start_time = 1_780_000_000_000 })).GetProperty("run").GetProperty("info");
@@ -176,17 +146,10 @@ public sealed class StudioPermissionsTests(StudioPermissionsTests.AuthStudio ser
             return (runId, info.GetProperty("artifact_uri").GetString()!);
         }
 
-        public async Task UploadArtifactAsync(string artifactUri, string path, string content)
-        {
-            var root = artifactUri["mlflow-artifacts:".Length..].TrimStart('/');
-            using var response = await Http.PutAsync($"api/2.0/mlflow-artifacts/artifacts/{root}/{path}", new StringContent(content));
-            Assert.True(response.IsSuccessStatusCode, $"upload {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-
         public async Task CreatePendingPackageAsync(string group)
         {
-            await SageMakerAsync("CreateModelPackageGroup", new { ModelPackageGroupName = group, ModelPackageGroupDescription = group.StartsWith("hidden", StringComparison.Ordinal) ? "Hidden churn models" : "Shown churn models" });
-            await SageMakerAsync("CreateModelPackage", new
+            await this.CallAsync("CreateModelPackageGroup", new { ModelPackageGroupName = group, ModelPackageGroupDescription = group.StartsWith("hidden", StringComparison.Ordinal) ? "Hidden churn models" : "Shown churn models" });
+            await this.CallAsync("CreateModelPackage", new
             {
                 ModelPackageGroupName = group,
                 ModelApprovalStatus = "PendingManualApproval",
@@ -201,44 +164,6 @@ public sealed class StudioPermissionsTests(StudioPermissionsTests.AuthStudio ser
         }
 
         public async Task<string> ApprovalStatusAsync(string group) =>
-            (await SageMakerAsync("DescribeModelPackage", new { ModelPackageName = $"{group}/1" })).GetProperty("ModelApprovalStatus").GetString()!;
-
-        public async Task DisposeAsync()
-        {
-            if (_browser is not null)
-            {
-                await _browser.DisposeAsync();
-            }
-
-            _playwright?.Dispose();
-            Http?.Dispose();
-            if (_app is not null)
-            {
-                await _app.DisposeAsync();
-            }
-
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(_data, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-
-        private async Task<JsonElement> SageMakerAsync(string operation, object body)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/")
-            {
-                Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/x-amz-json-1.1"),
-            };
-            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/x-amz-json-1.1");
-            request.Headers.Add("X-Amz-Target", "SageMaker." + operation);
-            using var response = await Http.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.IsSuccessStatusCode, $"{operation}: {(int)response.StatusCode} {text}");
-            return JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone();
-        }
+            (await this.CallAsync("DescribeModelPackage", new { ModelPackageName = $"{group}/1" }))["ModelApprovalStatus"]!.GetValue<string>();
     }
 }

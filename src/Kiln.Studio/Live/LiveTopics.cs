@@ -10,7 +10,8 @@ namespace Kiln.Studio.Live;
 /// <summary>
 /// What a page can follow live. A topic's fingerprint is a string that changes whenever the page's live region would
 /// render differently; the event stream polls it and tells the browser, which refetches the page and swaps the region.
-/// To make a region live: add a topic here and wrap the region in <c>&lt;LiveRegion Id=... Topic=... Key=...&gt;</c>.
+/// To make a region live: add a topic here, read its <see cref="LiveMark"/> before the page loads its data, and wrap
+/// the region in <c>&lt;LiveRegion Id=... Mark=...&gt;</c>.
 /// </summary>
 public sealed class LiveTopics(
     RunningNowQuery runningNow,
@@ -28,11 +29,17 @@ public sealed class LiveTopics(
     public const string PipelineExecution = "pipeline-execution";
     public const string MonitoringSchedule = "monitoring-schedule";
     public const string Job = "job";
+
+    /// <summary>The jobs list; its key is the list's filter, <see cref="JobsKey"/>.</summary>
+    public const string Jobs = "jobs";
     public const string Tuning = "tuning";
     public const string AutoMLJob = "automl-job";
 
     public static bool Exists(string topic) =>
-        topic is Home or Run or Endpoint or PipelineExecution or MonitoringSchedule or Job or Tuning or AutoMLJob;
+        topic is Home or Run or Endpoint or PipelineExecution or MonitoringSchedule or Job or Jobs or Tuning or AutoMLJob;
+
+    /// <summary>The jobs list's key: its type and status filters (empty for all).</summary>
+    public static string JobsKey(string? type, string? status) => $"{type}/{status}";
 
     /// <summary>
     /// The topic's current fingerprint; null when the record it follows does not exist. It is a digest: pages carry
@@ -80,6 +87,9 @@ public sealed class LiveTopics(
             case Job when key?.Split('/', 2) is [var kind, var name]:
                 // The log's length is part of it: the log tail follows the job while it writes.
                 return await jobs.FindAsync(kind, name, ct) is { } job ? job.Fingerprint(jobs.LogLength(kind, name)) : null;
+            case Jobs when key?.Split('/', 2) is [var type, var status]:
+                // The list itself, filtered as the page is: the home topic misses a job going from Stopping to Stopped.
+                return string.Join(',', (await jobs.ListAsync(NullIfEmpty(type), NullIfEmpty(status), ct)).Select(job => $"{job.Kind}:{job.Name}:{job.Status}:{job.EndTime}"));
             case Tuning when key is not null:
                 return (await tuning.FindAsync(key, ct))?.Fingerprint();
 
@@ -98,4 +108,6 @@ public sealed class LiveTopics(
                 return null;
         }
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

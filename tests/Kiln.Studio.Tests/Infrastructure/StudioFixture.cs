@@ -10,15 +10,30 @@ namespace Kiln.Studio.Tests.Infrastructure;
 /// <summary>
 /// One real Kiln server (Kestrel on a free port, SQLite and files in a temp folder) and one headless chromium for all
 /// Studio tests, with data seeded through the MLflow REST API. Screenshots go to artifacts/screenshots/ under the
-/// test output folder.
+/// test output folder. A test class that needs a server of its own (another option, another service) derives from it.
 /// </summary>
-public sealed class StudioFixture : IAsyncLifetime
+public class StudioFixture : IAsyncLifetime
 {
     private static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
+    private readonly Func<KilnServerOptions, KilnServerOptions> _serverOptions;
+    private readonly Action<WebApplicationBuilder>? _configureServer;
     private WebApplication? _app;
     private IPlaywright? _playwright;
+
+    public StudioFixture()
+        : this(options => options)
+    {
+    }
+
+    /// <param name="serverOptions">Changes the server's options (e.g. <c>options with { Auth = true }</c>).</param>
+    /// <param name="configureServer">Changes the server's builder before it is built (e.g. replaces a service).</param>
+    protected StudioFixture(Func<KilnServerOptions, KilnServerOptions> serverOptions, Action<WebApplicationBuilder>? configureServer = null)
+    {
+        _serverOptions = serverOptions;
+        _configureServer = configureServer;
+    }
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "kiln-studio-tests", Guid.NewGuid().ToString("N"));
 
@@ -32,10 +47,10 @@ public sealed class StudioFixture : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await DebianChromium.EnsureAsync();
-        _app = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory });
+        _app = KilnServer.Build(_serverOptions(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory }), _configureServer);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Addresses()[0] + "/");
         Http = new HttpClient { BaseAddress = BaseAddress };
@@ -71,7 +86,7 @@ public sealed class StudioFixture : IAsyncLifetime
         using var response = await Http.PostAsJsonAsync("api/2.0/mlflow/" + path, body);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
+        return JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone();
     }
 
     public async Task<string> CreateExperimentAsync(string name) =>
