@@ -107,6 +107,69 @@ public sealed class StudioPermissionsTests(StudioPermissionsTests.AuthStudio ser
         Assert.Equal("Approved", await server.ApprovalStatusAsync(hiddenGroup));
     }
 
+    [Fact]
+    public async Task Lineage_and_job_pages_leave_out_the_model_packages_and_runs_a_user_may_not_read()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..6];
+        var hiddenGroup = $"hidden-lineage-{tag}";
+        var hiddenExperiment = $"hidden-jobs-{tag}";
+        await server.CreatePendingPackageAsync(hiddenGroup);
+        var packageArn = (await server.CallAsync("DescribeModelPackage", new { ModelPackageName = $"{hiddenGroup}/1" }))["ModelPackageArn"]!.GetValue<string>();
+        var modelArn = (await server.CallAsync("ListArtifacts", new { SourceUri = $"s3://studio-models/{hiddenGroup}/model.tar.gz" }))["ArtifactSummaries"]![0]!["ArtifactArn"]!.GetValue<string>();
+        var hiddenId = await server.CreateExperimentAsync(hiddenExperiment);
+
+        // A job tracked in the hidden experiment: its run is made before its (missing) data is read, so it has one.
+        var job = $"hidden-job-{tag}";
+        await server.CallAsync("CreateTrainingJob", new
+        {
+            TrainingJobName = job,
+            RoleArn = SageMakerCalls.Role,
+            AlgorithmSpecification = new { TrainingImage = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", TrainingInputMode = "File" },
+            HyperParameters = new Dictionary<string, string> { ["objective"] = "binary:logistic", ["num_round"] = "2" },
+            InputDataConfig = new[] { new { ChannelName = "train", ContentType = "text/csv", DataSource = new { S3DataSource = new { S3DataType = "S3Prefix", S3Uri = $"s3://studio-missing-{tag}/train.csv" } } } },
+            OutputDataConfig = new { S3OutputPath = $"s3://studio-models/{job}" },
+            ResourceConfig = new { InstanceType = "ml.m5.large", InstanceCount = 1, VolumeSizeInGB = 1 },
+            StoppingCondition = new { MaxRuntimeInSeconds = 60 },
+            ExperimentConfig = new { ExperimentName = hiddenExperiment },
+        });
+        await server.WaitAsync("DescribeTrainingJob", new { TrainingJobName = job }, "TrainingJobStatus", "InProgress", "Stopping");
+        var runId = (await server.MlflowAsync("runs/search", new { experiment_ids = new[] { hiddenId } })).GetProperty("runs")[0].GetProperty("info").GetProperty("run_id").GetString()!;
+
+        var viewer = await server.Services.GetRequiredService<Users>().CreateAsync($"lineage-viewer-{tag}", isAdmin: false, canRunCode: false);
+        await server.MlflowAsync("experiments/permissions/create", new { experiment_id = hiddenId, username = viewer.User.Name, permission = "NO_PERMISSIONS" });
+        await server.MlflowAsync("registered-models/permissions/create", new { name = hiddenGroup, username = viewer.User.Name, permission = "NO_PERMISSIONS" });
+        var page = await server.LogInAsync(viewer);
+        var admin = await server.LogInAsync(server.Admin);
+        var packageLabel = $"{hiddenGroup}/1";
+
+        // The lineage list and the graph of the model data: the admin sees the package, the viewer does not.
+        foreach (var path in new[] { "/lineage", $"/lineage?arn={Uri.EscapeDataString(modelArn)}" })
+        {
+            Assert.Equal(200, (await admin.GotoAsync(path))!.Status);
+            Assert.Contains(packageLabel, await admin.ContentAsync(), StringComparison.Ordinal);
+            Assert.Equal(200, (await page.GotoAsync(path))!.Status);
+            var html = await page.ContentAsync();
+            Assert.DoesNotContain(packageLabel, html, StringComparison.Ordinal);
+            Assert.DoesNotContain($"model-package/{hiddenGroup}", html, StringComparison.Ordinal);
+        }
+
+        // The package's own lineage page is not found for the viewer, as for an ARN that does not exist.
+        var hiddenLineage = await page.GotoAsync($"/lineage?arn={Uri.EscapeDataString(packageArn)}");
+        Assert.Equal(404, hiddenLineage!.Status);
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Not found");
+        Assert.DoesNotContain("ContributedTo", await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.Equal(200, (await admin.GotoAsync($"/lineage?arn={Uri.EscapeDataString(packageArn)}"))!.Status);
+
+        // The job is anyone's to see, but not its run in the hidden experiment.
+        Assert.Equal(200, (await page.GotoAsync($"/jobs/training/{job}"))!.Status);
+        var jobHtml = await page.ContentAsync();
+        Assert.Contains(job, jobHtml, StringComparison.Ordinal);
+        Assert.DoesNotContain(runId, jobHtml, StringComparison.Ordinal);
+        Assert.DoesNotContain("Tracked run", jobHtml, StringComparison.Ordinal);
+        await admin.GotoAsync($"/jobs/training/{job}");
+        Assert.Contains(runId, await admin.ContentAsync(), StringComparison.Ordinal);
+    }
+
     /// <summary>A Studio server started with <c>--auth</c>, and an admin whose basic credentials the API calls send.</summary>
     public sealed class AuthStudio() : StudioFixture(options => options with { Auth = true })
     {
