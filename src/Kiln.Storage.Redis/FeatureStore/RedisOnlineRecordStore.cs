@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Kiln.Core.Common;
 using Kiln.Core.FeatureStore;
 using StackExchange.Redis;
 
@@ -137,14 +138,14 @@ public sealed class RedisOnlineRecordStore(IConnectionMultiplexer redis, string 
 
     private readonly IDatabase _db = redis.GetDatabase();
 
-    public async Task<OnlineRecord?> FindAsync(string groupKey, string recordId, CancellationToken ct = default)
+    public Task<OnlineRecord?> FindAsync(string groupKey, string recordId, CancellationToken ct = default) => Guarded(async () =>
     {
         var keys = new GroupKeys(prefix, groupKey);
         return Read(groupKey, recordId, await _db.HashGetAllAsync(keys.Record(recordId)).ConfigureAwait(false));
-    }
+    });
 
     /// <summary>One round trip: the reads are sent together as a batch.</summary>
-    public async Task<IReadOnlyList<OnlineRecord>> FindManyAsync(string groupKey, IReadOnlyList<string> recordIds, CancellationToken ct = default)
+    public Task<IReadOnlyList<OnlineRecord>> FindManyAsync(string groupKey, IReadOnlyList<string> recordIds, CancellationToken ct = default) => Guarded<IReadOnlyList<OnlineRecord>>(async () =>
     {
         var keys = new GroupKeys(prefix, groupKey);
         var ids = recordIds.Distinct(StringComparer.Ordinal).ToList();
@@ -153,32 +154,32 @@ public sealed class RedisOnlineRecordStore(IConnectionMultiplexer redis, string 
         batch.Execute();
         var entries = await Task.WhenAll(reads).ConfigureAwait(false);
         return ids.Zip(entries, (id, fields) => Read(groupKey, id, fields)).OfType<OnlineRecord>().ToList();
-    }
+    });
 
-    public async Task<bool> PutIfNotOlderAsync(OnlineRecord record, DateTimeOffset now, CancellationToken ct = default)
+    public Task<bool> PutIfNotOlderAsync(OnlineRecord record, DateTimeOffset now, CancellationToken ct = default) => Guarded(async () =>
     {
         var keys = new GroupKeys(prefix, record.GroupKey);
         var result = await _db.ScriptEvaluateAsync(PutScript, keys.ForRecord(record.RecordId),
         [
             record.RecordId,
-            Ticks(record.EventTime),
-            Ticks(now),
-            record.Deleted ? "1" : "0",
-            record.ExpiresAt is { } expires ? Ticks(expires) : "",
-            JsonSerializer.Serialize(record.Values.Select(pair => new[] { pair.Key, pair.Value })),
-            TimeMember(record.EventTime, record.RecordId),
-        ]).ConfigureAwait(false);
+                Ticks(record.EventTime),
+                Ticks(now),
+                record.Deleted ? "1" : "0",
+                record.ExpiresAt is { } expires ? Ticks(expires) : "",
+                JsonSerializer.Serialize(record.Values.Select(pair => new[] { pair.Key, pair.Value })),
+                TimeMember(record.EventTime, record.RecordId),
+            ]).ConfigureAwait(false);
         return (long)result == 1;
-    }
+    });
 
-    public async Task<bool> RemoveIfNotOlderAsync(string groupKey, string recordId, DateTimeOffset eventTime, DateTimeOffset now, CancellationToken ct = default)
+    public Task<bool> RemoveIfNotOlderAsync(string groupKey, string recordId, DateTimeOffset eventTime, DateTimeOffset now, CancellationToken ct = default) => Guarded(async () =>
     {
         var keys = new GroupKeys(prefix, groupKey);
         var result = await _db.ScriptEvaluateAsync(RemoveScript, keys.ForRecord(recordId), [recordId, Ticks(eventTime), Ticks(now)]).ConfigureAwait(false);
         return (long)result == 1;
-    }
+    });
 
-    public async Task<OnlineStoreSummary> SummarizeAsync(string groupKey, DateTimeOffset now, CancellationToken ct = default)
+    public Task<OnlineStoreSummary> SummarizeAsync(string groupKey, DateTimeOffset now, CancellationToken ct = default) => Guarded(async () =>
     {
         var keys = new GroupKeys(prefix, groupKey);
         var result = (RedisResult[])(await _db.ScriptEvaluateAsync(SummaryScript, [keys.Time, keys.Expiring, keys.Expiry, keys.Deleted],
@@ -187,10 +188,10 @@ public sealed class RedisOnlineRecordStore(IConnectionMultiplexer redis, string 
         var oldest = (string?)result[4];
         return new OnlineStoreSummary((long)result[0], (long)result[1], (long)result[2],
             string.IsNullOrEmpty(oldest) ? null : EventTimeOf(oldest), string.IsNullOrEmpty(newest) ? null : EventTimeOf(newest));
-    }
+    });
 
     /// <summary>The index picks the records (one script), then they are read in one batch; one changed in between is left out if no longer live.</summary>
-    public async Task<IReadOnlyList<OnlineRecord>> ListLatestAsync(string groupKey, DateTimeOffset now, int limit, CancellationToken ct = default)
+    public Task<IReadOnlyList<OnlineRecord>> ListLatestAsync(string groupKey, DateTimeOffset now, int limit, CancellationToken ct = default) => Guarded<IReadOnlyList<OnlineRecord>>(async () =>
     {
         if (limit <= 0)
         {
@@ -201,13 +202,13 @@ public sealed class RedisOnlineRecordStore(IConnectionMultiplexer redis, string 
         var members = (string[])(await _db.ScriptEvaluateAsync(ListScript, [keys.Time, keys.Expiry], [Ticks(now), limit, Chunk]).ConfigureAwait(false))!;
         var records = await FindManyAsync(groupKey, members.Select(RecordIdOf).ToList(), ct).ConfigureAwait(false);
         return records.Where(record => record.IsLive(now)).ToList();
-    }
+    });
 
     /// <summary>
     /// Removes the group's records a chunk at a time, each chunk with its index entries in one transaction, so a group of
     /// millions of records never blocks Redis in one long command; the index keys go last.
     /// </summary>
-    public async Task RemoveGroupAsync(string groupKey, CancellationToken ct = default)
+    public Task RemoveGroupAsync(string groupKey, CancellationToken ct = default) => Guarded(async () =>
     {
         var keys = new GroupKeys(prefix, groupKey);
         while (true)
@@ -246,7 +247,26 @@ public sealed class RedisOnlineRecordStore(IConnectionMultiplexer redis, string 
         }
 
         await _db.KeyDeleteAsync([keys.Time, keys.Expiring, keys.Expiry, keys.Deleted]).ConfigureAwait(false);
+    });
+
+    /// <summary>Redis unreachable or not answering in time: the APIs' retryable error, as for the metadata store.</summary>
+    private static async Task<T> Guarded<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        {
+            throw new KilnException(ErrorCode.ServiceUnavailable, $"The online store (Redis) is unavailable; retry shortly. ({e.Message})");
+        }
     }
+
+    private static Task Guarded(Func<Task> call) => Guarded(async () =>
+    {
+        await call().ConfigureAwait(false);
+        return true;
+    });
 
     private static OnlineRecord? Read(string groupKey, string recordId, HashEntry[] fields)
     {

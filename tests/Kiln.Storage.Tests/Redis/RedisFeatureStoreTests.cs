@@ -156,6 +156,21 @@ public sealed class RedisOnlineRecordStoreBehaviourTests(RedisTestServer redis) 
         Assert.Equal(new OnlineStoreSummary(3, 0, 0, far.AddTicks(-1), far.AddTicks(1)), await store.SummarizeAsync("g", Epoch));
     }
 
+    [StoreFact]
+    public async Task Calls_while_redis_is_unreachable_are_the_retryable_ServiceUnavailable()
+    {
+        var location = RedisOnlineStoreLocation.Parse("redis://127.0.0.1:1");
+        var configuration = location.Configuration();
+        configuration.ConnectTimeout = 500;
+        using var unreachable = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var store = new RedisOnlineRecordStore(unreachable);
+
+        var error = await Assert.ThrowsAsync<Kiln.Core.Common.KilnException>(() => store.FindAsync("g", "r"));
+        Assert.Equal(ErrorCode.ServiceUnavailable, error.Code);
+        error = await Assert.ThrowsAsync<Kiln.Core.Common.KilnException>(() => store.RemoveGroupAsync("g"));
+        Assert.Equal(ErrorCode.ServiceUnavailable, error.Code);
+    }
+
     private List<string> Keys(string prefix) =>
         redis.Connection.GetServers().Single().Keys(pattern: prefix + "*").Select(key => (string)key!).ToList();
 
