@@ -22,7 +22,7 @@ internal static class ServerCommand
     public static readonly Option<string?> OnlineStore = new("--online-store")
     {
         Description = "Keep Feature Store's online store (latest record per identifier) in Redis (redis://[[USER]:PASS@]HOST[:PORT][/DB][?prefix=KEYPREFIX], rediss:// for TLS) " +
-            "instead of the metadata store: for cluster mode, where GetRecord from PostgreSQL is several times slower (bench/README.md). Every node of a cluster must name the same Redis",
+            "instead of the metadata store: for cluster mode, where it takes record reads and writes off PostgreSQL (bench/README.md). Every node of a cluster must name the same Redis",
     };
 
     public static readonly Option<int> JobWatchdogSeconds = new("--job-watchdog-seconds")
