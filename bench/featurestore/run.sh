@@ -4,6 +4,9 @@
 # Usage: bash bench/featurestore/run.sh [EVENTS] [IDS] [VERSIONS] [READS]
 # KILN_SERVER_ARGS adds server flags, e.g. the cluster store (online store in PostgreSQL, offline store in S3):
 #   KILN_SERVER_ARGS="--store postgres://postgres@127.0.0.1:5432/kiln --artifacts s3://bench/kiln --s3-endpoint http://127.0.0.1:9000"
+# @REDIS@ in KILN_SERVER_ARGS is the URL of the bench's redis-server, so the online store can be the Redis the
+# reference reads (HGETALL keys are "<group>:<id>", Kiln's are under kiln:fs:):
+#   KILN_SERVER_ARGS="--online-store @REDIS@"
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -14,8 +17,9 @@ kiln_port="$(free_port)"; redis_port="$(free_port)"
 if [ -n "${KILN_DLL:-}" ]; then kiln=(dotnet "$KILN_DLL"); else
   dotnet build "$repo/src/Kiln.Cli" -c Release -v q -o "$work/bin" >/dev/null; kiln=("$work/bin/kiln"); fi
 redis-server --port "$redis_port" --save '' --daemonize yes --pidfile "$work/redis.pid" >/dev/null
-# shellcheck disable=SC2086 # KILN_SERVER_ARGS is a list of flags
-"${kiln[@]}" server --port "$kiln_port" --data-dir "$work/data" ${KILN_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
+server_args="${KILN_SERVER_ARGS:-}"; server_args="${server_args//@REDIS@/redis://127.0.0.1:$redis_port}"
+# shellcheck disable=SC2086 # server_args is a list of flags
+"${kiln[@]}" server --port "$kiln_port" --data-dir "$work/data" $server_args >"$work/server.log" 2>&1 &
 kiln_pid=$!
 trap 'kill "$kiln_pid" 2>/dev/null || true; kill "$(cat "$work/redis.pid")" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$kiln_port/health" >/dev/null && break; sleep 0.5; done

@@ -30,6 +30,7 @@ using Kiln.Processing.Monitoring;
 using Kiln.Serving;
 using Kiln.Serving.Models;
 using Kiln.Storage.Postgres;
+using Kiln.Storage.Redis;
 using Kiln.Storage.Sqlite;
 using Kiln.Studio;
 using Kiln.Training;
@@ -257,6 +258,11 @@ public static class KilnServer
             services.AddKilnSqlite(options.DatabasePath, MlflowApi.ArtifactScheme);
         }
 
+        if (options.RedisOnlineStore is { } redis)
+        {
+            services.AddKilnRedisOnlineStore(redis);
+        }
+
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<AuditWriter>());
 
@@ -317,6 +323,18 @@ public static class KilnServer
     public static async Task CheckStorageAsync(KilnServerOptions options, CancellationToken ct = default)
     {
         options.Validate();
+        if (options.RedisOnlineStore is { } redis)
+        {
+            try
+            {
+                await RedisServiceCollectionExtensions.CheckReachableAsync(redis).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                throw new StorageUnavailableException($"--online-store {redis}: cannot use the Redis server: {e.Message.Split('\n', 2)[0]}", e);
+            }
+        }
+
         if (options.S3Artifacts is not { } s3)
         {
             return;

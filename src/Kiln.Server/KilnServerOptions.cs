@@ -76,6 +76,16 @@ public sealed record KilnServerOptions
     public string? Store { get; init; }
 
     /// <summary>
+    /// <c>--online-store redis://HOST[:PORT][/DB]</c>: Feature Store's online store (the latest record per identifier)
+    /// in Redis instead of the metadata store. Null keeps it in the metadata store (SQLite or <see cref="Store"/>).
+    /// Every node of a cluster must name the same Redis.
+    /// </summary>
+    public string? OnlineStore { get; init; }
+
+    /// <summary>The Redis server <see cref="OnlineStore"/> names, or null for the metadata store's own online store.</summary>
+    public Kiln.Storage.Redis.RedisOnlineStoreLocation? RedisOnlineStore => OnlineStore is null ? null : Kiln.Storage.Redis.RedisOnlineStoreLocation.Parse(OnlineStore);
+
+    /// <summary>
     /// <c>--allowed-hosts a,b</c>: the Host header values (names, without port; <c>*.example.com</c> wildcards) the
     /// server answers; any other gets 400. Null answers every host (the default).
     /// </summary>
@@ -183,6 +193,15 @@ public sealed record KilnServerOptions
         if (Store is { } store && !store.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
             throw new ArgumentException($"--store must be a postgres://USER[:PASS]@HOST:PORT/DB URL, not '{store}'.", nameof(Store));
+        }
+
+        try
+        {
+            _ = RedisOnlineStore;
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException(e.Message, nameof(OnlineStore), e);
         }
 
         LoadTlsCertificate()?.Dispose();

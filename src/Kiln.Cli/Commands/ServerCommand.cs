@@ -19,6 +19,12 @@ internal static class ServerCommand
         Description = "Keep metadata in PostgreSQL (postgres://USER[:PASS]@HOST:PORT/DB) instead of the embedded SQLite database; migrated at start-up",
     };
 
+    public static readonly Option<string?> OnlineStore = new("--online-store")
+    {
+        Description = "Keep Feature Store's online store (latest record per identifier) in Redis (redis://[[USER]:PASS@]HOST[:PORT][/DB][?prefix=KEYPREFIX], rediss:// for TLS) " +
+            "instead of the metadata store: for cluster mode, where it takes record reads and writes off PostgreSQL (bench/README.md). Every node of a cluster must name the same Redis",
+    };
+
     public static readonly Option<int> JobWatchdogSeconds = new("--job-watchdog-seconds")
     {
         Description = "How often the job engine looks for interrupted jobs (training, processing, pipeline executions) to resume",
@@ -97,7 +103,7 @@ internal static class ServerCommand
     {
         var command = new Command("server", "Start the Kiln server: the embedded store (SQLite metadata, local artifacts) unless --store names PostgreSQL and --artifacts S3.")
         {
-            Host, Port, DataDir, Store, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, SiloPort, GatewayPort, Advertise, AllowFileRoot, Auth, InsecureNoAuth, DefaultPermission, AllowedHosts, RateLimit, TlsCert, TlsKey,
+            Host, Port, DataDir, Store, OnlineStore, Artifacts, S3Endpoint, JobWatchdogSeconds, JobSlots, SiloPort, GatewayPort, Advertise, AllowFileRoot, Auth, InsecureNoAuth, DefaultPermission, AllowedHosts, RateLimit, TlsCert, TlsKey,
         };
         DefaultPermission.AcceptOnlyFromAmong([.. Kiln.Core.Security.Permissions.PermissionNames.All]);
         command.SetAction(async (result, ct) =>
@@ -167,6 +173,7 @@ internal static class ServerCommand
         Artifacts = result.GetValue(Artifacts),
         S3Endpoint = result.GetValue(S3Endpoint),
         Store = result.GetValue(Store),
+        OnlineStore = result.GetValue(OnlineStore),
         SiloPort = result.GetValue(SiloPort),
         GatewayPort = result.GetValue(GatewayPort),
         Advertise = result.GetValue(Advertise)!,
@@ -187,6 +194,11 @@ internal static class ServerCommand
         else
         {
             logger.LogInformation("Metadata: SQLite (WAL) at {Database}", options.DatabasePath);
+        }
+
+        if (options.RedisOnlineStore is { } redis)
+        {
+            logger.LogInformation("Feature Store online store: Redis at {Redis}", redis.ToString());
         }
 
         if (options.S3Artifacts is { } s3)

@@ -13,7 +13,7 @@ internal static class WorkerCommand
     {
         var command = new Command("worker", "Join a Kiln cluster as a worker: runs training, processing, tuning, pipeline steps and monitoring executions; serves no API. Needs --store postgres://… and --artifacts s3://….")
         {
-            ServerCommand.DataDir, ServerCommand.Store, ServerCommand.Artifacts, ServerCommand.S3Endpoint, ServerCommand.JobWatchdogSeconds,
+            ServerCommand.DataDir, ServerCommand.Store, ServerCommand.OnlineStore, ServerCommand.Artifacts, ServerCommand.S3Endpoint, ServerCommand.JobWatchdogSeconds,
             ServerCommand.JobSlots, ServerCommand.SiloPort, ServerCommand.GatewayPort, ServerCommand.Advertise,
         };
         command.SetAction(async (result, ct) =>

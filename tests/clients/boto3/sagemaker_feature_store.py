@@ -1,5 +1,6 @@
 """SageMaker Feature Store through boto3: the control plane (sagemaker) and the records
 (sagemaker-featurestore-runtime), with SageMaker's event-time rules, TTL, soft and hard deletes, and errors."""
+import sys
 import time
 import uuid
 from datetime import datetime, timezone
@@ -326,6 +327,29 @@ def test_soft_and_hard_delete(endpoint):
     sm.delete_feature_group(FeatureGroupName=name)
     create_group(sm, s3, name=name, offline=False)
     assert get("h") is None
+
+
+def test_fill_group(endpoint):
+    """Group sys.argv[3] with live, expiring and soft-deleted records (the caller then looks at the online store)."""
+    sm, s3, fs = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-featurestore-runtime", endpoint)
+    name = create_group(sm, s3, name=sys.argv[3], online={"Unit": "Hours", "Value": 1}, offline=False)
+    now = round(time.time(), 3)
+    for i in range(3):
+        fs.put_record(FeatureGroupName=name, Record=record(f"c{i}", now + i, age=i))
+    fs.put_record(FeatureGroupName=name, Record=record("c0", now - 5, age=99))  # older: kept out
+    fs.delete_record(FeatureGroupName=name, RecordIdentifierValueAsString="c2", EventTime=str(now + 10))
+    got = fs.batch_get_record(Identifiers=[{"FeatureGroupName": name, "RecordIdentifiersValueAsString": ["c0", "c1", "c2"]}])["Records"]
+    assert sorted((r["RecordIdentifierValueAsString"], as_dict(r["Record"])["age"]) for r in got) == [("c0", "0"), ("c1", "1")], got
+
+
+def test_delete_group(endpoint):
+    """Deletes group sys.argv[3]; a new group of the same name starts with no records."""
+    sm, s3, fs = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-featurestore-runtime", endpoint)
+    name = sys.argv[3]
+    sm.delete_feature_group(FeatureGroupName=name)
+    create_group(sm, s3, name=name, offline=False)
+    assert "Record" not in fs.get_record(FeatureGroupName=name, RecordIdentifierValueAsString="c0")
+    sm.delete_feature_group(FeatureGroupName=name)
 
 
 def test_offline_store_files(endpoint):
