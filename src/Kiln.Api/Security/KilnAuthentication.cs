@@ -123,7 +123,8 @@ public static class KilnAuthentication
         }
 
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (!await CheckTimeAsync(http, dialect, presigned, signedAt, amzDate, now))
+        // The usual case (a fresh header signature) is decided here, without the async refusal path.
+        if ((presigned || (now - signedAt).Duration() > AllowedSkew) && !await CheckTimeAsync(http, dialect, presigned, signedAt, amzDate, now))
         {
             return null;
         }

@@ -96,13 +96,9 @@ internal static class SigV4
             t_hmacKey = signingKey;
         }
 
-        AppendUtf8(t_hmac, Algorithm);
-        AppendUtf8(t_hmac, "\n");
-        AppendUtf8(t_hmac, amzDate);
-        AppendUtf8(t_hmac, "\n");
-        AppendUtf8(t_hmac, scope);
-        AppendUtf8(t_hmac, "\n");
-        AppendUtf8(t_hmac, canonicalHex);
+        // The string to sign, whole: one call into the HMAC rather than one per part.
+        var stringToSign = $"{Algorithm}\n{amzDate}\n{scope}\n{canonicalHex}";
+        AppendUtf8(t_hmac, stringToSign);
         Span<byte> computed = stackalloc byte[32];
         t_hmac.GetHashAndReset(computed);
         return CryptographicOperations.FixedTimeEquals(provided, computed);
@@ -122,7 +118,7 @@ internal static class SigV4
     {
         var length = Encoding.UTF8.GetMaxByteCount(text.Length);
         byte[]? rented = null;
-        Span<byte> buffer = length <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        Span<byte> buffer = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length));
         hash.AppendData(buffer[..Encoding.UTF8.GetBytes(text, buffer)]);
         if (rented is not null)
         {
