@@ -62,13 +62,13 @@ internal static class SigV4
     // Each request thread keeps its SHA-256 and its last signing key's HMAC: creating them per request (as the one-shot
     // HashData calls do) cost more than the hashing itself.
     [ThreadStatic]
-    private static IncrementalHash? t_sha256;
+    private static IncrementalHash? _threadSha256;
 
     [ThreadStatic]
-    private static byte[]? t_hmacKey;
+    private static byte[]? _threadHmacKey;
 
     [ThreadStatic]
-    private static IncrementalHash? t_hmac;
+    private static IncrementalHash? _threadHmac;
 
     /// <summary>
     /// Whether <paramref name="signatureHex"/> is the signature of the request whose canonical form is given, computed
@@ -82,32 +82,32 @@ internal static class SigV4
             return false;
         }
 
-        var sha256 = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var sha256 = _threadSha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         AppendUtf8(sha256, canonicalRequest);
         Span<byte> canonicalHash = stackalloc byte[32];
         sha256.GetHashAndReset(canonicalHash);
         Span<char> canonicalHex = stackalloc char[64];
         Convert.TryToHexStringLower(canonicalHash, canonicalHex, out _);
 
-        if (!ReferenceEquals(t_hmacKey, signingKey) || t_hmac is null)
+        if (!ReferenceEquals(_threadHmacKey, signingKey) || _threadHmac is null)
         {
-            t_hmac?.Dispose();
-            t_hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, signingKey);
-            t_hmacKey = signingKey;
+            _threadHmac?.Dispose();
+            _threadHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, signingKey);
+            _threadHmacKey = signingKey;
         }
 
         // The string to sign, whole: one call into the HMAC rather than one per part.
         var stringToSign = $"{Algorithm}\n{amzDate}\n{scope}\n{canonicalHex}";
-        AppendUtf8(t_hmac, stringToSign);
+        AppendUtf8(_threadHmac, stringToSign);
         Span<byte> computed = stackalloc byte[32];
-        t_hmac.GetHashAndReset(computed);
+        _threadHmac.GetHashAndReset(computed);
         return CryptographicOperations.FixedTimeEquals(provided, computed);
     }
 
     /// <summary>The SHA-256 of a request body, lower-case hex (x-amz-content-sha256's form).</summary>
     public static string Sha256Hex(ReadOnlySpan<byte> content)
     {
-        var sha256 = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var sha256 = _threadSha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha256.AppendData(content);
         Span<byte> hash = stackalloc byte[32];
         sha256.GetHashAndReset(hash);
