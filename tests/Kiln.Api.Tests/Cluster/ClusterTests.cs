@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Kiln.Api.Tests.Infrastructure;
 using Kiln.Storage.Postgres;
 using Kiln.Storage.Tests.Artifacts;
+using Kiln.Storage.Tests.Redis;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -113,6 +114,29 @@ public sealed class ClusterTests(S3TestBucket bucket, ITestOutputHelper output) 
         var model = (await again.CallAsync("DescribeTrainingJob", new { TrainingJobName = "cluster-training" }))["ModelArtifacts"]!["S3ModelArtifacts"]!.GetValue<string>();
         var modelUri = new Uri(model);
         Assert.NotEmpty(await S3Async(again.Http, HttpMethod.Get, $"/{modelUri.Host}{modelUri.AbsolutePath}"));
+    }
+
+    [S3Fact]
+    public async Task Two_servers_on_one_redis_online_store_share_feature_records()
+    {
+        if (RedisServer.SkipReason is { } skip)
+        {
+            output.WriteLine(skip);
+            return;
+        }
+
+        if (await CreateDatabaseAsync() is not { } store)
+        {
+            return;
+        }
+
+        using var redis = RedisServer.Start();
+        var endpoint = await S3TestServer.EndpointAsync();
+        string[] shared = ["--store", store, "--artifacts", $"s3://{bucket.Name}/kiln", "--s3-endpoint", endpoint.ToString(), "--online-store", redis.Url];
+        var first = Track(await KilnProcess.StartAsync(Path.Combine(_root, "server-a"), Credentials(), null, shared));
+        var second = Track(await KilnProcess.StartAsync(Path.Combine(_root, "server-b"), Credentials(), null, shared));
+
+        await Infrastructure.Boto3.RunAsync(first.BaseAddress, "sagemaker_feature_store.py", "test_two_nodes_share_records", null, second.BaseAddress.ToString());
     }
 
     [S3Fact]

@@ -329,6 +329,24 @@ def test_soft_and_hard_delete(endpoint):
     assert get("h") is None
 
 
+def test_two_nodes_share_records(endpoint):
+    """Cluster mode: sys.argv[3] is a second server on the same metadata and online stores. A record put through one
+    is read through the other, an older event put through the other is kept out, and a hard delete is seen by both."""
+    sm, s3, fs = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-featurestore-runtime", endpoint)
+    other = client("sagemaker-featurestore-runtime", sys.argv[3])
+    name = create_group(sm, s3, offline=False)
+    fs.put_record(FeatureGroupName=name, Record=record("c1", 1700000000.5, age=41, spend=12.5, city="Lyon"))
+    assert as_dict(other.get_record(FeatureGroupName=name, RecordIdentifierValueAsString="c1")["Record"])["city"] == "Lyon"
+    other.put_record(FeatureGroupName=name, Record=record("c1", 1699999999, age=40, spend=1, city="Paris"))
+    assert as_dict(fs.get_record(FeatureGroupName=name, RecordIdentifierValueAsString="c1")["Record"])["city"] == "Lyon"
+    other.put_record(FeatureGroupName=name, Record=record("c2", 1700000001, age=30, spend=2, city="Nice"))
+    got = fs.batch_get_record(Identifiers=[{"FeatureGroupName": name, "RecordIdentifiersValueAsString": ["c1", "c2"]}])["Records"]
+    assert sorted(as_dict(r["Record"])["city"] for r in got) == ["Lyon", "Nice"], got
+    other.delete_record(FeatureGroupName=name, RecordIdentifierValueAsString="c1", EventTime="1700000002", DeletionMode="HardDelete")
+    assert "Record" not in fs.get_record(FeatureGroupName=name, RecordIdentifierValueAsString="c1")
+    sm.delete_feature_group(FeatureGroupName=name)
+
+
 def test_fill_group(endpoint):
     """Group sys.argv[3] with live, expiring and soft-deleted records (the caller then looks at the online store)."""
     sm, s3, fs = client("sagemaker", endpoint), client("s3", endpoint), client("sagemaker-featurestore-runtime", endpoint)
