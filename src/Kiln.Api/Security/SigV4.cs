@@ -71,8 +71,9 @@ internal static class SigV4
     private static IncrementalHash? _threadHmac;
 
     /// <summary>
-    /// Whether <paramref name="signatureHex"/> is the signature of the request whose canonical form is given, computed
-    /// as <see cref="Sign"/> over <see cref="StringToSign"/> would, compared in constant time, without building either string.
+    /// Whether <paramref name="signatureHex"/> is the signature of the request whose canonical form is given: the HMAC,
+    /// under the signing key, of the string to sign (algorithm, time, scope and the canonical request's SHA-256),
+    /// compared in constant time.
     /// </summary>
     public static bool SignatureMatches(byte[] signingKey, string amzDate, string scope, string canonicalRequest, string signatureHex)
     {
@@ -128,9 +129,6 @@ internal static class SigV4
 
     public static string Sign(byte[] signingKey, string stringToSign) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(signingKey, Encoding.UTF8.GetBytes(stringToSign)));
-
-    public static string StringToSign(string amzDate, string scope, string canonicalRequest) =>
-        $"{Algorithm}\n{amzDate}\n{scope}\n{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRequest)))}";
 
     /// <summary>
     /// The canonical request: method, URI (S3 encodes the path once, the other services twice), query, the signed
