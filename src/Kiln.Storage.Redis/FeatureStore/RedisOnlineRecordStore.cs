@@ -33,21 +33,26 @@ public sealed class RedisOnlineRecordStore(IConnectionMultiplexer redis, string 
     /// <summary>How many index entries the scans of <see cref="ListLatestAsync"/> and <see cref="SummarizeAsync"/> read per step, and RemoveGroup removes per transaction.</summary>
     private const int Chunk = 256;
 
+    // Both scripts' removal of the stored record (HMGET into `stored`) and of its entries in the group's indexes.
+    private const string DropStored = """
+        redis.call('ZREM', KEYS[2], stored[3])
+        if stored[2] then
+          redis.call('ZREM', KEYS[3], stored[2] .. ':' .. ARGV[1])
+        end
+        redis.call('HDEL', KEYS[4], ARGV[1])
+        redis.call('SREM', KEYS[5], ARGV[1])
+        redis.call('DEL', KEYS[1])
+        """;
+
     // KEYS: record, time, exp, expiry, deleted. ARGV: id, event time, now, deleted (1/0), expires ("" for none), values, time member.
-    private const string PutScript = """
+    private const string PutScript = $$"""
         local stored = redis.call('HMGET', KEYS[1], 't', 'e', 'o')
         if stored[1] then
           local expired = stored[2] and stored[2] <= ARGV[3]
           if ARGV[2] < stored[1] and not expired then
             return 0
           end
-          redis.call('ZREM', KEYS[2], stored[3])
-          if stored[2] then
-            redis.call('ZREM', KEYS[3], stored[2] .. ':' .. ARGV[1])
-          end
-          redis.call('HDEL', KEYS[4], ARGV[1])
-          redis.call('SREM', KEYS[5], ARGV[1])
-          redis.call('DEL', KEYS[1])
+          {{DropStored}}
         end
         redis.call('HSET', KEYS[1], 't', ARGV[2], 'd', ARGV[4], 'v', ARGV[6], 'o', ARGV[7])
         if ARGV[5] ~= '' then
@@ -66,7 +71,7 @@ public sealed class RedisOnlineRecordStore(IConnectionMultiplexer redis, string 
         """;
 
     // KEYS: record, time, exp, expiry, deleted. ARGV: id, event time, now. 1 when no record is left.
-    private const string RemoveScript = """
+    private const string RemoveScript = $$"""
         local stored = redis.call('HMGET', KEYS[1], 't', 'e', 'o')
         if not stored[1] then
           return 1
@@ -75,13 +80,7 @@ public sealed class RedisOnlineRecordStore(IConnectionMultiplexer redis, string 
         if stored[1] > ARGV[2] and not expired then
           return 0
         end
-        redis.call('ZREM', KEYS[2], stored[3])
-        if stored[2] then
-          redis.call('ZREM', KEYS[3], stored[2] .. ':' .. ARGV[1])
-        end
-        redis.call('HDEL', KEYS[4], ARGV[1])
-        redis.call('SREM', KEYS[5], ARGV[1])
-        redis.call('DEL', KEYS[1])
+        {{DropStored}}
         return 1
         """;
 
