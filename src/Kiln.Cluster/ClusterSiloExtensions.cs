@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using Kiln.Cluster.Endpoints;
+using Kiln.Core.Cluster;
 using Kiln.Serving.Runtime;
 using Kiln.Storage.Postgres;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,10 +57,5 @@ public static class ClusterSiloExtensions
         return silo;
     }
 
-    private static int FreePort(IPAddress address)
-    {
-        using var listener = new TcpListener(IPAddress.IsLoopback(address) ? address : IPAddress.Any, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort(IPAddress address) => UnusedPort.Pick(IPAddress.IsLoopback(address) ? address : IPAddress.Any);
 }

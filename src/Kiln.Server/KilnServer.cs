@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Kiln.Api.FeatureStoreRuntime;
 using Kiln.Api.MLflow;
 using Kiln.Api.Native;
@@ -14,6 +13,7 @@ using Kiln.Artifacts.S3;
 using Kiln.AutoML;
 using Kiln.AutoML.Data;
 using Kiln.Cluster;
+using Kiln.Core.Cluster;
 using Kiln.Core.FeatureStore;
 using Kiln.Core.Jobs;
 using Kiln.Core.Lineage;
@@ -51,6 +51,55 @@ namespace Kiln.Server;
 /// <summary>Builds the Kiln web application: the table of contents of what one Kiln process serves.</summary>
 public static class KilnServer
 {
+    /// <summary>Builds the server (<see cref="Build"/>) and starts it, with <see cref="StartWithFreshSiloPortAsync"/>'s retry.</summary>
+    public static Task<WebApplication> StartAsync(KilnServerOptions options, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default) =>
+        StartWithFreshSiloPortAsync(options, () => Build(options, configure), ct);
+
+    /// <summary>Builds a worker (<see cref="BuildWorker"/>) and starts it, with <see cref="StartWithFreshSiloPortAsync"/>'s retry.</summary>
+    public static Task<IHost> StartWorkerAsync(KilnServerOptions options, Action<HostApplicationBuilder>? configure = null, CancellationToken ct = default) =>
+        StartWithFreshSiloPortAsync(options, () => BuildWorker(options, configure), ct);
+
+    /// <summary>
+    /// Orleans must be told its silo port before it binds it, so a port Kiln picks (<see cref="UnusedPort"/>, when
+    /// <c>--silo-port</c> is not given) can be taken in between by another process picking at the same moment. That
+    /// start fails with Orleans' <see cref="Microsoft.AspNetCore.Connections.AddressInUseException"/> and is made
+    /// again with a new pick; a port the user chose is never changed.
+    /// </summary>
+    private static async Task<THost> StartWithFreshSiloPortAsync<THost>(KilnServerOptions options, Func<THost> build, CancellationToken ct)
+        where THost : IHost
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var host = build();
+            try
+            {
+                await host.StartAsync(ct);
+                return host;
+            }
+            catch (Microsoft.AspNetCore.Connections.AddressInUseException) when (attempt < 3 && options.SiloPort == 0 && options.GatewayPort == 0)
+            {
+                await DisposeAsync(host);
+            }
+            catch
+            {
+                await DisposeAsync(host);
+                throw;
+            }
+        }
+
+        static async Task DisposeAsync(IHost host)
+        {
+            if (host is IAsyncDisposable asyncDisposable)
+            {
+                await asyncDisposable.DisposeAsync();
+            }
+            else
+            {
+                host.Dispose();
+            }
+        }
+    }
+
     public static WebApplication Build(KilnServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         // Kiln has no appsettings files, and reloading them costs a watcher over the working directory's whole tree
@@ -192,7 +241,8 @@ public static class KilnServer
         }
         else
         {
-            silo.UseLocalhostClustering(siloPort: options.SiloPort == 0 ? FreePort() : options.SiloPort, gatewayPort: options.GatewayPort == 0 ? FreePort() : options.GatewayPort, serviceId: "kiln", clusterId: "kiln-embedded");
+            // No Orleans client connects from outside the process, so the gateway stays closed unless asked for.
+            silo.UseLocalhostClustering(siloPort: options.SiloPort == 0 ? UnusedPort.Pick(IPAddress.Loopback) : options.SiloPort, gatewayPort: options.GatewayPort, serviceId: "kiln", clusterId: "kiln-embedded");
         }
 
         silo.AddKilnJobEngine(engine =>
@@ -224,7 +274,7 @@ public static class KilnServer
             // A new store: its first node creates the cluster's tables at start-up, so nobody else is there yet.
             return;
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or FormatException or ArgumentException or TimeoutException or SocketException)
+        catch (Exception e) when (e is System.Data.Common.DbException or FormatException or ArgumentException or TimeoutException or System.Net.Sockets.SocketException)
         {
             throw new KilnStartupException($"Cannot use the metadata store --store {PostgresConnectionString.Describe(store)}: {e.Message}", e);
         }
@@ -409,12 +459,6 @@ public static class KilnServer
         limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 internal sealed partial class ProcessGroupReaper(string directory, ILogger<ProcessGroupReaper> logger) : IHostedService

@@ -33,18 +33,18 @@ internal static class QuickstartCommand
         command.SetAction(async (result, ct) =>
         {
             var options = new KilnServerOptions { Port = result.GetValue(ServerCommand.Port), DataDirectory = Path.GetFullPath(result.GetValue(ServerCommand.DataDir)!) };
-            await using var app = KilnServer.Build(options, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+            Microsoft.AspNetCore.Builder.WebApplication started;
             try
             {
-                await app.StartAsync(ct);
+                started = await KilnServer.StartAsync(options, Quiet, ct);
             }
             catch (IOException) when (options.Port != 0)
             {
                 AnsiConsole.MarkupLine($"[yellow]Port {options.Port} is busy; using a free port instead.[/]");
-                await app.DisposeAsync();
                 return await RunAsync(options with { Port = 0 }, result.GetValue(exit), ct);
             }
 
+            await using var app = started;
             return await DemoAndServeAsync(app, options, result.GetValue(exit), ct);
         });
         return command;
@@ -52,10 +52,11 @@ internal static class QuickstartCommand
 
     private static async Task<int> RunAsync(KilnServerOptions options, bool exit, CancellationToken ct)
     {
-        await using var app = KilnServer.Build(options, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
-        await app.StartAsync(ct);
+        await using var app = await KilnServer.StartAsync(options, Quiet, ct);
         return await DemoAndServeAsync(app, options, exit, ct);
     }
+
+    private static void Quiet(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder) => builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
     private static async Task<int> DemoAndServeAsync(Microsoft.AspNetCore.Builder.WebApplication app, KilnServerOptions options, bool exit, CancellationToken ct)
     {

@@ -144,19 +144,23 @@ internal static class ServerCommand
                 return 2;
             }
 
-            WebApplication built;
+            WebApplication started;
             try
             {
-                built = KilnServer.Build(options);
+                started = await KilnServer.StartAsync(options, ct: ct);
             }
             catch (KilnStartupException e)
             {
                 await Console.Error.WriteLineAsync($"kiln server: {e.Message}");
                 return 2;
             }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await Console.Error.WriteLineAsync($"kiln server: {e.Message} Choose another --port, or 0 for any free one.");
+                return 2;
+            }
 
-            await using var app = built;
-            await app.StartAsync(ct);
+            await using var app = started;
             Announce(app, options);
             await app.WaitForShutdownAsync(ct);
             return 0;

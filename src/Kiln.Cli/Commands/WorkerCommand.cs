@@ -38,7 +38,7 @@ internal static class WorkerCommand
             {
                 await KilnServer.CheckStorageAsync(options, ct);
                 await KilnServer.CheckClusterAsync(options, ct);
-                host = KilnServer.BuildWorker(options);
+                host = await KilnServer.StartWorkerAsync(options, ct: ct);
             }
             catch (Exception e) when (e is StorageUnavailableException or KilnStartupException)
             {
@@ -48,7 +48,6 @@ internal static class WorkerCommand
 
             using (host)
             {
-                await host.StartAsync(ct);
                 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln");
                 logger.LogInformation("Kiln worker joined the cluster in {Store} with {Slots} job slots (version {Version})",
                     Kiln.Storage.Postgres.PostgresConnectionString.Describe(options.Store!), options.JobSlots, Kiln.Jobs.KilnVersion.Current);

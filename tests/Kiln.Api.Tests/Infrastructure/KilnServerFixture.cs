@@ -28,8 +28,7 @@ public class KilnServerFixture : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        _app = KilnServer.Build(_configure(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory }));
-        await _app.StartAsync();
+        _app = await KilnServer.StartAsync(_configure(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory }));
         BaseAddress = new Uri(_app.Addresses()[0] + "/");
         Mlflow = new MlflowHttp(BaseAddress);
     }

@@ -157,10 +157,5 @@ public sealed class S3ArtifactStorageTests(S3TestBucket bucket) : IClassFixture<
         return keys;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => KilnProcess.FreePort();
 }

@@ -14,8 +14,7 @@ public sealed class HostingGuardTests : IDisposable
     [Fact]
     public async Task A_request_for_a_host_not_on_the_allow_list_gets_400()
     {
-        await using var app = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = _dataDirectory, AllowedHosts = ["localhost", "*.kiln.test"] });
-        await app.StartAsync();
+        await using var app = await KilnServer.StartAsync(new KilnServerOptions { Port = 0, DataDirectory = _dataDirectory, AllowedHosts = ["localhost", "*.kiln.test"] });
         var address = new Uri(app.Addresses()[0]);
         using var http = new HttpClient { BaseAddress = address };
 
@@ -40,16 +39,14 @@ public sealed class HostingGuardTests : IDisposable
     public async Task Data_protection_keys_live_in_the_data_folder_and_survive_a_restart()
     {
         string sealedText;
-        await using (var first = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = _dataDirectory }))
+        await using (var first = await KilnServer.StartAsync(new KilnServerOptions { Port = 0, DataDirectory = _dataDirectory }))
         {
-            await first.StartAsync();
             sealedText = first.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("kiln-test").Protect("still signed in");
             await first.StopAsync();
         }
 
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(_dataDirectory, "data-protection-keys"), "key-*.xml"));
-        await using var second = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = _dataDirectory });
-        await second.StartAsync();
+        await using var second = await KilnServer.StartAsync(new KilnServerOptions { Port = 0, DataDirectory = _dataDirectory });
         Assert.Equal("still signed in", second.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("kiln-test").Unprotect(sealedText));
     }
 

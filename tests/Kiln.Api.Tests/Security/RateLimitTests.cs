@@ -14,8 +14,7 @@ public sealed class RateLimitTests : IDisposable
     [Fact]
     public async Task Each_dialect_gets_its_throttling_error_over_the_rate()
     {
-        await using var app = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = _dataDirectory, RateLimit = 2 });
-        await app.StartAsync();
+        await using var app = await KilnServer.StartAsync(new KilnServerOptions { Port = 0, DataDirectory = _dataDirectory, RateLimit = 2 });
         using var http = new HttpClient { BaseAddress = new Uri(app.Addresses()[0] + "/") };
 
         var mlflow = await BurstAsync(() => new HttpRequestMessage(HttpMethod.Get, "api/2.0/mlflow/experiments/search?max_results=1"));

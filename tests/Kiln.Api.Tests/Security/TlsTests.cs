@@ -18,8 +18,7 @@ public sealed class TlsTests : IDisposable
     public async Task Boto3_verifies_the_served_certificate_against_its_ca()
     {
         var (ca, cert, key) = WriteCertificates();
-        await using var app = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = Path.Combine(_folder, "data"), TlsCert = cert, TlsKey = key });
-        await app.StartAsync();
+        await using var app = await KilnServer.StartAsync(new KilnServerOptions { Port = 0, DataDirectory = Path.Combine(_folder, "data"), TlsCert = cert, TlsKey = key });
         var address = new Uri(app.Addresses()[0]);
         Assert.Equal("https", address.Scheme);
         await Boto3.RunAsync(new Uri($"https://127.0.0.1:{address.Port}/"), "tls.py", "test_verified_https", null, ca);

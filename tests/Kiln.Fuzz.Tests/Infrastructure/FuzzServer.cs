@@ -21,8 +21,7 @@ public sealed class FuzzServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = KilnServer.Build(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory });
-        await _app.StartAsync();
+        _app = await KilnServer.StartAsync(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory });
         Http = new HttpClient { BaseAddress = new Uri(_app.Addresses()[0] + "/"), Timeout = AnswerTimeout };
     }
 

@@ -50,8 +50,7 @@ public class StudioFixture : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         await DebianChromium.EnsureAsync();
-        _app = KilnServer.Build(_serverOptions(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory }), _configureServer);
-        await _app.StartAsync();
+        _app = await KilnServer.StartAsync(_serverOptions(new KilnServerOptions { Port = 0, DataDirectory = DataDirectory }), _configureServer);
         BaseAddress = new Uri(_app.Addresses()[0] + "/");
         Http = new HttpClient { BaseAddress = BaseAddress };
         _playwright = await Playwright.CreateAsync();
