@@ -5,8 +5,8 @@
 #       connection; on the --auth server as a non-admin user with HTTP basic auth (the secret checked, the user's
 #       permission on the experiment read from the store on every call).
 #   (b) hosting: bench/hosting's single-row invocations at 64 connections (wrk, post.lua) on an xgboost churn
-#       endpoint deployed on each; on the --auth server every request carries a SigV4 signature (botocore's, renewed
-#       before each run) that the server verifies in full.
+#       endpoint deployed on each; every request carries a SigV4 signature (botocore's, renewed before each run), as
+#       boto3 sends to either, and the --auth server verifies it in full.
 # Usage: bash bench/auth.sh   (REPETITIONS=5, COUNT=500 for (a); ROUNDS=3, SECONDS_PER_RUN=8, CONNECTIONS=64 for (b))
 # Prints two Markdown tables with the ratio auth ÷ plain; JSON of (a) in bench/results/auth-tracking.json.
 set -euo pipefail
@@ -60,11 +60,10 @@ done
 sed -n 2p samples/data/churn.csv | /usr/bin/python3 -c "import sys; print(','.join(sys.stdin.read().strip().split(',')[:-1]), end='')" >"$work/row.csv"
 
 measure() { # name seconds
-  local endpoint="${url[$1]}/endpoints/bench/invocations" headers=""
-  if [[ $1 == auth ]]; then
-    headers="$work/sigv4.txt"
-    python3 bench/auth/sign.py "$endpoint" "$bench_key" "$bench_secret" "$work/row.csv" text/csv >"$headers"
-  fi
+  # Both servers get the same client: botocore signs every request whether or not the server checks, so the plain
+  # server receives the same SigV4 headers (its own host signed) and only the checking differs.
+  local endpoint="${url[$1]}/endpoints/bench/invocations" headers="$work/sigv4-$1.txt"
+  python3 bench/auth/sign.py "$endpoint" "$bench_key" "$bench_secret" "$work/row.csv" text/csv >"$headers"
   ROW_FILE="$work/row.csv" CONTENT_TYPE=text/csv HEADERS_FILE="$headers" RATE=0 CONNECTIONS="$connections" \
     wrk -t2 -c"$connections" -d"$2"s --latency -s bench/hosting/post.lua "$endpoint" >"$work/wrk.txt"
   /usr/bin/python3 - "$work/wrk.txt" <<'PY'

@@ -85,7 +85,7 @@ public static class KilnAuthentication
         var request = http.Request;
         var presigned = !request.Headers.Authorization.ToString().StartsWith(SigV4.Algorithm, StringComparison.Ordinal);
         var parsed = presigned ? ParseQuery(request.Query) : ParseHeader(request.Headers.Authorization.ToString());
-        var dialect = parsed?.Scope.Split('/') is [_, _, "s3", _] || SageMaker.AwsCaller.IsSignedForS3(request) ? Dialect.S3 : Dialect.AwsJson;
+        var dialect = parsed?.Service == "s3" || SageMaker.AwsCaller.IsSignedForS3(request) ? Dialect.S3 : Dialect.AwsJson;
         if (parsed is null)
         {
             await (dialect == Dialect.S3
@@ -103,12 +103,11 @@ public static class KilnAuthentication
             return null;
         }
 
-        var scope = parsed.Scope.Split('/');
-        if (scope[0] != amzDate[..8])
+        if (!amzDate.AsSpan(0, 8).SequenceEqual(parsed.ScopeDate))
         {
             await (dialect == Dialect.S3
-                ? S3ErrorAsync(http, presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed", $"Invalid credential date \"{scope[0]}\". This date is not the same as X-Amz-Date: \"{amzDate[..8]}\".", 400)
-                : JsonErrorAsync(http, "InvalidSignatureException", $"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope[0]}' != '{amzDate[..8]}', from '{amzDate}'.", 403));
+                ? S3ErrorAsync(http, presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed", $"Invalid credential date \"{parsed.ScopeDate}\". This date is not the same as X-Amz-Date: \"{amzDate[..8]}\".", 400)
+                : JsonErrorAsync(http, "InvalidSignatureException", $"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{parsed.ScopeDate}' != '{amzDate[..8]}', from '{amzDate}'.", 403));
             return null;
         }
 
@@ -136,9 +135,8 @@ public static class KilnAuthentication
             return null;
         }
 
-        var canonical = SigV4.CanonicalRequest(request, s3, parsed.SignedHeaders, payloadHash, presigned);
         var key = SigV4.CachedSigningKey(parsed.AccessKeyId, credentials.SecretAccessKey, parsed.Scope);
-        if (!SigV4.SignatureMatches(key, amzDate, parsed.Scope, canonical, parsed.Signature))
+        if (!SigV4.SignatureMatches(key, amzDate, parsed.Scope, request, s3, parsed.SignedHeaders, payloadHash, presigned, parsed.Signature))
         {
             await (s3
                 ? S3ErrorAsync(http, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.", 403)
@@ -394,14 +392,22 @@ public static class KilnAuthentication
         return true;
     }
 
-    private sealed record SignatureParts(string AccessKeyId, string Scope, IReadOnlyList<string> SignedHeaders, string Signature);
+    /// <summary>What a signature names: its access key, its scope (<c>DATE/REGION/SERVICE/aws4_request</c>) with the date and service, the signed headers.</summary>
+    private sealed record SignatureParts(string AccessKeyId, string Scope, string ScopeDate, string Service, IReadOnlyList<string> SignedHeaders, string Signature);
 
     private static SignatureParts? ParseHeader(string header)
     {
         string? credential = null, signedHeaders = null, signature = null;
-        foreach (var part in header[SigV4.Algorithm.Length..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        var parameters = header.AsSpan(SigV4.Algorithm.Length);
+        foreach (var range in parameters.Split(','))
         {
-            var equals = part.IndexOf('=', StringComparison.Ordinal);
+            var part = parameters[range].Trim();
+            if (part.IsEmpty)
+            {
+                continue;
+            }
+
+            var equals = part.IndexOf('=');
             if (equals <= 0)
             {
                 return null;
@@ -411,13 +417,13 @@ public static class KilnAuthentication
             switch (part[..equals])
             {
                 case "Credential":
-                    credential = value;
+                    credential = value.ToString();
                     break;
                 case "SignedHeaders":
-                    signedHeaders = value;
+                    signedHeaders = value.ToString();
                     break;
                 case "Signature":
-                    signature = value;
+                    signature = value.ToString();
                     break;
             }
         }
@@ -448,12 +454,14 @@ public static class KilnAuthentication
             return null;
         }
 
-        return new SignatureParts(credential[..slash], scope, headers, signature);
+        return new SignatureParts(credential[..slash], scope, scopeParts[0], scopeParts[2], headers, signature);
     }
 
     private static bool IsSha256Hex(string value) => value.Length == 64 && IsHex(value);
 
-    private static bool IsHex(string value) => value.All(char.IsAsciiHexDigit);
+    private static bool IsHex(string value) => !value.AsSpan().ContainsAnyExcept(HexDigits);
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 
     private static Task S3ErrorAsync(HttpContext http, string code, string message, int status)
     {

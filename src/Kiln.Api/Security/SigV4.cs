@@ -24,7 +24,7 @@ internal static class SigV4
         request.Headers.Authorization.ToString().StartsWith(Algorithm, StringComparison.Ordinal) || request.Query.ContainsKey("X-Amz-Algorithm");
 
     private const int MaxCachedSigningKeys = 10_000;
-    private static readonly ConcurrentDictionary<string, (string Secret, byte[] Key)> SigningKeys = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<(string AccessKeyId, string Scope), (string Secret, byte[] Key)> SigningKeys = new();
 
     /// <summary>
     /// The signing key of an access key for a scope (<c>DATE/REGION/SERVICE/aws4_request</c>), remembered: it changes
@@ -33,8 +33,7 @@ internal static class SigV4
     /// </summary>
     public static byte[] CachedSigningKey(string accessKeyId, string secret, string scope)
     {
-        var cacheKey = accessKeyId + "/" + scope;
-        if (SigningKeys.TryGetValue(cacheKey, out var cached) && string.Equals(cached.Secret, secret, StringComparison.Ordinal))
+        if (SigningKeys.TryGetValue((accessKeyId, scope), out var cached) && string.Equals(cached.Secret, secret, StringComparison.Ordinal))
         {
             return cached.Key;
         }
@@ -46,7 +45,7 @@ internal static class SigV4
             SigningKeys.Clear();
         }
 
-        SigningKeys[cacheKey] = (secret, key);
+        SigningKeys[(accessKeyId, scope)] = (secret, key);
         return key;
     }
 
@@ -59,8 +58,8 @@ internal static class SigV4
         return HMACSHA256.HashData(key, "aws4_request"u8);
     }
 
-    // Each request thread keeps its SHA-256 and its last signing key's HMAC: creating them per request (as the one-shot
-    // HashData calls do) cost more than the hashing itself.
+    // Each request thread keeps its SHA-256, its last signing key's HMAC and a builder for the canonical request:
+    // creating them per request (as the one-shot HashData calls do) cost more than the hashing itself.
     [ThreadStatic]
     private static IncrementalHash? _threadSha256;
 
@@ -70,12 +69,15 @@ internal static class SigV4
     [ThreadStatic]
     private static IncrementalHash? _threadHmac;
 
+    [ThreadStatic]
+    private static StringBuilder? _threadCanonical;
+
     /// <summary>
-    /// Whether <paramref name="signatureHex"/> is the signature of the request whose canonical form is given: the HMAC,
-    /// under the signing key, of the string to sign (algorithm, time, scope and the canonical request's SHA-256),
-    /// compared in constant time.
+    /// Whether <paramref name="signatureHex"/> is the signature of <paramref name="request"/>: the HMAC, under the
+    /// signing key, of the string to sign (algorithm, time, scope and the SHA-256 of the canonical request, see
+    /// <see cref="CanonicalRequest"/>), compared in constant time.
     /// </summary>
-    public static bool SignatureMatches(byte[] signingKey, string amzDate, string scope, string canonicalRequest, string signatureHex)
+    public static bool SignatureMatches(byte[] signingKey, string amzDate, string scope, HttpRequest request, bool s3, IReadOnlyList<string> signedHeaders, string payloadHash, bool presigned, string signatureHex)
     {
         Span<byte> provided = stackalloc byte[32];
         if (Convert.FromHexString(signatureHex, provided, out _, out var written) != OperationStatus.Done || written != provided.Length)
@@ -83,12 +85,22 @@ internal static class SigV4
             return false;
         }
 
+        var canonical = _threadCanonical ??= new StringBuilder(1024);
+        canonical.Clear();
+        AppendCanonicalRequest(canonical, request, s3, signedHeaders, payloadHash, presigned);
         var sha256 = _threadSha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        AppendUtf8(sha256, canonicalRequest);
+        foreach (var chunk in canonical.GetChunks())
+        {
+            AppendUtf8(sha256, chunk.Span);
+        }
+
+        if (canonical.Capacity > 64 * 1024)
+        {
+            _threadCanonical = null;
+        }
+
         Span<byte> canonicalHash = stackalloc byte[32];
         sha256.GetHashAndReset(canonicalHash);
-        Span<char> canonicalHex = stackalloc char[64];
-        Convert.TryToHexStringLower(canonicalHash, canonicalHex, out _);
 
         if (!ReferenceEquals(_threadHmacKey, signingKey) || _threadHmac is null)
         {
@@ -97,9 +109,23 @@ internal static class SigV4
             _threadHmacKey = signingKey;
         }
 
-        // The string to sign, whole: one call into the HMAC rather than one per part.
-        var stringToSign = $"{Algorithm}\n{amzDate}\n{scope}\n{canonicalHex}";
-        AppendUtf8(_threadHmac, stringToSign);
+        // The string to sign, whole and ASCII (the date and scope were checked to be): one call into the HMAC.
+        var length = Algorithm.Length + amzDate.Length + scope.Length + 3 + 64;
+        byte[]? rented = null;
+        Span<byte> stringToSign = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        var at = Encoding.ASCII.GetBytes(Algorithm, stringToSign);
+        stringToSign[at++] = (byte)'\n';
+        at += Encoding.ASCII.GetBytes(amzDate, stringToSign[at..]);
+        stringToSign[at++] = (byte)'\n';
+        at += Encoding.ASCII.GetBytes(scope, stringToSign[at..]);
+        stringToSign[at++] = (byte)'\n';
+        Convert.TryToHexStringLower(canonicalHash, stringToSign[at..], out var hexWritten);
+        _threadHmac.AppendData(stringToSign[..(at + hexWritten)]);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
         Span<byte> computed = stackalloc byte[32];
         _threadHmac.GetHashAndReset(computed);
         return CryptographicOperations.FixedTimeEquals(provided, computed);
@@ -135,20 +161,19 @@ internal static class SigV4
     /// headers with trimmed values, their names, and the payload hash. <paramref name="presigned"/> leaves out the
     /// signature's own query parameter.
     /// </summary>
-    public static string CanonicalRequest(HttpRequest request, bool s3, IReadOnlyList<string> signedHeaders, string payloadHash, bool presigned)
+    private static void AppendCanonicalRequest(StringBuilder builder, HttpRequest request, bool s3, IReadOnlyList<string> signedHeaders, string payloadHash, bool presigned)
     {
         var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (request.PathBase + request.Path + request.QueryString).ToString();
         var queryStart = raw.IndexOf('?', StringComparison.Ordinal);
-        var path = queryStart < 0 ? raw : raw[..queryStart];
-        if (path.StartsWith("http", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(path, UriKind.Absolute, out var absolute))
+        var path = queryStart < 0 ? raw.AsSpan() : raw.AsSpan(0, queryStart);
+        if (path.StartsWith("http", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(path.ToString(), UriKind.Absolute, out var absolute))
         {
             path = absolute.AbsolutePath;
         }
 
-        var builder = new StringBuilder(512);
         builder.Append(request.Method).Append('\n');
-        var canonicalPath = CanonicalPath(path.Length == 0 ? "/" : path);
-        builder.Append(s3 ? canonicalPath : canonicalPath.Replace("%", "%25", StringComparison.Ordinal)).Append('\n');
+        AppendCanonicalPath(builder, path.IsEmpty ? "/" : path, escapeTwice: !s3);
+        builder.Append('\n');
         AppendQuery(builder, queryStart < 0 ? "" : raw[(queryStart + 1)..], presigned);
         builder.Append('\n');
         foreach (var name in signedHeaders)
@@ -162,43 +187,93 @@ internal static class SigV4
                     builder.Append(',');
                 }
 
-                builder.AppendJoin(' ', (values[i] ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                AppendTrimmedValue(builder, values[i] ?? "");
             }
 
             builder.Append('\n');
         }
 
-        builder.Append('\n').AppendJoin(';', signedHeaders).Append('\n').Append(payloadHash);
-        return builder.ToString();
+        builder.Append('\n');
+        for (var i = 0; i < signedHeaders.Count; i++)
+        {
+            builder.Append(i > 0 ? ";" : "").Append(signedHeaders[i]);
+        }
+
+        builder.Append('\n').Append(payloadHash);
     }
 
-    public static bool TryParseAmzDate(string value, out DateTimeOffset time) =>
-        DateTimeOffset.TryParseExact(value, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
-
-    /// <summary>The path as sent, with escapes kept (hex upper-cased) and every other byte outside AWS's unreserved set escaped.</summary>
-    private static string CanonicalPath(string path)
+    /// <summary>A header value trimmed, its runs of spaces made one; most values are already so and are copied as they are.</summary>
+    private static void AppendTrimmedValue(StringBuilder builder, string value)
     {
-        var builder = new StringBuilder(path.Length + 16);
+        if (value.Length == 0 || (value[0] != ' ' && value[^1] != ' ' && !value.Contains("  ", StringComparison.Ordinal) && value.AsSpan().IndexOfAny(OtherWhitespace) < 0))
+        {
+            builder.Append(value);
+            return;
+        }
+
+        builder.AppendJoin(' ', value.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    private static readonly SearchValues<char> OtherWhitespace = SearchValues.Create("\t\n\v\f\r");
+
+    /// <summary>x-amz-date's basic ISO 8601 form, <c>yyyyMMddTHHmmssZ</c>, read by hand (it is on every request).</summary>
+    public static bool TryParseAmzDate(string value, out DateTimeOffset time)
+    {
+        time = default;
+        if (value.Length != 16 || value[8] != 'T' || value[15] != 'Z'
+            || !TryDigits(value, 0, 4, out var year) || !TryDigits(value, 4, 2, out var month) || !TryDigits(value, 6, 2, out var day)
+            || !TryDigits(value, 9, 2, out var hour) || !TryDigits(value, 11, 2, out var minute) || !TryDigits(value, 13, 2, out var second)
+            || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        time = new DateTimeOffset(year, month, day, hour, minute, second, TimeSpan.Zero);
+        return true;
+    }
+
+    private static bool TryDigits(string text, int start, int count, out int number)
+    {
+        number = 0;
+        for (var i = start; i < start + count; i++)
+        {
+            if (!char.IsAsciiDigit(text[i]))
+            {
+                return false;
+            }
+
+            number = (number * 10) + (text[i] - '0');
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The path as sent, with escapes kept (hex upper-cased) and every other byte outside AWS's unreserved set escaped;
+    /// <paramref name="escapeTwice"/> (all services but S3) escapes the result's '%' once more.
+    /// </summary>
+    private static void AppendCanonicalPath(StringBuilder builder, ReadOnlySpan<char> path, bool escapeTwice)
+    {
+        var percent = escapeTwice ? "%25" : "%";
         for (var i = 0; i < path.Length; i++)
         {
             var c = path[i];
-            if (c == '%' && i + 2 < path.Length && Uri.IsHexDigit(path[i + 1]) && Uri.IsHexDigit(path[i + 2]))
-            {
-                builder.Append('%').Append(char.ToUpperInvariant(path[i + 1])).Append(char.ToUpperInvariant(path[i + 2]));
-                i += 2;
-            }
-            else if (c == '/' || IsUnreserved(c))
+            if (c == '/' || IsUnreserved(c))
             {
                 builder.Append(c);
             }
+            else if (c == '%' && i + 2 < path.Length && Uri.IsHexDigit(path[i + 1]) && Uri.IsHexDigit(path[i + 2]))
+            {
+                builder.Append(percent).Append(char.ToUpperInvariant(path[i + 1])).Append(char.ToUpperInvariant(path[i + 2]));
+                i += 2;
+            }
             else
             {
-                AppendEscaped(builder, path.AsSpan(i, char.IsHighSurrogate(c) && i + 1 < path.Length ? 2 : 1));
-                i += char.IsHighSurrogate(c) && i + 1 < path.Length ? 1 : 0;
+                var length = char.IsHighSurrogate(c) && i + 1 < path.Length ? 2 : 1;
+                AppendEscaped(builder, path.Slice(i, length), percent);
+                i += length - 1;
             }
         }
-
-        return builder.ToString();
     }
 
     /// <summary>Parameters decoded, then encoded the AWS way (everything but unreserved characters), sorted by name and value.</summary>
@@ -246,7 +321,7 @@ internal static class SigV4
             else
             {
                 var length = char.IsHighSurrogate(c) && i + 1 < value.Length ? 2 : 1;
-                AppendEscaped(builder, value.AsSpan(i, length));
+                AppendEscaped(builder, value.AsSpan(i, length), "%");
                 i += length - 1;
             }
         }
@@ -254,13 +329,13 @@ internal static class SigV4
         return builder.ToString();
     }
 
-    private static void AppendEscaped(StringBuilder builder, ReadOnlySpan<char> chars)
+    private static void AppendEscaped(StringBuilder builder, ReadOnlySpan<char> chars, string percent)
     {
         Span<byte> bytes = stackalloc byte[8];
         var count = Encoding.UTF8.GetBytes(chars, bytes);
         foreach (var b in bytes[..count])
         {
-            builder.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            builder.Append(percent).Append(b.ToString("X2", CultureInfo.InvariantCulture));
         }
     }
 
