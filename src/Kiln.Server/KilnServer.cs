@@ -171,6 +171,7 @@ public static class KilnServer
         {
             // First: nothing below runs for a request whose credentials are missing or wrong.
             app.UseKilnAuthentication();
+            app.LeaveOutAspNetAuthenticationMiddleware();
         }
 
         if (options.RateLimit > 0)

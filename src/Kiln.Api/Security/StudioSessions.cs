@@ -42,6 +42,15 @@ public static class StudioSessions
         return services;
     }
 
+    /// <summary>
+    /// ASP.NET Core puts its authentication middleware in front of every request once authentication services exist.
+    /// Kiln authenticates in its own middleware and Studio reads its cookie itself (<see cref="CallerAsync"/>), so
+    /// that middleware would only resolve its handlers on each call (about 1 % of a signed invocation's CPU): the
+    /// key ASP.NET Core checks before adding it is set, which leaves it out.
+    /// </summary>
+    public static void LeaveOutAspNetAuthenticationMiddleware(this IApplicationBuilder app) =>
+        app.Properties["__AuthenticationMiddlewareSet"] = true;
+
     /// <summary>Whether the server was started with <c>--auth</c> (only then are there sessions to log into).</summary>
     public static bool AreOn(IServiceProvider services) => services.GetService<SessionsOn>() is not null;
 

@@ -135,8 +135,17 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
     }
 
     /// <summary>The user holding an access key and the key's secret (SigV4 recomputes signatures with it), or null.</summary>
-    public ValueTask<UserCredentials?> FindByAccessKeyAsync(string accessKeyId, CancellationToken ct = default) =>
-        CachedAsync("k:" + accessKeyId, () => store.FindByAccessKeyAsync(accessKeyId, ct));
+    public ValueTask<UserCredentials?> FindByAccessKeyAsync(string accessKeyId, CancellationToken ct = default)
+    {
+        // Every signed request asks: a cached answer is returned here, before the read's closure is allocated.
+        var key = "k:" + accessKeyId;
+        return _cache.TryGetValue(key, out var cached) && cached.Until > time.GetUtcNow()
+            ? ValueTask.FromResult(cached.Credentials)
+            : ReadByAccessKeyAsync(key, accessKeyId, ct);
+    }
+
+    private ValueTask<UserCredentials?> ReadByAccessKeyAsync(string key, string accessKeyId, CancellationToken ct) =>
+        CachedAsync(key, () => store.FindByAccessKeyAsync(accessKeyId, ct));
 
     /// <summary>The user if <paramref name="secret"/> is their secret (HTTP basic auth), else null.</summary>
     public async ValueTask<KilnUser?> FindByNameAndSecretAsync(string name, string secret, CancellationToken ct = default)
