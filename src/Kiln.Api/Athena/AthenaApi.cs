@@ -230,22 +230,8 @@ internal static partial class AthenaApi
         }
     }
 
-    private static async Task WriteErrorAsync(HttpContext http, string type, string message, string? athenaCode, int status)
-    {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = AwsJson.ContentType;
-        http.Response.Headers["x-amzn-ErrorType"] = type;
-        await using var writer = new Utf8JsonWriter(http.Response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("__type", type);
-        writer.WriteString("Message", message);
-        if (athenaCode is not null)
-        {
-            writer.WriteString("AthenaErrorCode", athenaCode);
-        }
-
-        writer.WriteEndObject();
-    }
+    private static Task WriteErrorAsync(HttpContext http, string type, string message, string? athenaCode, int status) =>
+        AwsJson.WriteErrorAsync(http.Response, status, type, message, "Message", athenaCode is null ? null : [new("AthenaErrorCode", athenaCode)]);
 
     [GeneratedRegex("^[a-zA-Z0-9._-]{1,128}$")]
     private static partial Regex WorkGroupPattern();

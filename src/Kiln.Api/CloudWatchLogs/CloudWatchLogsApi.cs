@@ -230,15 +230,6 @@ internal static class CloudWatchLogsApi
         }
     }
 
-    private static async Task WriteErrorAsync(HttpContext http, string type, string message, int status)
-    {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = AwsJson.ContentType;
-        http.Response.Headers["x-amzn-ErrorType"] = type;
-        await using var writer = new Utf8JsonWriter(http.Response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("__type", type);
-        writer.WriteString("message", message);
-        writer.WriteEndObject();
-    }
+    private static Task WriteErrorAsync(HttpContext http, string type, string message, int status) =>
+        AwsJson.WriteErrorAsync(http.Response, status, type, message);
 }

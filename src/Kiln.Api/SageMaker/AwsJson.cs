@@ -9,6 +9,28 @@ internal static class AwsJson
 {
     public const string ContentType = "application/x-amz-json-1.1";
 
+    /// <summary>
+    /// An error as the AWS JSON services send it: the status, <c>x-amzn-ErrorType</c>, and a body with <c>__type</c>
+    /// and the message under the member name the service's model gives it (SageMaker's <c>message</c>, Athena's
+    /// <c>Message</c>), then any members of the service's own.
+    /// </summary>
+    public static async Task WriteErrorAsync(HttpResponse response, int status, string type, string message, string messageMember = "message", IEnumerable<KeyValuePair<string, string>>? more = null)
+    {
+        response.StatusCode = status;
+        response.ContentType = ContentType;
+        response.Headers["x-amzn-ErrorType"] = type;
+        await using var writer = new Utf8JsonWriter(response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("__type", type);
+        writer.WriteString(messageMember, message);
+        foreach (var (name, value) in more ?? [])
+        {
+            writer.WriteString(name, value);
+        }
+
+        writer.WriteEndObject();
+    }
+
     public static readonly JsonSerializerOptions Options = new()
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

@@ -183,21 +183,14 @@ public static class SageMakerApi
         }
     }
 
-    private static async Task WriteErrorAsync(HttpContext http, SageMakerException error)
+    private static Task WriteErrorAsync(HttpContext http, SageMakerException error)
     {
-        http.Response.StatusCode = error.Status;
         if (error.Status == 503)
         {
             http.Response.Headers.RetryAfter = StoreOutage.RetryAfterSeconds;
         }
 
-        http.Response.ContentType = AwsJson.ContentType;
-        http.Response.Headers["x-amzn-ErrorType"] = error.Type;
-        await using var writer = new Utf8JsonWriter(http.Response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("__type", error.Type);
-        writer.WriteString("message", error.Message);
-        writer.WriteEndObject();
+        return AwsJson.WriteErrorAsync(http.Response, error.Status, error.Type, error.Message);
     }
 
     private sealed record Operation(Type RequestType, Func<object, SageMakerCall, Task<object?>> Invoke);

@@ -469,17 +469,9 @@ public static class KilnAuthentication
         return S3Xml.WriteErrorAsync(http, code, message, status);
     }
 
-    private static async Task JsonErrorAsync(HttpContext http, string type, string message, int status)
+    private static Task JsonErrorAsync(HttpContext http, string type, string message, int status)
     {
-        var response = http.Response;
-        response.StatusCode = status;
-        response.ContentType = "application/x-amz-json-1.1";
-        response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
-        response.Headers["x-amzn-ErrorType"] = type;
-        await using var writer = new Utf8JsonWriter(response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("__type", type);
-        writer.WriteString("message", message);
-        writer.WriteEndObject();
+        http.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
+        return SageMaker.AwsJson.WriteErrorAsync(http.Response, status, type, message);
     }
 }

@@ -52,15 +52,8 @@ public static class RateLimits
         }
         else if (request.Headers.ContainsKey("X-Amz-Target") || path.StartsWith("/endpoints/", StringComparison.Ordinal) || path.StartsWith("/FeatureGroup/", StringComparison.Ordinal))
         {
-            http.Response.StatusCode = 400;
-            http.Response.ContentType = "application/x-amz-json-1.1";
             http.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
-            http.Response.Headers["x-amzn-ErrorType"] = "ThrottlingException";
-            await using var writer = new Utf8JsonWriter(http.Response.Body);
-            writer.WriteStartObject();
-            writer.WriteString("__type", "ThrottlingException");
-            writer.WriteString("message", "Rate exceeded");
-            writer.WriteEndObject();
+            await SageMaker.AwsJson.WriteErrorAsync(http.Response, 400, "ThrottlingException", "Rate exceeded");
         }
         else if (path.StartsWith("/api/", StringComparison.Ordinal) || path.StartsWith("/ajax-api/", StringComparison.Ordinal))
         {
