@@ -7,7 +7,12 @@
 #   (b) hosting: bench/hosting's single-row invocations at 64 connections (wrk, post.lua) on an xgboost churn
 #       endpoint deployed on each; every request carries a SigV4 signature (botocore's, renewed before each run), as
 #       boto3 sends to either, and the --auth server verifies it in full.
-# Usage: bash bench/auth.sh   (REPETITIONS=5, COUNT=500 for (a); ROUNDS=3, SECONDS_PER_RUN=8, CONNECTIONS=64 for (b))
+#       Besides throughput and p99, each server's own CPU time per request (from /proc, utime + stime over the run):
+#       wrk shares the 2 cores, so throughput moves with it, while CPU per request is what auth adds to the server.
+#       The VM's speed drifts by more than the effect, so the rounds are short and many, each a plain and an auth run
+#       back to back (order alternating), and the ratio reported is the median of the rounds' own ratios.
+# Usage: bash bench/auth.sh   (REPETITIONS=5, COUNT=500 for (a); ROUNDS=9, SECONDS_PER_RUN=6, WARMUP_SECONDS=20
+#        (twice per server, alternating, so both reach their tiered-JIT steady state), CONNECTIONS=64 for (b))
 # Prints two Markdown tables with the ratio auth ÷ plain; JSON of (a) in bench/results/auth-tracking.json.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,8 +20,9 @@ cd "$root"
 source bench/lib/servers.sh
 repetitions="${REPETITIONS:-5}"
 count="${COUNT:-500}"
-rounds="${ROUNDS:-3}"
-seconds="${SECONDS_PER_RUN:-8}"
+rounds="${ROUNDS:-9}"
+seconds="${SECONDS_PER_RUN:-6}"
+warmup="${WARMUP_SECONDS:-20}"
 connections="${CONNECTIONS:-64}"
 work="$(mktemp -d)"
 
@@ -32,13 +38,14 @@ admin_secret=$(field secret_access_key <<<"$admin_json")
 bench_key=$(field access_key_id <<<"$bench_json")
 bench_secret=$(field secret_access_key <<<"$bench_json")
 
-declare -A url
+declare -A url server_pid
 for name in plain auth; do
   flags=(); [[ $name == auth ]] && flags=(--auth)
   setsid dotnet "$work/kiln/kiln.dll" server --port 0 --data-dir "$work/$name" "${flags[@]}" >"$work/$name.log" 2>&1 &
   pids+=($!)
   address_from_log "$name" "${pids[-1]}" "$work/$name.log" 's|.*Kiln listening on \(http://[^ ]*\).*|\1|p'
   url[$name]="$server_address"
+  server_pid[$name]="${pids[-1]}"
   wait_for_server "$name" "${url[$name]}/health" "${pids[-1]}" "$work/$name.log"
 done
 
@@ -64,38 +71,49 @@ measure() { # name seconds
   # server receives the same SigV4 headers (its own host signed) and only the checking differs.
   local endpoint="${url[$1]}/endpoints/bench/invocations" headers="$work/sigv4-$1.txt"
   python3 bench/auth/sign.py "$endpoint" "$bench_key" "$bench_secret" "$work/row.csv" text/csv >"$headers"
+  local ticks_before ticks_after
+  ticks_before=$(server_ticks "$1")
   ROW_FILE="$work/row.csv" CONTENT_TYPE=text/csv HEADERS_FILE="$headers" RATE=0 CONNECTIONS="$connections" \
     wrk -t2 -c"$connections" -d"$2"s --latency -s bench/hosting/post.lua "$endpoint" >"$work/wrk.txt"
-  /usr/bin/python3 - "$work/wrk.txt" <<'PY'
+  ticks_after=$(server_ticks "$1")
+  /usr/bin/python3 - "$work/wrk.txt" "$(( ticks_after - ticks_before ))" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+requests = int(re.search(r"(\d+) requests in", text).group(1))
 value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", text).groups()
 p99 = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", text)) else 0
-print(f"{rps:.0f} {p99:.2f} {errors}")
+cpu_us = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / requests
+print(f"{rps:.0f} {p99:.2f} {errors} {cpu_us:.1f}")
 PY
 }
 
-declare -A runs p99s errors
-for name in plain auth; do measure "$name" 10 >/dev/null; runs[$name]=""; p99s[$name]=""; errors[$name]=0; done
+# The server's CPU time so far in clock ticks (user + system, fields 14 and 15 of /proc/PID/stat).
+server_ticks() { awk '{ print $14 + $15 }' "/proc/${server_pid[$1]}/stat"; }
+
+declare -A runs p99s errors cpus
+for name in plain auth; do runs[$name]=""; p99s[$name]=""; errors[$name]=0; cpus[$name]=""; done
+for warm in 1 2; do for name in plain auth; do measure "$name" "$warmup" >/dev/null; done; done
 for (( round = 0; round < rounds; round++ )); do
   order=(plain auth); (( round % 2 == 1 )) && order=(auth plain)
   for name in "${order[@]}"; do
-    read -r rps p99 err < <(measure "$name" "$seconds")
-    echo "round $round $name: $rps requests/s, p99 $p99 ms, $err non-2xx" >&2
-    runs[$name]+="$rps "; p99s[$name]+="$p99 "; errors[$name]=$(( ${errors[$name]} + err ))
+    read -r rps p99 err cpu < <(measure "$name" "$seconds")
+    echo "round $round $name: $rps requests/s, p99 $p99 ms, server CPU $cpu µs/request, $err non-2xx" >&2
+    runs[$name]+="$rps "; p99s[$name]+="$p99 "; cpus[$name]+="$cpu "; errors[$name]=$(( ${errors[$name]} + err ))
   done
 done
-/usr/bin/python3 - "${runs[plain]}" "${runs[auth]}" "${p99s[plain]}" "${p99s[auth]}" "${errors[plain]}" "${errors[auth]}" <<'PY'
+/usr/bin/python3 - "${runs[plain]}" "${runs[auth]}" "${p99s[plain]}" "${p99s[auth]}" "${cpus[plain]}" "${cpus[auth]}" "${errors[plain]}" "${errors[auth]}" <<'PY'
 import statistics, sys
-plain, auth, p99_plain, p99_auth = ([float(v) for v in arg.split()] for arg in sys.argv[1:5])
+plain, auth, p99_plain, p99_auth, cpu_plain, cpu_auth = ([float(v) for v in arg.split()] for arg in sys.argv[1:7])
 print()
-print("| invocations, 64 connections | plain (median) | --auth, SigV4 (median) | --auth ÷ plain |")
+print(f"| invocations, 64 connections, {len(plain)} rounds | plain (median) | --auth, SigV4 (median) | --auth ÷ plain (median of the rounds' ratios) |")
 print("|---|---:|---:|---:|")
-rate_plain, rate_auth = statistics.median(plain), statistics.median(auth)
-lat_plain, lat_auth = statistics.median(p99_plain), statistics.median(p99_auth)
-print(f"| requests/s (runs: {' '.join(f'{v:.0f}' for v in plain)} / {' '.join(f'{v:.0f}' for v in auth)}) | {rate_plain:.0f} | {rate_auth:.0f} | {rate_auth / rate_plain:.1%} |")
-print(f"| p99 (ms) | {lat_plain:.2f} | {lat_auth:.2f} | {lat_auth / lat_plain:.1%} |")
-print(f"\nnon-2xx answers: plain {sys.argv[5]}, auth {sys.argv[6]}")
+def row(label, a, b, digits):
+    ratios = sorted(y / x for x, y in zip(a, b))
+    print(f"| {label} | {statistics.median(a):.{digits}f} | {statistics.median(b):.{digits}f} | {statistics.median(ratios):.1%} ({ratios[0]:.1%}–{ratios[-1]:.1%}) |")
+row("requests/s", plain, auth, 0)
+row("p99 (ms)", p99_plain, p99_auth, 2)
+row("server CPU per request (µs)", cpu_plain, cpu_auth, 1)
+print(f"\nnon-2xx answers: plain {sys.argv[7]}, auth {sys.argv[8]}")
 PY
