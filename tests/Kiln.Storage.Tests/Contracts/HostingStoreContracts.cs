@@ -121,7 +121,7 @@ public abstract class EndpointStoreContract : DeletableNamedResourceContract<End
         Assert.Null(await Store.LoadBanditStateAsync("ghost"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Bandit_weights_are_listed_oldest_first_bounded_per_endpoint_and_deleted_with_it()
     {
         await Store.AddEndpointAsync(Sample("e", Epoch, nameof(EndpointStatus.InService)));
@@ -146,7 +146,7 @@ public abstract class EndpointStoreContract : DeletableNamedResourceContract<End
         Assert.Single(await Store.ListBanditWeightsAsync("f"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Bandit_weights_of_a_missing_endpoint_are_not_kept()
     {
         await Store.AddBanditWeightsAsync("ghost", Reading(0, 0.5), keep: 10);

@@ -11,7 +11,7 @@ public abstract class PermissionStoreContract
 
     protected IPermissionStore Store => _store ??= CreateStore();
 
-    [Fact]
+    [StoreFact]
     public async Task A_permission_is_kept_once_per_user_and_resource_and_updated_in_place()
     {
         var read = new ResourcePermission(ResourceKind.Experiment, "1", "alice", Permission.Read);
@@ -30,7 +30,7 @@ public abstract class PermissionStoreContract
         Assert.Null(await Store.GetAsync(ResourceKind.Experiment, "1", "bob"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Every_permission_name_round_trips_and_a_user_lists_theirs()
     {
         var all = new[]
@@ -52,7 +52,7 @@ public abstract class PermissionStoreContract
         Assert.Empty(await Store.ListForUserAsync("nobody"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deleting_removes_one_permission_all_of_a_user_or_all_on_a_resource()
     {
         await Store.CreateAsync(new ResourcePermission(ResourceKind.Experiment, "1", "erin", Permission.Read));
@@ -76,7 +76,7 @@ public abstract class PermissionStoreContract
         Assert.Single(await Store.ListForUserAsync("frank"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Renaming_a_resource_moves_its_permissions()
     {
         await Store.CreateAsync(new ResourcePermission(ResourceKind.RegisteredModel, "old", "gina", Permission.Manage));
