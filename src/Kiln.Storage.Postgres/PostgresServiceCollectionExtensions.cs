@@ -7,6 +7,7 @@ using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
 using Kiln.Core.Registry;
 using Kiln.Core.Security;
+using Kiln.Core.Security.Permissions;
 using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
@@ -43,9 +44,7 @@ public static class PostgresServiceCollectionExtensions
         services.AddSingleton(database);
         services.AddSingleton<ITrackingStore>(provider => new PostgresTrackingStore(database, defaultArtifactRoot, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IModelRegistryStore, PostgresModelRegistryStore>();
-        services.AddSingleton<Security.PostgresPermissionStore>();
-        services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore>(provider => new Kiln.Core.Security.Permissions.CachedPermissionStore(
-            provider.GetRequiredService<Security.PostgresPermissionStore>(), provider.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.AddCachedPermissionStore<Security.PostgresPermissionStore>();
         services.AddSingleton<Kiln.Core.Security.Audit.IAuditStore, Security.PostgresAuditStore>();
         services.AddSingleton<IModelPackageStore, PostgresModelPackageStore>();
         services.AddSingleton<ITrainingJobStore, PostgresTrainingJobStore>();

@@ -7,6 +7,7 @@ using Kiln.Core.Pipelines;
 using Kiln.Core.Processing;
 using Kiln.Core.Registry;
 using Kiln.Core.Security;
+using Kiln.Core.Security.Permissions;
 using Kiln.Core.Serving;
 using Kiln.Core.Tracking;
 using Kiln.Core.Training;
@@ -60,9 +61,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IFeatureGroupStore, SqliteFeatureGroupStore>();
         services.AddSingleton<IOnlineRecordStore, SqliteOnlineRecordStore>();
         services.AddSingleton<IUserStore, SqliteUserStore>();
-        services.AddSingleton<SqlitePermissionStore>();
-        services.AddSingleton<Kiln.Core.Security.Permissions.IPermissionStore>(provider => new Kiln.Core.Security.Permissions.CachedPermissionStore(
-            provider.GetRequiredService<SqlitePermissionStore>(), provider.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.AddCachedPermissionStore<SqlitePermissionStore>();
         services.AddSingleton<Kiln.Core.Security.Audit.IAuditStore, SqliteAuditStore>();
         return services;
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kiln.Core.Security.Permissions;
 
@@ -89,4 +90,16 @@ public sealed class CachedPermissionStore(IPermissionStore store, TimeProvider t
     }
 
     private sealed record Cached(ResourcePermission? Permission, DateTimeOffset Until);
+}
+
+public static class PermissionStoreServiceCollectionExtensions
+{
+    /// <summary>A metadata store's permission table as <see cref="IPermissionStore"/>, read through <see cref="CachedPermissionStore"/>.</summary>
+    public static IServiceCollection AddCachedPermissionStore<TStore>(this IServiceCollection services)
+        where TStore : class, IPermissionStore
+    {
+        services.AddSingleton<TStore>();
+        return services.AddSingleton<IPermissionStore>(provider => new CachedPermissionStore(
+            provider.GetRequiredService<TStore>(), provider.GetService<TimeProvider>() ?? TimeProvider.System));
+    }
 }
