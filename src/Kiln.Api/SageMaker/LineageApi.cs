@@ -34,14 +34,12 @@ internal static class LineageApi
     private static LineagePermissions Visibility(SageMakerCall call) => call.Service<LineagePermissions>();
 
     /// <summary>An entity the caller may not see (a hidden model package's or job's) answers as one that does not exist.</summary>
-    private static async Task<LineageEntity> VisibleOrMissingAsync(SageMakerCall call, LineageEntity entity)
+    private static async Task RequireVisibleAsync(SageMakerCall call, string arn)
     {
-        if (!await Visibility(call).MaySeeAsync(call.Who, entity.Arn, call.Aborted))
+        if (!await Visibility(call).MaySeeAsync(call.Who, arn, call.Aborted))
         {
-            throw KilnException.NotFound($"The lineage entity {entity.Arn} does not exist.");
+            throw KilnException.NotFound($"The lineage entity {arn} does not exist.");
         }
-
-        return entity;
     }
 
     private static string ArnOf(SageMakerCall call, string resource, string nameOrArn) =>
@@ -79,7 +77,9 @@ internal static class LineageApi
     {
         if (request.ArtifactArn is { } arn)
         {
-            return await VisibleOrMissingAsync(call, await Lineage(call).DescribeAsync(arn, LineageKind.Artifact, call.Aborted));
+            var artifact = await Lineage(call).DescribeAsync(arn, LineageKind.Artifact, call.Aborted);
+            await RequireVisibleAsync(call, artifact.Arn);
+            return artifact;
         }
 
         if (request.Source?.SourceUri is not { } uri)
@@ -269,11 +269,7 @@ internal static class LineageApi
             ? LineageFilters.None
             : new LineageFilters(request.Filters.Types ?? [], kinds, request.Filters.CreatedBefore, request.Filters.CreatedAfter, request.Filters.ModifiedBefore, request.Filters.ModifiedAfter, request.Filters.Properties ?? []);
         var direction = request.Direction switch { "Ascendants" => LineageDirection.Ascendants, "Both" => LineageDirection.Both, _ => LineageDirection.Descendants };
-        if (!await Visibility(call).MaySeeAsync(call.Who, start, call.Aborted))
-        {
-            throw KilnException.NotFound($"The lineage entity {start} does not exist.");
-        }
-
+        await RequireVisibleAsync(call, start);
         var graph = await Visibility(call).VisibleAsync(call.Who, await Lineage(call).QueryAsync(start, direction, request.MaxDepth ?? LineageService.MaxDepth, filters, call.Aborted), call.Aborted);
         var (vertices, next) = JobListing.Slice(graph.Vertices, request.NextToken, request.MaxResults ?? 50);
         return new QueryLineageResponse(

@@ -75,7 +75,7 @@ internal static class SigV4
     /// <summary>
     /// Whether <paramref name="signatureHex"/> is the signature of <paramref name="request"/>: the HMAC, under the
     /// signing key, of the string to sign (algorithm, time, scope and the SHA-256 of the canonical request, see
-    /// <see cref="CanonicalRequest"/>), compared in constant time.
+    /// <see cref="AppendCanonicalRequest"/>), compared in constant time.
     /// </summary>
     public static bool SignatureMatches(byte[] signingKey, string amzDate, string scope, HttpRequest request, bool s3, IReadOnlyList<string> signedHeaders, string payloadHash, bool presigned, string signatureHex)
     {
