@@ -90,6 +90,12 @@ public static partial class RuntimeApi
             throw new RuntimeError(null, 413, $"HTTP content length exceeded {MaxPayloadBytes} bytes.");
         }
 
+        // Already in memory (authentication reads a signed body ahead to hash it): used as it is, not copied again.
+        if (http.Request.Body is MemoryStream { Position: 0 } buffered && buffered.TryGetBuffer(out var bytes))
+        {
+            return bytes.Count <= MaxPayloadBytes ? bytes : throw new RuntimeError(null, 413, $"HTTP content length exceeded {MaxPayloadBytes} bytes.");
+        }
+
         if (length is { } known)
         {
             var buffer = new byte[known];

@@ -80,7 +80,7 @@ public static class KilnAuthentication
         }
     }
 
-    private static async Task<KilnCaller?> VerifySigV4Async(HttpContext http)
+    private static async ValueTask<KilnCaller?> VerifySigV4Async(HttpContext http)
     {
         var request = http.Request;
         var presigned = !request.Headers.Authorization.ToString().StartsWith(SigV4.Algorithm, StringComparison.Ordinal);
@@ -203,7 +203,7 @@ public static class KilnAuthentication
     /// header signature; <c>UNSIGNED-PAYLOAD</c> for a presigned URL without it) and checks a hex value as the body is
     /// read. The JSON services sign the body itself, so it is read here (they are small) and hashed.
     /// </summary>
-    private static async Task<string?> PayloadHashAsync(HttpContext http, bool s3, bool presigned)
+    private static async ValueTask<string?> PayloadHashAsync(HttpContext http, bool s3, bool presigned)
     {
         var claimed = http.Request.Headers["x-amz-content-sha256"].ToString();
         if (s3)
@@ -246,7 +246,8 @@ public static class KilnAuthentication
             return null;
         }
 
-        http.Request.Body = new MemoryStream(body, writable: false);
+        // Buffer visible: a handler reading the whole body (an invocation) takes these bytes instead of copying them again.
+        http.Request.Body = new MemoryStream(body, 0, body.Length, writable: false, publiclyVisible: true);
         var actual = SigV4.Sha256Hex(body);
         if (claimed.Length > 0 && IsSha256Hex(claimed) && !string.Equals(claimed, actual, StringComparison.OrdinalIgnoreCase))
         {
@@ -272,7 +273,7 @@ public static class KilnAuthentication
     }
 
     /// <summary>HTTP basic (name and secret) or a bearer token (the secret); without either, the dialect's "who are you" answer.</summary>
-    private static async Task<KilnCaller?> VerifyPasswordAsync(HttpContext http)
+    private static async ValueTask<KilnCaller?> VerifyPasswordAsync(HttpContext http)
     {
         var users = http.RequestServices.GetRequiredService<Users>();
         var authorization = http.Request.Headers.Authorization.ToString();
@@ -445,16 +446,34 @@ public static class KilnAuthentication
 
         // KEY/DATE/REGION/SERVICE/aws4_request: the key id cannot contain '/', the rest is the scope.
         var slash = credential.IndexOf('/', StringComparison.Ordinal);
-        var scope = slash > 0 ? credential[(slash + 1)..] : "";
-        var scopeParts = scope.Split('/');
-        var headers = signedHeaders.Split(';');
-        if (scopeParts.Length != 4 || scopeParts[0].Length != 8 || scopeParts[3] != "aws4_request" || scopeParts.Any(p => p.Length == 0)
-            || !headers.Contains("host") || headers.Any(h => h.Length == 0 || h.Any(char.IsAsciiLetterUpper)))
+        if (slash <= 0)
         {
             return null;
         }
 
-        return new SignatureParts(credential[..slash], scope, scopeParts[0], scopeParts[2], headers, signature);
+        var scope = credential[(slash + 1)..];
+        var span = scope.AsSpan();
+        var dateEnd = span.IndexOf('/');
+        var regionEnd = dateEnd < 0 ? -1 : dateEnd + 1 + span[(dateEnd + 1)..].IndexOf('/');
+        var serviceEnd = regionEnd <= dateEnd ? -1 : regionEnd + 1 + span[(regionEnd + 1)..].IndexOf('/');
+        if (dateEnd != 8 || regionEnd <= dateEnd + 1 || serviceEnd <= regionEnd + 1 || !span[(serviceEnd + 1)..].SequenceEqual("aws4_request"))
+        {
+            return null;
+        }
+
+        var headers = signedHeaders.Split(';');
+        var signsHost = false;
+        foreach (var header in headers)
+        {
+            if (header.Length == 0 || header.AsSpan().ContainsAnyInRange('A', 'Z'))
+            {
+                return null;
+            }
+
+            signsHost |= header == "host";
+        }
+
+        return signsHost ? new SignatureParts(credential[..slash], scope, scope[..8], scope[(regionEnd + 1)..serviceEnd], headers, signature) : null;
     }
 
     private static bool IsSha256Hex(string value) => value.Length == 64 && IsHex(value);

@@ -79,6 +79,48 @@ public sealed class AuthTests(AuthServerFixture server) : IClassFixture<AuthServ
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("Credential={0}/20261207/us-east-1/sagemaker/aws4_requesx, SignedHeaders=host;x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}/20261207/us-east-1/sagemaker/aws4_request/x, SignedHeaders=host;x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}/20261207//sagemaker/aws4_request, SignedHeaders=host;x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}/20261207/us-east-1//aws4_request, SignedHeaders=host;x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}/2026127/us-east-1/sagemaker/aws4_request, SignedHeaders=host;x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}/20261207/us-east-1/sagemaker, SignedHeaders=host;x-amz-date, Signature={1}")]
+    [InlineData("Credential=/20261207/us-east-1/sagemaker/aws4_request, SignedHeaders=host;x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}, SignedHeaders=host;x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}/20261207/us-east-1/sagemaker/aws4_request, SignedHeaders=x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}/20261207/us-east-1/sagemaker/aws4_request, SignedHeaders=Host;x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}/20261207/us-east-1/sagemaker/aws4_request, SignedHeaders=host;;x-amz-date, Signature={1}")]
+    [InlineData("Credential={0}/20261207/us-east-1/sagemaker/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc")]
+    [InlineData("Credential={0}/20261207/us-east-1/sagemaker/aws4_request, SignedHeaders=host;x-amz-date")]
+    public async Task A_malformed_signature_header_is_refused_in_each_dialect(string parameters)
+    {
+        var header = "AWS4-HMAC-SHA256 " + string.Format(System.Globalization.CultureInfo.InvariantCulture, parameters, server.Reader.User.AccessKeyId, new string('a', 64));
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        using var json = new HttpRequestMessage(HttpMethod.Post, "endpoints/none/invocations") { Content = new StringContent("1,2", Encoding.UTF8, "text/csv") };
+        json.Headers.TryAddWithoutValidation("Authorization", header);
+        json.Headers.Add("X-Amz-Date", "20261207T120000Z");
+        using var jsonAnswer = await http.SendAsync(json);
+        Assert.Equal(HttpStatusCode.BadRequest, jsonAnswer.StatusCode);
+        Assert.Equal("IncompleteSignatureException", jsonAnswer.Headers.GetValues("x-amzn-ErrorType").Single());
+
+        // One port serves every dialect: a malformed header is taken for S3's when its scope names s3 whole.
+        var s3Header = header.Replace("/sagemaker/", "/s3/", StringComparison.Ordinal);
+        if (!s3Header.Contains("/s3/aws4_request", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        using var s3 = new HttpRequestMessage(HttpMethod.Get, "some-bucket/some-key");
+        s3.Headers.TryAddWithoutValidation("Authorization", s3Header);
+        s3.Headers.Add("X-Amz-Date", "20261207T120000Z");
+        s3.Headers.Add("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+        using var s3Answer = await http.SendAsync(s3);
+        Assert.Equal(HttpStatusCode.BadRequest, s3Answer.StatusCode);
+        Assert.Contains("<Code>AuthorizationHeaderMalformed</Code>", await s3Answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_non_loopback_address_needs_auth_or_an_explicit_opt_out()
     {
