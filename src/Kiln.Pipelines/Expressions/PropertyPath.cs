@@ -8,6 +8,11 @@ public static class PropertyPath
 {
     public static IReadOnlyList<PropertyPathSegment> Parse(string path)
     {
+        if (path.Length == 0)
+        {
+            throw new FormatException("A property reference ('Get') cannot be empty; it names a parameter, an execution variable or a step's property.");
+        }
+
         var segments = new List<PropertyPathSegment>();
         var i = 0;
         while (i < path.Length)

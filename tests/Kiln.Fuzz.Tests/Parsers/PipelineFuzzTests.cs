@@ -49,6 +49,16 @@ public class PipelineFuzzTests
         Assert.Equal(new[] { "Train", "Check", "Stop" }, definition.Steps.Select(step => step.Name).ToArray());
     }
 
+    /// <summary>Found by the fuzzer (seed 9MuSrf1NMEK1): an empty reference reached the validator as a path of no segments.</summary>
+    [Fact]
+    public void An_empty_reference_is_refused_as_a_definition_error()
+    {
+        var json = PipelineGrammar.Valid.Replace("\"Get\":\"Parameters.Input\"", "\"Get\":\"\"", StringComparison.Ordinal);
+        Assert.NotEqual(PipelineGrammar.Valid, json);
+        var error = Assert.Throws<PipelineDefinitionException>(() => DefinitionValidator.ParseAndValidate(json, new Operations()));
+        Assert.Contains("cannot be empty", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Definitions_validate_or_are_refused_with_a_definition_error() =>
         Fuzzing.Property(PipelineGrammar.Any, 1200, json => json.Length, json => DefinitionValidator.ParseAndValidate(json, new Operations()), e => e is PipelineDefinitionException);
