@@ -84,9 +84,9 @@ public static class KilnAuthentication
     {
         var request = http.Request;
         var presigned = !request.Headers.Authorization.ToString().StartsWith(SigV4.Algorithm, StringComparison.Ordinal);
-        var parsed = presigned ? ParseQuery(request.Query) : ParseHeader(request.Headers.Authorization.ToString());
-        var dialect = parsed?.Service == "s3" || SageMaker.AwsCaller.IsSignedForS3(request) ? Dialect.S3 : Dialect.AwsJson;
-        if (parsed is null)
+        var signature = presigned ? SignatureParts.FromQuery(request.Query) : SignatureParts.FromHeader(request.Headers.Authorization.ToString());
+        var dialect = signature?.Credential.Service == "s3" || SageMaker.AwsCaller.IsSignedForS3(request) ? Dialect.S3 : Dialect.AwsJson;
+        if (signature is not { } parsed)
         {
             await (dialect == Dialect.S3
                 ? S3ErrorAsync(http, presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed", "The authorization information is malformed: it needs Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders (with host) and Signature.", 400)
@@ -103,16 +103,16 @@ public static class KilnAuthentication
             return null;
         }
 
-        if (!amzDate.AsSpan(0, 8).SequenceEqual(parsed.ScopeDate))
+        if (!amzDate.AsSpan(0, 8).SequenceEqual(parsed.Credential.ScopeDate))
         {
             await (dialect == Dialect.S3
-                ? S3ErrorAsync(http, presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed", $"Invalid credential date \"{parsed.ScopeDate}\". This date is not the same as X-Amz-Date: \"{amzDate[..8]}\".", 400)
-                : JsonErrorAsync(http, "InvalidSignatureException", $"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{parsed.ScopeDate}' != '{amzDate[..8]}', from '{amzDate}'.", 403));
+                ? S3ErrorAsync(http, presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed", $"Invalid credential date \"{parsed.Credential.ScopeDate}\". This date is not the same as X-Amz-Date: \"{amzDate[..8]}\".", 400)
+                : JsonErrorAsync(http, "InvalidSignatureException", $"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{parsed.Credential.ScopeDate}' != '{amzDate[..8]}', from '{amzDate}'.", 403));
             return null;
         }
 
         var users = http.RequestServices.GetRequiredService<Users>();
-        var credentials = await users.FindByAccessKeyAsync(parsed.AccessKeyId, http.RequestAborted);
+        var credentials = await users.FindByAccessKeyAsync(parsed.Credential.AccessKeyId, http.RequestAborted);
         if (credentials is null)
         {
             await (dialect == Dialect.S3
@@ -135,8 +135,8 @@ public static class KilnAuthentication
             return null;
         }
 
-        var key = SigV4.CachedSigningKey(parsed.AccessKeyId, credentials.SecretAccessKey, parsed.Scope);
-        if (!SigV4.SignatureMatches(key, amzDate, parsed.Scope, request, s3, parsed.SignedHeaders, payloadHash, presigned, parsed.Signature))
+        var key = SigV4.CachedSigningKey(parsed.Credential.AccessKeyId, credentials.SecretAccessKey, parsed.Credential.Scope);
+        if (!SigV4.SignatureMatches(key, amzDate, parsed.Credential.Scope, request, s3, parsed.SignedHeaders, payloadHash, presigned, parsed.Signature.Span))
         {
             await (s3
                 ? S3ErrorAsync(http, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.", 403)
@@ -151,7 +151,7 @@ public static class KilnAuthentication
         else if (s3 && payloadHash == SigV4.StreamingSignedPayload)
         {
             // The request's signature seeds the chain the body's chunks are signed with (checked as S3 reads them).
-            http.Features.Set(new ChunkSignatures(key, amzDate, parsed.Scope, parsed.Signature.ToLowerInvariant()));
+            http.Features.Set(new ChunkSignatures(key, amzDate, parsed.Credential.Scope, parsed.Signature.ToString().ToLowerInvariant()));
         }
 
         return KilnCaller.Of(credentials.User);
@@ -282,7 +282,7 @@ public static class KilnAuthentication
         if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
             offered = true;
-            if (TryDecodeBasic(authorization["Basic ".Length..].Trim(), out var name, out var secret))
+            if (TryDecodeBasic(authorization.AsSpan("Basic ".Length).Trim(), out var name, out var secret))
             {
                 user = await users.FindByNameAndSecretAsync(name, secret, http.RequestAborted);
             }
@@ -373,107 +373,24 @@ public static class KilnAuthentication
         (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
         && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
 
-    private static bool TryDecodeBasic(string encoded, out string name, out string secret)
+    private static bool TryDecodeBasic(ReadOnlySpan<char> encoded, out string name, out string secret)
     {
         name = secret = "";
         Span<byte> bytes = stackalloc byte[512];
-        if (encoded.Length > 680 || !Convert.TryFromBase64String(encoded, bytes, out var written))
+        if (encoded.Length > 680 || !Convert.TryFromBase64Chars(encoded, bytes, out var written))
         {
             return false;
         }
 
-        var text = Encoding.UTF8.GetString(bytes[..written]);
-        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        // ':' is one byte in UTF-8 and never part of another character's bytes.
+        var colon = bytes[..written].IndexOf((byte)':');
         if (colon <= 0)
         {
             return false;
         }
 
-        (name, secret) = (text[..colon], text[(colon + 1)..]);
+        (name, secret) = (Encoding.UTF8.GetString(bytes[..colon]), Encoding.UTF8.GetString(bytes[(colon + 1)..written]));
         return true;
-    }
-
-    /// <summary>What a signature names: its access key, its scope (<c>DATE/REGION/SERVICE/aws4_request</c>) with the date and service, the signed headers.</summary>
-    private sealed record SignatureParts(string AccessKeyId, string Scope, string ScopeDate, string Service, IReadOnlyList<string> SignedHeaders, string Signature);
-
-    private static SignatureParts? ParseHeader(string header)
-    {
-        string? credential = null, signedHeaders = null, signature = null;
-        var parameters = header.AsSpan(SigV4.Algorithm.Length);
-        foreach (var range in parameters.Split(','))
-        {
-            var part = parameters[range].Trim();
-            if (part.IsEmpty)
-            {
-                continue;
-            }
-
-            var equals = part.IndexOf('=');
-            if (equals <= 0)
-            {
-                return null;
-            }
-
-            var value = part[(equals + 1)..];
-            switch (part[..equals])
-            {
-                case "Credential":
-                    credential = value.ToString();
-                    break;
-                case "SignedHeaders":
-                    signedHeaders = value.ToString();
-                    break;
-                case "Signature":
-                    signature = value.ToString();
-                    break;
-            }
-        }
-
-        return Parts(credential, signedHeaders, signature);
-    }
-
-    private static SignatureParts? ParseQuery(IQueryCollection query) =>
-        query["X-Amz-Algorithm"].ToString() == SigV4.Algorithm
-            ? Parts(query["X-Amz-Credential"].ToString(), query["X-Amz-SignedHeaders"].ToString(), query["X-Amz-Signature"].ToString())
-            : null;
-
-    private static SignatureParts? Parts(string? credential, string? signedHeaders, string? signature)
-    {
-        if (credential is null || signedHeaders is null || signature is null || signature.Length != 64 || !IsHex(signature))
-        {
-            return null;
-        }
-
-        // KEY/DATE/REGION/SERVICE/aws4_request: the key id cannot contain '/', the rest is the scope.
-        var slash = credential.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0)
-        {
-            return null;
-        }
-
-        var scope = credential[(slash + 1)..];
-        var span = scope.AsSpan();
-        var dateEnd = span.IndexOf('/');
-        var regionEnd = dateEnd < 0 ? -1 : dateEnd + 1 + span[(dateEnd + 1)..].IndexOf('/');
-        var serviceEnd = regionEnd <= dateEnd ? -1 : regionEnd + 1 + span[(regionEnd + 1)..].IndexOf('/');
-        if (dateEnd != 8 || regionEnd <= dateEnd + 1 || serviceEnd <= regionEnd + 1 || !span[(serviceEnd + 1)..].SequenceEqual("aws4_request"))
-        {
-            return null;
-        }
-
-        var headers = signedHeaders.Split(';');
-        var signsHost = false;
-        foreach (var header in headers)
-        {
-            if (header.Length == 0 || header.AsSpan().ContainsAnyInRange('A', 'Z'))
-            {
-                return null;
-            }
-
-            signsHost |= header == "host";
-        }
-
-        return signsHost ? new SignatureParts(credential[..slash], scope, scope[..8], scope[(regionEnd + 1)..serviceEnd], headers, signature) : null;
     }
 
     private static bool IsSha256Hex(string value) => value.Length == 64 && IsHex(value);

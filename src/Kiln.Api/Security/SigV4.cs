@@ -77,7 +77,7 @@ internal static class SigV4
     /// signing key, of the string to sign (algorithm, time, scope and the SHA-256 of the canonical request, see
     /// <see cref="AppendCanonicalRequest"/>), compared in constant time.
     /// </summary>
-    public static bool SignatureMatches(byte[] signingKey, string amzDate, string scope, HttpRequest request, bool s3, IReadOnlyList<string> signedHeaders, string payloadHash, bool presigned, string signatureHex)
+    public static bool SignatureMatches(byte[] signingKey, string amzDate, string scope, HttpRequest request, bool s3, IReadOnlyList<string> signedHeaders, string payloadHash, bool presigned, ReadOnlySpan<char> signatureHex)
     {
         Span<byte> provided = stackalloc byte[32];
         if (Convert.FromHexString(signatureHex, provided, out _, out var written) != OperationStatus.Done || written != provided.Length)

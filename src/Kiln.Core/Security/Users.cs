@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Kiln.Core.Common;
@@ -135,20 +136,18 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
     }
 
     /// <summary>The user holding an access key and the key's secret (SigV4 recomputes signatures with it), or null.</summary>
-    public ValueTask<UserCredentials?> FindByAccessKeyAsync(string accessKeyId, CancellationToken ct = default)
-    {
-        // Every signed request asks: a cached answer is returned here, before the read's closure is allocated.
-        var key = "k:" + accessKeyId;
-        return _cache.TryGetValue(key, out var cached) && cached.Until > time.GetUtcNow()
-            ? ValueTask.FromResult(cached.Credentials)
-            : ReadByAccessKeyAsync(key, accessKeyId, ct);
-    }
-
-    private ValueTask<UserCredentials?> ReadByAccessKeyAsync(string key, string accessKeyId, CancellationToken ct) =>
-        CachedAsync(key, () => store.FindByAccessKeyAsync(accessKeyId, ct));
+    public ValueTask<UserCredentials?> FindByAccessKeyAsync(string accessKeyId, CancellationToken ct = default) =>
+        TryCached("k:", accessKeyId, out var cached)
+            ? ValueTask.FromResult(cached)
+            : CachedAsync("k:" + accessKeyId, () => store.FindByAccessKeyAsync(accessKeyId, ct));
 
     /// <summary>The user if <paramref name="secret"/> is their secret (HTTP basic auth), else null.</summary>
-    public async ValueTask<KilnUser?> FindByNameAndSecretAsync(string name, string secret, CancellationToken ct = default)
+    public ValueTask<KilnUser?> FindByNameAndSecretAsync(string name, string secret, CancellationToken ct = default) =>
+        TryCached("n:", name, out var cached) && cached is not null && SecretsEqual(cached.SecretAccessKey, secret)
+            ? ValueTask.FromResult<KilnUser?>(cached.User)
+            : ReadByNameAndSecretAsync(name, secret, ct);
+
+    private async ValueTask<KilnUser?> ReadByNameAndSecretAsync(string name, string secret, CancellationToken ct)
     {
         var found = await CachedAsync("n:" + name, () => store.FindByNameAsync(name, ct)).ConfigureAwait(false);
         if (found is null || !SecretsEqual(found.SecretAccessKey, secret))
@@ -160,6 +159,30 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
         return found is not null && SecretsEqual(found.SecretAccessKey, secret) ? found.User : null;
     }
 
+    /// <summary>
+    /// A fresh cache entry for <paramref name="prefix"/> + <paramref name="id"/>, found by a key built on the stack:
+    /// every signed or basic-auth request asks, and a hit allocates nothing.
+    /// </summary>
+    private bool TryCached(string prefix, string id, out UserCredentials? credentials)
+    {
+        credentials = null;
+        if (id.Length > 256)
+        {
+            return false;
+        }
+
+        Span<char> key = stackalloc char[prefix.Length + id.Length];
+        prefix.CopyTo(key);
+        id.CopyTo(key[prefix.Length..]);
+        if (!_cache.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var cached) || cached.Until <= time.GetUtcNow())
+        {
+            return false;
+        }
+
+        credentials = cached.Credentials;
+        return true;
+    }
+
     /// <summary>The user whose secret is <paramref name="secret"/> (a bearer token), else null.</summary>
     public async ValueTask<KilnUser?> FindBySecretAsync(string secret, CancellationToken ct = default)
     {
@@ -168,9 +191,9 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
         return found is not null && SecretsEqual(found.SecretAccessKey, secret) ? found.User : null;
     }
 
-    /// <summary>Compares in time independent of where two secrets differ.</summary>
+    /// <summary>Compares in time independent of where two secrets differ (their characters, not an encoding of them).</summary>
     public static bool SecretsEqual(string a, string b) =>
-        CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(a), System.Text.Encoding.UTF8.GetBytes(b));
+        CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(a.AsSpan()), MemoryMarshal.AsBytes(b.AsSpan()));
 
     private async ValueTask<UserCredentials?> CachedAsync(string key, Func<Task<StoredUser?>> load, bool refresh = false)
     {
