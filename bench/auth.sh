@@ -11,15 +11,18 @@
 #       wrk shares the 2 cores, so throughput moves with it, while CPU per request is what auth adds to the server.
 #       The VM's speed drifts by more than the effect, so the rounds are short and many, each a plain and an auth run
 #       back to back (order alternating), and the ratio reported is the median of the rounds' own ratios.
-# Usage: bash bench/auth.sh   (REPETITIONS=5, COUNT=500 for (a); ROUNDS=9, SECONDS_PER_RUN=6, WARMUP_SECONDS=20
+#   (c) the check alone, in process (bench/Kiln.Bench.Auth): the same signed request through the authentication
+#       middleware and a handler, against the handler alone, on one thread with no sockets; the difference is what
+#       verifying costs a request, free of wrk and of the VM's drift. Basic auth (the MLflow dialect) likewise.
+# Usage: bash bench/auth.sh   (REPETITIONS=7, COUNT=1000 for (a); ROUNDS=9, SECONDS_PER_RUN=6, WARMUP_SECONDS=20
 #        (twice per server, alternating, so both reach their tiered-JIT steady state), CONNECTIONS=64 for (b))
-# Prints two Markdown tables with the ratio auth ÷ plain; JSON of (a) in bench/results/auth-tracking.json.
+# Prints three Markdown tables with the ratio auth ÷ plain; JSON of (a) in bench/results/auth-tracking.json.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source bench/lib/servers.sh
-repetitions="${REPETITIONS:-5}"
-count="${COUNT:-500}"
+repetitions="${REPETITIONS:-7}"
+count="${COUNT:-1000}"
 rounds="${ROUNDS:-9}"
 seconds="${SECONDS_PER_RUN:-6}"
 warmup="${WARMUP_SECONDS:-20}"
@@ -28,6 +31,7 @@ work="$(mktemp -d)"
 
 dotnet publish src/Kiln.Cli -c Release -o "$work/kiln" --nologo -v quiet -p:PublishReadyToRun=true -r linux-x64 --self-contained false >&2
 dotnet build bench/Kiln.Bench.Tracking -c Release --nologo -v quiet >&2
+dotnet build bench/Kiln.Bench.Auth -c Release --nologo -v quiet >&2
 kiln_cli() { dotnet "$work/kiln/kiln.dll" "$@"; }
 field() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
@@ -117,3 +121,10 @@ row("p99 (ms)", p99_plain, p99_auth, 2)
 row("server CPU per request (µs)", cpu_plain, cpu_auth, 1)
 print(f"\nnon-2xx answers: plain {sys.argv[7]}, auth {sys.argv[8]}")
 PY
+
+echo >&2
+echo "(c) the check alone, in process" >&2
+python3 bench/auth/sign.py "${url[auth]}/endpoints/bench/invocations" "$bench_key" "$bench_secret" "$work/row.csv" text/csv >"$work/sigv4-in-process.txt"
+echo
+dotnet bench/Kiln.Bench.Auth/bin/Release/net10.0/Kiln.Bench.Auth.dll "$work/auth" "${url[auth]}" "$work/sigv4-in-process.txt" \
+  "$work/row.csv" bench "$bench_secret"
