@@ -226,7 +226,7 @@ public static class KilnAuthentication
                 return null;
             }
 
-            if (claimed is SigV4.UnsignedPayload or SigV4.StreamingSignedPayload or "STREAMING-UNSIGNED-PAYLOAD-TRAILER" || IsSha256Hex(claimed))
+            if (claimed is SigV4.UnsignedPayload or SigV4.StreamingSignedPayload or "STREAMING-UNSIGNED-PAYLOAD-TRAILER" || SigV4.IsSha256Hex(claimed))
             {
                 return claimed;
             }
@@ -249,7 +249,7 @@ public static class KilnAuthentication
         // Buffer visible: a handler reading the whole body (an invocation) takes these bytes instead of copying them again.
         http.Request.Body = new MemoryStream(body, 0, body.Length, writable: false, publiclyVisible: true);
         var actual = SigV4.Sha256Hex(body);
-        if (claimed.Length > 0 && IsSha256Hex(claimed) && !string.Equals(claimed, actual, StringComparison.OrdinalIgnoreCase))
+        if (claimed.Length > 0 && SigV4.IsSha256Hex(claimed) && !string.Equals(claimed, actual, StringComparison.OrdinalIgnoreCase))
         {
             await JsonErrorAsync(http, "InvalidSignatureException", "The x-amz-content-sha256 header does not match the request body.", 403);
             return null;
@@ -392,12 +392,6 @@ public static class KilnAuthentication
         (name, secret) = (Encoding.UTF8.GetString(bytes[..colon]), Encoding.UTF8.GetString(bytes[(colon + 1)..written]));
         return true;
     }
-
-    private static bool IsSha256Hex(string value) => value.Length == 64 && IsHex(value);
-
-    private static bool IsHex(string value) => !value.AsSpan().ContainsAnyExcept(HexDigits);
-
-    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 
     private static Task S3ErrorAsync(HttpContext http, string code, string message, int status)
     {

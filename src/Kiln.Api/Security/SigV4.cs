@@ -19,6 +19,11 @@ internal static class SigV4
     public const string StreamingSignedPayload = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
     public const string EmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+    /// <summary>64 hex digits: a SHA-256 as <c>x-amz-content-sha256</c> carries it, and the form of a SigV4 signature.</summary>
+    public static bool IsSha256Hex(ReadOnlySpan<char> value) => value.Length == 64 && !value.ContainsAnyExcept(HexDigits);
+
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
+
     /// <summary>Whether a request carries SigV4 credentials at all (header or presigned query).</summary>
     public static bool IsSigned(HttpRequest request) =>
         request.Headers.Authorization.ToString().StartsWith(Algorithm, StringComparison.Ordinal) || request.Query.ContainsKey("X-Amz-Algorithm");

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 
 namespace Kiln.Api.Security;
@@ -17,7 +16,6 @@ internal readonly record struct SignatureParts(SigV4Credential Credential, strin
     private const int MaxRemembered = 10_000;
     private static readonly ConcurrentDictionary<string, SigV4Credential> Credentials = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string[]> HeaderLists = new(StringComparer.Ordinal);
-    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
 
     /// <summary>The parameters of an <c>AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…</c> header, or null if malformed.</summary>
     public static SignatureParts? FromHeader(string header)
@@ -71,7 +69,7 @@ internal readonly record struct SignatureParts(SigV4Credential Credential, strin
 
     private static SignatureParts? From(ReadOnlySpan<char> credentialText, ReadOnlySpan<char> signedHeadersText, ReadOnlyMemory<char> signature)
     {
-        if (signature.Length != 64 || signature.Span.ContainsAnyExcept(HexDigits))
+        if (!SigV4.IsSha256Hex(signature.Span))
         {
             return null;
         }

@@ -174,13 +174,15 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
         Span<char> key = stackalloc char[prefix.Length + id.Length];
         prefix.CopyTo(key);
         id.CopyTo(key[prefix.Length..]);
-        if (!_cache.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var cached) || cached.Until <= time.GetUtcNow())
-        {
-            return false;
-        }
+        return TryCached(key, out credentials);
+    }
 
-        credentials = cached.Credentials;
-        return true;
+    /// <summary>The cache entry for <paramref name="key"/> if it has not expired.</summary>
+    private bool TryCached(ReadOnlySpan<char> key, out UserCredentials? credentials)
+    {
+        var found = _cache.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var cached) && cached.Until > time.GetUtcNow();
+        credentials = found ? cached!.Credentials : null;
+        return found;
     }
 
     /// <summary>The user whose secret is <paramref name="secret"/> (a bearer token), else null.</summary>
@@ -197,11 +199,12 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
 
     private async ValueTask<UserCredentials?> CachedAsync(string key, Func<Task<StoredUser?>> load, bool refresh = false)
     {
-        var now = time.GetUtcNow();
-        if (!refresh && _cache.TryGetValue(key, out var cached) && cached.Until > now)
+        if (!refresh && TryCached(key, out var cached))
         {
-            return cached.Credentials;
+            return cached;
         }
+
+        var now = time.GetUtcNow();
 
         var stored = await load().ConfigureAwait(false);
         var credentials = stored is null ? null : new UserCredentials(stored.User, box.Decrypt(stored.EncryptedSecret));
