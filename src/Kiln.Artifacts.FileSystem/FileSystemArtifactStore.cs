@@ -55,10 +55,21 @@ public sealed class FileSystemArtifactStore : IArtifactStore
     public Task<Stream?> OpenReadAsync(string path, CancellationToken ct = default)
     {
         var target = Resolve(path);
-        Stream? stream = File.Exists(target)
-            ? new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, useAsync: true)
-            : null;
-        return Task.FromResult(stream);
+        if (Directory.Exists(target))
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+
+        // Opened without asking first whether it exists: a file deleted between the two (a compactor replacing it)
+        // is missing, as the contract says, not an error.
+        try
+        {
+            return Task.FromResult<Stream?>(new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, useAsync: true));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
     }
 
     public Task<ArtifactEntry?> StatAsync(string path, CancellationToken ct = default)
