@@ -1,3 +1,4 @@
+using Kiln.Core.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 using Orleans.TestingHost;
@@ -47,18 +48,39 @@ public sealed class JobEngineTests : IAsyncLifetime
     public async Task Jobs_beyond_the_slots_wait_and_start_in_order()
     {
         var names = Enumerable.Range(0, 3).Select(i => $"queued-{i}-{Guid.NewGuid():N}").ToList();
-        var jobs = names.Select(name => NewJob(name, TimeSpan.FromMilliseconds(600))).ToList();
+        // The first holds the only slot long enough for the others to queue behind it, even on a busy machine.
+        var durations = new[] { TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(600) };
+        var jobs = names.Select((name, i) => NewJob(name, durations[i])).ToList();
         var scheduler = _cluster.SchedulerOn(_cluster.Primary!);
-        foreach (var name in names)
+        var slots = _cluster.GetSiloServiceProvider(_cluster.Primary!.SiloAddress).GetRequiredService<IJobSlots>();
+        await scheduler.StartAsync("test", names[0]);
+        await jobs[0].Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        // Each run asks for its slot from a thread of its own, so the queue's order is the order they asked in;
+        // wait for each to be queued before starting the next, or a busy thread pool decides the order instead.
+        for (var i = 1; i < names.Count; i++)
         {
-            await scheduler.StartAsync("test", name);
+            await scheduler.StartAsync("test", names[i]);
+            await WaitUntilAsync(() => slots.Waiting == i, TimeSpan.FromSeconds(20));
         }
 
         await Task.WhenAll(jobs.Select(job => job.Ended.Task)).WaitAsync(TimeSpan.FromSeconds(30));
         var starts = jobs.Select(job => Assert.Single(job.Attempts).Started).ToList();
         Assert.True(starts[0] < starts[1] && starts[1] < starts[2], "jobs started in the order they were queued");
-        // One slot: each started only after the previous one had run its 600 ms.
-        Assert.True((starts[1] - starts[0]).TotalMilliseconds >= 550 && (starts[2] - starts[1]).TotalMilliseconds >= 550);
+        // One slot: each started only after the previous one had run its time.
+        for (var i = 1; i < starts.Count; i++)
+        {
+            Assert.True(starts[i] - starts[i - 1] >= durations[i - 1] - TimeSpan.FromMilliseconds(50), $"job {i} started before job {i - 1} had run its time");
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
+            await Task.Delay(10);
+        }
     }
 
     [Fact]
