@@ -7,7 +7,7 @@ namespace Kiln.Api.Security;
 /// (<c>STREAMING-AWS4-HMAC-SHA256-PAYLOAD</c>): each chunk's signature covers its data and the previous signature,
 /// starting from the request's own (the seed), so no chunk can be changed, dropped or reordered.
 /// </summary>
-internal sealed class ChunkSignatures(byte[] signingKey, string amzDate, string scope, string seedSignature)
+internal sealed class ChunkSignatures(SmallSha256.HmacKey signingKey, string amzDate, string scope, string seedSignature)
 {
     private string _previous = seedSignature;
 

@@ -85,7 +85,7 @@ public static class KilnAuthentication
         var request = http.Request;
         var presigned = !request.Headers.Authorization.ToString().StartsWith(SigV4.Algorithm, StringComparison.Ordinal);
         var signature = presigned ? SignatureParts.FromQuery(request.Query) : SignatureParts.FromHeader(request.Headers.Authorization.ToString());
-        var dialect = signature?.Credential.Service == "s3" || SageMaker.AwsCaller.IsSignedForS3(request) ? Dialect.S3 : Dialect.AwsJson;
+        var dialect = (signature is { } named ? named.Credential.Service == "s3" : SageMaker.AwsCaller.IsSignedForS3(request)) ? Dialect.S3 : Dialect.AwsJson;
         if (signature is not { } parsed)
         {
             await (dialect == Dialect.S3
@@ -135,7 +135,7 @@ public static class KilnAuthentication
             return null;
         }
 
-        var key = SigV4.CachedSigningKey(parsed.Credential.AccessKeyId, credentials.SecretAccessKey, parsed.Credential.Scope);
+        var key = parsed.Credential.SigningKeyFor(credentials.SecretAccessKey);
         if (!SigV4.SignatureMatches(key, amzDate, parsed.Credential.Scope, request, s3, parsed.SignedHeaders, payloadHash, presigned, parsed.Signature.Span))
         {
             await (s3
@@ -258,7 +258,7 @@ public static class KilnAuthentication
         return claimed.Length > 0 ? claimed : actual;
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    private static async ValueTask<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
         if (request.ContentLength is { } length && length <= 64 * 1024 * 1024)
         {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -28,32 +27,6 @@ internal static class SigV4
     public static bool IsSigned(HttpRequest request) =>
         request.Headers.Authorization.ToString().StartsWith(Algorithm, StringComparison.Ordinal) || request.Query.ContainsKey("X-Amz-Algorithm");
 
-    private const int MaxCachedSigningKeys = 10_000;
-    private static readonly ConcurrentDictionary<(string AccessKeyId, string Scope), (string Secret, byte[] Key)> SigningKeys = new();
-
-    /// <summary>
-    /// The signing key of an access key for a scope (<c>DATE/REGION/SERVICE/aws4_request</c>), remembered: it changes
-    /// once a day per key, region and service, and deriving it (four HMACs) was the largest part of verifying a
-    /// request. A rotated secret misses the entry and derives a new key.
-    /// </summary>
-    public static byte[] CachedSigningKey(string accessKeyId, string secret, string scope)
-    {
-        if (SigningKeys.TryGetValue((accessKeyId, scope), out var cached) && string.Equals(cached.Secret, secret, StringComparison.Ordinal))
-        {
-            return cached.Key;
-        }
-
-        var parts = scope.Split('/');
-        var key = SigningKey(secret, parts[0], parts[1], parts[2]);
-        if (SigningKeys.Count >= MaxCachedSigningKeys)
-        {
-            SigningKeys.Clear();
-        }
-
-        SigningKeys[(accessKeyId, scope)] = (secret, key);
-        return key;
-    }
-
     /// <summary>The signing key: HMAC chain over the scope, which depends on the secret and the date only once a day per key.</summary>
     public static byte[] SigningKey(string secret, string date, string region, string service)
     {
@@ -63,17 +36,7 @@ internal static class SigV4
         return HMACSHA256.HashData(key, "aws4_request"u8);
     }
 
-    // Each request thread keeps its SHA-256, its last signing key's HMAC and a builder for the canonical request:
-    // creating them per request (as the one-shot HashData calls do) cost more than the hashing itself.
-    [ThreadStatic]
-    private static IncrementalHash? _threadSha256;
-
-    [ThreadStatic]
-    private static byte[]? _threadHmacKey;
-
-    [ThreadStatic]
-    private static IncrementalHash? _threadHmac;
-
+    // Each request thread keeps a builder for the canonical request.
     [ThreadStatic]
     private static StringBuilder? _threadCanonical;
 
@@ -82,7 +45,7 @@ internal static class SigV4
     /// signing key, of the string to sign (algorithm, time, scope and the SHA-256 of the canonical request, see
     /// <see cref="AppendCanonicalRequest"/>), compared in constant time.
     /// </summary>
-    public static bool SignatureMatches(byte[] signingKey, string amzDate, string scope, HttpRequest request, bool s3, IReadOnlyList<string> signedHeaders, string payloadHash, bool presigned, ReadOnlySpan<char> signatureHex)
+    public static bool SignatureMatches(SmallSha256.HmacKey signingKey, string amzDate, string scope, HttpRequest request, bool s3, IReadOnlyList<string> signedHeaders, string payloadHash, bool presigned, ReadOnlySpan<char> signatureHex)
     {
         Span<byte> provided = stackalloc byte[32];
         if (Convert.FromHexString(signatureHex, provided, out _, out var written) != OperationStatus.Done || written != provided.Length)
@@ -93,7 +56,7 @@ internal static class SigV4
         var canonical = _threadCanonical ??= new StringBuilder(1024);
         canonical.Clear();
         AppendCanonicalRequest(canonical, request, s3, signedHeaders, payloadHash, presigned);
-        var sha256 = _threadSha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var sha256 = new SmallSha256.Builder(stackalloc byte[SmallSha256.Builder.StateSize]);
         foreach (var chunk in canonical.GetChunks())
         {
             AppendUtf8(sha256, chunk.Span);
@@ -105,14 +68,7 @@ internal static class SigV4
         }
 
         Span<byte> canonicalHash = stackalloc byte[32];
-        sha256.GetHashAndReset(canonicalHash);
-
-        if (!ReferenceEquals(_threadHmacKey, signingKey) || _threadHmac is null)
-        {
-            _threadHmac?.Dispose();
-            _threadHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, signingKey);
-            _threadHmacKey = signingKey;
-        }
+        sha256.Finish(canonicalHash);
 
         // The string to sign, whole and ASCII (the date and scope were checked to be): one call into the HMAC.
         var length = Algorithm.Length + amzDate.Length + scope.Length + 3 + 64;
@@ -125,41 +81,42 @@ internal static class SigV4
         at += Encoding.ASCII.GetBytes(scope, stringToSign[at..]);
         stringToSign[at++] = (byte)'\n';
         Convert.TryToHexStringLower(canonicalHash, stringToSign[at..], out var hexWritten);
-        _threadHmac.AppendData(stringToSign[..(at + hexWritten)]);
+        Span<byte> computed = stackalloc byte[32];
+        signingKey.Compute(stringToSign[..(at + hexWritten)], computed);
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
 
-        Span<byte> computed = stackalloc byte[32];
-        _threadHmac.GetHashAndReset(computed);
         return CryptographicOperations.FixedTimeEquals(provided, computed);
     }
 
     /// <summary>The SHA-256 of a request body, lower-case hex (x-amz-content-sha256's form).</summary>
     public static string Sha256Hex(ReadOnlySpan<byte> content)
     {
-        var sha256 = _threadSha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha256.AppendData(content);
         Span<byte> hash = stackalloc byte[32];
-        sha256.GetHashAndReset(hash);
+        SmallSha256.Hash(content, hash);
         return Convert.ToHexStringLower(hash);
     }
 
-    private static void AppendUtf8(IncrementalHash hash, ReadOnlySpan<char> text)
+    private static void AppendUtf8(SmallSha256.Builder hash, ReadOnlySpan<char> text)
     {
         var length = Encoding.UTF8.GetMaxByteCount(text.Length);
         byte[]? rented = null;
         Span<byte> buffer = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length));
-        hash.AppendData(buffer[..Encoding.UTF8.GetBytes(text, buffer)]);
+        hash.Append(buffer[..Encoding.UTF8.GetBytes(text, buffer)]);
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
-    public static string Sign(byte[] signingKey, string stringToSign) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(signingKey, Encoding.UTF8.GetBytes(stringToSign)));
+    public static string Sign(SmallSha256.HmacKey signingKey, string stringToSign)
+    {
+        Span<byte> mac = stackalloc byte[32];
+        signingKey.Compute(Encoding.UTF8.GetBytes(stringToSign), mac);
+        return Convert.ToHexStringLower(mac);
+    }
 
     /// <summary>
     /// The canonical request: method, URI (S3 encodes the path once, the other services twice), query, the signed
@@ -259,8 +216,17 @@ internal static class SigV4
     /// </summary>
     private static void AppendCanonicalPath(StringBuilder builder, ReadOnlySpan<char> path, bool escapeTwice)
     {
+        // Most paths (/endpoints/NAME/invocations, a bucket and key) need no escaping at all.
+        var clean = path.IndexOfAnyExcept(PathCharacters);
+        if (clean < 0)
+        {
+            builder.Append(path);
+            return;
+        }
+
+        builder.Append(path[..clean]);
         var percent = escapeTwice ? "%25" : "%";
-        for (var i = 0; i < path.Length; i++)
+        for (var i = clean; i < path.Length; i++)
         {
             var c = path[i];
             if (c == '/' || IsUnreserved(c))
@@ -343,6 +309,8 @@ internal static class SigV4
             builder.Append(percent).Append(b.ToString("X2", CultureInfo.InvariantCulture));
         }
     }
+
+    private static readonly SearchValues<char> PathCharacters = SearchValues.Create("/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~");
 
     private static bool IsUnreserved(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~';
 }

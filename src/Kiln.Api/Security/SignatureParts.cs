@@ -3,7 +3,38 @@ using System.Collections.Concurrent;
 namespace Kiln.Api.Security;
 
 /// <summary>A SigV4 credential: the access key and its scope (<c>DATE/REGION/SERVICE/aws4_request</c>) with the scope's date and service.</summary>
-internal sealed record SigV4Credential(string AccessKeyId, string Scope, string ScopeDate, string Service);
+internal sealed class SigV4Credential(string accessKeyId, string scope, string scopeDate, string region, string service)
+{
+    private SigningKey? _signingKey;
+
+    public string AccessKeyId { get; } = accessKeyId;
+
+    /// <summary>DATE/REGION/SERVICE/aws4_request.</summary>
+    public string Scope { get; } = scope;
+
+    public string ScopeDate { get; } = scopeDate;
+
+    public string Service { get; } = service;
+
+    /// <summary>
+    /// The signing key of this credential's key and scope under <paramref name="secret"/>, derived once (four HMACs)
+    /// and kept here: the credential is remembered by its text, which a client repeats all day. A rotated secret
+    /// derives a new one.
+    /// </summary>
+    public SmallSha256.HmacKey SigningKeyFor(string secret)
+    {
+        if (_signingKey is { } known && string.Equals(known.Secret, secret, StringComparison.Ordinal))
+        {
+            return known.Key;
+        }
+
+        var key = new SmallSha256.HmacKey(SigV4.SigningKey(secret, ScopeDate, region, Service));
+        _signingKey = new SigningKey(secret, key);
+        return key;
+    }
+
+    private sealed record SigningKey(string Secret, SmallSha256.HmacKey Key);
+}
 
 /// <summary>
 /// What a SigV4 signature names (Authorization header or presigned query): the credential, the signed headers and the
@@ -123,7 +154,7 @@ internal readonly record struct SignatureParts(SigV4Credential Credential, strin
             return null;
         }
 
-        return new SigV4Credential(credential[..slash], scope, scope[..8], scope[(regionEnd + 1)..serviceEnd]);
+        return new SigV4Credential(credential[..slash], scope, scope[..8], scope[(dateEnd + 1)..regionEnd], scope[(regionEnd + 1)..serviceEnd]);
     }
 
     /// <summary>Lower-case names separated by ';', host among them.</summary>
