@@ -11,12 +11,14 @@
 #       wrk shares the 2 cores, so throughput moves with it, while CPU per request is what auth adds to the server.
 #       The VM's speed drifts by more than the effect, so the rounds are short and many, each a plain and an auth run
 #       back to back (order alternating), and the ratio reported is the median of the rounds' own ratios.
+#       Then, as bench/hosting reports latency, p99 at half of the plain server's peak rate (a Poisson stream, the
+#       same rounds and order): the latency a caller sees below saturation, with and without the check.
 #   (c) the check alone, in process (bench/Kiln.Bench.Auth): the same signed request through the authentication
 #       middleware and a handler, against the handler alone, on one thread with no sockets; the difference is what
 #       verifying costs a request, free of wrk and of the VM's drift. Basic auth (the MLflow dialect) likewise.
-# Usage: bash bench/auth.sh   (REPETITIONS=7, COUNT=1000 for (a); ROUNDS=9, SECONDS_PER_RUN=6, WARMUP_SECONDS=20
+# Usage: bash bench/auth.sh   (PARTS=bc leaves out (a); REPETITIONS=7, COUNT=1000 for (a); ROUNDS=9, SECONDS_PER_RUN=6, WARMUP_SECONDS=20
 #        (twice per server, alternating, so both reach their tiered-JIT steady state), CONNECTIONS=64 for (b))
-# Prints three Markdown tables with the ratio auth ÷ plain; JSON of (a) in bench/results/auth-tracking.json.
+# Prints four Markdown tables with the ratio auth ÷ plain; JSON of (a) in bench/results/auth-tracking.json.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -27,6 +29,7 @@ rounds="${ROUNDS:-9}"
 seconds="${SECONDS_PER_RUN:-6}"
 warmup="${WARMUP_SECONDS:-20}"
 connections="${CONNECTIONS:-64}"
+parts="${PARTS:-abc}"
 work="$(mktemp -d)"
 
 dotnet publish src/Kiln.Cli -c Release -o "$work/kiln" --nologo -v quiet -p:PublishReadyToRun=true -r linux-x64 --self-contained false >&2
@@ -53,11 +56,13 @@ for name in plain auth; do
   wait_for_server "$name" "${url[$name]}/health" "${pids[-1]}" "$work/$name.log"
 done
 
-echo "(a) tracking, raw HTTP: $repetitions repetitions of $count" >&2
-mkdir -p bench/results
-encoded_secret=$(/usr/bin/python3 -c "import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=''))" "$bench_secret")
-dotnet bench/Kiln.Bench.Tracking/bin/Release/net10.0/Kiln.Bench.Tracking.dll "$repetitions" "$count" \
-  bench/results/auth-tracking.json "plain=${url[plain]}" "auth=${url[auth]/http:\/\//http://bench:$encoded_secret@}"
+if [[ $parts == *a* ]]; then
+  echo "(a) tracking, raw HTTP: $repetitions repetitions of $count" >&2
+  mkdir -p bench/results
+  encoded_secret=$(/usr/bin/python3 -c "import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=''))" "$bench_secret")
+  dotnet bench/Kiln.Bench.Tracking/bin/Release/net10.0/Kiln.Bench.Tracking.dll "$repetitions" "$count" \
+    bench/results/auth-tracking.json "plain=${url[plain]}" "auth=${url[auth]/http:\/\//http://bench:$encoded_secret@}"
+fi
 
 echo >&2
 echo "(b) hosting: training and deploying the churn model on both" >&2
@@ -70,14 +75,14 @@ for name in plain auth; do
 done
 sed -n 2p samples/data/churn.csv | /usr/bin/python3 -c "import sys; print(','.join(sys.stdin.read().strip().split(',')[:-1]), end='')" >"$work/row.csv"
 
-measure() { # name seconds
+measure() { # name seconds [rate: requests/s as a Poisson stream; 0 or none = as fast as the connections go]
   # Both servers get the same client: botocore signs every request whether or not the server checks, so the plain
   # server receives the same SigV4 headers (its own host signed) and only the checking differs.
   local endpoint="${url[$1]}/endpoints/bench/invocations" headers="$work/sigv4-$1.txt"
   python3 bench/auth/sign.py "$endpoint" "$bench_key" "$bench_secret" "$work/row.csv" text/csv >"$headers"
   local ticks_before ticks_after
   ticks_before=$(server_ticks "$1")
-  ROW_FILE="$work/row.csv" CONTENT_TYPE=text/csv HEADERS_FILE="$headers" RATE=0 CONNECTIONS="$connections" \
+  ROW_FILE="$work/row.csv" CONTENT_TYPE=text/csv HEADERS_FILE="$headers" RATE="${3:-0}" CONNECTIONS="$connections" \
     wrk -t2 -c"$connections" -d"$2"s --latency -s bench/hosting/post.lua "$endpoint" >"$work/wrk.txt"
   ticks_after=$(server_ticks "$1")
   /usr/bin/python3 - "$work/wrk.txt" "$(( ticks_after - ticks_before ))" "$(getconf CLK_TCK)" <<'PY'
@@ -120,6 +125,34 @@ row("requests/s", plain, auth, 0)
 row("p99 (ms)", p99_plain, p99_auth, 2)
 row("server CPU per request (µs)", cpu_plain, cpu_auth, 1)
 print(f"\nnon-2xx answers: plain {sys.argv[7]}, auth {sys.argv[8]}")
+PY
+
+half=$(/usr/bin/python3 -c "import statistics, sys; print(int(statistics.median(float(v) for v in sys.argv[1:]) / 2))" ${runs[plain]})
+echo "(b) p99 at half of plain's peak, $half requests/s" >&2
+declare -A half_p99s half_rates half_cpus
+for name in plain auth; do half_p99s[$name]=""; half_rates[$name]=""; half_cpus[$name]=""; done
+for (( round = 0; round < rounds; round++ )); do
+  order=(plain auth); (( round % 2 == 1 )) && order=(auth plain)
+  for name in "${order[@]}"; do
+    read -r rps p99 err cpu < <(measure "$name" "$seconds" "$half")
+    echo "round $round $name at $half/s: $rps requests/s, p99 $p99 ms, server CPU $cpu µs/request, $err non-2xx" >&2
+    half_rates[$name]+="$rps "; half_p99s[$name]+="$p99 "; half_cpus[$name]+="$cpu "; errors[$name]=$(( ${errors[$name]} + err ))
+  done
+done
+/usr/bin/python3 - "$half" "${half_rates[plain]}" "${half_rates[auth]}" "${half_p99s[plain]}" "${half_p99s[auth]}" "${half_cpus[plain]}" "${half_cpus[auth]}" "${errors[plain]}" "${errors[auth]}" <<'PY'
+import statistics, sys
+rate = sys.argv[1]
+rate_plain, rate_auth, p99_plain, p99_auth, cpu_plain, cpu_auth = ([float(v) for v in arg.split()] for arg in sys.argv[2:8])
+print()
+print(f"| invocations at {rate}/s (half of plain's peak), {len(p99_plain)} rounds | plain (median) | --auth, SigV4 (median) | --auth ÷ plain (median of the rounds' ratios) |")
+print("|---|---:|---:|---:|")
+def row(label, a, b, digits):
+    ratios = sorted(y / x for x, y in zip(a, b))
+    print(f"| {label} | {statistics.median(a):.{digits}f} | {statistics.median(b):.{digits}f} | {statistics.median(ratios):.1%} ({ratios[0]:.1%}–{ratios[-1]:.1%}) |")
+row("requests/s achieved", rate_plain, rate_auth, 0)
+row("p99 (ms)", p99_plain, p99_auth, 2)
+row("server CPU per request (µs)", cpu_plain, cpu_auth, 1)
+print(f"\nnon-2xx answers (peak and half rate): plain {sys.argv[8]}, auth {sys.argv[9]}")
 PY
 
 echo >&2
