@@ -40,7 +40,7 @@ internal static unsafe class SmallSha256
                 Init = (delegate* unmanaged<byte*, int>)init;
                 Update = (delegate* unmanaged<byte*, byte*, nuint, int>)update;
                 Final = (delegate* unmanaged<byte*, byte*, int>)final;
-                IsNative = HashesAsDotNetDoes();
+                IsNative = !InFipsMode(library) && HashesAsDotNetDoes();
                 return;
             }
         }
@@ -204,6 +204,15 @@ internal static unsafe class SmallSha256
             Final(digest, context);
         }
     }
+
+    /// <summary>
+    /// Whether OpenSSL runs with FIPS-approved algorithms only: the low-level functions are outside its FIPS provider,
+    /// so there every hash goes through .NET's classes (and so through the provider).
+    /// </summary>
+    private static bool InFipsMode(IntPtr library) =>
+        (NativeLibrary.TryGetExport(library, "EVP_default_properties_is_fips_enabled", out var isFips3)
+            && ((delegate* unmanaged<IntPtr, int>)isFips3)(IntPtr.Zero) != 0)
+        || (NativeLibrary.TryGetExport(library, "FIPS_mode", out var fipsMode) && ((delegate* unmanaged<int>)fipsMode)() != 0);
 
     /// <summary>A check before trusting the functions found: a two-block input hashed in two pieces, as .NET hashes it.</summary>
     private static bool HashesAsDotNetDoes()
