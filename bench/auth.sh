@@ -101,59 +101,46 @@ PY
 # The server's CPU time so far in clock ticks (user + system, fields 14 and 15 of /proc/PID/stat).
 server_ticks() { awk '{ print $14 + $15 }' "/proc/${server_pid[$1]}/stat"; }
 
-declare -A runs p99s errors cpus
-for name in plain auth; do runs[$name]=""; p99s[$name]=""; errors[$name]=0; cpus[$name]=""; done
-for warm in 1 2; do for name in plain auth; do measure "$name" "$warmup" >/dev/null; done; done
-for (( round = 0; round < rounds; round++ )); do
-  order=(plain auth); (( round % 2 == 1 )) && order=(auth plain)
-  for name in "${order[@]}"; do
-    read -r rps p99 err cpu < <(measure "$name" "$seconds")
-    echo "round $round $name: $rps requests/s, p99 $p99 ms, server CPU $cpu µs/request, $err non-2xx" >&2
-    runs[$name]+="$rps "; p99s[$name]+="$p99 "; cpus[$name]+="$cpu "; errors[$name]=$(( ${errors[$name]} + err ))
+# rounds_at RATE TITLE RATE_LABEL: ROUNDS rounds at RATE requests/s (0: as fast as the connections go), each a plain
+# and an auth run back to back, the order alternating. Prints the Markdown table (medians, and the median and range of
+# the rounds' own auth ÷ plain ratios); leaves each server's requests/s in rates[plain] and rates[auth].
+declare -A rates errors
+errors[plain]=0; errors[auth]=0
+rounds_at() {
+  local rate="$1" title="$2" rate_label="$3" round name rps p99 err cpu
+  local -A p99s cpus
+  for name in plain auth; do rates[$name]=""; p99s[$name]=""; cpus[$name]=""; done
+  for (( round = 0; round < rounds; round++ )); do
+    local order=(plain auth); (( round % 2 == 1 )) && order=(auth plain)
+    for name in "${order[@]}"; do
+      read -r rps p99 err cpu < <(measure "$name" "$seconds" "$rate")
+      echo "round $round $name at ${rate/#0/peak}: $rps requests/s, p99 $p99 ms, server CPU $cpu µs/request, $err non-2xx" >&2
+      rates[$name]+="$rps "; p99s[$name]+="$p99 "; cpus[$name]+="$cpu "; errors[$name]=$(( ${errors[$name]} + err ))
+    done
   done
-done
-/usr/bin/python3 - "${runs[plain]}" "${runs[auth]}" "${p99s[plain]}" "${p99s[auth]}" "${cpus[plain]}" "${cpus[auth]}" "${errors[plain]}" "${errors[auth]}" <<'PY'
+  /usr/bin/python3 - "$title" "$rate_label" "${rates[plain]}" "${rates[auth]}" "${p99s[plain]}" "${p99s[auth]}" "${cpus[plain]}" "${cpus[auth]}" <<'PY'
 import statistics, sys
-plain, auth, p99_plain, p99_auth, cpu_plain, cpu_auth = ([float(v) for v in arg.split()] for arg in sys.argv[1:7])
+title, rate_label = sys.argv[1:3]
+rate_plain, rate_auth, p99_plain, p99_auth, cpu_plain, cpu_auth = ([float(v) for v in arg.split()] for arg in sys.argv[3:9])
 print()
-print(f"| invocations, 64 connections, {len(plain)} rounds | plain (median) | --auth, SigV4 (median) | --auth ÷ plain (median of the rounds' ratios) |")
+print(f"| {title} | plain (median) | --auth, SigV4 (median) | --auth ÷ plain (median of the rounds' ratios) |")
 print("|---|---:|---:|---:|")
 def row(label, a, b, digits):
     ratios = sorted(y / x for x, y in zip(a, b))
     print(f"| {label} | {statistics.median(a):.{digits}f} | {statistics.median(b):.{digits}f} | {statistics.median(ratios):.1%} ({ratios[0]:.1%}–{ratios[-1]:.1%}) |")
-row("requests/s", plain, auth, 0)
+row(rate_label, rate_plain, rate_auth, 0)
 row("p99 (ms)", p99_plain, p99_auth, 2)
 row("server CPU per request (µs)", cpu_plain, cpu_auth, 1)
-print(f"\nnon-2xx answers: plain {sys.argv[7]}, auth {sys.argv[8]}")
 PY
+}
 
-half=$(/usr/bin/python3 -c "import statistics, sys; print(int(statistics.median(float(v) for v in sys.argv[1:]) / 2))" ${runs[plain]})
+for warm in 1 2; do for name in plain auth; do measure "$name" "$warmup" >/dev/null; done; done
+rounds_at 0 "invocations, $connections connections, $rounds rounds" "requests/s"
+half=$(/usr/bin/python3 -c "import statistics, sys; print(int(statistics.median(float(v) for v in sys.argv[1:]) / 2))" ${rates[plain]})
 echo "(b) p99 at half of plain's peak, $half requests/s" >&2
-declare -A half_p99s half_rates half_cpus
-for name in plain auth; do half_p99s[$name]=""; half_rates[$name]=""; half_cpus[$name]=""; done
-for (( round = 0; round < rounds; round++ )); do
-  order=(plain auth); (( round % 2 == 1 )) && order=(auth plain)
-  for name in "${order[@]}"; do
-    read -r rps p99 err cpu < <(measure "$name" "$seconds" "$half")
-    echo "round $round $name at $half/s: $rps requests/s, p99 $p99 ms, server CPU $cpu µs/request, $err non-2xx" >&2
-    half_rates[$name]+="$rps "; half_p99s[$name]+="$p99 "; half_cpus[$name]+="$cpu "; errors[$name]=$(( ${errors[$name]} + err ))
-  done
-done
-/usr/bin/python3 - "$half" "${half_rates[plain]}" "${half_rates[auth]}" "${half_p99s[plain]}" "${half_p99s[auth]}" "${half_cpus[plain]}" "${half_cpus[auth]}" "${errors[plain]}" "${errors[auth]}" <<'PY'
-import statistics, sys
-rate = sys.argv[1]
-rate_plain, rate_auth, p99_plain, p99_auth, cpu_plain, cpu_auth = ([float(v) for v in arg.split()] for arg in sys.argv[2:8])
-print()
-print(f"| invocations at {rate}/s (half of plain's peak), {len(p99_plain)} rounds | plain (median) | --auth, SigV4 (median) | --auth ÷ plain (median of the rounds' ratios) |")
-print("|---|---:|---:|---:|")
-def row(label, a, b, digits):
-    ratios = sorted(y / x for x, y in zip(a, b))
-    print(f"| {label} | {statistics.median(a):.{digits}f} | {statistics.median(b):.{digits}f} | {statistics.median(ratios):.1%} ({ratios[0]:.1%}–{ratios[-1]:.1%}) |")
-row("requests/s achieved", rate_plain, rate_auth, 0)
-row("p99 (ms)", p99_plain, p99_auth, 2)
-row("server CPU per request (µs)", cpu_plain, cpu_auth, 1)
-print(f"\nnon-2xx answers (peak and half rate): plain {sys.argv[8]}, auth {sys.argv[9]}")
-PY
+rounds_at "$half" "invocations at $half/s (half of plain's peak), $rounds rounds" "requests/s achieved"
+echo
+echo "non-2xx answers (peak and half rate): plain ${errors[plain]}, auth ${errors[auth]}"
 
 echo >&2
 echo "(c) the check alone, in process" >&2
