@@ -217,7 +217,7 @@ internal static class SigV4
     private static void AppendCanonicalPath(StringBuilder builder, ReadOnlySpan<char> path, bool escapeTwice)
     {
         // Most paths (/endpoints/NAME/invocations, a bucket and key) need no escaping at all.
-        var clean = path.IndexOfAnyExcept(PathCharacters);
+        var clean = path.IndexOfAnyExcept(UnreservedOrSlash);
         if (clean < 0)
         {
             builder.Append(path);
@@ -229,7 +229,7 @@ internal static class SigV4
         for (var i = clean; i < path.Length; i++)
         {
             var c = path[i];
-            if (c == '/' || IsUnreserved(c))
+            if (UnreservedOrSlash.Contains(c))
             {
                 builder.Append(c);
             }
@@ -285,7 +285,7 @@ internal static class SigV4
         for (var i = 0; i < value.Length; i++)
         {
             var c = value[i];
-            if (IsUnreserved(c))
+            if (Unreserved.Contains(c))
             {
                 builder.Append(c);
             }
@@ -310,7 +310,8 @@ internal static class SigV4
         }
     }
 
-    private static readonly SearchValues<char> PathCharacters = SearchValues.Create("/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~");
-
-    private static bool IsUnreserved(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~';
+    // AWS's unreserved characters, left as they are in a canonical URI and query; a path keeps its '/' too.
+    private const string UnreservedCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
+    private static readonly SearchValues<char> Unreserved = SearchValues.Create(UnreservedCharacters);
+    private static readonly SearchValues<char> UnreservedOrSlash = SearchValues.Create(UnreservedCharacters + "/");
 }

@@ -118,16 +118,18 @@ internal static unsafe class SmallSha256
     /// </summary>
     public sealed class HmacKey
     {
-        private readonly byte[] _padStates;
+        // Where .NET's classes do the hashing instead, there are none and the key is used as it is.
+        private readonly byte[]? _padStates;
 
         public HmacKey(byte[] key)
         {
             Key = key;
-            _padStates = new byte[2 * StateBytes];
             if (!IsNative)
             {
                 return;
             }
+
+            _padStates = new byte[2 * StateBytes];
 
             Span<byte> blockKey = stackalloc byte[64];
             blockKey.Clear();
@@ -162,7 +164,7 @@ internal static unsafe class SmallSha256
         /// <summary>The MAC of <paramref name="message"/> into <paramref name="mac"/> (32 bytes).</summary>
         public void Compute(ReadOnlySpan<byte> message, Span<byte> mac)
         {
-            if (!IsNative)
+            if (_padStates is null)
             {
                 HMACSHA256.HashData(Key, message, mac);
                 return;

@@ -205,7 +205,6 @@ public sealed partial class Users(IUserStore store, SecretBox box, TimeProvider 
         }
 
         var now = time.GetUtcNow();
-
         var stored = await load().ConfigureAwait(false);
         var credentials = stored is null ? null : new UserCredentials(stored.User, box.Decrypt(stored.EncryptedSecret));
         // Unknown keys are cached too (a client retrying a bad key costs no reads), but the cache stays bounded.
